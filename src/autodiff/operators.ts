@@ -1,0 +1,332 @@
+/**
+ * The differential operators (Swift's names and shapes): reverse mode (`pullback`, `gradient`) and forward
+ * mode (`differential`, `derivative`) over any differentiable structure, nesting to any order.
+ */
+import { Tensor } from "../tensor/tensor.js";
+import { fmt } from "../tensor/shape.js";
+import { ones } from "../tensor/creation.js";
+import type { TangentVector } from "../protocols/tangent.js";
+import { leavesOf, rebuild, buildTangent, tangentLeaves, type Leaf } from "../keypaths/walk.js";
+import { withNewLevel, liftInput, sweepBackward, sweepForward, type MainTrace } from "./trace.js";
+import { add } from "../ops/binary.js";
+import { makeTangentStruct } from "../protocols/structs.js";
+
+/** What a differentiated function sees for an input of type `T`: numbers arrive as rank-0 tensors. */
+export type Lifted<T> = T extends number ? Tensor : T;
+
+/** A scalar result: a number or a one-element tensor. */
+export type Scalar = number | Tensor;
+
+/** @internal The inputs of a call, lifted at `main`: the traced value and the tape nodes of its leaves. */
+interface LiftedInput {
+  readonly leaves: Leaf[];
+  readonly tracers: Tensor[];
+  readonly value: unknown;
+}
+
+/** @internal Lifts `x` at `main`: every differentiable leaf becomes a tracer; the rest is copied. */
+export function lift(op: string, main: MainTrace, x: unknown, tangents?: readonly (Tensor | null)[]): LiftedInput {
+  const leaves = leavesOf(op, x);
+  const tracers = leaves.map((l, i) => liftInput(main, l.value, tangents ? (tangents[i] ?? null) : null));
+  const value = rebuild(x, (i) => tracers[i]);
+  return { leaves, tracers, value };
+}
+
+/** @internal The differentiable leaves of an output, and the output with this level's tracing removed. */
+function splitOutput(op: string, main: MainTrace, y: unknown): { outs: Tensor[]; value: unknown } {
+  if (y instanceof Tensor) return { outs: [y], value: y._trace === main ? y._primal : y };
+  if (typeof y === "number") return { outs: [], value: y };
+  const leaves = leavesOf(op, y);
+  const outs = leaves.map((l) => l.value);
+  const value = rebuild(y, (i) => {
+    const l = leaves[i]!;
+    if (l.isNumber) return l.value.item();
+    return l.value._trace === main ? l.value._primal : l.value;
+  });
+  return { outs, value };
+}
+
+/** @internal Turns a tangent record of a class into its tangent value. */
+function tangentOf(x: unknown, leafTangents: readonly (Tensor | null)[]): unknown {
+  return buildTangent(x, leafTangents, makeTangentStruct);
+}
+
+function checkFunction(op: string, f: unknown): void {
+  if (typeof f !== "function") throw new TypeError(`${op}: the last argument must be the function to differentiate, got ${typeof f}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reverse mode
+
+/**
+ * Evaluates `f` at `at` and returns its value with the pullback: the linear map from a cotangent of the
+ * output to the gradient with respect to `at` (a vector-Jacobian product).
+ *
+ * @param at the point: a number, a Tensor, or a structure (array, plain object, decorated class) of them.
+ * @param f the function; a number input arrives as a rank-0 Tensor.
+ * @returns `{ value, pullback }`; `pullback` may be called any number of times.
+ * @example
+ * ```ts
+ * const { value, pullback } = valueWithPullback(tensor([1, 2]), (x) => x.mul(x));
+ * pullback(tensor([1, 1])); // [2, 4]
+ * ```
+ */
+export function valueWithPullback<T, R>(
+  at: T,
+  f: (x: Lifted<T>) => R,
+): { value: R; pullback: (cotangent: TangentVector<R> | number) => TangentVector<T> } {
+  const op = "valueWithPullback";
+  checkFunction(op, f);
+  return withNewLevel("tape", (main) => {
+    const input = lift(op, main, at);
+    const y = f(input.value as Lifted<T>);
+    const { outs, value: v } = splitOutput(op, main, y);
+    const value = v as R;
+    const inputNodes = input.tracers.map((t) => t._node);
+    const pullback = (cotangent: TangentVector<R> | number): TangentVector<T> => {
+      const cts = tangentLeaves("pullback", y, cotangent, "cotangent");
+      const seeds: { node: number; cotangent: Tensor }[] = [];
+      for (let i = 0; i < outs.length; i++) {
+        const o = outs[i]!;
+        const c = cts[i];
+        if (o._trace === main && c) seeds.push({ node: o._node, cotangent: c.dtype === o.dtype ? c : c.cast(o.dtype) });
+      }
+      const grads = sweepBackward(main, seeds, inputNodes, add);
+      return tangentOf(at, grads) as TangentVector<T>;
+    };
+    return { value, pullback };
+  });
+}
+
+/**
+ * The pullback of `f` at `at`: maps a cotangent of the output to the gradient with respect to `at`.
+ * @param at the point. @param f the function.
+ * @returns the pullback function.
+ * @example
+ * ```ts
+ * pullback(1, (x) => x.add(x).add(x))(2); // 6
+ * ```
+ */
+export function pullback<T, R>(at: T, f: (x: Lifted<T>) => R): (cotangent: TangentVector<R> | number) => TangentVector<T> {
+  return valueWithPullback(at, f).pullback;
+}
+
+function scalarSeed(op: string, y: unknown): number {
+  if (typeof y === "number") return 1;
+  if (y instanceof Tensor && y.size === 1) return 1;
+  const shape = y instanceof Tensor ? fmt(y.shape) : typeof y;
+  throw new TypeError(
+    `${op}: the function must return a scalar (a number or a one-element Tensor), but it returned ${y instanceof Tensor ? `a Tensor of shape ${shape}` : shape}. ` +
+      `Reduce it (e.g. .sum() or .mean()), or use pullback(at, f) and pass a cotangent of that shape`,
+  );
+}
+
+function valueWithGradientN(op: string, inputs: readonly unknown[], f: (...xs: never[]) => unknown): { value: unknown; gradient: unknown[] } {
+  checkFunction(op, f);
+  return withNewLevel("tape", (main) => {
+    const lifted = inputs.map((x) => lift(op, main, x));
+    const y = (f as (...xs: unknown[]) => unknown)(...lifted.map((l) => l.value));
+    scalarSeed(op, y);
+    const value = y instanceof Tensor ? (y._trace === main ? y._primal! : y) : y;
+    const nodes = lifted.flatMap((l) => l.tracers.map((t) => t._node));
+    const seeds = y instanceof Tensor && y._trace === main ? [{ node: y._node, cotangent: ones(y.shape, { dtype: y.dtype }) }] : [];
+    const grads = sweepBackward(main, seeds, nodes, add);
+    let k = 0;
+    const gradient = inputs.map((x, i) => {
+      const n = lifted[i]!.tracers.length;
+      const g = grads.slice(k, k + n);
+      k += n;
+      return tangentOf(x, g);
+    });
+    return { value, gradient };
+  });
+}
+
+/**
+ * Evaluates a scalar function and its gradient in one pass.
+ * @param at the point (number, Tensor or structure). @param f a function returning a number or a one-element Tensor.
+ * @returns `{ value, gradient }` with `gradient: TangentVector<typeof at>`.
+ * @example
+ * ```ts
+ * valueWithGradient(3, (x) => x.mul(x)); // { value: Tensor 9, gradient: 6 }
+ * ```
+ */
+export function valueWithGradient<T, R extends Scalar>(at: T, f: (x: Lifted<T>) => R): { value: R; gradient: TangentVector<T> } {
+  const r = valueWithGradientN("valueWithGradient", [at], f as (...xs: never[]) => unknown);
+  return { value: r.value as R, gradient: r.gradient[0] as TangentVector<T> };
+}
+
+/**
+ * The gradient of a scalar function: of one input (`gradient(at, f)`), or of two or three
+ * (`gradient(x, y, f)` returns `[gx, gy]`).
+ * @param args the point(s), then the function, which must return a number or a one-element Tensor.
+ * @returns `TangentVector<typeof at>`, or a tuple of them for several inputs.
+ * @example
+ * ```ts
+ * gradient(3, (x) => x.mul(x));                       // 6
+ * gradient(tensor([1, 2]), (x) => x.square().sum());  // Tensor [2, 4]
+ * gradient(2, 5, (x, y) => x.mul(y));                 // [5, 2]
+ * ```
+ */
+export function gradient<T>(at: T, f: (x: Lifted<T>) => Scalar): TangentVector<T>;
+export function gradient<A, B>(x: A, y: B, f: (x: Lifted<A>, y: Lifted<B>) => Scalar): [TangentVector<A>, TangentVector<B>];
+export function gradient<A, B, C>(
+  x: A,
+  y: B,
+  z: C,
+  f: (x: Lifted<A>, y: Lifted<B>, z: Lifted<C>) => Scalar,
+): [TangentVector<A>, TangentVector<B>, TangentVector<C>];
+export function gradient(...args: unknown[]): unknown {
+  const f = args[args.length - 1] as (...xs: never[]) => unknown;
+  const inputs = args.slice(0, -1);
+  if (inputs.length < 1 || inputs.length > 3) {
+    throw new TypeError(`gradient: expected 1 to 3 inputs followed by the function, got ${inputs.length} inputs`);
+  }
+  const r = valueWithGradientN("gradient", inputs, f);
+  return inputs.length === 1 ? r.gradient[0] : r.gradient;
+}
+
+/**
+ * The gradient function of a scalar function (curried `gradient`).
+ * @param f a function returning a number or a one-element Tensor.
+ * @returns `(at) => gradient(at, f)`.
+ * @example
+ * ```ts
+ * const df = gradientOf((x: Tensor) => x.sin());
+ * df(0); // 1
+ * ```
+ */
+export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVector<T> {
+  return (at: T) => gradient(at, f);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Forward mode
+
+/**
+ * Evaluates `f` at `at` and returns its value with the differential: the linear map from a tangent at `at`
+ * to the tangent of the output (a Jacobian-vector product). The function runs once; each call of
+ * `differential` sweeps its recorded operations forward with the JVP rules.
+ *
+ * @param at the point (number, Tensor or structure). @param f the function.
+ * @returns `{ value, differential }`.
+ * @example
+ * ```ts
+ * const { differential } = valueWithDifferential(tensor([1, 2]), (x) => x.mul(x));
+ * differential(tensor([1, 0])); // [2, 0]
+ * ```
+ */
+export function valueWithDifferential<T, R>(
+  at: T,
+  f: (x: Lifted<T>) => R,
+): { value: R; differential: (tangent: TangentVector<T> | number) => TangentVector<R> } {
+  const op = "valueWithDifferential";
+  checkFunction(op, f);
+  return withNewLevel("tape", (main) => {
+    const input = lift(op, main, at);
+    const y = f(input.value as Lifted<T>);
+    const { outs, value: v } = splitOutput(op, main, y);
+    const value = v as R;
+    const differential = (tangent: TangentVector<T> | number): TangentVector<R> => {
+      const ts = tangentLeaves("differential", at, tangent);
+      const inputs = input.tracers.map((t, i) => ({ node: t._node, tangent: ts[i] ?? null }));
+      const wanted = outs.map((o) => (o._trace === main ? o._node : -1));
+      const res = sweepForward(main, inputs, wanted.map((w) => Math.max(w, 0)));
+      const outT = res.map((r, i) => (wanted[i]! < 0 ? null : r));
+      return tangentOf(y, outT) as TangentVector<R>;
+    };
+    return { value, differential };
+  });
+}
+
+/**
+ * The differential of `f` at `at` (forward mode): maps a tangent of the input to the tangent of the output.
+ * @param at the point. @param f the function.
+ * @returns the differential function.
+ * @example
+ * ```ts
+ * differential(2, (x) => x.mul(x))(1); // 4
+ * ```
+ */
+export function differential<T, R>(at: T, f: (x: Lifted<T>) => R): (tangent: TangentVector<T> | number) => TangentVector<R> {
+  return valueWithDifferential(at, f).differential;
+}
+
+/** @internal Streaming forward mode: runs `f` once with tangents attached to the inputs' leaves. */
+export function jvp(op: string, inputs: readonly unknown[], tangents: readonly unknown[], f: (...xs: never[]) => unknown): { value: unknown; tangent: unknown } {
+  checkFunction(op, f);
+  return withNewLevel("jvp", (main) => {
+    const lifted = inputs.map((x, i) => lift(op, main, x, tangentLeaves(op, x, tangents[i])));
+    const y = (f as (...xs: unknown[]) => unknown)(...lifted.map((l) => l.value));
+    const { outs, value } = splitOutput(op, main, y);
+    const ts = outs.map((o) => (o._trace === main ? o._tangent : null));
+    return { value, tangent: tangentOf(y, ts) };
+  });
+}
+
+function checkScalarPoint(op: string, at: unknown): void {
+  if (typeof at === "number") return;
+  if (at instanceof Tensor && at.size === 1) return;
+  throw new TypeError(
+    `${op}: the point must be a number or a one-element Tensor, got ${at instanceof Tensor ? `a Tensor of shape ${fmt(at.shape)}` : typeof at}; ` +
+      `for other inputs use differential(at, f) with a tangent, or jacobian(at, f)`,
+  );
+}
+
+/**
+ * Evaluates `f` and its derivative at a scalar point (forward mode, one pass).
+ * @param at a number or a one-element Tensor. @param f the function.
+ * @returns `{ value, derivative }` with `derivative: TangentVector<R>`.
+ * @example
+ * ```ts
+ * valueWithDerivative(0, (x) => x.exp()); // { value: Tensor 1, derivative: Tensor 1 }
+ * ```
+ */
+export function valueWithDerivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): { value: R; derivative: TangentVector<R> } {
+  checkScalarPoint("valueWithDerivative", at);
+  const r = jvp("valueWithDerivative", [at], [1], f as (...xs: never[]) => unknown);
+  return { value: r.value as R, derivative: r.tangent as TangentVector<R> };
+}
+
+/**
+ * The derivative of `f` at a scalar point: the differential applied to 1 (forward mode).
+ * @param at a number or a one-element Tensor. @param f the function.
+ * @returns `TangentVector<R>`: a number for a number output, a Tensor for a Tensor output.
+ * @example
+ * ```ts
+ * derivative(0, (x) => x.sin()); // Tensor 1
+ * ```
+ */
+export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): TangentVector<R> {
+  return valueWithDerivative(at, f).derivative;
+}
+
+/**
+ * The derivative function of `f` (curried `derivative`).
+ * @param f the function. @returns `(at) => derivative(at, f)`.
+ * @example
+ * ```ts
+ * derivativeOf((x: Tensor) => x.mul(x))(3); // Tensor 6
+ * ```
+ */
+export function derivativeOf<T extends Scalar, R>(f: (x: Lifted<T>) => R): (at: T) => TangentVector<R> {
+  return (at: T) => derivative(at, f);
+}
+
+/**
+ * Returns `x` with no derivative flowing through it at any level (a stop-gradient).
+ * @param x a number, Tensor or structure. @returns the same value, constant for every differential operator.
+ * @example
+ * ```ts
+ * gradient(3, (x) => x.mul(withoutDerivative(x))); // 3
+ * ```
+ */
+export function withoutDerivative<T>(x: T): T {
+  if (x instanceof Tensor) return x._concrete as T;
+  if (typeof x === "number") return x;
+  const leaves = leavesOf("withoutDerivative", x);
+  return rebuild(x, (i) => {
+    const l = leaves[i]!;
+    return l.isNumber ? l.value.item() : l.value._concrete;
+  }) as T;
+}

@@ -1,0 +1,193 @@
+/**
+ * Elementwise functions of two tensors, with NumPy broadcasting, and `where`. Each primitive carries its
+ * kernel, JVP and VJP together; `clip` is derived. Comparisons give int32 masks and carry no derivative.
+ */
+import { Tensor, type TensorLike } from "../tensor/tensor.js";
+import { allocate, type DType } from "../tensor/dtype.js";
+import { broadcastShapes } from "../tensor/shape.js";
+import { backend } from "../tensor/backend.js";
+import type { BinaryKernel, CompareKernel } from "../tensor/cpu/elementwise.js";
+import { bind } from "../autodiff/trace.js";
+import { definePrimitive, defineNondifferentiable, type Primitive } from "../autodiff/primitive.js";
+import { checkTensor, coerce, unbroadcast, bcast } from "./util.js";
+import { neg, log, cast } from "./unary.js";
+import { scalar } from "../tensor/creation.js";
+
+function run(kernel: BinaryKernel | CompareKernel, a: Tensor, b: Tensor, dtype: DType): Tensor {
+  const shape = broadcastShapes(kernel, a.shape, b.shape);
+  let size = 1;
+  for (const d of shape) size *= d;
+  const out = allocate(dtype, size);
+  backend().binary(kernel, a._data!, a.shape, b._data!, b.shape, out, shape);
+  return new Tensor(shape, dtype, out);
+}
+
+function arithmetic(
+  kernel: BinaryKernel,
+  jvp: Primitive["jvp"],
+  vjp: Primitive["vjp"],
+): Primitive {
+  return definePrimitive({ name: kernel, impl: ([a, b]) => run(kernel, a!, b!, a!.dtype), jvp, vjp });
+}
+
+const addP = arithmetic(
+  "add",
+  ([a, b], [ta, tb], out) => (ta && tb ? add(ta, tb) : bcast((ta ?? tb)!, out.shape)),
+  (ct, [a, b]) => [unbroadcast(ct, a!.shape), unbroadcast(ct, b!.shape)],
+);
+const subP = arithmetic(
+  "sub",
+  (_, [ta, tb], out) => (ta && tb ? sub(ta, tb) : ta ? bcast(ta, out.shape) : bcast(neg(tb!), out.shape)),
+  (ct, [a, b]) => [unbroadcast(ct, a!.shape), unbroadcast(neg(ct), b!.shape)],
+);
+const mulP = arithmetic(
+  "mul",
+  ([a, b], [ta, tb]) => {
+    const da = ta ? mul(ta, b!) : null;
+    const db = tb ? mul(a!, tb) : null;
+    return da && db ? add(da, db) : (da ?? db)!;
+  },
+  (ct, [a, b]) => [unbroadcast(mul(ct, b!), a!.shape), unbroadcast(mul(ct, a!), b!.shape)],
+);
+const divP = arithmetic(
+  "div",
+  ([, b], [ta, tb], out) => {
+    // d(a/b) = da/b - (a/b) db/b
+    const da = ta ? div(ta, b!) : null;
+    const db = tb ? neg(div(mul(out, tb), b!)) : null;
+    return da && db ? add(da, db) : (da ?? db)!;
+  },
+  (ct, [a, b], out) => {
+    const q = div(ct, b!);
+    return [unbroadcast(q, a!.shape), unbroadcast(neg(mul(q, out)), b!.shape)];
+  },
+);
+// d(a^b) = b a^(b-1) da + a^b ln(a) db. Convention: the ln(a) factor is taken as 0 where a <= 0, where
+// a^b is only defined for integer b and so has no derivative in b.
+const logBase = (a: Tensor): Tensor => log(where(greater(a, 0), a, 1));
+const powP = arithmetic(
+  "pow",
+  ([a, b], [ta, tb], out) => {
+    const da = ta ? mul(ta, mul(b!, pow(a!, sub(b!, 1)))) : null;
+    const db = tb ? mul(tb, mul(out, logBase(a!))) : null;
+    return da && db ? add(da, db) : (da ?? db)!;
+  },
+  (ct, [a, b], out) => [
+    unbroadcast(mul(ct, mul(b!, pow(a!, sub(b!, 1)))), a!.shape),
+    unbroadcast(mul(ct, mul(out, logBase(a!))), b!.shape),
+  ],
+);
+// Ties send the whole derivative to the first operand (max) so that sub-gradients stay consistent.
+const maximumP = arithmetic(
+  "maximum",
+  ([a, b], [ta, tb], out) => selectTangent(greaterEqual(a!, b!), ta ?? null, tb ?? null, out),
+  (ct, [a, b]) => selectCotangent(greaterEqual(a!, b!), ct, a!, b!),
+);
+const minimumP = arithmetic(
+  "minimum",
+  ([a, b], [ta, tb], out) => selectTangent(lessEqual(a!, b!), ta ?? null, tb ?? null, out),
+  (ct, [a, b]) => selectCotangent(lessEqual(a!, b!), ct, a!, b!),
+);
+
+function selectTangent(mask: Tensor, ta: Tensor | null, tb: Tensor | null, out: Tensor): Tensor {
+  const z = scalar(0, out.dtype);
+  return bcast(where(mask, ta ?? z, tb ?? z), out.shape);
+}
+
+function selectCotangent(mask: Tensor, ct: Tensor, a: Tensor, b: Tensor): Tensor[] {
+  const z = scalar(0, ct.dtype);
+  return [unbroadcast(where(mask, ct, z), a.shape), unbroadcast(where(mask, z, ct), b.shape)];
+}
+
+const comparisons = new Map<CompareKernel, Primitive>();
+for (const k of ["equal", "notEqual", "less", "lessEqual", "greater", "greaterEqual"] as const) {
+  comparisons.set(k, defineNondifferentiable(k, ([a, b]) => run(k, a!, b!, "int32")));
+}
+
+function arith(op: string, p: Primitive, a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = coerce(op, a, b, cast);
+  broadcastShapes(op, x.shape, y.shape);
+  return bind(p, [x, y], undefined);
+}
+
+/** Elementwise `a + b` with broadcasting. @param a tensor or number. @param b tensor or number. @returns the sum, shaped by broadcasting. @example `add(tensor([1, 2]), 10)` is `[11, 12]`. */
+export function add(a: TensorLike, b: TensorLike): Tensor { return arith("add", addP, a, b); }
+/** Elementwise `a - b` with broadcasting. @param a tensor or number. @param b tensor or number. @returns the difference. @example `sub(10, tensor([1, 2]))` is `[9, 8]`. */
+export function sub(a: TensorLike, b: TensorLike): Tensor { return arith("sub", subP, a, b); }
+/** Elementwise `a * b` with broadcasting. @param a tensor or number. @param b tensor or number. @returns the product. @example `mul(tensor([[1], [2]]), tensor([1, 10]))` is `[[1, 10], [2, 20]]`. */
+export function mul(a: TensorLike, b: TensorLike): Tensor { return arith("mul", mulP, a, b); }
+/** Elementwise `a / b` with broadcasting; int32 operands are divided as float32. @param a tensor or number. @param b tensor or number. @returns the quotient. @example `div(tensor([1, 2]), 4)` is `[0.25, 0.5]`. */
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = coerce("div", a, b, cast);
+  const d = x.dtype === "int32" ? "float32" : x.dtype;
+  return arith("div", divP, cast(x, d), cast(y, d));
+}
+/** Elementwise `a ** b` with broadcasting. @param a the base. @param b the exponent. @returns the power. @example `pow(tensor([2, 3]), 2)` is `[4, 9]`. */
+export function pow(a: TensorLike, b: TensorLike): Tensor { return arith("pow", powP, a, b); }
+/** Elementwise maximum with broadcasting (NaN propagates). @param a tensor or number. @param b tensor or number. @returns the larger values. @example `maximum(tensor([1, 5]), 3)` is `[3, 5]`. */
+export function maximum(a: TensorLike, b: TensorLike): Tensor { return arith("maximum", maximumP, a, b); }
+/** Elementwise minimum with broadcasting (NaN propagates). @param a tensor or number. @param b tensor or number. @returns the smaller values. @example `minimum(tensor([1, 5]), 3)` is `[1, 3]`. */
+export function minimum(a: TensorLike, b: TensorLike): Tensor { return arith("minimum", minimumP, a, b); }
+
+/**
+ * Clamps every element of `x` into `[min, max]`. The derivative is 1 inside the interval and 0 outside.
+ * @param x a tensor. @param min lower bound. @param max upper bound (≥ min).
+ * @returns the clipped tensor. @example `clip(tensor([-2, 0, 2]), -1, 1)` is `[-1, 0, 1]`.
+ */
+export function clip(x: Tensor, min: number, max: number): Tensor {
+  if (!(min <= max)) throw new RangeError(`clip: min (${min}) must be <= max (${max})`);
+  return minimum(maximum(x, min), max);
+}
+
+function compare(k: CompareKernel, a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = coerce(k, a, b, cast);
+  broadcastShapes(k, x.shape, y.shape);
+  return bind(comparisons.get(k)!, [x, y], undefined);
+}
+/** Elementwise `a == b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns 1 where equal, 0 elsewhere. @example `equal(tensor([1, 2]), 2)` is `[0, 1]`. */
+export function equal(a: TensorLike, b: TensorLike): Tensor { return compare("equal", a, b); }
+/** Elementwise `a != b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns 1 where different. @example `notEqual(tensor([1, 2]), 2)` is `[1, 0]`. */
+export function notEqual(a: TensorLike, b: TensorLike): Tensor { return compare("notEqual", a, b); }
+/** Elementwise `a < b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns the mask. @example `less(tensor([1, 2]), 2)` is `[1, 0]`. */
+export function less(a: TensorLike, b: TensorLike): Tensor { return compare("less", a, b); }
+/** Elementwise `a <= b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns the mask. @example `lessEqual(tensor([1, 2]), 2)` is `[1, 1]`. */
+export function lessEqual(a: TensorLike, b: TensorLike): Tensor { return compare("lessEqual", a, b); }
+/** Elementwise `a > b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns the mask. @example `greater(tensor([1, 2]), 1)` is `[0, 1]`. */
+export function greater(a: TensorLike, b: TensorLike): Tensor { return compare("greater", a, b); }
+/** Elementwise `a >= b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns the mask. @example `greaterEqual(tensor([1, 2]), 2)` is `[0, 1]`. */
+export function greaterEqual(a: TensorLike, b: TensorLike): Tensor { return compare("greaterEqual", a, b); }
+
+const whereP = definePrimitive({
+  name: "where",
+  impl: ([c, a, b]) => {
+    const shape = broadcastShapes("where", broadcastShapes("where", c!.shape, a!.shape), b!.shape);
+    let size = 1;
+    for (const d of shape) size *= d;
+    const out = allocate(a!.dtype, size);
+    backend().where(c!._data!, c!.shape, a!._data!, a!.shape, b!._data!, b!.shape, out, shape);
+    return new Tensor(shape, a!.dtype, out);
+  },
+  jvp: ([c, a, b], [, ta, tb], out) => {
+    const z = scalar(0, out.dtype);
+    return bcast(where(c!, ta ?? z, tb ?? z), out.shape);
+  },
+  vjp: (ct, [c, a, b]) => {
+    const z = scalar(0, ct.dtype);
+    return [null, unbroadcast(where(c!, ct, z), a!.shape), unbroadcast(where(c!, z, ct), b!.shape)];
+  },
+});
+
+/**
+ * Chooses elementwise between `a` (where `cond` is non-zero) and `b`, broadcasting all three.
+ * The derivative flows to the chosen operand only; `cond` carries none.
+ * @param cond a mask (any dtype; non-zero means true), e.g. from a comparison.
+ * @param a values where true (tensor or number). @param b values where false (tensor or number).
+ * @returns the selection, shaped by broadcasting the three.
+ * @example `where(tensor([1, 0]), tensor([1, 2]), 0)` is `[1, 0]`.
+ */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  checkTensor("where", "cond", cond);
+  const [x, y] = coerce("where", a, b, cast);
+  broadcastShapes("where", broadcastShapes("where", cond.shape, x.shape), y.shape);
+  return bind(whereP, [cond._concrete, x, y], undefined);
+}

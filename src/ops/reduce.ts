@@ -1,0 +1,214 @@
+/**
+ * Reductions over axes (`sum`, `max`, `min`, `prod` are primitives; `mean`, `logSumExp`, `softmax`,
+ * `logSoftmax` are derived) and the arg-reductions, which carry no derivative.
+ */
+import { Tensor } from "../tensor/tensor.js";
+import { allocate, isFloat } from "../tensor/dtype.js";
+import { normalizeAxes, normalizeAxis } from "../tensor/shape.js";
+import { backend } from "../tensor/backend.js";
+import type { ReduceKernel } from "../tensor/cpu/reduce.js";
+import { bind } from "../autodiff/trace.js";
+import { definePrimitive, defineNondifferentiable } from "../autodiff/primitive.js";
+import { checkTensor } from "./util.js";
+import { add, sub, mul, div, equal, where } from "./binary.js";
+import { exp, log, cast } from "./unary.js";
+import { reshape, broadcastTo } from "./movement.js";
+
+/** Params of a reduction primitive: sorted axes and whether the output keeps them as size 1. */
+interface ReduceParams {
+  readonly axes: readonly number[];
+  readonly keepDims: boolean;
+}
+
+function keptShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    if (axes.includes(i)) {
+      if (keepDims) out.push(1);
+    } else out.push(shape[i]!);
+  }
+  return out;
+}
+
+function run(kernel: ReduceKernel, x: Tensor, { axes, keepDims }: ReduceParams): Tensor {
+  const shape = keptShape(x.shape, axes, keepDims);
+  let size = 1;
+  for (const d of shape) size *= d;
+  const out = allocate(x.dtype, size);
+  backend().reduce(kernel, x._data!, x.shape, axes, out);
+  return new Tensor(shape, x.dtype, out);
+}
+
+/** Re-inserts the reduced axes of `t` (as size 1) so it broadcasts against the input. */
+function keep(t: Tensor, inputShape: readonly number[], p: ReduceParams): Tensor {
+  return p.keepDims ? t : reshape(t, keptShape(inputShape, p.axes, true));
+}
+
+const sumP = definePrimitive<ReduceParams>({
+  name: "sum",
+  impl: ([x], p) => run("sum", x!, p),
+  jvp: (_, [t], _out, p) => sum(t!, p.axes, p.keepDims),
+  vjp: (ct, [x], _out, p) => [broadcastTo(keep(ct, x!.shape, p), x!.shape)],
+});
+
+// The derivative of max/min is shared equally among the elements that attain it (ties split evenly).
+function extremumRule(x: Tensor, out: Tensor, p: ReduceParams): Tensor {
+  const hit = cast(equal(x, keep(out, x.shape, p)), x.dtype);
+  return div(hit, sum(hit, p.axes, true));
+}
+const maxP = definePrimitive<ReduceParams>({
+  name: "max",
+  impl: ([x], p) => run("max", x!, p),
+  jvp: ([x], [t], out, p) => sum(mul(t!, extremumRule(x!, out, p)), p.axes, p.keepDims),
+  vjp: (ct, [x], out, p) => [mul(keep(ct, x!.shape, p), extremumRule(x!, out, p))],
+});
+const minP = definePrimitive<ReduceParams>({
+  name: "min",
+  impl: ([x], p) => run("min", x!, p),
+  jvp: ([x], [t], out, p) => sum(mul(t!, extremumRule(x!, out, p)), p.axes, p.keepDims),
+  vjp: (ct, [x], out, p) => [mul(keep(ct, x!.shape, p), extremumRule(x!, out, p))],
+});
+
+// ∂prod/∂x_i is the product of the other elements; computed without dividing by zero: with no zero in
+// the group it is prod/x_i, with exactly one zero it is the product of the non-zeros at that zero, and
+// with two or more zeros it is 0 everywhere.
+function prodRule(x: Tensor, p: ReduceParams): Tensor {
+  const isZero = cast(equal(x, 0), x.dtype);
+  const nonZero = where(isZero, 1, x);
+  const pnz = prod(nonZero, p.axes, true);
+  const zeros = sum(isZero, p.axes, true);
+  const oneZero = cast(equal(zeros, 1), x.dtype);
+  const noZero = cast(equal(zeros, 0), x.dtype);
+  return where(isZero, mul(oneZero, pnz), mul(noZero, div(pnz, nonZero)));
+}
+const prodP = definePrimitive<ReduceParams>({
+  name: "prod",
+  impl: ([x], p) => run("prod", x!, p),
+  jvp: ([x], [t], _out, p) => sum(mul(t!, prodRule(x!, p)), p.axes, p.keepDims),
+  vjp: (ct, [x], _out, p) => [mul(keep(ct, x!.shape, p), prodRule(x!, p))],
+});
+
+function reduceWith(op: string, prim: typeof sumP, x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean): Tensor {
+  checkTensor(op, "x", x);
+  const ax = normalizeAxes(op, axes, x.rank);
+  if (ax.length === 0) return x;
+  return bind(prim, [x], { axes: ax, keepDims });
+}
+
+/** Sum over `axes` (all axes by default). @param x a tensor. @param axes axes to reduce; negative counts from the end. @param keepDims keep reduced axes as size 1. @returns the sum. @example `sum(tensor([[1, 2], [3, 4]]), 1)` is `[3, 7]`. */
+export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  return reduceWith("sum", sumP, x, axes, keepDims);
+}
+/** Maximum over `axes` (all by default); ties share the derivative equally. @param x a tensor. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the maximum. @example `max(tensor([[1, 5], [3, 2]]), 0)` is `[3, 5]`. */
+export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  emptyCheck("max", x, axes);
+  return reduceWith("max", maxP, x, axes, keepDims);
+}
+/** Minimum over `axes` (all by default); ties share the derivative equally. @param x a tensor. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the minimum. @example `min(tensor([[1, 5], [3, 2]]), 0)` is `[1, 2]`. */
+export function min(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  emptyCheck("min", x, axes);
+  return reduceWith("min", minP, x, axes, keepDims);
+}
+/** Product over `axes` (all by default); exact derivative even where elements are 0. @param x a tensor. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the product. @example `prod(tensor([2, 3, 4]))` is `24`. */
+export function prod(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  return reduceWith("prod", prodP, x, axes, keepDims);
+}
+
+function emptyCheck(op: string, x: Tensor, axes: number | readonly number[] | undefined): void {
+  checkTensor(op, "x", x);
+  const ax = normalizeAxes(op, axes, x.rank);
+  for (const a of ax) {
+    if (x.shape[a] === 0) {
+      throw new RangeError(`${op}: cannot reduce the empty axis ${a} of shape [${x.shape.join(",")}]; it has no ${op}imum`);
+    }
+  }
+}
+
+function count(x: Tensor, axes: number | readonly number[] | undefined): number {
+  let n = 1;
+  for (const a of normalizeAxes("mean", axes, x.rank)) n *= x.shape[a]!;
+  return n;
+}
+
+/** Mean over `axes` (all by default); int32 input gives float32. @param x a tensor. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the mean. @example `mean(tensor([[1, 2], [3, 4]]), 0)` is `[2, 3]`. */
+export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  checkTensor("mean", "x", x);
+  const f = isFloat(x.dtype) ? x : cast(x, "float32");
+  return div(sum(f, axes, keepDims), count(x, axes));
+}
+
+/**
+ * `log(sum(exp(x)))` over `axes`, stable for large inputs (the maximum is subtracted first and carries
+ * no derivative, which leaves the result's derivative unchanged).
+ * @param x a float tensor. @param axes axes to reduce (all by default). @param keepDims keep reduced axes.
+ * @returns the log-sum-exp. @example `logSumExp(tensor([0, 0]))` is `ln 2`.
+ */
+export function logSumExp(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  checkTensor("logSumExp", "x", x);
+  const m = stableShift(x, axes);
+  const s = log(sum(exp(sub(x, m)), axes, true));
+  const r = add(s, m);
+  return keepDims ? r : squeezeAxes(r, normalizeAxes("logSumExp", axes, x.rank));
+}
+
+/** The max over axes (keepDims) as a constant, with infinities replaced by 0 so `x - m` stays finite. */
+function stableShift(x: Tensor, axes: number | readonly number[] | undefined): Tensor {
+  const c = x._concrete;
+  const m = max(c, axes, true);
+  const data = m._data!;
+  let finite = true;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) finite = false;
+  if (finite) return m;
+  const fixed = allocate(m.dtype, data.length);
+  for (let i = 0; i < data.length; i++) fixed[i] = Number.isFinite(data[i]!) ? data[i]! : 0;
+  return new Tensor(m.shape, m.dtype, fixed);
+}
+
+function squeezeAxes(t: Tensor, axes: readonly number[]): Tensor {
+  return reshape(t, t.shape.filter((_, i) => !axes.includes(i)));
+}
+
+/**
+ * Softmax along `axis`: `exp(x - max) / sum(exp(x - max))`, stable for large logits.
+ * @param x a float tensor. @param axis the axis (default: last).
+ * @returns probabilities summing to 1 along `axis`. @example `softmax(tensor([0, 0]))` is `[0.5, 0.5]`.
+ */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  checkTensor("softmax", "x", x);
+  const a = normalizeAxis("softmax", axis, x.rank);
+  const e = exp(sub(x, stableShift(x, a)));
+  return div(e, sum(e, a, true));
+}
+
+/**
+ * Log-softmax along `axis`: `x - logSumExp(x)`, stable for large logits.
+ * @param x a float tensor. @param axis the axis (default: last).
+ * @returns log-probabilities along `axis`. @example `logSoftmax(tensor([0, 0]))` is `[-ln 2, -ln 2]`.
+ */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  checkTensor("logSoftmax", "x", x);
+  const a = normalizeAxis("logSoftmax", axis, x.rank);
+  return sub(x, logSumExp(x, a, true));
+}
+
+const argmaxP = defineNondifferentiable<number>("argmax", ([x], axis) => argRun("argmax", x!, axis));
+const argminP = defineNondifferentiable<number>("argmin", ([x], axis) => argRun("argmin", x!, axis));
+function argRun(op: "argmax" | "argmin", x: Tensor, axis: number): Tensor {
+  const shape = x.shape.filter((_, i) => i !== axis);
+  let size = 1;
+  for (const d of shape) size *= d;
+  const out = new Int32Array(size);
+  backend().argReduce(op, x._data!, x.shape, axis, out);
+  return new Tensor(shape, "int32", out);
+}
+function arg(op: "argmax" | "argmin", x: Tensor, axis: number): Tensor {
+  checkTensor(op, "x", x);
+  if (x.rank === 0) throw new RangeError(`${op}: needs a tensor of rank >= 1, got a scalar`);
+  const a = normalizeAxis(op, axis, x.rank);
+  if (x.shape[a] === 0) throw new RangeError(`${op}: axis ${a} of shape [${x.shape.join(",")}] is empty`);
+  return bind(op === "argmax" ? argmaxP : argminP, [x], a);
+}
+/** Index of the maximum along `axis` (the first on ties), as int32; no derivative. @param x a tensor. @param axis the axis (default: last). @returns int32 indices with `axis` removed. @example `argmax(tensor([[1, 3], [4, 2]]))` is `[1, 0]`. */
+export function argmax(x: Tensor, axis = -1): Tensor { return arg("argmax", x, axis); }
+/** Index of the minimum along `axis` (the first on ties), as int32; no derivative. @param x a tensor. @param axis the axis (default: last). @returns int32 indices with `axis` removed. @example `argmin(tensor([[1, 3], [4, 2]]))` is `[0, 1]`. */
+export function argmin(x: Tensor, axis = -1): Tensor { return arg("argmin", x, axis); }

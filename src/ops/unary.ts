@@ -1,0 +1,143 @@
+/**
+ * Elementwise functions of one tensor. Each primitive carries its value kernel, its JVP and its VJP
+ * side by side; the rest (`square`, `rsqrt`, `reciprocal`, `softplus`) are derived from primitives.
+ */
+import { Tensor } from "../tensor/tensor.js";
+import { allocate, checkDType, isFloat, type DType } from "../tensor/dtype.js";
+import { backend } from "../tensor/backend.js";
+import type { UnaryKernel } from "../tensor/cpu/elementwise.js";
+import { bind } from "../autodiff/trace.js";
+import { definePrimitive, defineNondifferentiable, type Primitive } from "../autodiff/primitive.js";
+import { checkTensor } from "./util.js";
+import { add, sub, mul, div, maximum } from "./binary.js";
+
+/** Runs a unary kernel on a concrete tensor; float kernels on int32 input produce float32. */
+function run(kernel: UnaryKernel, x: Tensor, keepInt = false): Tensor {
+  const dtype: DType = x.dtype === "int32" && !keepInt ? "float32" : x.dtype;
+  const out = allocate(dtype, x.size);
+  backend().unary(kernel, x._data!, out);
+  return new Tensor(x.shape, dtype, out);
+}
+
+/** Defines a float-valued unary primitive from its kernel and its derivative `f'(x)` (given `x`, `y = f(x)`). */
+function unaryPrimitive(kernel: UnaryKernel, derivative: (x: Tensor, y: Tensor) => Tensor): Primitive {
+  return definePrimitive({
+    name: kernel,
+    impl: ([x]) => run(kernel, x!),
+    jvp: ([x], [t], y) => mul(t!, derivative(x!, y)),
+    vjp: (ct, [x], y) => [mul(ct, derivative(x!, y))],
+  });
+}
+
+const negP = definePrimitive({
+  name: "neg",
+  impl: ([x]) => run("neg", x!, true),
+  jvp: (_, [t]) => neg(t!),
+  vjp: (ct) => [neg(ct)],
+});
+const expP = unaryPrimitive("exp", (_x, y) => y);
+const logP = unaryPrimitive("log", (x) => reciprocal(x));
+const log1pP = unaryPrimitive("log1p", (x) => reciprocal(add(x, 1)));
+const expm1P = unaryPrimitive("expm1", (_x, y) => add(y, 1));
+// Convention: d√x/dx at 0 is +Infinity (the one-sided limit), as in JAX and PyTorch.
+const sqrtP = unaryPrimitive("sqrt", (_x, y) => div(0.5, y));
+const absP = definePrimitive({
+  name: "abs",
+  impl: ([x]) => run("abs", x!, true),
+  // Convention: the derivative of |x| at 0 is 0 (the subgradient of least norm).
+  jvp: ([x], [t]) => mul(t!, sign(x!)),
+  vjp: (ct, [x]) => [mul(ct, sign(x!))],
+});
+const signP = defineNondifferentiable("sign", ([x]) => run("sign", x!, true));
+const sinP = unaryPrimitive("sin", (x) => cos(x));
+const cosP = unaryPrimitive("cos", (x) => neg(sin(x)));
+const tanP = unaryPrimitive("tan", (_x, y) => add(mul(y, y), 1));
+const tanhP = unaryPrimitive("tanh", (_x, y) => sub(1, mul(y, y)));
+const sigmoidP = unaryPrimitive("sigmoid", (_x, y) => mul(y, sub(1, y)));
+// Convention: relu'(0) = 0. The mask is a constant, so relu'' = 0 as it should be.
+const reluP = definePrimitive({
+  name: "relu",
+  impl: ([x]) => run("relu", x!, true),
+  jvp: ([x], [t]) => mul(t!, step(x!)),
+  vjp: (ct, [x]) => [mul(ct, step(x!))],
+});
+const stepP = defineNondifferentiable("step", ([x]) => run("step", x!));
+
+/** @internal The Heaviside step `x > 0 ? 1 : 0` as a float constant (no derivative). */
+export function step(x: Tensor): Tensor {
+  return bind(stepP, [x], undefined);
+}
+
+function float(op: string, x: Tensor): Tensor {
+  checkTensor(op, "x", x);
+  return isFloat(x.dtype) ? x : cast(x, "float32");
+}
+
+/** Elementwise `-x`. @param x any tensor. @returns the negation, same shape and dtype. @example `neg(tensor([1, -2]))` is `[-1, 2]`. */
+export function neg(x: Tensor): Tensor { return bind(negP, [checkTensor("neg", "x", x)], undefined); }
+/** Elementwise `e^x`. @param x a tensor (int32 is converted to float32). @returns the exponential. @example `exp(tensor([0]))` is `[1]`. */
+export function exp(x: Tensor): Tensor { return bind(expP, [float("exp", x)], undefined); }
+/** Elementwise natural logarithm (NaN below 0, -Infinity at 0). @param x a tensor. @returns `ln x`. @example `log(tensor([1]))` is `[0]`. */
+export function log(x: Tensor): Tensor { return bind(logP, [float("log", x)], undefined); }
+/** Elementwise `ln(1 + x)`, accurate for small x. @param x a tensor. @returns `log1p x`. @example `log1p(tensor([0]))` is `[0]`. */
+export function log1p(x: Tensor): Tensor { return bind(log1pP, [float("log1p", x)], undefined); }
+/** Elementwise `e^x - 1`, accurate for small x. @param x a tensor. @returns `expm1 x`. @example `expm1(tensor([0]))` is `[0]`. */
+export function expm1(x: Tensor): Tensor { return bind(expm1P, [float("expm1", x)], undefined); }
+/** Elementwise square root; the derivative at 0 is +Infinity. @param x a tensor. @returns `√x`. @example `sqrt(tensor([9]))` is `[3]`. */
+export function sqrt(x: Tensor): Tensor { return bind(sqrtP, [float("sqrt", x)], undefined); }
+/** Elementwise absolute value; the derivative at 0 is taken as 0. @param x a tensor. @returns `|x|`. @example `abs(tensor([-3]))` is `[3]`. */
+export function abs(x: Tensor): Tensor { return bind(absP, [checkTensor("abs", "x", x)], undefined); }
+/** Elementwise sign: -1, 0 or 1 (no derivative flows through it). @param x a tensor. @returns the sign. @example `sign(tensor([-3, 0, 2]))` is `[-1, 0, 1]`. */
+export function sign(x: Tensor): Tensor { return bind(signP, [checkTensor("sign", "x", x)], undefined); }
+/** Elementwise sine. @param x a tensor (radians). @returns `sin x`. @example `sin(tensor([0]))` is `[0]`. */
+export function sin(x: Tensor): Tensor { return bind(sinP, [float("sin", x)], undefined); }
+/** Elementwise cosine. @param x a tensor (radians). @returns `cos x`. @example `cos(tensor([0]))` is `[1]`. */
+export function cos(x: Tensor): Tensor { return bind(cosP, [float("cos", x)], undefined); }
+/** Elementwise tangent. @param x a tensor (radians). @returns `tan x`. @example `tan(tensor([0]))` is `[0]`. */
+export function tan(x: Tensor): Tensor { return bind(tanP, [float("tan", x)], undefined); }
+/** Elementwise hyperbolic tangent. @param x a tensor. @returns `tanh x`. @example `tanh(tensor([0]))` is `[0]`. */
+export function tanh(x: Tensor): Tensor { return bind(tanhP, [float("tanh", x)], undefined); }
+/** Elementwise logistic sigmoid, stable for large |x|. @param x a tensor. @returns `1 / (1 + e^-x)`. @example `sigmoid(tensor([0]))` is `[0.5]`. */
+export function sigmoid(x: Tensor): Tensor { return bind(sigmoidP, [float("sigmoid", x)], undefined); }
+/** Elementwise `max(x, 0)`; the derivative at 0 is 0. @param x a tensor. @returns the rectified tensor. @example `relu(tensor([-1, 2]))` is `[0, 2]`. */
+export function relu(x: Tensor): Tensor { return bind(reluP, [checkTensor("relu", "x", x)], undefined); }
+
+/** Elementwise `x²`. @param x a tensor. @returns the square. @example `square(tensor([3]))` is `[9]`. */
+export function square(x: Tensor): Tensor { return mul(x, x); }
+/** Elementwise `1 / x`. @param x a tensor. @returns the reciprocal. @example `reciprocal(tensor([4]))` is `[0.25]`. */
+export function reciprocal(x: Tensor): Tensor { return div(1, float("reciprocal", x)); }
+/** Elementwise `1 / √x`. @param x a tensor. @returns the reciprocal square root. @example `rsqrt(tensor([4]))` is `[0.5]`. */
+export function rsqrt(x: Tensor): Tensor { return reciprocal(sqrt(x)); }
+/**
+ * Elementwise `ln(1 + e^x)`, computed as `max(x, 0) + log1p(e^-|x|)` so it never overflows.
+ * @param x a tensor. @returns the softplus. @example `softplus(tensor([0]))` is `[ln 2]`.
+ */
+export function softplus(x: Tensor): Tensor {
+  const f = float("softplus", x);
+  return add(maximum(f, 0), log1p(exp(neg(abs(f)))));
+}
+
+const castP = definePrimitive<DType>({
+  name: "cast",
+  impl: ([x], dtype) => {
+    const out = allocate(dtype, x!.size);
+    backend().cast(x!._data!, out);
+    return new Tensor(x!.shape, dtype, out);
+  },
+  jvp: ([x], [t], out) => (isFloat(out.dtype) && isFloat(x!.dtype) ? cast(t!, out.dtype) : null),
+  vjp: (ct, [x], out) => [isFloat(out.dtype) && isFloat(x!.dtype) ? cast(ct, x!.dtype) : null],
+});
+
+/**
+ * Converts a tensor to another dtype. Float to int32 truncates toward zero and carries no derivative;
+ * between float dtypes the derivative flows through.
+ * @param x a tensor. @param dtype the target dtype. @returns the converted tensor (x itself if already of that dtype).
+ * @example `cast(tensor([1.7, -1.7]), "int32")` is `[1, -1]`.
+ */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  checkTensor("cast", "x", x);
+  const d = checkDType("cast", dtype);
+  if (x.dtype === d) return x;
+  if (d === "int32" || x.dtype === "int32") return bind(castP, [x._concrete], d);
+  return bind(castP, [x], d);
+}

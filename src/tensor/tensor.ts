@@ -1,0 +1,281 @@
+import type { DType, TypedArray } from "./dtype.js";
+import { sizeOf } from "./shape.js";
+import type { MainTrace } from "../autodiff/trace.js";
+import * as unary from "../ops/unary.js";
+import * as binary from "../ops/binary.js";
+import * as reduce from "../ops/reduce.js";
+import * as linalg from "../ops/linalg.js";
+import * as conv from "../ops/conv.js";
+import * as movement from "../ops/movement.js";
+import { formatTensor } from "./format.js";
+
+/** A tensor or a plain number, accepted by every binary op (a number takes the tensor's dtype). */
+export type TensorLike = Tensor | number;
+
+/** A nested array of numbers, as accepted by {@link tensor} and returned by {@link Tensor.toArray}. */
+export type NestedArray = number | NestedArray[];
+
+/**
+ * An immutable n-dimensional array of numbers, and the value that automatic differentiation flows through.
+ *
+ * A tensor is either *concrete* (it holds its elements in a typed array) or *traced* (inside a
+ * differential operator, it stands for a concrete value plus the derivative information of one
+ * differentiation level). Both kinds have the same members, so user code never tells them apart.
+ * Memory belongs to the garbage collector: there is no `dispose`.
+ *
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]]);
+ * x.add(1).mul(x).sum().item(); // 2 + 6 + 12 + 20 = 40
+ * ```
+ */
+export class Tensor {
+  /** The size of each dimension, outermost first. */
+  readonly shape: readonly number[];
+  /** The element type. */
+  readonly dtype: DType;
+  /** @internal The elements in row-major order; `undefined` for a traced tensor. */
+  readonly _data: TypedArray | undefined;
+  /** @internal The differentiation level this tensor is traced at; `undefined` when concrete. */
+  readonly _trace: MainTrace | undefined;
+  /** @internal For a traced tensor: the value it stands for (itself possibly traced at a lower level). */
+  readonly _primal: Tensor | undefined;
+  /** @internal Forward mode: the tangent (`null` for a known zero). Reverse mode: unused. */
+  _tangent: Tensor | null;
+  /** @internal Reverse mode: the index of the tape entry that produced this tensor (-1 for an input). */
+  _node: number;
+
+  /** @internal Use {@link tensor} and the other creation functions. */
+  constructor(
+    shape: readonly number[],
+    dtype: DType,
+    data: TypedArray | undefined,
+    trace?: MainTrace,
+    primal?: Tensor,
+  ) {
+    this.shape = shape;
+    this.dtype = dtype;
+    this._data = data;
+    this._trace = trace;
+    this._primal = primal;
+    this._tangent = null;
+    this._node = -1;
+  }
+
+  /** The number of dimensions (0 for a scalar). */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** The number of elements (1 for a scalar). */
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+
+  /** @internal The concrete tensor this one stands for, looking through every level of tracing. */
+  get _concrete(): Tensor {
+    let t: Tensor = this;
+    while (t._data === undefined) t = t._primal!;
+    return t;
+  }
+
+  /** @internal The concrete elements (no copy: never write to them). */
+  get _values(): TypedArray {
+    return this._concrete._data!;
+  }
+
+  /**
+   * The number held by a one-element tensor.
+   * @returns the only element.
+   * @example
+   * ```ts
+   * tensor([[7]]).item(); // 7
+   * ```
+   */
+  item(): number {
+    if (this.size !== 1) {
+      throw new RangeError(
+        `item: the tensor has shape [${this.shape.join(",")}] (${this.size} elements); item() needs exactly one. ` +
+          `Reduce it first (sum, mean) or use toArray()`,
+      );
+    }
+    return this._values[0]!;
+  }
+
+  /**
+   * A copy of the elements as nested arrays (a number for a scalar).
+   * @returns nested arrays shaped like the tensor.
+   * @example
+   * ```ts
+   * tensor([1, 2, 3, 4], { shape: [2, 2] }).toArray(); // [[1, 2], [3, 4]]
+   * ```
+   */
+  toArray(): NestedArray {
+    const data = this._values;
+    const shape = this.shape;
+    if (shape.length === 0) return data[0]!;
+    let pos = 0;
+    const build = (d: number): NestedArray[] => {
+      const n = shape[d]!;
+      const out: NestedArray[] = new Array<NestedArray>(n);
+      if (d === shape.length - 1) {
+        for (let i = 0; i < n; i++) out[i] = data[pos++]!;
+      } else {
+        for (let i = 0; i < n; i++) out[i] = build(d + 1);
+      }
+      return out;
+    };
+    return build(0);
+  }
+
+  /**
+   * A copy of the elements as a typed array of the tensor's dtype, in row-major order.
+   * @returns a fresh `Float32Array`, `Float64Array` or `Int32Array`.
+   * @example
+   * ```ts
+   * ones([2]).dataSync(); // Float32Array [1, 1]
+   * ```
+   */
+  dataSync(): TypedArray {
+    return this._values.slice();
+  }
+
+  /**
+   * A readable rendering: shape, dtype and values (elided with `...` when large).
+   * @example
+   * ```ts
+   * String(tensor([1, 2])); // "Tensor([1,2] float32) [1, 2]" style output
+   * ```
+   */
+  toString(): string {
+    return formatTensor(this);
+  }
+
+  // ---- arithmetic (broadcasting) ----
+  /** Elementwise `this + other`, broadcasting. @param other a tensor or number. @returns the sum. @example `tensor([1, 2]).add(1)` is `[2, 3]`. */
+  add(other: TensorLike): Tensor { return binary.add(this, other); }
+  /** Elementwise `this - other`, broadcasting. @param other a tensor or number. @returns the difference. @example `tensor([1, 2]).sub(1)` is `[0, 1]`. */
+  sub(other: TensorLike): Tensor { return binary.sub(this, other); }
+  /** Elementwise `this * other`, broadcasting. @param other a tensor or number. @returns the product. @example `tensor([1, 2]).mul(3)` is `[3, 6]`. */
+  mul(other: TensorLike): Tensor { return binary.mul(this, other); }
+  /** Elementwise `this / other`, broadcasting (int32 operands give float32). @param other a tensor or number. @returns the quotient. @example `tensor([1, 2]).div(2)` is `[0.5, 1]`. */
+  div(other: TensorLike): Tensor { return binary.div(this, other); }
+  /** Elementwise `this ** other`, broadcasting. @param other the exponent. @returns the power. @example `tensor([2, 3]).pow(2)` is `[4, 9]`. */
+  pow(other: TensorLike): Tensor { return binary.pow(this, other); }
+  /** Elementwise maximum, broadcasting. @param other a tensor or number. @returns the larger of each pair. @example `tensor([1, 5]).maximum(3)` is `[3, 5]`. */
+  maximum(other: TensorLike): Tensor { return binary.maximum(this, other); }
+  /** Elementwise minimum, broadcasting. @param other a tensor or number. @returns the smaller of each pair. @example `tensor([1, 5]).minimum(3)` is `[1, 3]`. */
+  minimum(other: TensorLike): Tensor { return binary.minimum(this, other); }
+  /** Clamps every element into `[min, max]`. @param min lower bound. @param max upper bound. @returns the clipped tensor. @example `tensor([-2, 0, 2]).clip(-1, 1)` is `[-1, 0, 1]`. */
+  clip(min: number, max: number): Tensor { return binary.clip(this, min, max); }
+
+  // ---- comparisons (int32 results: 1 where true, 0 where false) ----
+  /** Elementwise `this == other` as int32 0/1. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 2]).equal(2)` is `[0, 1]`. */
+  equal(other: TensorLike): Tensor { return binary.equal(this, other); }
+  /** Elementwise `this != other` as int32 0/1. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 2]).notEqual(2)` is `[1, 0]`. */
+  notEqual(other: TensorLike): Tensor { return binary.notEqual(this, other); }
+  /** Elementwise `this < other` as int32 0/1. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 2]).less(2)` is `[1, 0]`. */
+  less(other: TensorLike): Tensor { return binary.less(this, other); }
+  /** Elementwise `this <= other` as int32 0/1. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 2]).lessEqual(2)` is `[1, 1]`. */
+  lessEqual(other: TensorLike): Tensor { return binary.lessEqual(this, other); }
+  /** Elementwise `this > other` as int32 0/1. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 2]).greater(1)` is `[0, 1]`. */
+  greater(other: TensorLike): Tensor { return binary.greater(this, other); }
+  /** Elementwise `this >= other` as int32 0/1. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 2]).greaterEqual(2)` is `[0, 1]`. */
+  greaterEqual(other: TensorLike): Tensor { return binary.greaterEqual(this, other); }
+
+  // ---- unary ----
+  /** Elementwise `-this`. @returns the negation. @example `tensor([1, -2]).neg()` is `[-1, 2]`. */
+  neg(): Tensor { return unary.neg(this); }
+  /** Elementwise `e^x`. @returns the exponential. @example `tensor([0]).exp()` is `[1]`. */
+  exp(): Tensor { return unary.exp(this); }
+  /** Elementwise natural logarithm. @returns `ln x`. @example `tensor([1]).log()` is `[0]`. */
+  log(): Tensor { return unary.log(this); }
+  /** Elementwise `ln(1 + x)`, accurate near 0. @returns `log1p x`. @example `tensor([0]).log1p()` is `[0]`. */
+  log1p(): Tensor { return unary.log1p(this); }
+  /** Elementwise `e^x - 1`, accurate near 0. @returns `expm1 x`. @example `tensor([0]).expm1()` is `[0]`. */
+  expm1(): Tensor { return unary.expm1(this); }
+  /** Elementwise square root. @returns `√x`. @example `tensor([4]).sqrt()` is `[2]`. */
+  sqrt(): Tensor { return unary.sqrt(this); }
+  /** Elementwise `1 / √x`. @returns the reciprocal square root. @example `tensor([4]).rsqrt()` is `[0.5]`. */
+  rsqrt(): Tensor { return unary.rsqrt(this); }
+  /** Elementwise `x²`. @returns the square. @example `tensor([3]).square()` is `[9]`. */
+  square(): Tensor { return unary.square(this); }
+  /** Elementwise `1 / x`. @returns the reciprocal. @example `tensor([4]).reciprocal()` is `[0.25]`. */
+  reciprocal(): Tensor { return unary.reciprocal(this); }
+  /** Elementwise absolute value. @returns `|x|`. @example `tensor([-2]).abs()` is `[2]`. */
+  abs(): Tensor { return unary.abs(this); }
+  /** Elementwise sign (-1, 0 or 1). @returns the sign. @example `tensor([-2, 0, 3]).sign()` is `[-1, 0, 1]`. */
+  sign(): Tensor { return unary.sign(this); }
+  /** Elementwise sine. @returns `sin x`. @example `tensor([0]).sin()` is `[0]`. */
+  sin(): Tensor { return unary.sin(this); }
+  /** Elementwise cosine. @returns `cos x`. @example `tensor([0]).cos()` is `[1]`. */
+  cos(): Tensor { return unary.cos(this); }
+  /** Elementwise tangent. @returns `tan x`. @example `tensor([0]).tan()` is `[0]`. */
+  tan(): Tensor { return unary.tan(this); }
+  /** Elementwise hyperbolic tangent. @returns `tanh x`. @example `tensor([0]).tanh()` is `[0]`. */
+  tanh(): Tensor { return unary.tanh(this); }
+  /** Elementwise logistic sigmoid `1 / (1 + e^-x)`. @returns `σ(x)`. @example `tensor([0]).sigmoid()` is `[0.5]`. */
+  sigmoid(): Tensor { return unary.sigmoid(this); }
+  /** Elementwise `max(x, 0)` (derivative 0 at 0). @returns the rectified tensor. @example `tensor([-1, 2]).relu()` is `[0, 2]`. */
+  relu(): Tensor { return unary.relu(this); }
+  /** Elementwise `ln(1 + e^x)`, computed stably. @returns the softplus. @example `tensor([0]).softplus()` is `[ln 2]`. */
+  softplus(): Tensor { return unary.softplus(this); }
+  /** Converts the elements to another dtype (float to int32 truncates toward zero). @param dtype the target dtype. @returns the converted tensor. @example `tensor([1.7]).cast('int32')` is `[1]`. */
+  cast(dtype: DType): Tensor { return unary.cast(this, dtype); }
+
+  // ---- reductions ----
+  /** Sum over `axes` (all by default). @param axes axes to reduce (negative counts from the end). @param keepDims keep reduced axes as size 1. @returns the sum. @example `tensor([[1, 2], [3, 4]]).sum(0)` is `[4, 6]`. */
+  sum(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.sum(this, axes, keepDims); }
+  /** Mean over `axes` (all by default). @param axes axes to reduce. @param keepDims keep reduced axes as size 1. @returns the mean. @example `tensor([1, 2, 3]).mean()` is `2`. */
+  mean(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.mean(this, axes, keepDims); }
+  /** Maximum over `axes` (all by default); the gradient is shared equally among ties. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the maximum. @example `tensor([1, 3, 2]).max()` is `3`. */
+  max(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.max(this, axes, keepDims); }
+  /** Minimum over `axes` (all by default). @param axes axes to reduce. @param keepDims keep reduced axes. @returns the minimum. @example `tensor([1, 3, 2]).min()` is `1`. */
+  min(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.min(this, axes, keepDims); }
+  /** Product over `axes` (all by default). @param axes axes to reduce. @param keepDims keep reduced axes. @returns the product. @example `tensor([2, 3]).prod()` is `6`. */
+  prod(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.prod(this, axes, keepDims); }
+  /** `log(sum(exp(x)))` over `axes`, computed stably. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the log-sum-exp. @example `tensor([0, 0]).logSumExp()` is `ln 2`. */
+  logSumExp(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.logSumExp(this, axes, keepDims); }
+  /** Index of the maximum along `axis` (first on ties), as int32. @param axis the axis (default: last). @returns int32 indices. @example `tensor([1, 3, 2]).argmax()` is `1`. */
+  argmax(axis = -1): Tensor { return reduce.argmax(this, axis); }
+  /** Index of the minimum along `axis` (first on ties), as int32. @param axis the axis (default: last). @returns int32 indices. @example `tensor([1, 3, 2]).argmin()` is `0`. */
+  argmin(axis = -1): Tensor { return reduce.argmin(this, axis); }
+  /** Softmax along `axis`, computed stably. @param axis the axis (default: last). @returns probabilities summing to 1 along `axis`. @example `tensor([0, 0]).softmax()` is `[0.5, 0.5]`. */
+  softmax(axis = -1): Tensor { return reduce.softmax(this, axis); }
+  /** Log-softmax along `axis`, computed stably. @param axis the axis (default: last). @returns `x - logSumExp(x)`. @example `tensor([0, 0]).logSoftmax()` is `[-ln 2, -ln 2]`. */
+  logSoftmax(axis = -1): Tensor { return reduce.logSoftmax(this, axis); }
+
+  // ---- linear algebra and convolution ----
+  /** Matrix product over the last two axes, broadcasting batch axes; a rank-1 operand is a vector. @param other `[..., k, n]` (or `[k]`). @returns `[..., m, n]`. @example `ones([2, 3]).matmul(ones([3, 4]))` has shape `[2, 4]`. */
+  matmul(other: Tensor): Tensor { return linalg.matmul(this, other); }
+  /** 2-D convolution of an NHWC input with an `[fh, fw, cin, cout]` filter. @param filter the filter. @param options strides, padding (`'same'`/`'valid'`), dilations. @returns `[n, oh, ow, cout]`. @example `zeros([1, 5, 5, 1]).conv2d(ones([3, 3, 1, 2]))` has shape `[1, 3, 3, 2]`. */
+  conv2d(filter: Tensor, options?: conv.Conv2DOptions): Tensor { return conv.conv2d(this, filter, options); }
+  /** 1-D convolution of an NWC input with a `[fw, cin, cout]` filter. @param filter the filter. @param options stride, padding, dilation. @returns `[n, ow, cout]`. @example `zeros([1, 5, 1]).conv1d(ones([3, 1, 2]))` has shape `[1, 3, 2]`. */
+  conv1d(filter: Tensor, options?: conv.Conv1DOptions): Tensor { return conv.conv1d(this, filter, options); }
+  /** 2-D max pooling of an NHWC input. @param options window size, strides, padding. @returns the pooled tensor. @example `zeros([1, 4, 4, 1]).maxPool2d({ size: 2 })` has shape `[1, 2, 2, 1]`. */
+  maxPool2d(options: conv.Pool2DOptions): Tensor { return conv.maxPool2d(this, options); }
+  /** 2-D average pooling of an NHWC input (padding cells are not counted). @param options window size, strides, padding. @returns the pooled tensor. @example `zeros([1, 4, 4, 1]).avgPool2d({ size: 2 })` has shape `[1, 2, 2, 1]`. */
+  avgPool2d(options: conv.Pool2DOptions): Tensor { return conv.avgPool2d(this, options); }
+
+  // ---- shape and movement ----
+  /** The same elements in a new shape; one dimension may be -1 (inferred). @param shape the new shape. @returns the reshaped tensor. @example `tensor([1, 2, 3, 4]).reshape([2, -1])` has shape `[2, 2]`. */
+  reshape(shape: readonly number[]): Tensor { return movement.reshape(this, shape); }
+  /** Permutes the axes (reverses them by default). @param perm the new order of axes. @returns the transposed tensor. @example `ones([2, 3]).transpose()` has shape `[3, 2]`. */
+  transpose(perm?: readonly number[]): Tensor { return movement.transpose(this, perm); }
+  /** Inserts a size-1 axis at `axis`. @param axis where to insert (negative counts from the end). @returns the expanded tensor. @example `ones([3]).expandDims(0)` has shape `[1, 3]`. */
+  expandDims(axis = 0): Tensor { return movement.expandDims(this, axis); }
+  /** Removes size-1 axes (all of them, or those listed). @param axes axes to remove. @returns the squeezed tensor. @example `ones([1, 3, 1]).squeeze()` has shape `[3]`. */
+  squeeze(axes?: number | readonly number[]): Tensor { return movement.squeeze(this, axes); }
+  /** Broadcasts to `shape` by NumPy rules. @param shape the target shape. @returns the broadcast tensor. @example `tensor([1, 2]).broadcastTo([3, 2])` has shape `[3, 2]`. */
+  broadcastTo(shape: readonly number[]): Tensor { return movement.broadcastTo(this, shape); }
+  /** A contiguous block: `begin` per axis and `size` per axis (-1 means to the end). @param begin start indices. @param size extents. @returns the slice. @example `tensor([1, 2, 3]).slice([1], [2])` is `[2, 3]`. */
+  slice(begin: readonly number[], size?: readonly number[]): Tensor { return movement.slice(this, begin, size); }
+  /** Splits along `axis` into equal parts (a number) or parts of the given sizes. @param sizes count or sizes. @param axis the axis. @returns the parts. @example `tensor([1, 2, 3, 4]).split(2)` gives two tensors of shape `[2]`. */
+  split(sizes: number | readonly number[], axis = 0): Tensor[] { return movement.split(this, sizes, axis); }
+  /** Takes the slices at `indices` along `axis`. @param indices int32 tensor or array of indices. @param axis the axis. @returns shape `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. @example `tensor([5, 6, 7]).gather([2, 0])` is `[7, 5]`. */
+  gather(indices: Tensor | readonly number[], axis = 0): Tensor { return movement.gather(this, indices, axis); }
+  /** Pads with a constant: `paddings[i] = [before, after]` for axis i. @param paddings per-axis padding. @param value the fill (default 0). @returns the padded tensor. @example `tensor([1]).pad([[1, 1]])` is `[0, 1, 0]`. */
+  pad(paddings: readonly (readonly [number, number])[], value = 0): Tensor { return movement.pad(this, paddings, value); }
+  /** Repeats the tensor `reps[i]` times along axis i. @param reps repetitions per axis. @returns the tiled tensor. @example `tensor([1, 2]).tile([2])` is `[1, 2, 1, 2]`. */
+  tile(reps: readonly number[]): Tensor { return movement.tile(this, reps); }
+}
