@@ -20,7 +20,6 @@ export {
   RandomKey,
   splitSeed,
   setGlobalSeed,
-  threefry2x32,
   type RandomUniformOptions,
   type RandomNormalOptions,
 } from "./tensor/random.js";

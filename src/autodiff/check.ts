@@ -117,7 +117,7 @@ function checkFirstOrder(
   const y0 = evalF(f, inputs, "f");
   const u = randomLike(y0, next);
   const reverse = modes.includes("reverse")
-    ? (valueWithPullback(inputs, (xs: Tensor[]) => f(...xs)).pullback(u) as Tensor[]).map((g) => g.cast("float64")._concrete)
+    ? (valueWithPullback(inputs, (xs: Tensor[]) => f(...xs)).pullback(u)).map((g) => g.cast("float64")._concrete)
     : [];
   for (let k = 0; k < inputs.length; k++) {
     const x = inputs[k]!;
@@ -196,7 +196,7 @@ export function checkGradients(
     if (modes.includes("reverse")) {
       const u = randomLike(y0, next);
       run((...z: Tensor[]) => {
-        const gs = valueWithPullback(z, (w: Tensor[]) => g(...w)).pullback(u) as Tensor[];
+        const gs = valueWithPullback(z, (w: Tensor[]) => g(...w)).pullback(u);
         return concat(gs.map((t) => t.reshape([-1])), 0);
       }, level + 1);
     }

@@ -87,7 +87,7 @@ export function customDerivative<A extends Tensor[]>(
       jvp: (ps, ts) => forwardThroughRules(ps as Tensor[], ts as (Tensor | null)[]),
       vjp: (ct) => {
         const r = pb(ct);
-        const list = Array.isArray(r) ? (r as (Tensor | null)[]) : [r as Tensor];
+        const list = Array.isArray(r) ? (r as (Tensor | null)[]) : [r];
         if (list.length !== args.length) {
           throw new TypeError(`${op}: the pullback returned ${list.length} cotangents for ${args.length} inputs; return one per input`);
         }
@@ -120,7 +120,7 @@ export function withRecomputationInPullbacks<A extends Tensor[]>(f: (...args: A)
     vjp: (...xs: A) => ({
       value: f(...xs),
       pullback: (ct: Tensor) => {
-        const gs = pullback(xs as Tensor[], (ys: Tensor[]) => f(...(ys as A)))(ct) as Tensor[];
+        const gs = pullback(xs as Tensor[], (ys: Tensor[]) => f(...(ys as A)))(ct);
         return (xs.length === 1 ? gs[0]! : gs) as Tensor;
       },
     }),

@@ -152,7 +152,7 @@ function valueWithGradientN(op: string, inputs: readonly unknown[], f: (...xs: n
  * ```
  */
 export function valueWithGradient<T, R extends Scalar>(at: T, f: (x: Lifted<T>) => R): { value: R; gradient: TangentVector<T> } {
-  const r = valueWithGradientN("valueWithGradient", [at], f as (...xs: never[]) => unknown);
+  const r = valueWithGradientN("valueWithGradient", [at], f);
   return { value: r.value as R, gradient: r.gradient[0] as TangentVector<T> };
 }
 
@@ -196,6 +196,8 @@ export function gradient(...args: unknown[]): unknown {
  * df(0); // 1
  * ```
  */
+export function gradientOf(f: (x: Tensor) => Scalar): <T extends number | Tensor>(at: T) => TangentVector<T>;
+export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVector<T>;
 export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVector<T> {
   return (at: T) => gradient(at, f);
 }
@@ -284,7 +286,7 @@ function checkScalarPoint(op: string, at: unknown): void {
  */
 export function valueWithDerivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): { value: R; derivative: TangentVector<R> } {
   checkScalarPoint("valueWithDerivative", at);
-  const r = jvp("valueWithDerivative", [at], [1], f as (...xs: never[]) => unknown);
+  const r = jvp("valueWithDerivative", [at], [1], f);
   return { value: r.value as R, derivative: r.tangent as TangentVector<R> };
 }
 
@@ -309,8 +311,8 @@ export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): 
  * derivativeOf((x: Tensor) => x.mul(x))(3); // Tensor 6
  * ```
  */
-export function derivativeOf<T extends Scalar, R>(f: (x: Lifted<T>) => R): (at: T) => TangentVector<R> {
-  return (at: T) => derivative(at, f);
+export function derivativeOf<R>(f: (x: Tensor) => R): (at: number | Tensor) => TangentVector<R> {
+  return (at: number | Tensor) => derivative(at, f);
 }
 
 /**

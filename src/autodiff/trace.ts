@@ -122,7 +122,7 @@ export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P
   }
   const r = new Tensor(out.shape, out.dtype, undefined, top, out);
   r._node = top.tape.length;
-  top.tape.push({ prim: prim as Primitive<unknown>, inputs: ids, primals, out, params });
+  top.tape.push({ prim: prim, inputs: ids, primals, out, params });
   return r;
 }
 

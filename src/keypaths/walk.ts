@@ -304,3 +304,30 @@ function scalarOfShape(value: number, shape: readonly number[], dtype: Tensor["d
   const s = scalar(value, dtype);
   return shape.length === 0 ? s : new Tensor(shape, dtype, s._data);
 }
+
+/**
+ * @internal Writes new leaf values into `x` in place (arrays, plain objects and class instances are
+ * mutated; constants untouched) and returns `x`. When `x` is itself a leaf it cannot change in place, and
+ * the new value is returned instead. Callers validate everything first, so a write never half-happens.
+ */
+export function assignLeaves(x: unknown, values: readonly (Tensor | number)[]): unknown {
+  let i = 0;
+  const path: Segment[] = [];
+  const go = (v: unknown, inObject: boolean): unknown => {
+    const kind = classify("assign", v, path, inObject);
+    if (kind === "number" || kind === "tensor") return values[i++];
+    if (kind === "constant") return v;
+    const container = v as Record<string | number, unknown>;
+    const keys: readonly (string | number)[] =
+      kind === "array" ? Array.from((v as unknown[]).keys()) : childKeys("assign", kind, v as object, path);
+    for (const k of keys) {
+      path.push(k);
+      const before = container[k];
+      const after = go(before, kind !== "array");
+      if (after !== before) container[k] = after;
+      path.pop();
+    }
+    return v;
+  };
+  return go(x, false);
+}

@@ -32,7 +32,7 @@ function arithmetic(
 
 const addP = arithmetic(
   "add",
-  ([a, b], [ta, tb], out) => (ta && tb ? add(ta, tb) : bcast((ta ?? tb)!, out.shape)),
+  (_, [ta, tb], out) => (ta && tb ? add(ta, tb) : bcast((ta ?? tb)!, out.shape)),
   (ct, [a, b]) => [unbroadcast(ct, a!.shape), unbroadcast(ct, b!.shape)],
 );
 const subP = arithmetic(
@@ -167,7 +167,7 @@ const whereP = definePrimitive({
     backend().where(c!._data!, c!.shape, a!._data!, a!.shape, b!._data!, b!.shape, out, shape);
     return new Tensor(shape, a!.dtype, out);
   },
-  jvp: ([c, a, b], [, ta, tb], out) => {
+  jvp: ([c], [, ta, tb], out) => {
     const z = scalar(0, out.dtype);
     return bcast(where(c!, ta ?? z, tb ?? z), out.shape);
   },

@@ -181,14 +181,16 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 }
 
 /**
- * Log-softmax along `axis`: `x - logSumExp(x)`, stable for large logits.
+ * Log-softmax along `axis`: `x - logSumExp(x)`, computed as `(x - m) - log(sum(exp(x - m)))` with `m`
+ * the maximum, so large logits lose no precision to cancellation.
  * @param x a float tensor. @param axis the axis (default: last).
  * @returns log-probabilities along `axis`. @example `logSoftmax(tensor([0, 0]))` is `[-ln 2, -ln 2]`.
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   checkTensor("logSoftmax", "x", x);
   const a = normalizeAxis("logSoftmax", axis, x.rank);
-  return sub(x, logSumExp(x, a, true));
+  const shifted = sub(x, stableShift(x, a));
+  return sub(shifted, log(sum(exp(shifted), a, true)));
 }
 
 const argmaxP = defineNondifferentiable<number>("argmax", ([x], axis) => argRun("argmax", x!, axis));

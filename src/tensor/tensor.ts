@@ -74,9 +74,7 @@ export class Tensor {
 
   /** @internal The concrete tensor this one stands for, looking through every level of tracing. */
   get _concrete(): Tensor {
-    let t: Tensor = this;
-    while (t._data === undefined) t = t._primal!;
-    return t;
+    return this._data === undefined ? this._primal!._concrete : this;
   }
 
   /** @internal The concrete elements (no copy: never write to them). */
