@@ -36,6 +36,8 @@ export {
   conv2dBackpropInput,
   conv2dBackpropFilter,
   conv2dTranspose,
+  depthwiseConv2dBackpropInput,
+  depthwiseConv2dBackpropFilter,
   depthwiseConv2d,
   maxPool2d,
   avgPool2d,
@@ -65,6 +67,49 @@ export { customDerivative, withRecomputationInPullbacks, type CustomVJP, type Cu
 export { jacobian, hessian } from "./autodiff/jacobian.js";
 export { checkGradients, GradientCheckError, type CheckGradientsOptions, type GradientCheckReport } from "./autodiff/check.js";
 
-// Differentiable types
-export type { TangentVector } from "./protocols/tangent.js";
-export { differentiable, noDerivative, storedProperties, type StoredProperty, type StoredPropertyKind, type FieldDecorator } from "./keypaths/decorators.js";
+// Differentiable types (protocols, stored properties, key paths) — owned by the differentiable-types work
+export type { TangentVector, HasLeaf } from "./protocols/tangent.js";
+export { type Differentiable, TangentVectorType, NoDerivative } from "./protocols/differentiable.js";
+export {
+  type VectorSpace,
+  tangentAdd,
+  tangentSub,
+  tangentScale,
+  tangentAddScalar,
+  tangentMul,
+  tangentDiv,
+  tangentNeg,
+  tangentSqrt,
+  tangentDot,
+  tangentSquaredNorm,
+  tangentZerosLike,
+  tangentOnesLike,
+  tangentMap,
+  tangentZip,
+} from "./protocols/vector-space.js";
+export { move, zeroTangentVector } from "./protocols/move.js";
+export {
+  differentiable,
+  noDerivative,
+  storedProperties,
+  type StoredProperty,
+  type StoredPropertyKind,
+  type FieldDecorator,
+  type FieldCheck,
+  type LegacyFieldCheck,
+  type DecoratorTypeError,
+} from "./keypaths/decorators.js";
+export { keyPathChildren, type CustomKeyPathIterable, type Segment } from "./keypaths/walk.js";
+export { KeyPath, WritableKeyPath, keyPath, type KeyPathString, type ValueAtPath } from "./keypaths/keypath.js";
+export {
+  allKeyPaths,
+  allWritableKeyPaths,
+  recursivelyAllKeyPaths,
+  recursivelyAllWritableKeyPaths,
+  differentiableKeyPaths,
+  type KeyPathValueType,
+  type ValueOfType,
+} from "./keypaths/iterate.js";
+
+// ---- Optimizers (src/optimizers) ----
+export * from "./optimizers/index.js";

@@ -22,8 +22,11 @@ export interface Primitive<P = undefined> {
   impl(inputs: readonly Tensor[], params: P): Tensor;
   /** Output tangent from input tangents (at least one is non-null). */
   jvp(primals: readonly Tensor[], tangents: readonly (Tensor | null)[], out: Tensor, params: P): Tensor | null;
-  /** Input cotangents from the output cotangent, one entry per input. */
-  vjp(cotangent: Tensor, primals: readonly Tensor[], out: Tensor, params: P): readonly (Tensor | null)[];
+  /**
+   * Input cotangents from the output cotangent, one entry per input. `needs[i]` is false for inputs that
+   * are constants at this level; a rule may return `null` for them instead of computing a cotangent.
+   */
+  vjp(cotangent: Tensor, primals: readonly Tensor[], out: Tensor, params: P, needs: readonly boolean[]): readonly (Tensor | null)[];
   /** True for ops with no derivative (comparisons, argmax, casts to int32): their outputs are constants. */
   readonly nondifferentiable?: boolean;
 }

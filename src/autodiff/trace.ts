@@ -155,8 +155,9 @@ export function sweepBackward(
     if (ct === null || ct === undefined) continue;
     const e = tape[i]!;
     if (e.prim === null) continue;
-    const gs = e.prim.vjp(ct, e.primals, e.out, e.params);
     const ins = e.inputs;
+    const needs = ins.map((id) => id >= 0);
+    const gs = e.prim.vjp(ct, e.primals, e.out, e.params, needs);
     for (let j = 0; j < ins.length; j++) {
       const id = ins[j]!;
       const g = gs[j];

@@ -33,12 +33,12 @@ function arithmetic(
 const addP = arithmetic(
   "add",
   (_, [ta, tb], out) => (ta && tb ? add(ta, tb) : bcast((ta ?? tb)!, out.shape)),
-  (ct, [a, b]) => [unbroadcast(ct, a!.shape), unbroadcast(ct, b!.shape)],
+  (ct, [a, b], _out, _p, [na, nb]) => [na ? unbroadcast(ct, a!.shape) : null, nb ? unbroadcast(ct, b!.shape) : null],
 );
 const subP = arithmetic(
   "sub",
   (_, [ta, tb], out) => (ta && tb ? sub(ta, tb) : ta ? bcast(ta, out.shape) : bcast(neg(tb!), out.shape)),
-  (ct, [a, b]) => [unbroadcast(ct, a!.shape), unbroadcast(neg(ct), b!.shape)],
+  (ct, [a, b], _out, _p, [na, nb]) => [na ? unbroadcast(ct, a!.shape) : null, nb ? unbroadcast(neg(ct), b!.shape) : null],
 );
 const mulP = arithmetic(
   "mul",
@@ -47,7 +47,10 @@ const mulP = arithmetic(
     const db = tb ? mul(a!, tb) : null;
     return da && db ? add(da, db) : (da ?? db)!;
   },
-  (ct, [a, b]) => [unbroadcast(mul(ct, b!), a!.shape), unbroadcast(mul(ct, a!), b!.shape)],
+  (ct, [a, b], _out, _p, [na, nb]) => [
+    na ? unbroadcast(mul(ct, b!), a!.shape) : null,
+    nb ? unbroadcast(mul(ct, a!), b!.shape) : null,
+  ],
 );
 const divP = arithmetic(
   "div",
@@ -57,9 +60,9 @@ const divP = arithmetic(
     const db = tb ? neg(div(mul(out, tb), b!)) : null;
     return da && db ? add(da, db) : (da ?? db)!;
   },
-  (ct, [a, b], out) => {
+  (ct, [a, b], out, _p, [na, nb]) => {
     const q = div(ct, b!);
-    return [unbroadcast(q, a!.shape), unbroadcast(neg(mul(q, out)), b!.shape)];
+    return [na ? unbroadcast(q, a!.shape) : null, nb ? unbroadcast(neg(mul(q, out)), b!.shape) : null];
   },
 );
 // d(a^b) = b a^(b-1) da + a^b ln(a) db. Convention: the ln(a) factor is taken as 0 where a <= 0, where
@@ -72,9 +75,9 @@ const powP = arithmetic(
     const db = tb ? mul(tb, mul(out, logBase(a!))) : null;
     return da && db ? add(da, db) : (da ?? db)!;
   },
-  (ct, [a, b], out) => [
-    unbroadcast(mul(ct, mul(b!, pow(a!, sub(b!, 1)))), a!.shape),
-    unbroadcast(mul(ct, mul(out, logBase(a!))), b!.shape),
+  (ct, [a, b], out, _p, [na, nb]) => [
+    na ? unbroadcast(mul(ct, mul(b!, pow(a!, sub(b!, 1)))), a!.shape) : null,
+    nb ? unbroadcast(mul(ct, mul(out, logBase(a!))), b!.shape) : null,
   ],
 );
 // Ties send the whole derivative to the first operand (max) so that sub-gradients stay consistent.
@@ -104,30 +107,31 @@ for (const k of ["equal", "notEqual", "less", "lessEqual", "greater", "greaterEq
   comparisons.set(k, defineNondifferentiable(k, ([a, b]) => run(k, a!, b!, "int32")));
 }
 
-function arith(op: string, p: Primitive, a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = coerce(op, a, b, cast);
-  broadcastShapes(op, x.shape, y.shape);
+// Shapes are validated by the kernel call at the bottom of `bind`, which runs during this call at every
+// level, so errors still surface here, naming the op.
+function arith(p: Primitive, a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = coerce(p.name, a, b, cast);
   return bind(p, [x, y], undefined);
 }
 
 /** Elementwise `a + b` with broadcasting. @param a tensor or number. @param b tensor or number. @returns the sum, shaped by broadcasting. @example `add(tensor([1, 2]), 10)` is `[11, 12]`. */
-export function add(a: TensorLike, b: TensorLike): Tensor { return arith("add", addP, a, b); }
+export function add(a: TensorLike, b: TensorLike): Tensor { return arith(addP, a, b); }
 /** Elementwise `a - b` with broadcasting. @param a tensor or number. @param b tensor or number. @returns the difference. @example `sub(10, tensor([1, 2]))` is `[9, 8]`. */
-export function sub(a: TensorLike, b: TensorLike): Tensor { return arith("sub", subP, a, b); }
+export function sub(a: TensorLike, b: TensorLike): Tensor { return arith(subP, a, b); }
 /** Elementwise `a * b` with broadcasting. @param a tensor or number. @param b tensor or number. @returns the product. @example `mul(tensor([[1], [2]]), tensor([1, 10]))` is `[[1, 10], [2, 20]]`. */
-export function mul(a: TensorLike, b: TensorLike): Tensor { return arith("mul", mulP, a, b); }
+export function mul(a: TensorLike, b: TensorLike): Tensor { return arith(mulP, a, b); }
 /** Elementwise `a / b` with broadcasting; int32 operands are divided as float32. @param a tensor or number. @param b tensor or number. @returns the quotient. @example `div(tensor([1, 2]), 4)` is `[0.25, 0.5]`. */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = coerce("div", a, b, cast);
   const d = x.dtype === "int32" ? "float32" : x.dtype;
-  return arith("div", divP, cast(x, d), cast(y, d));
+  return arith(divP, cast(x, d), cast(y, d));
 }
 /** Elementwise `a ** b` with broadcasting. @param a the base. @param b the exponent. @returns the power. @example `pow(tensor([2, 3]), 2)` is `[4, 9]`. */
-export function pow(a: TensorLike, b: TensorLike): Tensor { return arith("pow", powP, a, b); }
+export function pow(a: TensorLike, b: TensorLike): Tensor { return arith(powP, a, b); }
 /** Elementwise maximum with broadcasting (NaN propagates). @param a tensor or number. @param b tensor or number. @returns the larger values. @example `maximum(tensor([1, 5]), 3)` is `[3, 5]`. */
-export function maximum(a: TensorLike, b: TensorLike): Tensor { return arith("maximum", maximumP, a, b); }
+export function maximum(a: TensorLike, b: TensorLike): Tensor { return arith(maximumP, a, b); }
 /** Elementwise minimum with broadcasting (NaN propagates). @param a tensor or number. @param b tensor or number. @returns the smaller values. @example `minimum(tensor([1, 5]), 3)` is `[1, 3]`. */
-export function minimum(a: TensorLike, b: TensorLike): Tensor { return arith("minimum", minimumP, a, b); }
+export function minimum(a: TensorLike, b: TensorLike): Tensor { return arith(minimumP, a, b); }
 
 /**
  * Clamps every element of `x` into `[min, max]`. The derivative is 1 inside the interval and 0 outside.

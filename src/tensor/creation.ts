@@ -81,9 +81,9 @@ export function tensor(values: number | NestedArray | ArrayLike<number>, options
     flat = values as unknown as ArrayLike<number>;
     shape = [flat.length];
   } else if (Array.isArray(values)) {
-    const inferred = inferShape(values as NestedArray);
+    const inferred = inferShape(values);
     const out: number[] = [];
-    flattenInto(op, values as NestedArray, inferred, 0, out, []);
+    flattenInto(op, values, inferred, 0, out, []);
     flat = out;
     shape = inferred;
   } else {
@@ -123,7 +123,7 @@ export function full(shape: readonly number[], value: number, options?: Creation
   const dtype = dtypeOf(op, options);
   const data = allocate(dtype, sizeOf(s));
   if (value !== 0) {
-    fillFrom(op, dtype, [value], data.subarray(0, Math.min(1, data.length)) as TypedArray);
+    fillFrom(op, dtype, [value], data.subarray(0, Math.min(1, data.length)));
     data.fill(value);
   }
   return new Tensor(s, dtype, data);
@@ -157,10 +157,21 @@ export function ones(shape: readonly number[], options?: CreationOptions): Tenso
   return full(shape, 1, options);
 }
 
-/** @internal A concrete scalar of `dtype`: how a number operand enters an op. */
+/**
+ * @internal A concrete scalar of `dtype`: how a number operand enters an op. Tensors are immutable, so the
+ * scalars of recently used numbers are shared instead of allocated on every op (a training loop reuses the
+ * same few constants thousands of times).
+ */
 export function scalar(value: number, dtype: DType): Tensor {
+  const cache = scalarCache[dtype];
+  const hit = cache.get(value);
+  if (hit !== undefined && !Object.is(value, -0)) return hit;
   const data = allocate(dtype, 1);
   data[0] = value;
-  return new Tensor(SCALAR_SHAPE, dtype, data);
+  const t = new Tensor(SCALAR_SHAPE, dtype, data);
+  if (cache.size >= 512) cache.clear();
+  cache.set(value, t);
+  return t;
 }
 const SCALAR_SHAPE: readonly number[] = Object.freeze([]);
+const scalarCache: Record<DType, Map<number, Tensor>> = { float32: new Map(), float64: new Map(), int32: new Map() };

@@ -1,0 +1,410 @@
+import { describe, expect, it } from "vitest";
+import {
+  avgPool2d,
+  conv1d,
+  conv2d,
+  conv2dBackpropFilter,
+  conv2dBackpropInput,
+  conv2dTranspose,
+  depthwiseConv2d,
+  gradient,
+  maxPool2d,
+  pullback,
+  tensor,
+  type Conv2DOptions,
+  type DType,
+  type Pool2DOptions,
+  type Tensor,
+} from "../../src/index.js";
+import { depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from "../../src/ops/conv.js";
+import { rng } from "../helpers/rows.js";
+
+// ---------------------------------------------------------------------------------------------------
+// Reference implementations, written from the definitions with plain loops.
+
+function values(shape: readonly number[], seed: number, real = false): number[] {
+  const r = rng(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return Array.from({ length: n }, () => (real ? r() * 2 - 1 : Math.floor(r() * 7) - 3));
+}
+
+interface Geo {
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  pt: number;
+  pb: number;
+  pl: number;
+  pr: number;
+  oh: number;
+  ow: number;
+}
+
+/** Resolves options the way TensorFlow documents them. */
+function geo(h: number, w: number, fh: number, fw: number, o: Conv2DOptions = {}): Geo {
+  const pair = (v: number | readonly [number, number] | undefined): [number, number] =>
+    v === undefined ? [1, 1] : typeof v === "number" ? [v, v] : [v[0], v[1]];
+  const [sh, sw] = pair(o.strides);
+  const [dh, dw] = pair(o.dilations);
+  const eh = (fh - 1) * dh + 1, ew = (fw - 1) * dw + 1;
+  let pt = 0, pb = 0, pl = 0, pr = 0;
+  const p = o.padding ?? "valid";
+  if (p === "same") {
+    const th = Math.max((Math.ceil(h / sh) - 1) * sh + eh - h, 0);
+    const tw = Math.max((Math.ceil(w / sw) - 1) * sw + ew - w, 0);
+    pt = Math.floor(th / 2); pb = th - pt; pl = Math.floor(tw / 2); pr = tw - pl;
+  } else if (typeof p === "number") {
+    pt = pb = pl = pr = p;
+  } else if (p !== "valid") {
+    [[pt, pb], [pl, pr]] = p;
+  }
+  const oh = Math.floor((h + pt + pb - eh) / sh) + 1;
+  const ow = Math.floor((w + pl + pr - ew) / sw) + 1;
+  return { sh, sw, dh, dw, pt, pb, pl, pr, oh, ow };
+}
+
+/** Visits every (output pixel, tap) pair whose input pixel lies inside the image. */
+function forEachTap(
+  xs: readonly number[],
+  fh: number,
+  fw: number,
+  g: Geo,
+  visit: (b: number, oy: number, ox: number, ky: number, kx: number, iy: number, ix: number) => void,
+): void {
+  const [n, h, w] = xs as [number, number, number];
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < g.oh; oy++)
+      for (let ox = 0; ox < g.ow; ox++)
+        for (let ky = 0; ky < fh; ky++)
+          for (let kx = 0; kx < fw; kx++) {
+            const iy = oy * g.sh - g.pt + ky * g.dh, ix = ox * g.sw - g.pl + kx * g.dw;
+            if (iy >= 0 && iy < h && ix >= 0 && ix < w) visit(b, oy, ox, ky, kx, iy, ix);
+          }
+}
+
+/** Regular (depthwise = false) or depthwise convolution and its two adjoints, as flat arrays. */
+function refConv(x: number[], xs: number[], f: number[], fs: number[], o: Conv2DOptions, depthwise = false) {
+  const [n, h, w, cin] = xs as [number, number, number, number];
+  const [fh, fw, , fc] = fs as [number, number, number, number];
+  const cout = depthwise ? cin * fc : fc;
+  const g = geo(h, w, fh, fw, o);
+  const X = (b: number, iy: number, ix: number, c: number): number => ((b * h + iy) * w + ix) * cin + c;
+  const Y = (b: number, oy: number, ox: number, c: number): number => ((b * g.oh + oy) * g.ow + ox) * cout + c;
+  // Pairs (input channel, output channel, filter index) that a tap connects.
+  const links: [number, number, (ky: number, kx: number) => number][] = [];
+  for (let ci = 0; ci < cin; ci++) {
+    if (depthwise) {
+      for (let q = 0; q < fc; q++) links.push([ci, ci * fc + q, (ky, kx) => ((ky * fw + kx) * cin + ci) * fc + q]);
+    } else {
+      for (let co = 0; co < cout; co++) links.push([ci, co, (ky, kx) => ((ky * fw + kx) * cin + ci) * cout + co]);
+    }
+  }
+  const yShape = [n, g.oh, g.ow, cout];
+  const forward = (): number[] => {
+    const y = new Array<number>(n * g.oh * g.ow * cout).fill(0);
+    forEachTap(xs, fh, fw, g, (b, oy, ox, ky, kx, iy, ix) => {
+      for (const [ci, co, fi] of links) y[Y(b, oy, ox, co)]! += x[X(b, iy, ix, ci)]! * f[fi(ky, kx)]!;
+    });
+    return y;
+  };
+  const backpropInput = (dy: number[]): number[] => {
+    const dx = new Array<number>(x.length).fill(0);
+    forEachTap(xs, fh, fw, g, (b, oy, ox, ky, kx, iy, ix) => {
+      for (const [ci, co, fi] of links) dx[X(b, iy, ix, ci)]! += dy[Y(b, oy, ox, co)]! * f[fi(ky, kx)]!;
+    });
+    return dx;
+  };
+  const backpropFilter = (dy: number[]): number[] => {
+    const dw = new Array<number>(f.length).fill(0);
+    forEachTap(xs, fh, fw, g, (b, oy, ox, ky, kx, iy, ix) => {
+      for (const [ci, co, fi] of links) dw[fi(ky, kx)]! += x[X(b, iy, ix, ci)]! * dy[Y(b, oy, ox, co)]!;
+    });
+    return dw;
+  };
+  return { yShape, forward, backpropInput, backpropFilter };
+}
+
+function refPool(x: number[], xs: number[], o: Pool2DOptions) {
+  const [n, h, w, c] = xs as [number, number, number, number];
+  const [fh, fw] = typeof o.size === "number" ? [o.size, o.size] : o.size;
+  const g = geo(h, w, fh, fw, { strides: o.strides ?? [fh, fw], padding: o.padding });
+  const max: number[] = [], arg: number[] = [], avg: number[] = [], count: number[] = [];
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < g.oh; oy++)
+      for (let ox = 0; ox < g.ow; ox++)
+        for (let ch = 0; ch < c; ch++) {
+          let best = -Infinity, bi = -1, s = 0, k = 0;
+          for (let ky = 0; ky < fh; ky++)
+            for (let kx = 0; kx < fw; kx++) {
+              const iy = oy * g.sh - g.pt + ky, ix = ox * g.sw - g.pl + kx;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+              const i = ((b * h + iy) * w + ix) * c + ch;
+              if (x[i]! > best) { best = x[i]!; bi = i; }
+              s += x[i]!;
+              k++;
+            }
+          max.push(best); arg.push(bi); avg.push(s / k); count.push(k);
+        }
+  return { shape: [n, g.oh, g.ow, c], max, arg, avg, count };
+}
+
+function expectArray(actual: Tensor, shape: number[], expected: number[], tol = 1e-9): void {
+  expect(actual.shape).toEqual(shape);
+  const got = actual.dataSync();
+  expect(got.length).toBe(expected.length);
+  for (let i = 0; i < got.length; i++) {
+    if (!(Math.abs(got[i]! - expected[i]!) <= tol * (1 + Math.abs(expected[i]!)))) {
+      throw new Error(`element ${i}: got ${got[i]}, expected ${expected[i]}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+interface Case {
+  x: number[];
+  f: number[];
+  o: Conv2DOptions;
+}
+
+const convCases: Case[] = [
+  { x: [1, 4, 4, 1], f: [3, 3, 1, 1], o: {} },
+  { x: [2, 5, 7, 3], f: [3, 3, 3, 4], o: { padding: "same" } },
+  { x: [2, 5, 7, 3], f: [3, 2, 3, 5], o: { padding: "same", strides: 2 } },
+  { x: [1, 9, 8, 2], f: [3, 3, 2, 3], o: { strides: [3, 2], padding: "valid" } },
+  { x: [1, 7, 7, 2], f: [3, 3, 2, 2], o: { dilations: 2, padding: "same" } },
+  { x: [1, 6, 5, 1], f: [2, 3, 1, 3], o: { dilations: [2, 1], strides: [1, 2], padding: [[2, 0], [1, 3]] } },
+  { x: [2, 4, 4, 3], f: [1, 1, 3, 5], o: {} },
+  { x: [2, 4, 4, 3], f: [1, 1, 3, 5], o: { strides: 2 } },
+  { x: [1, 3, 3, 1], f: [3, 3, 1, 1], o: { padding: 1 } },
+  { x: [1, 1, 1, 1], f: [1, 1, 1, 1], o: {} },
+  { x: [0, 4, 4, 2], f: [3, 3, 2, 3], o: { padding: "same" } },
+  { x: [1, 4, 4, 0], f: [3, 3, 0, 2], o: {} },
+  { x: [1, 4, 4, 2], f: [3, 3, 2, 0], o: { padding: "same" } },
+  // Enough output pixels to cross several im2col chunks.
+  { x: [4, 30, 30, 8], f: [3, 3, 8, 7], o: { padding: "same" } },
+];
+
+describe("conv2d and its backprops", () => {
+  for (const { x: xs, f: fs, o } of convCases) {
+    const name = `${JSON.stringify(xs)} * ${JSON.stringify(fs)} ${JSON.stringify(o)}`;
+    for (const dtype of ["float32", "float64", "int32"] as const) {
+      it(`${dtype} ${name}: forward and both backprops match the reference`, () => {
+        const x = values(xs, 1), f = values(fs, 2);
+        const ref = refConv(x, xs, f, fs, o);
+        const X = tensor(x, { shape: xs, dtype }), F = tensor(f, { shape: fs, dtype });
+        const y = conv2d(X, F, o);
+        expect(y.dtype).toBe(dtype);
+        expectArray(y, ref.yShape, ref.forward());
+        const dy = values(ref.yShape, 3);
+        const DY = tensor(dy, { shape: ref.yShape, dtype });
+        expectArray(conv2dBackpropInput(DY, F, xs, o), xs, ref.backpropInput(dy));
+        expectArray(conv2dBackpropFilter(X, DY, fs, o), fs, ref.backpropFilter(dy));
+      });
+    }
+  }
+
+  it("real-valued float32 agrees with a float64 reference", () => {
+    const xs = [3, 11, 13, 5], fs = [3, 3, 5, 6], o: Conv2DOptions = { padding: "same", strides: [2, 1] };
+    const x = values(xs, 4, true).map(Math.fround), f = values(fs, 5, true).map(Math.fround);
+    const ref = refConv(x, xs, f, fs, o);
+    expectArray(conv2d(tensor(x, { shape: xs }), tensor(f, { shape: fs }), o), ref.yShape, ref.forward(), 1e-5);
+  });
+
+  it("reverse mode gives the backprops; the method is the same op", () => {
+    const xs = [2, 5, 5, 2], fs = [3, 3, 2, 3], o: Conv2DOptions = { strides: 2, padding: "same" };
+    const x = values(xs, 6, true), f = values(fs, 7, true);
+    const ref = refConv(x, xs, f, fs, o);
+    const dy = values(ref.yShape, 8, true);
+    const X = tensor(x, { shape: xs, dtype: "float64" }), F = tensor(f, { shape: fs, dtype: "float64" });
+    const [gx, gf] = pullback([X, F], ([a, b]: Tensor[]) => a!.conv2d(b!, o))(tensor(dy, { shape: ref.yShape, dtype: "float64" }));
+    expectArray(gx!, xs, ref.backpropInput(dy));
+    expectArray(gf!, fs, ref.backpropFilter(dy));
+  });
+
+  it("conv2dTranspose is the backprop input with TensorFlow's filter layout", () => {
+    const outShape = [1, 8, 8, 2], fs = [3, 3, 2, 4], o: Conv2DOptions = { strides: 2, padding: "same" };
+    const x = values([1, 4, 4, 4], 9), f = values(fs, 10);
+    const ref = refConv(new Array<number>(128).fill(0), outShape, f, fs, o);
+    const y = conv2dTranspose(tensor(x, { shape: [1, 4, 4, 4] }), tensor(f, { shape: fs }), outShape, o);
+    expectArray(y, outShape, ref.backpropInput(x));
+  });
+
+  it("conv1d is a conv2d over a height of 1", () => {
+    const xs = [2, 9, 3], fs = [3, 3, 4];
+    const x = values(xs, 11), f = values(fs, 12);
+    for (const [o1, o2] of [
+      [{}, {}],
+      [{ stride: 2, padding: "same" }, { strides: [1, 2], padding: "same" }],
+      [{ dilation: 2, padding: 1 }, { dilations: [1, 2], padding: [[0, 0], [1, 1]] }],
+      [{ padding: [2, 0] }, { padding: [[0, 0], [2, 0]] }],
+    ] as const) {
+      const ref = refConv(x, [2, 1, 9, 3], f, [1, 3, 3, 4], o2);
+      const y = conv1d(tensor(x, { shape: xs }), tensor(f, { shape: fs }), o1);
+      expectArray(y, [2, ref.yShape[2]!, 4], ref.forward());
+    }
+  });
+
+  it("mixed dtypes are promoted", () => {
+    const y = conv2d(tensor(values([1, 3, 3, 1], 1), { shape: [1, 3, 3, 1], dtype: "int32" }), tensor(values([2, 2, 1, 1], 2), { shape: [2, 2, 1, 1], dtype: "float64" }));
+    expect(y.dtype).toBe("float64");
+  });
+});
+
+describe("depthwiseConv2d and its backprops", () => {
+  const cases: Case[] = [
+    { x: [1, 5, 5, 2], f: [3, 3, 2, 1], o: {} },
+    { x: [2, 6, 5, 3], f: [3, 3, 3, 2], o: { padding: "same" } },
+    { x: [1, 7, 7, 2], f: [2, 3, 2, 3], o: { strides: [2, 3], dilations: [2, 1], padding: "same" } },
+    { x: [0, 4, 4, 2], f: [2, 2, 2, 2], o: {} },
+  ];
+  for (const { x: xs, f: fs, o } of cases) {
+    for (const dtype of ["float32", "float64"] as const) {
+      it(`${dtype} ${JSON.stringify(xs)} * ${JSON.stringify(fs)} ${JSON.stringify(o)}`, () => {
+        const x = values(xs, 13), f = values(fs, 14);
+        const ref = refConv(x, xs, f, fs, o, true);
+        const X = tensor(x, { shape: xs, dtype }), F = tensor(f, { shape: fs, dtype });
+        expectArray(depthwiseConv2d(X, F, o), ref.yShape, ref.forward());
+        const dy = values(ref.yShape, 15);
+        const DY = tensor(dy, { shape: ref.yShape, dtype });
+        expectArray(depthwiseConv2dBackpropInput(DY, F, xs, o), xs, ref.backpropInput(dy));
+        expectArray(depthwiseConv2dBackpropFilter(X, DY, fs, o), fs, ref.backpropFilter(dy));
+      });
+    }
+  }
+});
+
+describe("pooling", () => {
+  const cases: [number[], Pool2DOptions][] = [
+    [[1, 4, 4, 1], { size: 2 }],
+    [[2, 5, 7, 3], { size: 2 }],
+    [[2, 5, 7, 3], { size: 3, strides: 2, padding: "same" }],
+    [[1, 6, 6, 2], { size: [3, 2], strides: [1, 2], padding: "same" }],
+    [[1, 5, 5, 1], { size: 3, strides: 1, padding: 1 }],
+    [[1, 5, 4, 2], { size: 2, strides: 1, padding: [[1, 0], [0, 1]] }],
+    [[1, 1, 1, 1], { size: 1 }],
+    [[0, 4, 4, 2], { size: 2 }],
+  ];
+  for (const [xs, o] of cases) {
+    for (const dtype of ["float32", "float64"] as const) {
+      it(`${dtype} ${JSON.stringify(xs)} ${JSON.stringify(o)}: max, avg and their gradients`, () => {
+        const x = values(xs, 16, true);
+        const ref = refPool(x, xs, o);
+        const X = tensor(x, { shape: xs, dtype });
+        const tol = dtype === "float32" ? 1e-6 : 1e-12;
+        expectArray(maxPool2d(X, o), ref.shape, ref.max.map((v) => (dtype === "float32" ? Math.fround(v) : v)), tol);
+        expectArray(avgPool2d(X, o), ref.shape, ref.avg, tol);
+        const dy = values(ref.shape, 17, true);
+        const DY = tensor(dy, { shape: ref.shape, dtype });
+        const gMax = new Array<number>(x.length).fill(0);
+        const gAvg = new Array<number>(x.length).fill(0);
+        const [n, h, w, c] = xs as [number, number, number, number];
+        void n;
+        const [fh, fw] = typeof o.size === "number" ? [o.size, o.size] : o.size;
+        const g = geo(h, w, fh, fw, { strides: o.strides ?? [fh, fw], padding: o.padding });
+        ref.arg.forEach((i, k) => (gMax[i]! += dy[k]!));
+        // Average: spread dy[k] / count over the window's valid cells.
+        let k = 0;
+        for (let b = 0; b < xs[0]!; b++)
+          for (let oy = 0; oy < g.oh; oy++)
+            for (let ox = 0; ox < g.ow; ox++)
+              for (let ch = 0; ch < c; ch++, k++)
+                for (let ky = 0; ky < fh; ky++)
+                  for (let kx = 0; kx < fw; kx++) {
+                    const iy = oy * g.sh - g.pt + ky, ix = ox * g.sw - g.pl + kx;
+                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) gAvg[((b * h + iy) * w + ix) * c + ch]! += dy[k]! / ref.count[k]!;
+                  }
+        expectArray(pullback(X, (t: Tensor) => maxPool2d(t, o))(DY), xs, gMax, tol);
+        expectArray(pullback(X, (t: Tensor) => avgPool2d(t, o))(DY), xs, gAvg, tol);
+      });
+    }
+  }
+
+  it("max pooling of int32 stays int32; ties go to the first cell", () => {
+    const y = maxPool2d(tensor([1, 7, 7, 2], { shape: [1, 2, 2, 1], dtype: "int32" }), { size: 2 });
+    expect(y.dtype).toBe("int32");
+    expect(y.item()).toBe(7);
+    const g = gradient(tensor([3, 3, 1, 3], { shape: [1, 2, 2, 1], dtype: "float64" }), (t: Tensor) => t.maxPool2d({ size: 2 }).sum());
+    expect(g.toArray()).toEqual([[[[1], [0]], [[0], [0]]]]);
+  });
+
+  it("padded cells never win a max window, even against negative values", () => {
+    const y = maxPool2d(tensor([-5, -6, -7, -8], { shape: [1, 2, 2, 1] }), { size: 2, strides: 1, padding: "same" });
+    expect(Array.from(y.dataSync())).toEqual([-5, -6, -7, -8]);
+  });
+});
+
+describe("errors", () => {
+  const x = tensor(values([1, 5, 5, 3], 1), { shape: [1, 5, 5, 3] });
+  it("channel mismatch names both counts and the filter shape", () => {
+    expect(() => conv2d(x, tensor(values([3, 3, 4, 8], 2), { shape: [3, 3, 4, 8] }))).toThrow(
+      "conv2d: input has 3 channels but filter expects 4 ([3,3,4,8])",
+    );
+  });
+  it("rank errors name the expected layout", () => {
+    expect(() => conv2d(tensor([1, 2, 3]), tensor(values([3, 3, 1, 1], 2), { shape: [3, 3, 1, 1] }))).toThrow(
+      "conv2d: input must have rank 4 [batch, height, width, channels], got shape [3]",
+    );
+    expect(() => conv2d(x, tensor([1]))).toThrow(/conv2d: filter must have rank 4/);
+    expect(() => conv1d(x, tensor([1]))).toThrow(/conv1d: input must have rank 3/);
+    expect(() => maxPool2d(tensor([1]), { size: 2 })).toThrow(/maxPool2d: input must have rank 4/);
+  });
+  it("strides and dilations must be positive integers", () => {
+    const f = tensor(values([3, 3, 3, 2], 2), { shape: [3, 3, 3, 2] });
+    expect(() => conv2d(x, f, { strides: 0 })).toThrow("conv2d: strides must be a positive integer or a pair [height, width] of them, got 0");
+    expect(() => conv2d(x, f, { strides: [1, 1.5] })).toThrow(/conv2d: strides must be a positive integer/);
+    expect(() => conv2d(x, f, { dilations: -1 })).toThrow(/conv2d: dilations must be a positive integer/);
+    expect(() => conv1d(tensor([1, 2], { shape: [1, 2, 1] }), tensor([1], { shape: [1, 1, 1] }), { stride: 0 })).toThrow(
+      /conv1d: stride must be a positive integer/,
+    );
+  });
+  it("an empty output is an error that suggests 'same'", () => {
+    const f = tensor(values([7, 7, 3, 2], 2), { shape: [7, 7, 3, 2] });
+    expect(() => conv2d(x, f)).toThrow(/conv2d: the output would be empty: a 7x7 filter .* does not fit in the 5x5 input \[1,5,5,3\].*use padding 'same'/);
+    expect(() => maxPool2d(x, { size: 6 })).toThrow(/maxPool2d: the output would be empty/);
+  });
+  it("bad padding", () => {
+    const f = tensor(values([3, 3, 3, 2], 2), { shape: [3, 3, 3, 2] });
+    expect(() => conv2d(x, f, { padding: "full" as "same" })).toThrow(/conv2d: padding must be 'same', 'valid'/);
+    expect(() => conv2d(x, f, { padding: -1 })).toThrow(/conv2d: padding must be a non-negative integer/);
+    expect(() => avgPool2d(x, { size: 2, padding: 2 })).toThrow(/avgPool2d: padding \[\[2,2\],\[2,2\]\] must be smaller than the 2x2 window/);
+  });
+  it("pool options", () => {
+    expect(() => maxPool2d(x, undefined as unknown as Pool2DOptions)).toThrow(/maxPool2d: options with a window size are required/);
+    expect(() => maxPool2d(x, { size: 0 })).toThrow(/maxPool2d: size must be a positive integer/);
+    expect(() => avgPool2d(tensor([1, 2, 3, 4], { shape: [1, 2, 2, 1], dtype: "int32" }), { size: 2 })).toThrow(
+      /avgPool2d: averages need a float tensor, got int32/,
+    );
+  });
+  it("backprops check that dy fits the convolution", () => {
+    const f = tensor(values([3, 3, 3, 2], 2), { shape: [3, 3, 3, 2] });
+    const dy = tensor(values([1, 4, 4, 2], 3), { shape: [1, 4, 4, 2] });
+    expect(() => conv2dBackpropInput(dy, f, [1, 5, 5, 3])).toThrow(
+      "conv2dBackpropInput: dy has shape [1,4,4,2] but a convolution of [1,5,5,3] with filter [3,3,3,2] and these options gives [1,3,3,2]",
+    );
+    expect(() => conv2dBackpropFilter(x, dy, [3, 3, 3, 2])).toThrow(/conv2dBackpropFilter: dy has shape \[1,4,4,2\] but .* gives \[1,3,3,2\]/);
+    expect(() => conv2dBackpropInput(dy, f, [1, 5, 5] as number[])).toThrow(/conv2dBackpropInput: inputShape must have rank 4/);
+    expect(() => conv2dBackpropFilter(x, dy, [3, 3, 2, 2])).toThrow("conv2dBackpropFilter: input has 3 channels but filter expects 2 ([3,3,2,2])");
+  });
+  it("options must be an object", () => {
+    const f = tensor(values([3, 3, 3, 2], 2), { shape: [3, 3, 3, 2] });
+    expect(() => conv2d(x, f, "same" as Conv2DOptions)).toThrow(/conv2d: options must be an object such as \{ strides: 1, padding: 'same' \}, got "same"/);
+  });
+  it("non-tensors", () => {
+    expect(() => conv2d([[1]] as unknown as Tensor, x)).toThrow(/conv2d: input must be a Tensor, got an array/);
+  });
+});
+
+describe("kernels keep dtype", () => {
+  for (const dtype of ["float32", "float64"] as DType[]) {
+    it(`${dtype} in, ${dtype} out`, () => {
+      const X = tensor(values([1, 4, 4, 2], 1), { shape: [1, 4, 4, 2], dtype });
+      const F = tensor(values([2, 2, 2, 2], 2), { shape: [2, 2, 2, 2], dtype });
+      expect(conv2d(X, F).dtype).toBe(dtype);
+      expect(depthwiseConv2d(X, F).dtype).toBe(dtype);
+      expect(avgPool2d(X, { size: 2 }).dtype).toBe(dtype);
+      expect(maxPool2d(X, { size: 2 }).dtype).toBe(dtype);
+    });
+  }
+});
