@@ -1,9 +1,23 @@
 import { metadataSymbol } from "./metadata-polyfill.js";
+import type { Tensor } from "../tensor/tensor.js";
+import type { noDerivativeBrand } from "../protocols/differentiable.js";
 
-/** Whether a stored property is differentiated (`@differentiable`) or not (`@noDerivative`). */
+/** A class (constructor) of any signature, as `instance.constructor` is typed. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type Ctor = Function;
+
+/** Whether a stored property is differentiated (`@differentiable`) or not (`@noDerivative`). * @example
+ * ```ts
+ * storedProperties(Dense).filter((p) => p.kind === "differentiable");
+ * ```
+ */
 export type StoredPropertyKind = "differentiable" | "noDerivative";
 
-/** One stored property of a class, as recorded by its decorator. */
+/** One stored property of a class, as recorded by its decorator. * @example
+ * ```ts
+ * storedProperties(Dense)[0]; // { name: "weight", kind: "differentiable" }
+ * ```
+ */
 export interface StoredProperty {
   /** The field name. */
   readonly name: string;
@@ -31,45 +45,168 @@ interface ReflectWithMetadata {
 }
 
 /**
- * The signature of `@differentiable` and `@noDerivative`: a field decorator that works with TC39 decorators
- * and with legacy `experimentalDecorators` alike (it detects the mode from its arguments).
+ * @internal Names a differentiable field may not have: the methods of a class's runtime tangent vector
+ * (its `VectorSpace` operations and printing), which an own field of that name would hide.
  */
-export interface FieldDecorator {
-  (value: undefined, context: ClassFieldDecoratorContext): void;
-  (target: object, propertyKey: string | symbol): void;
+export const RESERVED_TANGENT_FIELDS: ReadonlySet<string> = new Set([
+  "add", "sub", "scaled", "adding", "mul", "div", "neg", "sqrt", "dot", "squaredNorm",
+  "toString", "toJSON", "valueOf", "constructor", "__proto__",
+]);
+
+/** Values that can never be differentiable. */
+type Plain = number | string | boolean | bigint | symbol | null | undefined | ((...args: never[]) => unknown);
+
+/**
+ * An object that may be differentiable: not a `NoDerivative` box (whose brand is private, so a box is not
+ * assignable here) and not an array (arrays have a `length`; they go through the array case).
+ */
+type DifferentiableObject = object & { readonly [noDerivativeBrand]?: never; readonly length?: never };
+
+/**
+ * The declared types `@differentiable` accepts: a Tensor, an object that is not a box (a layer, a plain
+ * record), arrays of those, and `null`/`undefined` (an optional parameter). A number, a string, a boolean,
+ * an array of numbers or a `NoDerivative` box is rejected. A generic field (`layers: L`) is accepted when
+ * its type parameter's constraint is.
+ */
+export type DifferentiableFieldValue = Tensor | DifferentiableObject | readonly DifferentiableFieldValue[] | null | undefined;
+
+/**
+ * An object that is not a Tensor (a tensor has a `_trace` slot, which this type forbids) and not an array
+ * (arrays go through the array case, so that an array of tensors is caught).
+ */
+type NonTensorObject = object & { readonly _trace?: never; readonly length?: never };
+
+/**
+ * The declared types `@noDerivative` accepts: anything but a Tensor (or arrays of tensors), which
+ * `TangentVector` would count as differentiable; such state goes in a `NoDerivative` box.
+ */
+export type NoDerivativeFieldValue = Plain | NonTensorObject | readonly NoDerivativeFieldValue[];
+
+/** The declared field types a decorator of kind `K` accepts. */
+export type FieldValue<K extends StoredPropertyKind> = K extends "differentiable" ? DifferentiableFieldValue : NoDerivativeFieldValue;
+
+/**
+ * The compile-time error a misdecorated field produces under legacy decorators: TypeScript reports this
+ * type as the decorator's (wrong) return type, which shows the explanation and the field's type.
+ * @example
+ * ```ts
+ * class M { @differentiable n = 3; } // legacy: "return type is DecoratorTypeError<…, number>"
+ * ```
+ */
+export interface DecoratorTypeError<Message extends string, Value> {
+  /** The explanation. */
+  readonly error: Message;
+  /** The declared type of the field. */
+  readonly fieldType: Value;
 }
 
-function makeFieldDecorator(kind: StoredPropertyKind): FieldDecorator {
+type Messages = {
+  differentiable: "@differentiable needs a field whose type holds a Tensor (a Tensor, a differentiable object, or arrays of them); a number, string or boxed value is @noDerivative";
+  noDerivative: "@noDerivative cannot hold a Tensor (TangentVector<Model> counts every Tensor field); box it: @noDerivative x = new NoDerivative(t)";
+};
+
+/**
+ * Legacy decorators: `void` when a field of type `V` passes the check of kind `K`, else the
+ * error type. Distributive, and arrays are unwrapped first, so that a generic field (`cell: C`,
+ * `layers: L[]`) is checked through its type parameter's constraint.
+ * @example
+ * ```ts
+ * type Ok = FieldCheck<"differentiable", Tensor>;  // void
+ * type Bad = FieldCheck<"differentiable", number>; // DecoratorTypeError<…, number>
+ * ```
+ */
+export type FieldCheck<K extends StoredPropertyKind, V> = V extends readonly (infer E)[]
+  ? FieldCheck<K, E>
+  : V extends FieldValue<K>
+    ? void
+    : DecoratorTypeError<Messages[K], V>;
+
+/** Legacy decorators: the return type for field `Key` of `Target` (`void` when it passes). * @example
+ * ```ts
+ * type R = LegacyFieldCheck<"noDerivative", Dense, "weight">; // DecoratorTypeError<…, Tensor>
+ * ```
+ */
+export type LegacyFieldCheck<K extends StoredPropertyKind, Target, Key> = Key extends keyof Target ? FieldCheck<K, Target[Key]> : void;
+
+/**
+ * The type of `@differentiable` (`K = "differentiable"`) and `@noDerivative` (`K = "noDerivative"`): a field
+ * decorator that works with TC39 decorators and with legacy `experimentalDecorators` alike (it detects the
+ * mode from its arguments). Its type checks the field's declared type: `@differentiable` rejects a field
+ * that can hold no Tensor (a number, a string, an array of numbers, a `NoDerivative` box), and
+ * `@noDerivative` rejects a `Tensor` field (box it instead). With TC39 decorators the check sees every
+ * field (private ones too); legacy decorators see the field through the prototype's type, so `private`
+ * and `protected` fields are checked only at run time.
+ * @example
+ * ```ts
+ * class Dense {
+ *   @differentiable weight = zeros([2, 2]); // ok
+ *   @noDerivative steps = 0;               // ok
+ *   // @differentiable count = 0;          // compile error: a number is not differentiable
+ * }
+ * ```
+ */
+export interface FieldDecorator<K extends StoredPropertyKind = StoredPropertyKind> {
+  /** TC39 decorators: `(undefined, context)`; the field's type must extend `FieldValue`. */
+  <This, V extends FieldValue<K>>(value: undefined, context: ClassFieldDecoratorContext<This, V>): void;
+  /** Legacy `experimentalDecorators`: `(prototype, name)`. */
+  <Target extends object, Key extends string>(target: Target, propertyKey: Key): LegacyFieldCheck<K, Target, Key>;
+}
+
+type AnyDecoratorFn = (a: unknown, b: unknown, c?: unknown) => void;
+
+function makeFieldDecorator<K extends StoredPropertyKind>(kind: K): FieldDecorator<K> {
   const at = `@${kind}`;
-  return function (a: unknown, b: unknown): void {
+  const decorate: AnyDecoratorFn = (a, b, c) => {
     if (typeof b === "object" && b !== null && "kind" in b) {
-      const ctx = b as ClassFieldDecoratorContext | ClassMemberDecoratorContext;
+      const ctx = b as DecoratorContext;
       if (ctx.kind !== "field") {
-        throw new TypeError(`${at} applies to fields only, not to the ${ctx.kind} ${String(ctx.name)}; declare a plain field`);
+        throw new TypeError(
+          `${at} applies to fields only, not to the ${ctx.kind} ${String(ctx.name)}; stored properties are plain instance fields ` +
+            `(\`${at} ${String(ctx.name)} = ...\`)`,
+        );
       }
       if (ctx.static) throw new TypeError(`${at} cannot decorate the static field ${String(ctx.name)}: stored properties are per instance`);
-      if (ctx.private) throw new TypeError(`${at} cannot decorate the #private field ${String(ctx.name)}: make it a public field`);
+      if (ctx.private) throw new TypeError(`${at} cannot decorate the #private field ${String(ctx.name)}: #private fields are not stored properties; make it a public field`);
       if (typeof ctx.name !== "string") throw new TypeError(`${at} cannot decorate a symbol-keyed field; use a string name`);
       if (ctx.metadata == null) throw new Error(`${at}: decorator metadata is unavailable; import difftypes before defining the class`);
+      checkName(at, kind, ctx.name);
       record(ctx.metadata, ctx.name, kind);
     } else if (typeof b === "string" || typeof b === "symbol") {
-      if (typeof a === "function") throw new TypeError(`${at} cannot decorate the static field ${String(b)}: stored properties are per instance`);
+      if (typeof a === "function") throw new TypeError(`${at} cannot decorate the static member ${String(b)}: stored properties are per instance`);
+      if (c !== undefined) {
+        throw new TypeError(
+          `${at} applies to fields only, not to the method or accessor ${String(b)}; stored properties are plain instance fields`,
+        );
+      }
       if (typeof b === "symbol") throw new TypeError(`${at} cannot decorate a symbol-keyed field; use a string name`);
+      checkName(at, kind, b);
       const proto = a as object;
       record(proto, b, kind);
       const R = Reflect as unknown as ReflectWithMetadata;
       if (typeof R.defineMetadata === "function") {
-        R.defineMetadata(REFLECT_METADATA_KEY, ownList(proto.constructor as Function), proto.constructor);
+        R.defineMetadata(REFLECT_METADATA_KEY, ownList(proto.constructor), proto.constructor);
       }
     } else {
       throw new TypeError(`${at} must be used as a field decorator (e.g. \`${at} weight: Tensor\`)`);
     }
   };
+  return decorate;
+}
+
+function checkName(at: string, kind: StoredPropertyKind, name: string): void {
+  if (kind === "differentiable" && RESERVED_TANGENT_FIELDS.has(name)) {
+    throw new TypeError(
+      `${at} cannot decorate a field named '${name}': the tangent vector of the class has a method of that name ` +
+        `(${[...RESERVED_TANGENT_FIELDS].slice(0, 10).join(", ")}); rename the field`,
+    );
+  }
 }
 
 /**
  * Marks a stored property as differentiable: it is lifted for differentiation, appears in
- * `TangentVector<Model>`, is moved by optimizers and saved in checkpoints.
+ * `TangentVector<Model>`, is moved by optimizers and saved in checkpoints. Its type must hold a Tensor (a
+ * Tensor, a differentiable class or structure, arrays of them; `undefined`/`null` allowed), which the
+ * decorator's type checks at compile time.
  * @example
  * ```ts
  * class Linear {
@@ -78,27 +215,29 @@ function makeFieldDecorator(kind: StoredPropertyKind): FieldDecorator {
  * }
  * ```
  */
-export const differentiable: FieldDecorator = makeFieldDecorator("differentiable");
+export const differentiable: FieldDecorator<"differentiable"> = makeFieldDecorator("differentiable");
 
 /**
  * Marks a stored property that is not differentiated: configuration, counters, running statistics.
  * It is copied as is into the value a differentiated function receives, and absent from the tangent.
+ * A tensor that must not be differentiated goes in a `NoDerivative` box, so that its type says so.
  * @example
  * ```ts
  * class Counter {
  *   @differentiable scale = ones([]);
  *   @noDerivative steps = 0;
+ *   @noDerivative runningMean = new NoDerivative(zeros([3]));
  * }
  * ```
  */
-export const noDerivative: FieldDecorator = makeFieldDecorator("noDerivative");
+export const noDerivative: FieldDecorator<"noDerivative"> = makeFieldDecorator("noDerivative");
 
-function ownList(c: Function): StoredProperty[] {
+function ownList(c: Ctor): StoredProperty[] {
   const meta = Object.hasOwn(c, metadataSymbol) ? (c as unknown as Record<symbol, object | undefined>)[metadataSymbol] : undefined;
   return [...(meta ? (registry.get(meta) ?? []) : []), ...(registry.get(c.prototype as object) ?? [])];
 }
 
-let layoutCache = new WeakMap<Function, readonly StoredProperty[]>();
+let layoutCache = new WeakMap<Ctor, readonly StoredProperty[]>();
 
 /**
  * The stored properties of a class (the static layout), from its decorators alone: superclass fields
@@ -110,11 +249,11 @@ let layoutCache = new WeakMap<Function, readonly StoredProperty[]>();
  * storedProperties(Counter); // [{ name: "scale", kind: "differentiable" }, { name: "steps", kind: "noDerivative" }]
  * ```
  */
-export function storedProperties(classOrInstance: Function | object): readonly StoredProperty[] {
-  const cls = typeof classOrInstance === "function" ? classOrInstance : classOrInstance.constructor;
+export function storedProperties(classOrInstance: object): readonly StoredProperty[] {
+  const cls: Ctor = typeof classOrInstance === "function" ? classOrInstance : classOrInstance.constructor;
   const cached = layoutCache.get(cls);
   if (cached) return cached;
-  const chain: Function[] = [];
+  const chain: Ctor[] = [];
   for (let c: unknown = cls; typeof c === "function" && c !== Function.prototype && c !== Object; c = Object.getPrototypeOf(c)) {
     chain.unshift(c);
   }

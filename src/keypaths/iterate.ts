@@ -1,0 +1,218 @@
+/**
+ * Key-path iteration (Swift's `KeyPathIterable`): the key paths of a value's children, optionally
+ * recursive and filtered by value type. Children come from the same place as the walk's: stored
+ * properties for classes (from the decorators, cached per class), `CustomKeyPathIterable` for classes that
+ * list their own, own enumerable keys for plain objects and tangents, indices for arrays.
+ */
+import { Tensor } from "../tensor/tensor.js";
+import { NoDerivative } from "../protocols/differentiable.js";
+import { storedProperties } from "./decorators.js";
+import { classChildren, isCustomIterable, isPlainObject, keyPathChildren, leavesOf, type Segment } from "./walk.js";
+import { isTangentStruct } from "../protocols/structs.js";
+import { KeyPath, WritableKeyPath } from "./keypath.js";
+
+/**
+ * A value type to filter key paths by: `Number`, `String`, `Boolean`, or a class (`Tensor`, a layer
+ * class, …), matched with `instanceof`.
+ * @example
+ * ```ts
+ * recursivelyAllKeyPaths(model, Tensor); // KeyPath<Model, Tensor>[]
+ * ```
+ */
+export type KeyPathValueType = NumberConstructor | StringConstructor | BooleanConstructor | (abstract new (...args: never[]) => unknown);
+
+/**
+ * The value type a {@link KeyPathValueType} selects: `Number → number`, `String → string`,
+ * `Boolean → boolean`, a class → its instances.
+ * @example
+ * ```ts
+ * type T = ValueOfType<typeof Tensor>; // Tensor
+ * type N = ValueOfType<NumberConstructor>; // number
+ * ```
+ */
+export type ValueOfType<C> = C extends NumberConstructor
+  ? number
+  : C extends StringConstructor
+    ? string
+    : C extends BooleanConstructor
+      ? boolean
+      : C extends abstract new (...args: never[]) => infer I
+        ? I
+        : never;
+
+function matches(v: unknown, type: KeyPathValueType | undefined): boolean {
+  if (type === undefined) return true;
+  if (type === Number) return typeof v === "number";
+  if (type === String) return typeof v === "string";
+  if (type === Boolean) return typeof v === "boolean";
+  return v instanceof (type as abstract new (...args: never[]) => unknown);
+}
+
+/**
+ * The children of a value for key paths, in order: array indices; own enumerable keys of plain objects and
+ * tangents; the keys a `CustomKeyPathIterable` lists; every stored property of a decorated class (both
+ * kinds, superclass first, as Swift's `allKeyPaths` lists `@noDerivative` properties too). Tensors,
+ * boxes, primitives and undecorated classes have none.
+ */
+function childrenOf(v: unknown): readonly Segment[] {
+  if (v === null || typeof v !== "object" || v instanceof Tensor || v instanceof NoDerivative) return [];
+  if (Array.isArray(v)) return Array.from(v.keys());
+  if (isPlainObject(v) || isTangentStruct(v)) return Object.keys(v);
+  if (isCustomIterable(v)) return v[keyPathChildren]();
+  const props = storedProperties(v);
+  if (props.length === 0) return [];
+  classChildren("allKeyPaths", v, []); // reports misdecorated fields, as AD would
+  return props.map((p) => p.name);
+}
+
+function isWritable(container: object, key: Segment): boolean {
+  if (Object.isFrozen(container)) return false;
+  let o: object | null = container;
+  while (o !== null) {
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    if (d) return d.writable === true || d.set !== undefined;
+    o = Object.getPrototypeOf(o) as object | null;
+  }
+  return Object.isExtensible(container);
+}
+
+function collect(x: unknown, recursive: boolean, writable: boolean, type: KeyPathValueType | undefined): Segment[][] {
+  const out: Segment[][] = [];
+  const path: Segment[] = [];
+  const go = (v: unknown, depth: number): void => {
+    if (depth > 64) throw new RangeError(`allKeyPaths: nesting deeper than 64 at ${path.join(".")}; is the structure cyclic?`);
+    for (const k of childrenOf(v)) {
+      const c = (v as Record<Segment, unknown>)[k];
+      path.push(k);
+      if (matches(c, type) && (!writable || isWritable(v as object, k))) out.push(path.slice());
+      if (recursive) go(c, depth + 1);
+      path.pop();
+    }
+  };
+  go(x, 0);
+  return out;
+}
+
+/**
+ * The key paths of the direct children of `x` (Swift's `allKeyPaths`), optionally only those whose
+ * current value is of type `type`.
+ * @param x any value: a model, a tangent, an array, a plain object.
+ * @returns key paths in declaration order (stored properties superclass first, then array order).
+ * @example
+ * ```ts
+ * allKeyPaths(new Linear()).map(String);       // ["weight", "bias", "steps"]
+ * allKeyPaths(new Linear(), Tensor).map(String); // ["weight", "bias"]
+ * ```
+ */
+export function allKeyPaths<T>(x: T): KeyPath<T, unknown>[];
+/**
+ * The key paths of the direct children of `x` (Swift's `allKeyPaths`), optionally only those whose
+ * current value is of type `type`.
+ * @param x any value: a model, a tangent, an array, a plain object.
+ * @param type optional filter: `Tensor`, `Number`, `String`, `Boolean`, or a class.
+ * @returns key paths in declaration order (stored properties superclass first, then array order).
+ * @example
+ * ```ts
+ * allKeyPaths(new Linear()).map(String);       // ["weight", "bias", "steps"]
+ * allKeyPaths(new Linear(), Tensor).map(String); // ["weight", "bias"]
+ * ```
+ */
+export function allKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): KeyPath<T, ValueOfType<C>>[];
+export function allKeyPaths(x: unknown, type?: KeyPathValueType): KeyPath<unknown, unknown>[] {
+  return collect(x, false, false, type).map((s) => new KeyPath(s));
+}
+
+/**
+ * The writable key paths of the direct children of `x` (Swift's `allWritableKeyPaths`): those whose
+ * property can be assigned (not frozen, not a getter without setter).
+ * @param x any value.
+ * @returns writable key paths in declaration order.
+ * @example
+ * ```ts
+ * allWritableKeyPaths(model, Tensor).forEach((kp) => kp.set(model, kp.get(model).mul(0.5)));
+ * ```
+ */
+export function allWritableKeyPaths<T>(x: T): WritableKeyPath<T, unknown>[];
+/**
+ * The writable key paths of the direct children of `x` (Swift's `allWritableKeyPaths`): those whose
+ * property can be assigned (not frozen, not a getter without setter).
+ * @param x any value. @param type optional value type filter.
+ * @returns writable key paths in declaration order.
+ * @example
+ * ```ts
+ * allWritableKeyPaths(model, Tensor).forEach((kp) => kp.set(model, kp.get(model).mul(0.5)));
+ * ```
+ */
+export function allWritableKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): WritableKeyPath<T, ValueOfType<C>>[];
+export function allWritableKeyPaths(x: unknown, type?: KeyPathValueType): WritableKeyPath<unknown, unknown>[] {
+  return collect(x, false, true, type).map((s) => new WritableKeyPath(s));
+}
+
+/**
+ * The key paths of every value inside `x`, depth first: each child, then the paths inside it (Swift's
+ * `recursivelyAllKeyPaths`), optionally filtered by value type.
+ * @param x any value.
+ * @returns key paths in depth-first declaration order.
+ * @example
+ * ```ts
+ * recursivelyAllKeyPaths(model).map(String); // ["dense", "dense.weight", "dense.bias", "steps"]
+ * ```
+ */
+export function recursivelyAllKeyPaths<T>(x: T): KeyPath<T, unknown>[];
+/**
+ * The key paths of every value inside `x`, depth first: each child, then the paths inside it (Swift's
+ * `recursivelyAllKeyPaths`), optionally filtered by value type.
+ * @param x any value. @param type optional value type filter.
+ * @returns key paths in depth-first declaration order.
+ * @example
+ * ```ts
+ * recursivelyAllKeyPaths(model).map(String); // ["dense", "dense.weight", "dense.bias", "steps"]
+ * ```
+ */
+export function recursivelyAllKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): KeyPath<T, ValueOfType<C>>[];
+export function recursivelyAllKeyPaths(x: unknown, type?: KeyPathValueType): KeyPath<unknown, unknown>[] {
+  return collect(x, true, false, type).map((s) => new KeyPath(s));
+}
+
+/**
+ * The writable key paths of every value of type `type` inside `x`, depth first (Swift's
+ * `recursivelyAllWritableKeyPaths(to:)`): the optimizer's loop over parameters.
+ * @param x any value.
+ * @returns writable key paths in depth-first declaration order.
+ * @example
+ * ```ts
+ * for (const kp of recursivelyAllWritableKeyPaths(model, Tensor)) kp.set(model, kp.get(model).sub(kp.get(grad).mul(lr)));
+ * ```
+ */
+export function recursivelyAllWritableKeyPaths<T>(x: T): WritableKeyPath<T, unknown>[];
+/**
+ * The writable key paths of every value of type `type` inside `x`, depth first (Swift's
+ * `recursivelyAllWritableKeyPaths(to:)`): the optimizer's loop over parameters.
+ * @param x any value. @param type the value type: typically `Tensor`.
+ * @returns writable key paths in depth-first declaration order.
+ * @example
+ * ```ts
+ * for (const kp of recursivelyAllWritableKeyPaths(model, Tensor)) kp.set(model, kp.get(model).sub(kp.get(grad).mul(lr)));
+ * ```
+ */
+export function recursivelyAllWritableKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): WritableKeyPath<T, ValueOfType<C>>[];
+export function recursivelyAllWritableKeyPaths(x: unknown, type?: KeyPathValueType): WritableKeyPath<unknown, unknown>[] {
+  return collect(x, true, true, type).map((s) => new WritableKeyPath(s));
+}
+
+/**
+ * The key paths of exactly the differentiable leaves of `x`, in the order automatic differentiation and
+ * tangents use them: the paths that are valid both in `x` and in every `TangentVector<T>` (unlike
+ * `recursivelyAllKeyPaths`, which also lists `@noDerivative` properties and constants).
+ * @param x a number, Tensor, or structure of them.
+ * @returns one writable key path per leaf (a Tensor, or a number in root-level arrays); none when `x` is itself a leaf.
+ * @example
+ * ```ts
+ * differentiableKeyPaths(model).map(String); // ["dense.weight", "dense.bias"]
+ * ```
+ */
+export function differentiableKeyPaths<T>(x: T): WritableKeyPath<T, Tensor | number>[] {
+  const leaves = leavesOf("differentiableKeyPaths", x);
+  // A leaf at the root (a number or a Tensor) has no path inside it to write through.
+  return leaves.filter((l) => l.path.length > 0).map((l) => new WritableKeyPath<T, Tensor | number>(l.path));
+}

@@ -1,0 +1,308 @@
+/**
+ * Typed key paths: a value naming a path from a root to a value inside it (`layers.0.weight`), with fast
+ * compiled accessors. One key path reads a parameter in a model and its gradient in the model's tangent,
+ * because a tangent has the model's structure minus its constants.
+ */
+import type { Tensor } from "../tensor/tensor.js";
+import type { NoDerivative } from "../protocols/differentiable.js";
+import type { TangentVector } from "../protocols/tangent.js";
+import { describe, type Segment } from "./walk.js";
+
+type Getter = (root: unknown) => unknown;
+type Setter = (root: unknown, value: unknown) => void;
+type Rec = Record<string | number, unknown>;
+
+/**
+ * Compiles a getter for a fixed path: an unrolled chain of property reads for short paths (the common
+ * case: `layers.0.weight` has three), a loop beyond. No `new Function`, so it works under strict CSPs.
+ */
+function compileGet(s: readonly Segment[]): Getter {
+  switch (s.length) {
+    case 0:
+      return (r) => r;
+    case 1: {
+      const a = s[0]!;
+      return (r) => (r as Rec)[a];
+    }
+    case 2: {
+      const [a, b] = s as [Segment, Segment];
+      return (r) => ((r as Rec)[a] as Rec)[b];
+    }
+    case 3: {
+      const [a, b, c] = s as [Segment, Segment, Segment];
+      return (r) => (((r as Rec)[a] as Rec)[b] as Rec)[c];
+    }
+    case 4: {
+      const [a, b, c, d] = s as [Segment, Segment, Segment, Segment];
+      return (r) => ((((r as Rec)[a] as Rec)[b] as Rec)[c] as Rec)[d];
+    }
+    default:
+      return (r) => {
+        let v = r;
+        for (let i = 0; i < s.length; i++) v = (v as Rec)[s[i]!];
+        return v;
+      };
+  }
+}
+
+/** Compiles a setter: the parent is read with a compiled getter, then one property is written. */
+function compileSet(s: readonly Segment[]): Setter {
+  const parent = compileGet(s.slice(0, -1));
+  const last = s[s.length - 1]!;
+  return (r, v) => {
+    (parent(r) as Rec)[last] = v;
+  };
+}
+
+/** @internal Where a path breaks on `root`: the first missing container, for error messages. */
+function brokenAt(root: unknown, s: readonly Segment[], forSet: boolean): string {
+  let v = root;
+  const n = forSet ? s.length - 1 : s.length;
+  for (let i = 0; i < n; i++) {
+    if (v === null || v === undefined || (typeof v !== "object" && typeof v !== "function")) {
+      return `${s.slice(0, i).join(".") || "(root)"} is ${describe(v)}, which has no '${String(s[i])}'`;
+    }
+    v = (v as Rec)[s[i]!];
+  }
+  return `${s.slice(0, n).join(".") || "(root)"} is ${describe(v)}`;
+}
+
+/**
+ * A path from a value of type `Root` to a value of type `Value` inside it (Swift's `KeyPath`): a list of
+ * segments (field names and array indices) with a compiled getter. It also applies to the tangent
+ * vectors of `Root`, where it reads the tangent of the value it names.
+ *
+ * @typeParam Root the type the path starts from.
+ * @typeParam Value the type it reaches.
+ * @example
+ * ```ts
+ * const kp = keyPath(model, "layers.0.weight"); // WritableKeyPath<Model, Tensor>
+ * kp.get(model);             // the weight
+ * kp.get(gradient(model, f)); // its gradient
+ * String(kp);                // "layers.0.weight"
+ * ```
+ */
+export class KeyPath<Root, Value> {
+  /** The path's segments from the root: field names, and array indices as numbers. */
+  readonly segments: readonly Segment[];
+  /** @internal The compiled getter. */
+  protected readonly read: Getter;
+
+  /**
+   * A key path from its segments (usually obtained from {@link keyPath} or the `allKeyPaths` family).
+   * @param segments field names and array indices, from the root.
+   */
+  constructor(segments: readonly Segment[]) {
+    this.segments = Object.freeze(segments.slice());
+    this.read = compileGet(this.segments);
+  }
+
+  /**
+   * Reads the value at this path.
+   * @param root a value of type `Root`, or a tangent vector of one.
+   * @returns the value (or its tangent) at the path.
+   * @throws TypeError naming where the path breaks when a container on it is missing.
+   * @example
+   * ```ts
+   * keyPath(model, "dense.bias").get(model); // Tensor
+   * ```
+   */
+  get(root: Root): Value;
+  get(tangent: TangentVector<Root>): TangentVector<Value>;
+  get(root: unknown): unknown {
+    try {
+      return this.read(root);
+    } catch {
+      throw new TypeError(`KeyPath ${this.toString()}: cannot read: ${brokenAt(root, this.segments, false)}`);
+    }
+  }
+
+  /**
+   * The dotted form, array indices as numbers: `"layers.0.weight"` (`""` for the empty path).
+   * @returns the path as a string.
+   * @example
+   * ```ts
+   * String(keyPath(model, "layers.0.weight")); // "layers.0.weight"
+   * ```
+   */
+  toString(): string {
+    return this.segments.join(".");
+  }
+
+  /**
+   * This path followed by `path` (which starts where this one ends).
+   * @param path a key path rooted at `Value`.
+   * @returns the path from `Root` to the value `path` reaches.
+   * @example
+   * ```ts
+   * keyPath(model, "layers.0").appending(keyPath(dense, "weight")); // layers.0.weight
+   * ```
+   */
+  appending<V2>(path: KeyPath<Value, V2>): KeyPath<Root, V2> {
+    return new KeyPath<Root, V2>([...this.segments, ...path.segments]);
+  }
+}
+
+/**
+ * A key path that can also write (Swift's `WritableKeyPath`): `set(root, value)` replaces the value at the
+ * path in place.
+ *
+ * @typeParam Root the type the path starts from.
+ * @typeParam Value the type it reaches.
+ * @example
+ * ```ts
+ * for (const kp of recursivelyAllWritableKeyPaths(model, Tensor)) {
+ *   kp.set(model, kp.get(model).sub(kp.get(grad).mul(0.01)));
+ * }
+ * ```
+ */
+export class WritableKeyPath<Root, Value> extends KeyPath<Root, Value> {
+  /** @internal The compiled setter. */
+  protected readonly write: Setter;
+
+  /**
+   * A writable key path from its segments.
+   * @param segments field names and array indices, from the root; at least one.
+   */
+  constructor(segments: readonly Segment[]) {
+    super(segments);
+    if (segments.length === 0) throw new RangeError("WritableKeyPath: the empty path cannot be written; it names the root itself");
+    this.write = compileSet(this.segments);
+  }
+
+  /**
+   * Writes `value` at this path, in place.
+   * @param root a value of type `Root` (or a tangent vector of one).
+   * @param value the new value.
+   * @example
+   * ```ts
+   * keyPath(model, "dense.bias").set(model, zeros([4]));
+   * ```
+   */
+  set(root: Root, value: Value): void;
+  set(tangent: TangentVector<Root>, value: TangentVector<Value>): void;
+  set(root: unknown, value: unknown): void {
+    try {
+      this.write(root, value);
+    } catch (e) {
+      throw new TypeError(`KeyPath ${this.toString()}: cannot write: ${brokenAt(root, this.segments, true)} (${(e as Error).message})`);
+    }
+  }
+
+  /**
+   * This path followed by `path`; writable when `path` is.
+   * @param path a key path rooted at `Value`.
+   * @returns the combined path.
+   * @example
+   * ```ts
+   * keyPath(model, "layers.0").appending(keyPath(dense, "weight")).set(model, w);
+   * ```
+   */
+  override appending<V2>(path: WritableKeyPath<Value, V2>): WritableKeyPath<Root, V2>;
+  override appending<V2>(path: KeyPath<Value, V2>): KeyPath<Root, V2>;
+  override appending<V2>(path: KeyPath<Value, V2>): KeyPath<Root, V2> {
+    const s = [...this.segments, ...path.segments];
+    return path instanceof WritableKeyPath ? new WritableKeyPath<Root, V2>(s) : new KeyPath<Root, V2>(s);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// String key paths checked at compile time
+
+type Stop = number | string | boolean | bigint | symbol | null | undefined | Tensor | NoDerivative<unknown> | ((...args: never[]) => unknown);
+type Depth = [never, 0, 1, 2, 3, 4, 5, 6, 7];
+
+/** The string keys of `T` that name data (not methods). */
+type DataKeys<T> = { [K in keyof T & string]-?: T[K] extends (...args: never[]) => unknown ? never : K }[keyof T & string];
+
+type Paths<T, D extends number> = [D] extends [never]
+  ? never
+  : T extends Stop
+    ? never
+    : T extends readonly unknown[]
+      ? number extends T["length"]
+        ? `${number}` | `${number}.${Paths<T[number], Depth[D]>}`
+        : { [K in keyof T & `${number}`]: K | `${K}.${Paths<T[K], Depth[D]>}` }[keyof T & `${number}`]
+      : T extends object
+        ? { [K in DataKeys<T>]: K | `${K}.${Paths<NonNullable<T[K]>, Depth[D]>}` }[DataKeys<T>]
+        : never;
+
+/**
+ * Every valid dotted path into a value of type `T`, as a union of string literal types:
+ * `"layers" | "layers.${number}" | "layers.${number}.weight" | …`. Paths stop at tensors, primitives and
+ * `NoDerivative` boxes, and skip methods; nesting is followed to a depth of eight. Optimizer masks and
+ * freezing take these strings.
+ *
+ * @typeParam T the root type.
+ * @example
+ * ```ts
+ * const frozen: KeyPathString<Model>[] = ["encoder.weight", "layers.0.bias"];
+ * ```
+ */
+export type KeyPathString<T> = Paths<T, 8>;
+
+type Child<T, H extends string> = T extends readonly unknown[]
+  ? H extends keyof T
+    ? T[H]
+    : H extends `${number}`
+      ? T[number]
+      : never
+  : H extends keyof T
+    ? T[H]
+    : never;
+
+/**
+ * The type of the value at the dotted path `P` inside a `T`.
+ * @typeParam T the root type. @typeParam P a {@link KeyPathString} of `T`.
+ * @example
+ * ```ts
+ * type W = ValueAtPath<Model, "layers.0.weight">; // Tensor
+ * ```
+ */
+export type ValueAtPath<T, P extends string> = P extends `${infer H}.${infer R}`
+  ? ValueAtPath<NonNullable<Child<T, H>>, R>
+  : Child<T, P>;
+
+/**
+ * A writable key path from a dotted string checked at compile time against the root's type: a misspelt
+ * path does not compile, and the value type is inferred. At run time the path is checked against `root`
+ * (each segment must exist), and segments into arrays become numeric indices.
+ *
+ * @param root the value the path starts from (a model, or any structure).
+ * @param path the dotted path, e.g. `"blocks.0.weight"`.
+ * @returns a `WritableKeyPath<Root, ValueAtPath<Root, P>>`.
+ * @throws TypeError when a segment does not exist on `root`, listing the keys that do.
+ * @example
+ * ```ts
+ * const w = keyPath(model, "blocks.0.weight"); // WritableKeyPath<Model, Tensor>
+ * keyPath(model, "blocks.0.wieght");           // compile error
+ * ```
+ */
+export function keyPath<Root, P extends KeyPathString<Root>>(root: Root, path: P): WritableKeyPath<Root, ValueAtPath<Root, P>> {
+  if (typeof path !== "string" || path.length === 0) throw new TypeError(`keyPath: the path must be a non-empty dotted string, got ${describe(path)}`);
+  const parts = path.split(".");
+  const segments: Segment[] = [];
+  let v: unknown = root;
+  for (const part of parts) {
+    if (v === null || v === undefined || typeof v !== "object") {
+      throw new TypeError(`keyPath: '${path}': ${segments.join(".") || "(root)"} is ${describe(v)}, which has no '${part}'`);
+    }
+    if (Array.isArray(v)) {
+      const i = Number(part);
+      if (!Number.isInteger(i) || i < 0 || i >= v.length || String(i) !== part) {
+        throw new TypeError(`keyPath: '${path}': ${segments.join(".") || "(root)"} is an array of length ${v.length}, which has no index '${part}'`);
+      }
+      segments.push(i);
+      v = v[i];
+    } else {
+      if (!(part in v)) {
+        throw new TypeError(
+          `keyPath: '${path}': ${segments.join(".") || "(root)"} (${describe(v)}) has no field '${part}'; its fields are ${Object.keys(v).join(", ") || "none"}`,
+        );
+      }
+      segments.push(part);
+      v = (v as Rec)[part];
+    }
+  }
+  return new WritableKeyPath<Root, ValueAtPath<Root, P>>(segments);
+}

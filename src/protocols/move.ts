@@ -1,0 +1,64 @@
+/**
+ * Moving a differentiable value along a tangent vector (Swift's `move(by:)`), and the zero tangent of a
+ * value. Both go through the structural walk, so they see exactly the leaves AD sees.
+ */
+import { Tensor } from "../tensor/tensor.js";
+import { leavesOf, tangentLeaves, assignLeaves, buildTangent } from "../keypaths/walk.js";
+import type { TangentVector } from "./tangent.js";
+import { makeTangentStruct } from "./structs.js";
+
+/**
+ * The zero tangent vector of a value: the structure of `TangentVector<T>` with zeros of each leaf's shape
+ * and dtype (numbers become `0`). Use it to start accumulating gradients or to initialize
+ * tangent-shaped optimizer state.
+ *
+ * @param x a number, Tensor, or structure (array, plain object, decorated class) of them.
+ * @returns zeros shaped like the tangent of `x`; for a class, its runtime tangent (with the
+ *   `VectorSpace` methods).
+ * @example
+ * ```ts
+ * zeroTangentVector({ w: ones([2, 3]), lr: 0.1 }); // { w: zeros([2, 3]) }
+ * zeroTangentVector(3);                            // 0
+ * ```
+ */
+export function zeroTangentVector<T>(x: T): TangentVector<T> {
+  const n = leavesOf("zeroTangentVector", x).length;
+  return buildTangent(x, new Array<null>(n).fill(null), makeTangentStruct) as TangentVector<T>;
+}
+
+/**
+ * Moves a differentiable value along a tangent vector: every differentiable leaf `p` becomes `p + by[p]`
+ * (cast to the leaf's dtype). Arrays, plain objects and class instances are moved **in place** and
+ * returned; a number or a Tensor cannot change, so the moved value is returned instead.
+ *
+ * The whole tangent is checked against the value (structure, fields, shapes) before anything is
+ * written, so a wrong tangent throws and leaves the value unchanged. Leaves shared by two paths (the same
+ * tensor in two fields) are moved once per path, each by its own tangent.
+ *
+ * @param x the value to move: a number, a Tensor, or a structure of them (e.g. a model).
+ * @param by a tangent vector of `x` (`TangentVector<T>`; a number is accepted for a one-element leaf).
+ * @returns `x` itself when it was moved in place, otherwise the moved number or Tensor.
+ * @example
+ * ```ts
+ * const model = new Linear();
+ * move(model, tangentScale(gradient(model, loss), -0.1)); // one step of gradient descent
+ * move(2, 0.5);                                           // 2.5
+ * ```
+ */
+export function move(x: number, by: number): number;
+export function move(x: Tensor, by: Tensor | number): Tensor;
+export function move<T>(x: T, by: NoInfer<TangentVector<T>>): T;
+export function move<T>(x: T, by: TangentVector<T>): T {
+  const leaves = leavesOf("move", x);
+  const steps = tangentLeaves("move", x, by);
+  const moved = leaves.map((l, i) => {
+    const s = steps[i];
+    if (l.isNumber) return l.value.item() + (s ? s.item() : 0);
+    if (!s) return l.value;
+    const step = s.dtype === l.value.dtype ? s : s.cast(l.value.dtype);
+    return l.value.add(step);
+  });
+  if (typeof x === "number") return moved[0] as T;
+  if (x instanceof Tensor) return moved[0] as T;
+  return assignLeaves(x, moved) as T;
+}
