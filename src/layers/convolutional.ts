@@ -1,0 +1,307 @@
+/**
+ * Convolution layers over channels-last tensors (NWC and NHWC): each is one convolution primitive and a
+ * broadcast bias add, so forward and backward passes run in the convolution kernels.
+ */
+import { Tensor } from "../tensor/tensor.js";
+import type { RandomKey } from "../tensor/random.js";
+import { conv2dTranspose, depthwiseConv2d, type Conv2DOptions, type Padding2D } from "../ops/conv.js";
+import { differentiable, noDerivative } from "../keypaths/decorators.js";
+import { Layer, expectRank, expectLastDim } from "./layer.js";
+import { identity, type Activation } from "./activations.js";
+import { glorotUniform, zerosInitializer, layerKey, type FloatDType, type Initializer } from "./initializers.js";
+import { positiveInt } from "./dense.js";
+
+/** Options shared by the convolution layers. */
+export interface ConvLayerOptions {
+  /** Applied to the output; {@link identity} by default. */
+  activation?: Activation;
+  /** Whether to add a bias (default true). Without one, `bias` is an empty `[0]` tensor. */
+  useBias?: boolean;
+  /** Seed (or key) of the initializers; without one the global generator is used. */
+  seed?: number | RandomKey;
+  /** The parameters' dtype (default `'float32'`). */
+  dtype?: FloatDType;
+  /** Initializer of `filter` (default {@link glorotUniform}). */
+  filterInitializer?: Initializer;
+  /** Initializer of `bias` (default zeros). */
+  biasInitializer?: Initializer;
+}
+
+/** Options of {@link Conv2D}. */
+export interface Conv2DLayerOptions extends ConvLayerOptions {
+  /** `[filterHeight, filterWidth, inChannels, outChannels]`. */
+  filterShape: readonly [number, number, number, number];
+  /** Step between windows: a number or `[height, width]` (default 1). */
+  strides?: number | readonly [number, number];
+  /** `'valid'` (default), `'same'`, or explicit zero padding. */
+  padding?: Padding2D;
+  /** Dilation (atrous convolution): a number or `[height, width]` (default 1). */
+  dilations?: number | readonly [number, number];
+}
+
+function checkFilterShape(layer: string, shape: readonly number[], rank: number): void {
+  if (!Array.isArray(shape) || shape.length !== rank) {
+    throw new RangeError(`${layer}: filterShape must have ${rank} entries, got ${JSON.stringify(shape)}`);
+  }
+  shape.forEach((d, i) => positiveInt(layer, `filterShape[${i}]`, d));
+}
+
+function build(shape: readonly number[], biasSize: number, o: ConvLayerOptions): { filter: Tensor; bias: Tensor; useBias: boolean } {
+  const dtype = o.dtype ?? "float32";
+  const [fk, bk] = layerKey(o.seed).split(2);
+  const useBias = o.useBias ?? true;
+  const filter = (o.filterInitializer ?? glorotUniform())(shape, { seed: fk, dtype });
+  const bias = (o.biasInitializer ?? zerosInitializer())([useBias ? biasSize : 0], { seed: bk, dtype });
+  return { filter, bias, useBias };
+}
+
+/**
+ * 2-D convolution over NHWC images (LeCun et al., 1989, "Backpropagation Applied to Handwritten Zip Code
+ * Recognition"), with strides, padding and dilation (Yu & Koltun, 2016, "Multi-Scale Context Aggregation
+ * by Dilated Convolutions").
+ *
+ * @example
+ * ```ts
+ * const conv = new Conv2D({ filterShape: [3, 3, 1, 8], padding: "same", activation: relu, seed: 0 });
+ * conv.callAsFunction(zeros([2, 28, 28, 1])).shape; // [2, 28, 28, 8]
+ * ```
+ */
+export class Conv2D extends Layer<Tensor, Tensor> {
+  /** `[filterHeight, filterWidth, inChannels, outChannels]`. */
+  @differentiable filter: Tensor;
+  /** `[outChannels]` (`[0]` without bias). */
+  @differentiable bias: Tensor;
+  /** The activation applied last. */
+  @noDerivative readonly activation: Activation;
+  /** Whether `bias` is added. */
+  @noDerivative readonly useBias: boolean;
+  /** Strides, padding and dilations (a private field, so `TangentVector<Conv2D>` holds only parameters). */
+  private readonly geometry: Conv2DOptions;
+
+  /** @param options filter shape, strides, padding, dilations, activation, bias, seed, dtype, initializers. */
+  constructor(options: Conv2DLayerOptions) {
+    super();
+    checkFilterShape("Conv2D", options.filterShape, 4);
+    const p = build(options.filterShape, options.filterShape[3], options);
+    this.filter = p.filter;
+    this.bias = p.bias;
+    this.useBias = p.useBias;
+    this.activation = options.activation ?? identity;
+    this.geometry = { strides: options.strides ?? 1, padding: options.padding ?? "valid", dilations: options.dilations ?? 1 };
+  }
+
+  /**
+   * Applies the layer.
+   * @param input `[batch, height, width, inChannels]`.
+   * @returns `[batch, outHeight, outWidth, outChannels]`.
+   */
+  callAsFunction(input: Tensor): Tensor {
+    expectRank("Conv2D", input, 4, "[batch, height, width, channels]");
+    expectLastDim("Conv2D", input, this.filter.shape[2]!, "channels");
+    const y = input.conv2d(this.filter, this.geometry);
+    return this.activation(this.useBias ? y.add(this.bias) : y);
+  }
+}
+
+/** Options of {@link Conv1D}. */
+export interface Conv1DLayerOptions extends ConvLayerOptions {
+  /** `[filterWidth, inChannels, outChannels]`. */
+  filterShape: readonly [number, number, number];
+  /** Step between windows (default 1). */
+  stride?: number;
+  /** `'valid'` (default), `'same'`, or a number of zeros on both ends. */
+  padding?: "same" | "valid" | number;
+  /** Spacing between filter taps (default 1). */
+  dilation?: number;
+}
+
+/**
+ * 1-D convolution over NWC sequences (the temporal convolution of Waibel et al., 1989, "Phoneme
+ * Recognition Using Time-Delay Neural Networks").
+ *
+ * @example
+ * ```ts
+ * const conv = new Conv1D({ filterShape: [3, 4, 8], padding: "same", seed: 0 });
+ * conv.callAsFunction(zeros([2, 10, 4])).shape; // [2, 10, 8]
+ * ```
+ */
+export class Conv1D extends Layer<Tensor, Tensor> {
+  /** `[filterWidth, inChannels, outChannels]`. */
+  @differentiable filter: Tensor;
+  /** `[outChannels]` (`[0]` without bias). */
+  @differentiable bias: Tensor;
+  /** The activation applied last. */
+  @noDerivative readonly activation: Activation;
+  /** Whether `bias` is added. */
+  @noDerivative readonly useBias: boolean;
+  /** Step between windows. */
+  @noDerivative readonly stride: number;
+  /** Padding mode or width. */
+  @noDerivative readonly padding: "same" | "valid" | number;
+  /** Spacing between filter taps. */
+  @noDerivative readonly dilation: number;
+
+  /** @param options filter shape, stride, padding, dilation, activation, bias, seed, dtype, initializers. */
+  constructor(options: Conv1DLayerOptions) {
+    super();
+    checkFilterShape("Conv1D", options.filterShape, 3);
+    const p = build(options.filterShape, options.filterShape[2], options);
+    this.filter = p.filter;
+    this.bias = p.bias;
+    this.useBias = p.useBias;
+    this.activation = options.activation ?? identity;
+    this.stride = options.stride ?? 1;
+    this.padding = options.padding ?? "valid";
+    this.dilation = options.dilation ?? 1;
+  }
+
+  /**
+   * Applies the layer.
+   * @param input `[batch, width, inChannels]`.
+   * @returns `[batch, outWidth, outChannels]`.
+   */
+  callAsFunction(input: Tensor): Tensor {
+    expectRank("Conv1D", input, 3, "[batch, width, channels]");
+    expectLastDim("Conv1D", input, this.filter.shape[1]!, "channels");
+    const y = input.conv1d(this.filter, { stride: this.stride, padding: this.padding, dilation: this.dilation });
+    return this.activation(this.useBias ? y.add(this.bias) : y);
+  }
+}
+
+/** Options of {@link TransposedConv2D}. */
+export interface TransposedConv2DLayerOptions extends ConvLayerOptions {
+  /** `[filterHeight, filterWidth, outChannels, inChannels]` (TensorFlow's layout for transposed convolutions). */
+  filterShape: readonly [number, number, number, number];
+  /** Upsampling factor: a number or `[height, width]` (default 1). */
+  strides?: number | readonly [number, number];
+  /** `'valid'` (default: output `(in − 1)·stride + dilatedFilter`) or `'same'` (output `in · stride`). */
+  padding?: "same" | "valid";
+  /** Dilation of the filter (default 1). */
+  dilations?: number | readonly [number, number];
+}
+
+function pair(v: number | readonly [number, number]): [number, number] {
+  return typeof v === "number" ? [v, v] : [v[0], v[1]];
+}
+
+/**
+ * Transposed 2-D convolution (the adjoint of a strided convolution, used to upsample; Zeiler, Taylor &
+ * Fergus, 2011, "Adaptive Deconvolutional Networks"; Dumoulin & Visin, 2016, "A guide to convolution
+ * arithmetic for deep learning").
+ *
+ * @example
+ * ```ts
+ * const up = new TransposedConv2D({ filterShape: [3, 3, 4, 8], strides: 2, padding: "same", seed: 0 });
+ * up.callAsFunction(zeros([1, 7, 7, 8])).shape; // [1, 14, 14, 4]
+ * ```
+ */
+export class TransposedConv2D extends Layer<Tensor, Tensor> {
+  /** `[filterHeight, filterWidth, outChannels, inChannels]`. */
+  @differentiable filter: Tensor;
+  /** `[outChannels]` (`[0]` without bias). */
+  @differentiable bias: Tensor;
+  /** The activation applied last. */
+  @noDerivative readonly activation: Activation;
+  /** Whether `bias` is added. */
+  @noDerivative readonly useBias: boolean;
+  /** `'same'` or `'valid'`. */
+  @noDerivative readonly padding: "same" | "valid";
+  private readonly strides: [number, number];
+  private readonly dilations: [number, number];
+
+  /** @param options filter shape, strides, padding, dilations, activation, bias, seed, dtype, initializers. */
+  constructor(options: TransposedConv2DLayerOptions) {
+    super();
+    checkFilterShape("TransposedConv2D", options.filterShape, 4);
+    const p = build(options.filterShape, options.filterShape[2], options);
+    this.filter = p.filter;
+    this.bias = p.bias;
+    this.useBias = p.useBias;
+    this.activation = options.activation ?? identity;
+    this.padding = options.padding ?? "valid";
+    if (this.padding !== "same" && this.padding !== "valid") {
+      throw new RangeError(`TransposedConv2D: padding must be 'same' or 'valid', got ${String(this.padding)}`);
+    }
+    this.strides = pair(options.strides ?? 1);
+    this.dilations = pair(options.dilations ?? 1);
+  }
+
+  /**
+   * Applies the layer.
+   * @param input `[batch, height, width, inChannels]`.
+   * @returns `[batch, outHeight, outWidth, outChannels]`, with `out = in · stride` for `'same'` padding and
+   *   `(in − 1) · stride + (filter − 1) · dilation + 1` for `'valid'`.
+   */
+  callAsFunction(input: Tensor): Tensor {
+    expectRank("TransposedConv2D", input, 4, "[batch, height, width, channels]");
+    expectLastDim("TransposedConv2D", input, this.filter.shape[3]!, "channels");
+    const [sh, sw] = this.strides;
+    const [dh, dw] = this.dilations;
+    const [fh, fw, cout] = this.filter.shape as [number, number, number, number];
+    const [n, h, w] = input.shape as [number, number, number, number];
+    const outShape = this.padding === "same"
+      ? [n, h * sh, w * sw, cout]
+      : [n, (h - 1) * sh + (fh - 1) * dh + 1, (w - 1) * sw + (fw - 1) * dw + 1, cout];
+    const y = conv2dTranspose(input, this.filter, outShape, { strides: this.strides, padding: this.padding, dilations: this.dilations });
+    return this.activation(this.useBias ? y.add(this.bias) : y);
+  }
+}
+
+/** Options of {@link DepthwiseConv2D}. */
+export interface DepthwiseConv2DLayerOptions extends ConvLayerOptions {
+  /** `[filterHeight, filterWidth, channels, channelMultiplier]`. */
+  filterShape: readonly [number, number, number, number];
+  /** Step between windows: a number or `[height, width]` (default 1). */
+  strides?: number | readonly [number, number];
+  /** `'valid'` (default), `'same'`, or explicit zero padding. */
+  padding?: Padding2D;
+  /** Dilation: a number or `[height, width]` (default 1). */
+  dilations?: number | readonly [number, number];
+}
+
+/**
+ * Depthwise 2-D convolution: each channel is filtered on its own by `channelMultiplier` filters (Sifre,
+ * 2014, "Rigid-Motion Scattering for Image Classification"; Howard et al., 2017, "MobileNets").
+ *
+ * @example
+ * ```ts
+ * const dw = new DepthwiseConv2D({ filterShape: [3, 3, 4, 2], padding: "same", seed: 0 });
+ * dw.callAsFunction(zeros([1, 8, 8, 4])).shape; // [1, 8, 8, 8]
+ * ```
+ */
+export class DepthwiseConv2D extends Layer<Tensor, Tensor> {
+  /** `[filterHeight, filterWidth, channels, channelMultiplier]`. */
+  @differentiable filter: Tensor;
+  /** `[channels · channelMultiplier]` (`[0]` without bias). */
+  @differentiable bias: Tensor;
+  /** The activation applied last. */
+  @noDerivative readonly activation: Activation;
+  /** Whether `bias` is added. */
+  @noDerivative readonly useBias: boolean;
+  private readonly geometry: Conv2DOptions;
+
+  /** @param options filter shape, strides, padding, dilations, activation, bias, seed, dtype, initializers. */
+  constructor(options: DepthwiseConv2DLayerOptions) {
+    super();
+    checkFilterShape("DepthwiseConv2D", options.filterShape, 4);
+    const [, , c, m] = options.filterShape;
+    const p = build(options.filterShape, c * m, options);
+    this.filter = p.filter;
+    this.bias = p.bias;
+    this.useBias = p.useBias;
+    this.activation = options.activation ?? identity;
+    this.geometry = { strides: options.strides ?? 1, padding: options.padding ?? "valid", dilations: options.dilations ?? 1 };
+  }
+
+  /**
+   * Applies the layer.
+   * @param input `[batch, height, width, channels]`.
+   * @returns `[batch, outHeight, outWidth, channels · channelMultiplier]`.
+   */
+  callAsFunction(input: Tensor): Tensor {
+    expectRank("DepthwiseConv2D", input, 4, "[batch, height, width, channels]");
+    expectLastDim("DepthwiseConv2D", input, this.filter.shape[2]!, "channels");
+    const y = depthwiseConv2d(input, this.filter, this.geometry);
+    return this.activation(this.useBias ? y.add(this.bias) : y);
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Every layer, from one table: output shapes, seeds, both learning phases, and a gradient check of its
+ * parameters and input against finite differences (float64, forward and reverse mode).
+ */
+import { describe, expect, test } from "vitest";
+import {
+  AvgPool2D,
+  BatchNorm,
+  Conv1D,
+  Conv2D,
+  Dense,
+  DepthwiseConv2D,
+  Dropout,
+  Embedding,
+  Flatten,
+  FunctionLayer,
+  GlobalAvgPool2D,
+  GroupNorm,
+  GRUCell,
+  LayerNorm,
+  LSTMCell,
+  MaxPool2D,
+  RNN,
+  Reshape,
+  Sequential,
+  SimpleRNNCell,
+  TransposedConv2D,
+  Tensor,
+  checkGradients,
+  gradient,
+  tensor,
+  withLearningPhase,
+  type Layer,
+  type LearningPhase,
+} from "../../src/index.js";
+import { leavesOf, rebuild } from "../../src/keypaths/walk.js";
+import { rng, uniform } from "../helpers/rows.js";
+
+type Dtype = "float32" | "float64";
+
+interface LayerRow {
+  readonly name: string;
+  /** Builds the layer; the same seed must give the same parameters. */
+  readonly make: (seed: number, dtype: Dtype) => Layer<Tensor, Tensor>;
+  /** A float64 input (or int32 indices). */
+  readonly input: () => Tensor;
+  readonly outputShape: readonly number[];
+  /** The output depends on the learning phase (Dropout, BatchNorm). */
+  readonly phaseDependent?: boolean;
+  /** The input carries no derivative (int32 indices). */
+  readonly intInput?: boolean;
+  /** The layer has no parameters. */
+  readonly parameterless?: boolean;
+}
+
+/** Distinct values in [-1, 1] (no ties in a pooling window, no value at a kink). */
+function distinct(shape: readonly number[], seed: number): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const r = rng(seed);
+  const v = Array.from({ length: n }, (_, i) => -1 + (2 * i) / Math.max(n - 1, 1) + 0.37 / n);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [v[i], v[j]] = [v[j]!, v[i]!];
+  }
+  return tensor(v, { shape, dtype: "float64" });
+}
+
+const tanh = (x: Tensor): Tensor => x.tanh();
+
+const rows: LayerRow[] = [
+  { name: "Dense", make: (seed, dtype) => new Dense({ inputSize: 3, outputSize: 2, activation: tanh, seed, dtype }), input: () => uniform([2, 3], 1), outputShape: [2, 2] },
+  { name: "Dense (rank 3, no bias)", make: (seed, dtype) => new Dense({ inputSize: 3, outputSize: 2, useBias: false, seed, dtype }), input: () => uniform([2, 2, 3], 2), outputShape: [2, 2, 2] },
+  { name: "Conv2D same, stride 2", make: (seed, dtype) => new Conv2D({ filterShape: [3, 3, 2, 2], strides: 2, padding: "same", activation: tanh, seed, dtype }), input: () => uniform([1, 4, 4, 2], 3), outputShape: [1, 2, 2, 2] },
+  { name: "Conv2D dilated valid", make: (seed, dtype) => new Conv2D({ filterShape: [2, 2, 1, 2], dilations: 2, seed, dtype }), input: () => uniform([2, 4, 4, 1], 4), outputShape: [2, 2, 2, 2] },
+  { name: "Conv1D", make: (seed, dtype) => new Conv1D({ filterShape: [3, 2, 3], padding: "same", seed, dtype }), input: () => uniform([2, 4, 2], 5), outputShape: [2, 4, 3] },
+  { name: "TransposedConv2D", make: (seed, dtype) => new TransposedConv2D({ filterShape: [3, 3, 2, 2], strides: 2, padding: "same", seed, dtype }), input: () => uniform([1, 2, 2, 2], 6), outputShape: [1, 4, 4, 2] },
+  { name: "TransposedConv2D valid", make: (seed, dtype) => new TransposedConv2D({ filterShape: [2, 2, 1, 2], seed, dtype }), input: () => uniform([1, 2, 2, 2], 7), outputShape: [1, 3, 3, 1] },
+  { name: "DepthwiseConv2D", make: (seed, dtype) => new DepthwiseConv2D({ filterShape: [2, 2, 2, 2], padding: "same", seed, dtype }), input: () => uniform([1, 3, 3, 2], 8), outputShape: [1, 3, 3, 4] },
+  { name: "MaxPool2D", make: () => new MaxPool2D({ poolSize: 2 }), input: () => distinct([1, 4, 4, 2], 9), outputShape: [1, 2, 2, 2], parameterless: true },
+  { name: "MaxPool2D overlapping same", make: () => new MaxPool2D({ poolSize: 3, strides: 2, padding: "same" }), input: () => distinct([1, 4, 4, 1], 10), outputShape: [1, 2, 2, 1], parameterless: true },
+  { name: "AvgPool2D", make: () => new AvgPool2D({ poolSize: [2, 1] }), input: () => uniform([1, 4, 2, 2], 11), outputShape: [1, 2, 2, 2], parameterless: true },
+  { name: "GlobalAvgPool2D", make: () => new GlobalAvgPool2D(), input: () => uniform([2, 3, 3, 2], 12), outputShape: [2, 2], parameterless: true },
+  { name: "Flatten", make: () => new Flatten(), input: () => uniform([2, 2, 3], 13), outputShape: [2, 6], parameterless: true },
+  { name: "Reshape", make: () => new Reshape([3, -1]), input: () => uniform([2, 6], 14), outputShape: [2, 3, 2], parameterless: true },
+  { name: "FunctionLayer", make: () => new FunctionLayer((x: Tensor) => x.mul(x).sin()), input: () => uniform([2, 3], 15), outputShape: [2, 3], parameterless: true },
+  { name: "Dropout", make: (seed) => new Dropout({ probability: 0.5, seed }), input: () => uniform([4, 4], 16), outputShape: [4, 4], phaseDependent: true, parameterless: true },
+  { name: "BatchNorm (channels last)", make: (_s, dtype) => new BatchNorm({ featureCount: 2, dtype }), input: () => uniform([3, 2, 2], 17), outputShape: [3, 2, 2], phaseDependent: true },
+  { name: "BatchNorm (axis 1)", make: (_s, dtype) => new BatchNorm({ featureCount: 3, axis: 1, dtype }), input: () => uniform([4, 3], 18), outputShape: [4, 3], phaseDependent: true },
+  { name: "LayerNorm", make: (_s, dtype) => new LayerNorm({ featureCount: 3, dtype }), input: () => uniform([2, 2, 3], 19), outputShape: [2, 2, 3] },
+  { name: "GroupNorm", make: (_s, dtype) => new GroupNorm({ featureCount: 4, groupCount: 2, dtype }), input: () => uniform([2, 2, 4], 20), outputShape: [2, 2, 4] },
+  { name: "Embedding", make: (seed, dtype) => new Embedding({ vocabularySize: 5, embeddingSize: 3, seed, dtype }), input: () => tensor([[0, 4, 4], [2, 1, 0]], { dtype: "int32" }), outputShape: [2, 3, 3], intInput: true },
+  { name: "RNN(SimpleRNNCell)", make: (seed, dtype) => new RNN(new SimpleRNNCell({ inputSize: 2, hiddenSize: 3, seed, dtype })), input: () => uniform([2, 3, 2], 21), outputShape: [2, 3, 3] },
+  { name: "RNN(LSTMCell)", make: (seed, dtype) => new RNN(new LSTMCell({ inputSize: 2, hiddenSize: 2, seed, dtype })), input: () => uniform([2, 3, 2], 22), outputShape: [2, 3, 2] },
+  { name: "RNN(GRUCell), last output", make: (seed, dtype) => new RNN(new GRUCell({ inputSize: 2, hiddenSize: 2, seed, dtype }), { returnSequences: false }), input: () => uniform([2, 3, 2], 23), outputShape: [2, 2] },
+  {
+    name: "Sequential(Dense, LayerNorm, Dense)",
+    make: (seed, dtype) => new Sequential(new Dense({ inputSize: 3, outputSize: 4, activation: tanh, seed, dtype }), new LayerNorm({ featureCount: 4, dtype }), new Dense({ inputSize: 4, outputSize: 2, seed: seed + 1, dtype })),
+    input: () => uniform([2, 3], 24),
+    outputShape: [2, 2],
+  },
+];
+
+const PHASES: LearningPhase[] = ["inference", "training"];
+
+function params(layer: object): Tensor[] {
+  return leavesOf("test", layer).map((l) => l.value);
+}
+
+function bits(t: Tensor): number[] {
+  return Array.from(t.dataSync());
+}
+
+describe.each(rows)("$name", (row) => {
+  test("output shape, in both learning phases and both float dtypes", () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      const layer = row.make(7, dtype);
+      const x = row.intInput ? row.input() : row.input().cast(dtype);
+      for (const phase of PHASES) {
+        const y = withLearningPhase(phase, () => layer.callAsFunction(x));
+        expect(y.shape).toEqual(row.outputShape);
+        expect(y.dtype).toBe(dtype);
+      }
+    }
+  });
+
+  test("the same seed builds the same parameters; another seed others", () => {
+    const a = params(row.make(3, "float32"));
+    const b = params(row.make(3, "float32"));
+    expect(a.map(bits)).toEqual(b.map(bits));
+    if (row.parameterless) {
+      expect(a).toHaveLength(0);
+      expect(Object.keys(gradient(row.make(3, "float32"), (m) => (row.intInput ? m.callAsFunction(row.input()) : m.callAsFunction(row.input())).sum()))).toEqual([]);
+    } else {
+      expect(a.length).toBeGreaterThan(0);
+    }
+  });
+
+  test("inference and training agree unless the layer depends on the phase", () => {
+    const layer = row.make(5, "float64");
+    const x = row.input();
+    const inf = withLearningPhase("inference", () => layer.callAsFunction(x));
+    const train = withLearningPhase("training", () => row.make(5, "float64").callAsFunction(x));
+    const same = inf.sub(train).abs().max().item() === 0;
+    expect(same).toBe(!row.phaseDependent);
+  });
+
+  test.each(PHASES)("gradients of parameters and input match finite differences (%s)", (phase) => {
+    // A fresh layer per evaluation keeps Dropout's mask and BatchNorm's statistics identical between the
+    // finite-difference evaluations; its parameters are then replaced by the checked ones.
+    const ps = params(row.make(11, "float64"));
+    const x = row.input();
+    const f = (...args: Tensor[]): Tensor => {
+      const [input, ...rest] = row.intInput ? [x, ...args] : args;
+      const layer = rebuild(row.make(11, "float64"), (i) => rest[i]) as Layer<Tensor, Tensor>;
+      return layer.callAsFunction(input!);
+    };
+    const inputs = row.intInput ? ps : [x, ...ps];
+    if (!row.parameterless) {
+      // The check is not vacuous: the output depends on the parameters that replace the layer's own.
+      const shifted = inputs.map((t, i) => (row.intInput || i > 0 ? t.add(0.25) : t));
+      const moved = withLearningPhase(phase, () => f(...shifted).sub(f(...inputs)).abs().max().item());
+      expect(moved).toBeGreaterThan(1e-3);
+    }
+    withLearningPhase(phase, () => checkGradients(f, inputs, { order: 1, atol: 1e-6, rtol: 1e-5 }));
+  });
+});
+
+describe("layer details", () => {
+  test("Dense matches input · weight + bias and exposes the contract's shapes", () => {
+    const d = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+    expect(d.weight.shape).toEqual([3, 2]);
+    expect(d.bias.shape).toEqual([2]);
+    const x = uniform([4, 3], 0).cast("float32");
+    const expected = x.matmul(d.weight).add(d.bias);
+    expect(d.callAsFunction(x).sub(expected).abs().max().item()).toBe(0);
+    const g = gradient(d, (m) => m.callAsFunction(x).sum());
+    expect(Object.keys(g)).toEqual(["weight", "bias"]);
+  });
+
+  test("layers reject inputs of the wrong size, naming the layer and the shapes", () => {
+    const d = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+    expect(() => d.callAsFunction(uniform([2, 4], 0))).toThrow(/Dense: the input's last axis \(features\) has size 4 but the layer was built for 3/);
+    const c = new Conv2D({ filterShape: [3, 3, 1, 2], seed: 0 });
+    expect(() => c.callAsFunction(uniform([2, 5, 5], 0))).toThrow(/Conv2D: expected an input of rank 4/);
+    expect(() => new Embedding({ vocabularySize: 3, embeddingSize: 2 }).callAsFunction(tensor([1]))).toThrow(/int32/);
+    expect(() => new Dense({ inputSize: 0, outputSize: 2 })).toThrow(/inputSize must be a positive integer/);
+    expect(() => new Dropout({ probability: 1 })).toThrow(/probability must be in \[0, 1\)/);
+    expect(() => new GroupNorm({ featureCount: 6, groupCount: 4 })).toThrow(/must divide/);
+  });
+
+  test("Dropout: identity in inference; in training zeroes about p and scales the rest; masks differ per call but repeat per seed", () => {
+    const x = tensor(new Array<number>(4000).fill(1));
+    const d = new Dropout({ probability: 0.3, seed: 1 });
+    expect(d.callAsFunction(x)).toBe(x);
+    const [a, b] = withLearningPhase("training", () => [d.callAsFunction(x), d.callAsFunction(x)]);
+    const kept = a.greater(0).cast("float32").mean().item();
+    expect(kept).toBeGreaterThan(0.66);
+    expect(kept).toBeLessThan(0.74);
+    expect(a.max().item()).toBeCloseTo(1 / 0.7, 5);
+    expect(a.sub(b).abs().max().item()).toBeGreaterThan(0);
+    const again = new Dropout({ probability: 0.3, seed: 1 });
+    expect(bits(withLearningPhase("training", () => again.callAsFunction(x)))).toEqual(bits(a));
+  });
+
+  test("Dropout masks advance across gradient calls (the copy a differential operator makes shares the counter)", () => {
+    const d = new Dropout({ probability: 0.5, seed: 2 });
+    const x = tensor([1, 2, 3, 4, 5, 6, 7, 8]);
+    const g1 = withLearningPhase("training", () => gradient(x, (v) => d.callAsFunction(v).sum()));
+    const g2 = withLearningPhase("training", () => gradient(x, (v) => d.callAsFunction(v).sum()));
+    expect(bits(g1)).not.toEqual(bits(g2));
+  });
+
+  test("Embedding gathers rows, and its gradient adds repeated rows", () => {
+    const e = new Embedding({ vocabularySize: 4, embeddingSize: 2, seed: 0 });
+    const idx = tensor([3, 1, 3], { dtype: "int32" });
+    expect(e.callAsFunction(idx).toArray()).toEqual(e.embeddings.gather([3, 1, 3]).toArray());
+    const g = gradient(e, (m) => m.callAsFunction(idx).sum());
+    expect(g.embeddings.toArray()).toEqual([[0, 0], [1, 1], [0, 0], [2, 2]]);
+  });
+
+  test("RNN.run carries a given initial state and returns the final one", () => {
+    const cell = new LSTMCell({ inputSize: 2, hiddenSize: 3, seed: 0 });
+    const rnn = new RNN(cell);
+    const x = uniform([2, 4, 2], 1).cast("float32");
+    const whole = rnn.run(x);
+    const first = rnn.run(x.slice([0, 0, 0], [2, 2, 2]));
+    const second = rnn.run(x.slice([0, 2, 0], [2, 2, 2]), first.state);
+    expect(second.state.hidden.sub(whole.state.hidden).abs().max().item()).toBeLessThan(1e-6);
+    expect(second.state.cell.sub(whole.state.cell).abs().max().item()).toBeLessThan(1e-6);
+    expect(cell.fusedBias.slice([3], [3]).toArray()).toEqual([1, 1, 1]); // forget-gate bias starts at 1
+  });
+
+  test("a custom model class composes layers; its gradient has exactly its differentiable fields", () => {
+    class Model extends Sequential<[Dense, Dense]> {}
+    const m = new Model(new Dense({ inputSize: 2, outputSize: 3, seed: 0 }), new Dense({ inputSize: 3, outputSize: 1, seed: 1 }));
+    const g = gradient(m, (mm) => mm.callAsFunction(tensor([[1, 2]])).sum());
+    expect(Object.keys(g)).toEqual(["layers"]);
+    expect(g.layers[1].weight.shape).toEqual([3, 1]);
+  });
+
+  test("move(by) moves every parameter in place and keeps dtypes", () => {
+    const d = new Dense({ inputSize: 2, outputSize: 2, seed: 0 });
+    const w = d.weight.toArray() as number[][];
+    d.move({ weight: tensor([[1, 1], [1, 1]], { dtype: "float64" }), bias: tensor([0.5, 0.5]) });
+    expect(d.weight.dtype).toBe("float32");
+    expect((d.weight.toArray() as number[][])[0]![0]).toBeCloseTo(w[0]![0]! + 1, 6);
+    expect(d.bias.toArray()).toEqual([0.5, 0.5]);
+  });
+});
