@@ -113,3 +113,97 @@ export {
 
 // ---- Optimizers (src/optimizers) ----
 export * from "./optimizers/index.js";
+
+// ---- Layers, losses and checkpoints (src/layers, src/checkpoint) ----
+// Activations: relu, sigmoid, tanh, softplus, softmax and logSoftmax are the operations exported above.
+export { Layer, type InputOf, type OutputOf } from "./layers/layer.js";
+export { learningPhase, withLearningPhase, type LearningPhase } from "./layers/phase.js";
+export { identity, leakyRelu, elu, selu, gelu, swish, silu, type Activation } from "./layers/activations.js";
+export {
+  zerosInitializer,
+  onesInitializer,
+  constantInitializer,
+  randomUniformInitializer,
+  randomNormalInitializer,
+  truncatedNormalInitializer,
+  glorotUniform,
+  glorotNormal,
+  heUniform,
+  heNormal,
+  leCunUniform,
+  leCunNormal,
+  orthogonal,
+  type Initializer,
+  type InitializerOptions,
+  type FloatDType,
+} from "./layers/initializers.js";
+export { Dense, type DenseOptions } from "./layers/dense.js";
+export {
+  Conv1D,
+  Conv2D,
+  TransposedConv2D,
+  DepthwiseConv2D,
+  type ConvLayerOptions,
+  type Conv1DLayerOptions,
+  type Conv2DLayerOptions,
+  type TransposedConv2DLayerOptions,
+  type DepthwiseConv2DLayerOptions,
+} from "./layers/convolutional.js";
+export { MaxPool2D, AvgPool2D, GlobalAvgPool2D, type Pool2DLayerOptions } from "./layers/pooling.js";
+export { Flatten, Reshape, FunctionLayer } from "./layers/core.js";
+export { Dropout, type DropoutOptions } from "./layers/dropout.js";
+export {
+  BatchNorm,
+  LayerNorm,
+  GroupNorm,
+  type BatchNormOptions,
+  type LayerNormOptions,
+  type GroupNormOptions,
+} from "./layers/normalization.js";
+export { Embedding, type EmbeddingOptions } from "./layers/embedding.js";
+export {
+  RecurrentCell,
+  SimpleRNNCell,
+  LSTMCell,
+  GRUCell,
+  RNN,
+  type RNNCellInput,
+  type RNNCellOutput,
+  type LSTMState,
+  type RecurrentCellOptions,
+  type RNNOptions,
+  type StateOf,
+} from "./layers/recurrent.js";
+export { Sequential, type AnyLayer, type Chained } from "./layers/sequential.js";
+export { summary, type SummaryOptions } from "./layers/summary.js";
+export {
+  meanSquaredError,
+  meanAbsoluteError,
+  huberLoss,
+  logCoshLoss,
+  softmaxCrossEntropy,
+  sigmoidCrossEntropy,
+  kullbackLeiblerDivergence,
+  hingeLoss,
+  type Reduction,
+  type LossOptions,
+} from "./layers/losses.js";
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  CheckpointError,
+  MAX_HEADER_BYTES,
+  type DecodedSafetensors,
+  type SafetensorsDType,
+} from "./checkpoint/safetensors.js";
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  serializeCheckpoint,
+  deserializeCheckpoint,
+  type SaveCheckpointOptions,
+  type SaveCheckpointFileOptions,
+  type LoadedCheckpoint,
+  type CheckpointFileSystem,
+  type CheckpointFileHandle,
+} from "./checkpoint/checkpoint.js";

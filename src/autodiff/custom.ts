@@ -4,7 +4,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { fmt, sameShape } from "../tensor/shape.js";
 import { scalar, zeros } from "../tensor/creation.js";
-import { topTrace, primalAt, recordOnTape, jvpTracer } from "./trace.js";
+import { topTrace, primalAt, recordOnTape, jvpTracer, settled } from "./trace.js";
 import type { Primitive } from "./primitive.js";
 import { jvp, pullback } from "./operators.js";
 
@@ -65,7 +65,7 @@ export function customDerivative<A extends Tensor[]>(
     return jvp(op, [primals], [filled], (xs: Tensor[]) => f(...(xs as A))).tangent as Tensor;
   };
   return (...raw: A): Tensor => {
-    const args = raw.map((x, i) => asTensor(op, x, i));
+    const args = raw.map((x, i) => settled(asTensor(op, x, i)));
     const top = topTrace(args);
     if (top === undefined) return f(...(args as A));
     const primals = args.map((x) => primalAt(top, x));

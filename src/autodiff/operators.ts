@@ -11,8 +11,11 @@ import { withNewLevel, liftInput, sweepBackward, sweepForward, type MainTrace } 
 import { add } from "../ops/binary.js";
 import { makeTangentStruct } from "../protocols/structs.js";
 
-/** What a differentiated function sees for an input of type `T`: numbers arrive as rank-0 tensors. */
-export type Lifted<T> = T extends number ? Tensor : T;
+/**
+ * What a differentiated function sees for an input of type `T`: a number arrives as a rank-0 tensor, at the
+ * top level and in arrays (inside objects, numbers are constants and stay numbers).
+ */
+export type Lifted<T> = T extends number ? Tensor : T extends readonly unknown[] ? { [K in keyof T]: Lifted<T[K]> } : T;
 
 /** A scalar result: a number or a one-element tensor. */
 export type Scalar = number | Tensor;
@@ -157,19 +160,36 @@ export function valueWithGradient<T, R extends Scalar>(at: T, f: (x: Lifted<T>) 
 }
 
 /**
- * The gradient of a scalar function: of one input (`gradient(at, f)`), or of two or three
- * (`gradient(x, y, f)` returns `[gx, gy]`).
- * @param args the point(s), then the function, which must return a number or a one-element Tensor.
- * @returns `TangentVector<typeof at>`, or a tuple of them for several inputs.
+ * The gradient of a scalar function of one input.
+ * @param at the point: a number, a Tensor, or a structure (array, plain object, decorated class) of them.
+ * @param f the function, which must return a number or a one-element Tensor.
+ * @returns `TangentVector<typeof at>`: a number for a number, a Tensor for a Tensor, a structure for a structure.
  * @example
  * ```ts
  * gradient(3, (x) => x.mul(x));                       // 6
  * gradient(tensor([1, 2]), (x) => x.square().sum());  // Tensor [2, 4]
- * gradient(2, 5, (x, y) => x.mul(y));                 // [5, 2]
  * ```
  */
 export function gradient<T>(at: T, f: (x: Lifted<T>) => Scalar): TangentVector<T>;
+/**
+ * The gradient of a scalar function of two inputs.
+ * @param x the first input. @param y the second input. @param f the function.
+ * @returns the tuple `[gx, gy]`.
+ * @example
+ * ```ts
+ * gradient(2, 5, (x, y) => x.mul(y)); // [5, 2]
+ * ```
+ */
 export function gradient<A, B>(x: A, y: B, f: (x: Lifted<A>, y: Lifted<B>) => Scalar): [TangentVector<A>, TangentVector<B>];
+/**
+ * The gradient of a scalar function of three inputs.
+ * @param x the first input. @param y the second input. @param z the third input. @param f the function.
+ * @returns the tuple `[gx, gy, gz]`.
+ * @example
+ * ```ts
+ * gradient(1, 2, 3, (x, y, z) => x.mul(y).mul(z)); // [6, 3, 2]
+ * ```
+ */
 export function gradient<A, B, C>(
   x: A,
   y: B,

@@ -68,12 +68,15 @@ export function liftInput(main: MainTrace, primal: Tensor, tangent: Tensor | nul
   return t;
 }
 
-function escaped(op: string): Error {
-  return new Error(
-    `${op}: a traced tensor was used after the differential operator that created it returned. ` +
-      `Do not keep tensors from inside a differentiated function (e.g. in an outer variable); ` +
-      `return them from the function, or use withoutDerivative(x) to keep a plain value`,
-  );
+/**
+ * @internal A tensor kept from inside a differential operator that has since returned (e.g. logits saved to
+ * compute an accuracy) is a plain value: its closed levels carry no derivative any more, so they are peeled
+ * off down to the first level still open.
+ */
+export function settled(x: Tensor): Tensor {
+  let t = x;
+  while (t._trace !== undefined && !t._trace.active) t = t._primal!;
+  return t;
 }
 
 /**
@@ -84,10 +87,11 @@ export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P
   let top: MainTrace | undefined;
   for (let i = 0; i < inputs.length; i++) {
     const tr = inputs[i]!._trace;
-    if (tr !== undefined && (top === undefined || tr.level > top.level)) top = tr;
+    if (tr === undefined) continue;
+    if (!tr.active) return bind(prim, inputs.map(settled), params);
+    if (top === undefined || tr.level > top.level) top = tr;
   }
   if (top === undefined) return prim.impl(inputs, params);
-  if (!top.active) throw escaped(prim.name);
   if (prim.nondifferentiable) return prim.impl(inputs.map((x) => x._concrete), params);
 
   const n = inputs.length;
@@ -206,10 +210,9 @@ export function sweepForward(
 export function topTrace(inputs: readonly Tensor[]): MainTrace | undefined {
   let top: MainTrace | undefined;
   for (const x of inputs) {
-    const tr = x._trace;
+    const tr = settled(x)._trace;
     if (tr !== undefined && (top === undefined || tr.level > top.level)) top = tr;
   }
-  if (top !== undefined && !top.active) throw escaped("customDerivative");
   return top;
 }
 
