@@ -1,0 +1,168 @@
+/**
+ * Adam, and the optimizers built on its moment estimates: AdamW (decoupled weight decay) and NAdam
+ * (Nesterov momentum).
+ */
+import { Optimizer } from "./optimizer.js";
+import { assemble, commonOptions, flag, positive, unitInterval, type CommonOptions } from "./facade.js";
+import { slot, type GradientTransformation } from "./transform.js";
+
+/** Options of {@link scaleByAdam}. */
+export interface ScaleByAdamOptions {
+  /** β1, the decay of the first moment, in `[0, 1)`; 0.9 by default. */
+  beta1?: number;
+  /** β2, the decay of the second moment, in `[0, 1)`; 0.999 by default. */
+  beta2?: number;
+  /** ε > 0, added to `√v̂`; 1e-8 by default. */
+  epsilon?: number;
+  /** Use Nesterov momentum (NAdam); false by default. */
+  nesterov?: boolean;
+}
+
+/**
+ * Adam's direction (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, Algorithm 1):
+ *
+ * `m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  m̂ = m / (1 − β1ᵗ);  v̂ = v / (1 − β2ᵗ);  u = m̂ / (√v̂ + ε)`.
+ *
+ * With `nesterov`, the first moment looks one step ahead (Dozat, "Incorporating Nesterov Momentum into
+ * Adam", ICLR 2016 workshop), in the form optax and Optimisers.jl use:
+ * `m̂ = β1·m / (1 − β1ᵗ⁺¹) + (1 − β1)·g / (1 − β1ᵗ)`.
+ *
+ * ε is added to the bias-corrected `√v̂`, as in the paper's Algorithm 1, optax, PyTorch and Optimisers.jl.
+ * Swift for TensorFlow instead folds both corrections into the step size and adds ε to the uncorrected
+ * `√v` (the paper's "ε̂" variant, equal to ours with ε scaled by `√(1 − β2ᵗ)`); the two agree except in
+ * the first few hundred steps when `v` is tiny.
+ * @param options β1, β2, ε, Nesterov (see {@link ScaleByAdamOptions}).
+ * @returns the transform, with slots `firstMoments` and `secondMoments`.
+ * @example
+ * ```ts
+ * chain(scaleByAdam({ beta2: 0.99 }), scaleByLearningRate(3e-4));
+ * ```
+ */
+export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation {
+  const op = "scaleByAdam";
+  const β1 = unitInterval(op, "beta1", options.beta1 ?? 0.9);
+  const β2 = unitInterval(op, "beta2", options.beta2 ?? 0.999);
+  const ε = positive(op, "epsilon", options.epsilon ?? 1e-8);
+  const nesterov = flag(op, "nesterov", options.nesterov, false);
+  return {
+    name: nesterov ? "scaleByNadam" : op,
+    slots: ["firstMoments", "secondMoments"],
+    init: ({ info }) => ({ firstMoments: slot(info), secondMoments: slot(info) }),
+    apply(state, _param, g, { step: t }) {
+      const m = state.firstMoments!;
+      const v = state.secondMoments!;
+      const c1 = 1 - Math.pow(β1, t);
+      const c2 = 1 - Math.pow(β2, t);
+      // NAdam's look-ahead weights: β1 / (1 − β1ᵗ⁺¹) on m, (1 − β1) / (1 − β1ᵗ) on g.
+      const a = nesterov ? β1 / (1 - Math.pow(β1, t + 1)) : 1 / c1;
+      const b = nesterov ? (1 - β1) / c1 : 0;
+      for (let i = 0; i < g.length; i++) {
+        const gi = g[i]!;
+        const mi = β1 * m[i]! + (1 - β1) * gi;
+        const vi = β2 * v[i]! + (1 - β2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        const m̂ = a * mi + b * gi;
+        const v̂ = vi / c2;
+        g[i] = m̂ / (Math.sqrt(v̂) + ε);
+      }
+      return [g, state];
+    },
+  };
+}
+
+/** Options of {@link Adam}, {@link AdamW} and {@link NAdam}. */
+export interface AdamOptions<Model> extends CommonOptions<Model> {
+  /** β1 in `[0, 1)`; 0.9 by default. */
+  beta1?: number;
+  /** β2 in `[0, 1)`; 0.999 by default. */
+  beta2?: number;
+  /** ε > 0; 1e-8 by default. */
+  epsilon?: number;
+}
+
+/** The hyperparameters of an Adam-family optimizer, as resolved. */
+export interface AdamHyperparameters {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly decay: number;
+  readonly weightDecay: number;
+}
+
+function adamFamily<Model>(op: string, model: Model, options: AdamOptions<Model> | undefined, nesterov: boolean, decoupled: boolean, defaults: { learningRate: number; weightDecay?: number }) {
+  const common = commonOptions(op, options, ["beta1", "beta2", "epsilon"], defaults);
+  const beta1 = unitInterval(op, "beta1", options?.beta1 ?? 0.9);
+  const beta2 = unitInterval(op, "beta2", options?.beta2 ?? 0.999);
+  const epsilon = positive(op, "epsilon", options?.epsilon ?? 1e-8);
+  const transform = assemble(op, model, options, common, [scaleByAdam({ beta1, beta2, epsilon, nesterov })], decoupled);
+  const hyperparameters: AdamHyperparameters = Object.freeze({ beta1, beta2, epsilon, decay: common.decay, weightDecay: common.weightDecay });
+  return { transform, hyperparameters };
+}
+
+/**
+ * Adam (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015): `θ ← θ − α·m̂ / (√v̂ + ε)`,
+ * see {@link scaleByAdam}. Defaults from the paper: α = 0.001, β1 = 0.9, β2 = 0.999, ε = 1e-8.
+ * `weightDecay` here is an L2 penalty on the gradient; for decoupled decay use {@link AdamW}.
+ * @typeParam Model the model type.
+ * @example
+ * ```ts
+ * const opt = new Adam(model, { learningRate: 1e-3 });
+ * opt.update(model, gradient(model, loss));
+ * opt.learningRate = 1e-4; // later
+ * ```
+ */
+export class Adam<Model> extends Optimizer<Model> {
+  /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */
+  readonly hyperparameters: AdamHyperparameters;
+  /** @param model the model to optimize. @param options hyperparameters (see {@link AdamOptions}). */
+  constructor(model: Model, options?: AdamOptions<Model>) {
+    const { transform, hyperparameters } = adamFamily("new Adam", model, options, false, false, { learningRate: 1e-3 });
+    super(model, transform, options, "Adam");
+    this.hyperparameters = hyperparameters;
+  }
+}
+
+/**
+ * AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019): Adam with the weight
+ * decay taken out of the gradient, `θ ← θ − α·(m̂ / (√v̂ + ε) + λθ)`. The decay is scaled by the learning
+ * rate (as in PyTorch and optax; the paper scales it by the schedule multiplier only). Defaults: Adam's,
+ * and λ = 0.01 (PyTorch's; the paper tunes λ per task).
+ * @typeParam Model the model type.
+ * @example
+ * ```ts
+ * const opt = new AdamW(model, { weightDecay: 0.05, excludeFromWeightDecay: (path) => path.endsWith("bias") });
+ * ```
+ */
+export class AdamW<Model> extends Optimizer<Model> {
+  /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */
+  readonly hyperparameters: AdamHyperparameters;
+  /** @param model the model to optimize. @param options hyperparameters (see {@link AdamOptions}). */
+  constructor(model: Model, options?: AdamOptions<Model>) {
+    const { transform, hyperparameters } = adamFamily("new AdamW", model, options, false, true, { learningRate: 1e-3, weightDecay: 0.01 });
+    super(model, transform, options, "AdamW");
+    this.hyperparameters = hyperparameters;
+  }
+}
+
+/**
+ * NAdam (Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016 workshop): Adam whose first
+ * moment looks one step ahead, see {@link scaleByAdam} with `nesterov`. We use the constant-β1 form of
+ * optax and Optimisers.jl (no momentum-decay schedule μₜ). Defaults: α = 0.002 (the paper's), β1 = 0.9,
+ * β2 = 0.999, ε = 1e-8.
+ * @typeParam Model the model type.
+ * @example
+ * ```ts
+ * const opt = new NAdam(model);
+ * ```
+ */
+export class NAdam<Model> extends Optimizer<Model> {
+  /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */
+  readonly hyperparameters: AdamHyperparameters;
+  /** @param model the model to optimize. @param options hyperparameters (see {@link AdamOptions}). */
+  constructor(model: Model, options?: AdamOptions<Model>) {
+    const { transform, hyperparameters } = adamFamily("new NAdam", model, options, true, false, { learningRate: 2e-3 });
+    super(model, transform, options, "NAdam");
+    this.hyperparameters = hyperparameters;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * AdaMax: Adam with the infinity norm.
+ */
+import { Optimizer } from "./optimizer.js";
+import { assemble, commonOptions, positive, unitInterval } from "./facade.js";
+import type { AdamHyperparameters, AdamOptions } from "./adam.js";
+import { slot, type GradientTransformation } from "./transform.js";
+
+/** Options of {@link scaleByAdamax}. */
+export interface ScaleByAdamaxOptions {
+  /** β1 in `[0, 1)`; 0.9 by default. */
+  beta1?: number;
+  /** β2 in `[0, 1)`; 0.999 by default. */
+  beta2?: number;
+  /** ε > 0, added to the infinity norm; 1e-8 by default. */
+  epsilon?: number;
+}
+
+/**
+ * AdaMax's direction (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, §7.1,
+ * Algorithm 2):
+ *
+ * `m ← β1·m + (1 − β1)·g;  u∞ ← max(β2·u∞, |g|);  u = (m / (1 − β1ᵗ)) / (u∞ + ε)`.
+ *
+ * The paper has no ε; like Swift for TensorFlow we add it to `u∞`, which is 0 where every gradient so
+ * far was 0.
+ * @param options β1, β2, ε (see {@link ScaleByAdamaxOptions}).
+ * @returns the transform, with slots `firstMoments` and `infinityNorm`.
+ * @example
+ * ```ts
+ * chain(scaleByAdamax(), scaleByLearningRate(2e-3));
+ * ```
+ */
+export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation {
+  const op = "scaleByAdamax";
+  const β1 = unitInterval(op, "beta1", options.beta1 ?? 0.9);
+  const β2 = unitInterval(op, "beta2", options.beta2 ?? 0.999);
+  const ε = positive(op, "epsilon", options.epsilon ?? 1e-8);
+  return {
+    name: op,
+    slots: ["firstMoments", "infinityNorm"],
+    init: ({ info }) => ({ firstMoments: slot(info), infinityNorm: slot(info) }),
+    apply(state, _param, g, { step: t }) {
+      const m = state.firstMoments!;
+      const uInf = state.infinityNorm!;
+      const c1 = 1 - Math.pow(β1, t);
+      for (let i = 0; i < g.length; i++) {
+        const gi = g[i]!;
+        const mi = β1 * m[i]! + (1 - β1) * gi;
+        const ui = Math.max(β2 * uInf[i]!, Math.abs(gi));
+        m[i] = mi;
+        uInf[i] = ui;
+        g[i] = mi / c1 / (ui + ε);
+      }
+      return [g, state];
+    },
+  };
+}
+
+/**
+ * AdaMax (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, §7.1), see
+ * {@link scaleByAdamax}. Defaults from the paper: α = 0.002, β1 = 0.9, β2 = 0.999; ε = 1e-8 (Swift's).
+ * @typeParam Model the model type.
+ * @example
+ * ```ts
+ * const opt = new AdaMax(model);
+ * ```
+ */
+export class AdaMax<Model> extends Optimizer<Model> {
+  /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */
+  readonly hyperparameters: AdamHyperparameters;
+  /** @param model the model to optimize. @param options hyperparameters (see {@link AdamOptions}). */
+  constructor(model: Model, options?: AdamOptions<Model>) {
+    const op = "new AdaMax";
+    const common = commonOptions(op, options, ["beta1", "beta2", "epsilon"], { learningRate: 2e-3 });
+    const beta1 = unitInterval(op, "beta1", options?.beta1 ?? 0.9);
+    const beta2 = unitInterval(op, "beta2", options?.beta2 ?? 0.999);
+    const epsilon = positive(op, "epsilon", options?.epsilon ?? 1e-8);
+    super(model, assemble(op, model, options, common, [scaleByAdamax({ beta1, beta2, epsilon })], false), options, "AdaMax");
+    this.hyperparameters = Object.freeze({ beta1, beta2, epsilon, decay: common.decay, weightDecay: common.weightDecay });
+  }
+}

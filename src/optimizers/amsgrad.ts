@@ -1,0 +1,85 @@
+/**
+ * AMSGrad: Adam with a non-decreasing second moment.
+ */
+import { Optimizer } from "./optimizer.js";
+import { assemble, commonOptions, positive, unitInterval } from "./facade.js";
+import type { AdamHyperparameters, AdamOptions } from "./adam.js";
+import { slot, type GradientTransformation } from "./transform.js";
+
+/** Options of {@link scaleByAmsgrad}. */
+export interface ScaleByAmsgradOptions {
+  /** β1 in `[0, 1)`; 0.9 by default. */
+  beta1?: number;
+  /** β2 in `[0, 1)`; 0.999 by default. */
+  beta2?: number;
+  /** ε > 0; 1e-8 by default. */
+  epsilon?: number;
+}
+
+/**
+ * AMSGrad's direction (Reddi, Kale & Kumar, "On the Convergence of Adam and Beyond", ICLR 2018): Adam's
+ * moments, with the running maximum of the second moment in the denominator:
+ *
+ * `m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  v̂max ← max(v̂max, v);  u = (m / (1 − β1ᵗ)) / (√(v̂max / (1 − β2ᵗ)) + ε)`.
+ *
+ * The maximum is taken over the uncorrected `v` (as in Swift for TensorFlow and PyTorch), then bias
+ * corrected like Adam's (the paper's Algorithm 2 has no bias correction).
+ * @param options β1, β2, ε (see {@link ScaleByAmsgradOptions}).
+ * @returns the transform, with slots `firstMoments`, `secondMoments`, `secondMomentsMax`.
+ * @example
+ * ```ts
+ * chain(scaleByAmsgrad(), scaleByLearningRate(1e-3));
+ * ```
+ */
+export function scaleByAmsgrad(options: ScaleByAmsgradOptions = {}): GradientTransformation {
+  const op = "scaleByAmsgrad";
+  const β1 = unitInterval(op, "beta1", options.beta1 ?? 0.9);
+  const β2 = unitInterval(op, "beta2", options.beta2 ?? 0.999);
+  const ε = positive(op, "epsilon", options.epsilon ?? 1e-8);
+  return {
+    name: op,
+    slots: ["firstMoments", "secondMoments", "secondMomentsMax"],
+    init: ({ info }) => ({ firstMoments: slot(info), secondMoments: slot(info), secondMomentsMax: slot(info) }),
+    apply(state, _param, g, { step: t }) {
+      const m = state.firstMoments!;
+      const v = state.secondMoments!;
+      const vmax = state.secondMomentsMax!;
+      const c1 = 1 - Math.pow(β1, t);
+      const c2 = 1 - Math.pow(β2, t);
+      for (let i = 0; i < g.length; i++) {
+        const gi = g[i]!;
+        const mi = β1 * m[i]! + (1 - β1) * gi;
+        const vi = β2 * v[i]! + (1 - β2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        if (vi > vmax[i]!) vmax[i] = vi;
+        g[i] = mi / c1 / (Math.sqrt(vmax[i]! / c2) + ε);
+      }
+      return [g, state];
+    },
+  };
+}
+
+/**
+ * AMSGrad (Reddi, Kale & Kumar, "On the Convergence of Adam and Beyond", ICLR 2018), see
+ * {@link scaleByAmsgrad}. Defaults are Adam's: α = 0.001, β1 = 0.9, β2 = 0.999, ε = 1e-8.
+ * @typeParam Model the model type.
+ * @example
+ * ```ts
+ * const opt = new AMSGrad(model, { learningRate: 1e-3 });
+ * ```
+ */
+export class AMSGrad<Model> extends Optimizer<Model> {
+  /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */
+  readonly hyperparameters: AdamHyperparameters;
+  /** @param model the model to optimize. @param options hyperparameters (see {@link AdamOptions}). */
+  constructor(model: Model, options?: AdamOptions<Model>) {
+    const op = "new AMSGrad";
+    const common = commonOptions(op, options, ["beta1", "beta2", "epsilon"], { learningRate: 1e-3 });
+    const beta1 = unitInterval(op, "beta1", options?.beta1 ?? 0.9);
+    const beta2 = unitInterval(op, "beta2", options?.beta2 ?? 0.999);
+    const epsilon = positive(op, "epsilon", options?.epsilon ?? 1e-8);
+    super(model, assemble(op, model, options, common, [scaleByAmsgrad({ beta1, beta2, epsilon })], false), options, "AMSGrad");
+    this.hyperparameters = Object.freeze({ beta1, beta2, epsilon, decay: common.decay, weightDecay: common.weightDecay });
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Gradient clipping: by the global norm over all parameters, and elementwise by value.
+ */
+import { checkNumber } from "./schedules.js";
+import type { FloatArray, GradientTransformation } from "./transform.js";
+
+/**
+ * Rescales the whole update so that its global L2 norm (over every parameter it applies to) is at most
+ * `maxNorm`: `u ← u · min(1, maxNorm / ‖u‖)` (Pascanu, Mikolov & Bengio, "On the difficulty of training
+ * recurrent neural networks", ICML 2013). Put it first in a chain to clip the raw gradient.
+ * @param maxNorm the largest norm allowed (> 0).
+ * @returns the transform.
+ * @example
+ * ```ts
+ * chain(clipByGlobalNorm(1), scaleByAdam(), scaleByLearningRate(1e-3));
+ * ```
+ */
+export function clipByGlobalNorm(maxNorm: number): GradientTransformation<number> {
+  const op = "clipByGlobalNorm";
+  const c = checkNumber(op, "maxNorm", maxNorm, { min: 0, minExclusive: true });
+  return {
+    name: op,
+    slots: [],
+    init: () => ({}),
+    hyper: () => 1,
+    reduce(updates: readonly FloatArray[]): number {
+      let sq = 0;
+      for (const u of updates) for (let i = 0; i < u.length; i++) sq += u[i]! * u[i]!;
+      const norm = Math.sqrt(sq);
+      return norm > c ? c / norm : 1;
+    },
+    apply(state, _param, u, { hyper: factor }) {
+      if (factor !== 1) for (let i = 0; i < u.length; i++) u[i] = factor * u[i]!;
+      return [u, state];
+    },
+  };
+}
+
+/**
+ * Clips every element of the update into `[−limit, limit]` (or `[min, max]`).
+ * @param limit the bound on |u| (> 0), or the lower bound when `max` is given.
+ * @param max the upper bound (then `limit` is the lower one, and `min < max`).
+ * @returns the transform.
+ * @example
+ * ```ts
+ * chain(clipByValue(0.5), scaleByLearningRate(0.1));
+ * chain(clipByValue(-1, 2), scaleByLearningRate(0.1));
+ * ```
+ */
+export function clipByValue(limit: number, max?: number): GradientTransformation<number> {
+  const op = "clipByValue";
+  let lo: number;
+  let hi: number;
+  if (max === undefined) {
+    hi = checkNumber(op, "limit", limit, { min: 0, minExclusive: true });
+    lo = -hi;
+  } else {
+    lo = checkNumber(op, "min", limit);
+    hi = checkNumber(op, "max", max, { min: lo, minExclusive: true });
+  }
+  return {
+    name: op,
+    slots: [],
+    init: () => ({}),
+    apply(state, _param, u) {
+      for (let i = 0; i < u.length; i++) u[i] = Math.min(hi, Math.max(lo, u[i]!));
+      return [u, state];
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * RAdam: Adam with its adaptive rate rectified while the second moment is still unreliable.
+ */
+import { Optimizer } from "./optimizer.js";
+import { assemble, commonOptions, positive, unitInterval } from "./facade.js";
+import type { AdamHyperparameters, AdamOptions } from "./adam.js";
+import { checkNumber } from "./schedules.js";
+import { slot, type GradientTransformation } from "./transform.js";
+
+/** Options of {@link scaleByRAdam}. */
+export interface ScaleByRAdamOptions {
+  /** β1 in `[0, 1)`; 0.9 by default. */
+  beta1?: number;
+  /** β2 in `[0, 1)`; 0.999 by default. */
+  beta2?: number;
+  /** ε > 0; 1e-8 by default. */
+  epsilon?: number;
+  /** Use the adaptive step only once `ρₜ > threshold`; 5 by default (the authors' code, PyTorch, optax). */
+  threshold?: number;
+}
+
+/**
+ * RAdam's direction (Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond", ICLR 2020,
+ * Algorithm 2):
+ *
+ * `ρ∞ = 2 / (1 − β2) − 1;  ρₜ = ρ∞ − 2t·β2ᵗ / (1 − β2ᵗ);  m̂ = m / (1 − β1ᵗ)`; when `ρₜ > 5`,
+ * `r = √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ))` and `u = r·m̂ / (√v̂ + ε)`; otherwise `u = m̂`
+ * (momentum SGD while the variance of the adaptive rate is intractable).
+ *
+ * The paper writes the condition `ρₜ > 4` and has no ε; we follow the authors' code, PyTorch and optax
+ * (threshold 5, ε added to `√v̂`). Swift for TensorFlow uses the same rule.
+ * @param options β1, β2, ε, threshold (see {@link ScaleByRAdamOptions}).
+ * @returns the transform, with slots `firstMoments` and `secondMoments`.
+ * @example
+ * ```ts
+ * chain(scaleByRAdam(), scaleByLearningRate(1e-3));
+ * ```
+ */
+export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation {
+  const op = "scaleByRAdam";
+  const β1 = unitInterval(op, "beta1", options.beta1 ?? 0.9);
+  const β2 = unitInterval(op, "beta2", options.beta2 ?? 0.999);
+  const ε = positive(op, "epsilon", options.epsilon ?? 1e-8);
+  const threshold = checkNumber(op, "threshold", options.threshold ?? 5, { min: 4 });
+  const ρInf = 2 / (1 - β2) - 1;
+  return {
+    name: op,
+    slots: ["firstMoments", "secondMoments"],
+    init: ({ info }) => ({ firstMoments: slot(info), secondMoments: slot(info) }),
+    apply(state, _param, g, { step: t }) {
+      const m = state.firstMoments!;
+      const v = state.secondMoments!;
+      const c1 = 1 - Math.pow(β1, t);
+      const c2 = 1 - Math.pow(β2, t);
+      const ρt = ρInf - (2 * t * Math.pow(β2, t)) / c2;
+      const rectified = ρt > threshold;
+      const r = rectified ? Math.sqrt(((ρt - 4) * (ρt - 2) * ρInf) / ((ρInf - 4) * (ρInf - 2) * ρt)) : 0;
+      for (let i = 0; i < g.length; i++) {
+        const gi = g[i]!;
+        const mi = β1 * m[i]! + (1 - β1) * gi;
+        const vi = β2 * v[i]! + (1 - β2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        const m̂ = mi / c1;
+        g[i] = rectified ? (r * m̂) / (Math.sqrt(vi / c2) + ε) : m̂;
+      }
+      return [g, state];
+    },
+  };
+}
+
+/**
+ * RAdam (Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond", ICLR 2020), see
+ * {@link scaleByRAdam}. Defaults are Adam's: α = 0.001, β1 = 0.9, β2 = 0.999, ε = 1e-8.
+ * @typeParam Model the model type.
+ * @example
+ * ```ts
+ * const opt = new RAdam(model);
+ * ```
+ */
+export class RAdam<Model> extends Optimizer<Model> {
+  /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */
+  readonly hyperparameters: AdamHyperparameters;
+  /** @param model the model to optimize. @param options hyperparameters (see {@link AdamOptions}). */
+  constructor(model: Model, options?: AdamOptions<Model>) {
+    const op = "new RAdam";
+    const common = commonOptions(op, options, ["beta1", "beta2", "epsilon"], { learningRate: 1e-3 });
+    const beta1 = unitInterval(op, "beta1", options?.beta1 ?? 0.9);
+    const beta2 = unitInterval(op, "beta2", options?.beta2 ?? 0.999);
+    const epsilon = positive(op, "epsilon", options?.epsilon ?? 1e-8);
+    super(model, assemble(op, model, options, common, [scaleByRAdam({ beta1, beta2, epsilon })], false), options, "RAdam");
+    this.hyperparameters = Object.freeze({ beta1, beta2, epsilon, decay: common.decay, weightDecay: common.weightDecay });
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * RMSProp: the gradient divided by a running root mean square, optionally centered and with momentum.
+ */
+import { Optimizer } from "./optimizer.js";
+import { assemble, commonOptions, flag, positive, unitInterval, type CommonOptions } from "./facade.js";
+import { trace } from "./sgd.js";
+import { slot, type GradientTransformation, type Slots } from "./transform.js";
+
+/** Options of {@link scaleByRms}. */
+export interface ScaleByRmsOptions {
+  /** ρ, the decay of the mean square, in `[0, 1)`; 0.9 by default. */
+  rho?: number;
+  /** ε > 0, added to the root mean square; 1e-8 by default. */
+  epsilon?: number;
+  /** Divide by the estimated standard deviation instead (Graves 2013); false by default. */
+  centered?: boolean;
+}
+
+/**
+ * RMSProp's direction (Tieleman & Hinton, "Lecture 6.5 — RMSProp", COURSERA: Neural Networks for Machine
+ * Learning, 2012):
+ *
+ * `v ← ρ·v + (1 − ρ)·g²;  u = g / (√v + ε)`.
+ *
+ * Centered (Graves, "Generating Sequences With Recurrent Neural Networks", 2013, eq. 38–41):
+ * `ḡ ← ρ·ḡ + (1 − ρ)·g;  u = g / (√(v − ḡ²) + ε)` (with `v − ḡ²` floored at 0 against rounding).
+ * ε sits outside the root, as in Swift for TensorFlow and PyTorch (TensorFlow puts it inside).
+ * @param options ρ, ε, centered (see {@link ScaleByRmsOptions}).
+ * @returns the transform, with slots `meanSquare` (and `meanGradient` when centered).
+ * @example
+ * ```ts
+ * chain(scaleByRms({ rho: 0.95 }), scaleByLearningRate(1e-3));
+ * ```
+ */
+export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformation {
+  const op = "scaleByRms";
+  const ρ = unitInterval(op, "rho", options.rho ?? 0.9);
+  const ε = positive(op, "epsilon", options.epsilon ?? 1e-8);
+  const centered = flag(op, "centered", options.centered, false);
+  return {
+    name: op,
+    slots: centered ? ["meanSquare", "meanGradient"] : ["meanSquare"],
+    init: ({ info }): Slots => (centered ? { meanSquare: slot(info), meanGradient: slot(info) } : { meanSquare: slot(info) }),
+    apply(state, _param, g) {
+      const v = state.meanSquare!;
+      if (centered) {
+        const ḡ = state.meanGradient!;
+        for (let i = 0; i < g.length; i++) {
+          const gi = g[i]!;
+          const vi = ρ * v[i]! + (1 - ρ) * gi * gi;
+          const mi = ρ * ḡ[i]! + (1 - ρ) * gi;
+          v[i] = vi;
+          ḡ[i] = mi;
+          g[i] = gi / (Math.sqrt(Math.max(vi - mi * mi, 0)) + ε);
+        }
+      } else {
+        for (let i = 0; i < g.length; i++) {
+          const gi = g[i]!;
+          const vi = ρ * v[i]! + (1 - ρ) * gi * gi;
+          v[i] = vi;
+          g[i] = gi / (Math.sqrt(vi) + ε);
+        }
+      }
+      return [g, state];
+    },
+  };
+}
+
+/** Options of {@link RMSProp}. */
+export interface RMSPropOptions<Model> extends CommonOptions<Model> {
+  /** ρ in `[0, 1)`; 0.9 by default. */
+  rho?: number;
+  /** ε > 0; 1e-8 by default. */
+  epsilon?: number;
+  /** Centered RMSProp; false by default. */
+  centered?: boolean;
+  /** Momentum μ in `[0, 1)` on the scaled gradient; 0 by default. */
+  momentum?: number;
+  /** Nesterov momentum (needs `momentum > 0`); false by default. */
+  nesterov?: boolean;
+}
+
+/**
+ * RMSProp (Tieleman & Hinton 2012), optionally centered (Graves 2013) and with momentum:
+ * `v ← ρv + (1 − ρ)g²;  b ← μb + g / (√v + ε);  θ ← θ − α·b` (PyTorch's arrangement of momentum).
+ * Defaults: α = 0.001, ρ = 0.9 (Hinton's lecture and Swift), ε = 1e-8, no momentum, not centered.
+ * @typeParam Model the model type.
+ * @example
+ * ```ts
+ * const opt = new RMSProp(model, { learningRate: 1e-3, centered: true, momentum: 0.9 });
+ * ```
+ */
+export class RMSProp<Model> extends Optimizer<Model> {
+  /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */
+  readonly hyperparameters: Readonly<{ rho: number; epsilon: number; centered: boolean; momentum: number; nesterov: boolean; decay: number; weightDecay: number }>;
+  /** @param model the model to optimize. @param options hyperparameters (see {@link RMSPropOptions}). */
+  constructor(model: Model, options?: RMSPropOptions<Model>) {
+    const op = "new RMSProp";
+    const common = commonOptions(op, options, ["rho", "epsilon", "centered", "momentum", "nesterov"], { learningRate: 1e-3 });
+    const rho = unitInterval(op, "rho", options?.rho ?? 0.9);
+    const epsilon = positive(op, "epsilon", options?.epsilon ?? 1e-8);
+    const centered = flag(op, "centered", options?.centered, false);
+    const momentum = unitInterval(op, "momentum", options?.momentum ?? 0);
+    const nesterov = flag(op, "nesterov", options?.nesterov, false);
+    if (nesterov && momentum === 0) throw new RangeError(`${op}: nesterov needs momentum > 0 (momentum is 0)`);
+    const rule = [scaleByRms({ rho, epsilon, centered }), ...(momentum > 0 ? [trace({ momentum, nesterov })] : [])];
+    super(model, assemble(op, model, options, common, rule, false), options, "RMSProp");
+    this.hyperparameters = Object.freeze({ rho, epsilon, centered, momentum, nesterov, decay: common.decay, weightDecay: common.weightDecay });
+  }
+}

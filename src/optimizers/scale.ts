@@ -1,0 +1,107 @@
+/**
+ * The plain scalings: by the learning rate (the last rule of almost every chain), by a constant, and
+ * decoupled weight decay.
+ */
+import { checkNumber, checkRate, evaluate, type Schedule } from "./schedules.js";
+import type { GradientTransformation } from "./transform.js";
+import type { LearningRateHolder } from "./optimizer.js";
+
+/** Options of {@link scaleByLearningRate}. */
+export interface ScaleByLearningRateOptions {
+  /**
+   * Swift for TensorFlow's inverse-time decay: at step `t` the rate is divided by `1 + decay · t`; 0 by
+   * default (no decay).
+   */
+  decay?: number;
+}
+
+/**
+ * A transform that holds a learning rate, settable while training. Returned by {@link scaleByLearningRate}.
+ */
+export interface LearningRateTransformation extends GradientTransformation<number>, LearningRateHolder {
+  /** The rate: a number or a schedule of the step count. Setting it affects the following steps. */
+  learningRate: number | Schedule;
+}
+
+/**
+ * Scales the update by `−learningRate` (the minus sign makes the chain a descent: the optimizer adds
+ * the final update to the parameters, as in optax). The rate may be a schedule, evaluated once per step at
+ * the number of completed steps. An optimizer whose chain holds this transform exposes the rate as
+ * `optimizer.learningRate` (one instance per optimizer: the rate lives in the transform).
+ * @param learningRate a number >= 0, or a {@link Schedule}.
+ * @param options Swift-style `decay` (see {@link ScaleByLearningRateOptions}).
+ * @returns the transform.
+ * @example
+ * ```ts
+ * const opt = new Optimizer(model, chain(scaleByAdam(), scaleByLearningRate(cosineDecay({ initialValue: 1e-3, decaySteps: 1000 }))));
+ * ```
+ */
+export function scaleByLearningRate(learningRate: number | Schedule, options: ScaleByLearningRateOptions = {}): LearningRateTransformation {
+  const op = "scaleByLearningRate";
+  const rate = checkRate(op, "learningRate", learningRate);
+  const decay = checkNumber(op, "decay", options.decay ?? 0, { min: 0 });
+  const t: LearningRateTransformation = {
+    name: op,
+    slots: [],
+    learningRate: rate,
+    init: () => ({}),
+    hyper({ step, count }) {
+      // α_t = α(count) / (1 + decay · t)   (Swift for TensorFlow's `decay`)
+      return evaluate(op, "learningRate", t.learningRate, count) / (1 + decay * step);
+    },
+    apply(state, _param, u, { hyper: alpha }) {
+      for (let i = 0; i < u.length; i++) u[i] = -alpha * u[i]!;
+      return [u, state];
+    },
+  };
+  return t;
+}
+
+/**
+ * Multiplies the update by a constant (e.g. `scale(-1)` to ascend, or a fixed step size).
+ * @param factor any finite number.
+ * @returns the transform.
+ * @example
+ * ```ts
+ * chain(scaleByAdam(), scale(-1e-3)); // Adam with a fixed step
+ * ```
+ */
+export function scale(factor: number): GradientTransformation<number> {
+  const k = checkNumber("scale", "factor", factor);
+  return {
+    name: "scale",
+    slots: [],
+    init: () => ({}),
+    apply(state, _param, u) {
+      for (let i = 0; i < u.length; i++) u[i] = k * u[i]!;
+      return [u, state];
+    },
+  };
+}
+
+/**
+ * Adds `weightDecay · θ` to the update. Placed before an adaptive rule it is an L2 penalty on the
+ * gradient ("coupled" decay); placed after it and before {@link scaleByLearningRate} it is decoupled
+ * weight decay (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019), as in AdamW.
+ * Use {@link masked} (or the named optimizers' `excludeFromWeightDecay`) to spare biases and norms.
+ * @param weightDecay λ >= 0, or a schedule.
+ * @returns the transform.
+ * @example
+ * ```ts
+ * chain(scaleByAdam(), addDecayedWeights(0.01), scaleByLearningRate(1e-3)); // AdamW
+ * ```
+ */
+export function addDecayedWeights(weightDecay: number | Schedule): GradientTransformation<number> {
+  const op = "addDecayedWeights";
+  const lambda = checkRate(op, "weightDecay", weightDecay);
+  return {
+    name: op,
+    slots: [],
+    init: () => ({}),
+    hyper: ({ count }) => evaluate(op, "weightDecay", lambda, count),
+    apply(state, { value: theta }, u, { hyper: λ }) {
+      if (λ !== 0) for (let i = 0; i < u.length; i++) u[i] = u[i]! + λ * theta[i]!;
+      return [u, state];
+    },
+  };
+}

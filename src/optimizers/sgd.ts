@@ -1,0 +1,94 @@
+/**
+ * Momentum (`trace`) and stochastic gradient descent.
+ */
+import { Optimizer } from "./optimizer.js";
+import { assemble, commonOptions, flag, unitInterval, type CommonOptions } from "./facade.js";
+import { slot, type GradientTransformation } from "./transform.js";
+
+/** Options of {@link trace}. */
+export interface TraceOptions {
+  /** The momentum μ in `[0, 1)`; 0.9 by default. */
+  momentum?: number;
+  /** Nesterov's accelerated gradient; false by default. */
+  nesterov?: boolean;
+}
+
+/**
+ * Heavy-ball momentum (Polyak, "Some methods of speeding up the convergence of iteration methods", 1964),
+ * or Nesterov momentum in the form of Sutskever, Martens, Dahl & Hinton ("On the importance of
+ * initialization and momentum in deep learning", ICML 2013):
+ *
+ * `v ← μ·v + g`; the update is `v`, or `g + μ·v` with Nesterov.
+ *
+ * The velocity `v` holds no learning rate (optax's `trace`, PyTorch's buffer), so changing the rate
+ * mid-run rescales the whole step at once.
+ * @param options `momentum` and `nesterov` (see {@link TraceOptions}).
+ * @returns the transform, with slot `velocity`.
+ * @example
+ * ```ts
+ * chain(trace({ momentum: 0.9, nesterov: true }), scaleByLearningRate(0.01));
+ * ```
+ */
+export function trace(options: TraceOptions = {}): GradientTransformation {
+  const op = "trace";
+  const μ = unitInterval(op, "momentum", options.momentum ?? 0.9);
+  const nesterov = flag(op, "nesterov", options.nesterov, false);
+  return {
+    name: op,
+    slots: ["velocity"],
+    init: ({ info }) => ({ velocity: slot(info) }),
+    apply(state, _param, g) {
+      const v = state.velocity!;
+      for (let i = 0; i < g.length; i++) {
+        const vi = μ * v[i]! + g[i]!;
+        v[i] = vi;
+        g[i] = nesterov ? g[i]! + μ * vi : vi;
+      }
+      return [g, state];
+    },
+  };
+}
+
+/** Options of {@link SGD}. */
+export interface SGDOptions<Model> extends CommonOptions<Model> {
+  /** The momentum μ in `[0, 1)`; 0 by default (plain gradient descent). */
+  momentum?: number;
+  /** Nesterov momentum (needs `momentum > 0`); false by default. */
+  nesterov?: boolean;
+}
+
+/**
+ * Stochastic gradient descent (Robbins & Monro, "A Stochastic Approximation Method", 1951), with
+ * optional momentum (see {@link trace}), Nesterov momentum and L2 weight decay:
+ *
+ * `g ← g + λθ;  v ← μv + g;  θ ← θ − α·v` (Nesterov: `θ ← θ − α·(g + μv)`).
+ *
+ * Defaults are Swift for TensorFlow's: α = 0.01, μ = 0, no Nesterov. With a constant rate this is exactly
+ * Swift's `v ← μv − αg; θ ← θ + v`; our velocity omits α (PyTorch's convention), which only differs when
+ * the rate changes mid-run.
+ * @typeParam Model the model type.
+ * @example
+ * ```ts
+ * const opt = new SGD(model, { learningRate: 0.1, momentum: 0.9, nesterov: true });
+ * opt.update(model, gradient(model, loss));
+ * ```
+ */
+export class SGD<Model> extends Optimizer<Model> {
+  /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */
+  readonly hyperparameters: Readonly<{ momentum: number; nesterov: boolean; decay: number; weightDecay: number }>;
+
+  /**
+   * @param model the model to optimize.
+   * @param options hyperparameters (see {@link SGDOptions}).
+   */
+  constructor(model: Model, options?: SGDOptions<Model>) {
+    const op = "new SGD";
+    const common = commonOptions(op, options, ["momentum", "nesterov"], { learningRate: 0.01 });
+    const momentum = unitInterval(op, "momentum", options?.momentum ?? 0);
+    const nesterov = flag(op, "nesterov", options?.nesterov, false);
+    if (nesterov && momentum === 0) throw new RangeError(`${op}: nesterov needs momentum > 0 (momentum is 0)`);
+    const rule = momentum > 0 ? [trace({ momentum, nesterov })] : [];
+    super(model, assemble(op, model, options, common, rule, false), options, "SGD");
+    this.hyperparameters = Object.freeze({ momentum, nesterov, decay: common.decay, weightDecay: common.weightDecay });
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The shape of an optimizer rule, and the two combinators that build optimizers out of rules: `chain`
+ * (run transforms one after the other) and `masked` (run a transform on some parameters only).
+ *
+ * A rule sees one parameter at a time (Optimisers.jl's `init`/`apply!`; optax's `GradientTransformation`
+ * restricted to a leaf): `init` makes its per-parameter state, `apply` turns the incoming update (at first
+ * the gradient) into the outgoing one. Everything about the model's structure (nesting, shared
+ * parameters, frozen parameters, missing gradients) is handled once, by the walk in `optimizer.ts`.
+ */
+/** The element storage of a float parameter: the typed array a rule reads and writes. */
+export type FloatArray = Float32Array | Float64Array;
+
+/** What a rule knows about one parameter (one leaf tensor of the model, however many paths reach it). */
+export interface ParameterInfo {
+  /** The parameter's key path, e.g. `"layers.0.weight"` (the first one in walk order when it is shared). */
+  readonly path: string;
+  /** Every key path at which the same tensor appears (one entry unless the parameter is shared). */
+  readonly paths: readonly string[];
+  /** Its shape. */
+  readonly shape: readonly number[];
+  /** Its element type. */
+  readonly dtype: "float32" | "float64";
+  /** Its number of elements. */
+  readonly size: number;
+}
+
+/** One parameter as a rule sees it during a step: its description and its current values (read only). */
+export interface ParameterView {
+  readonly info: ParameterInfo;
+  /** The parameter's current elements. Never write to them: tensors are immutable. */
+  readonly value: FloatArray;
+}
+
+/**
+ * Per-parameter state of one rule: named slots, each a typed array shaped like the parameter (so the
+ * state of a whole model is tangent-shaped, slot by slot).
+ */
+export type Slots = Record<string, FloatArray>;
+
+/** The step being taken, as a rule sees it. */
+export interface StepContext<H> {
+  /** The paper's `t`: 1 for the first update, 2 for the second, …. */
+  readonly step: number;
+  /** The rule's per-step values from {@link GradientTransformation.hyper} (and {@link GradientTransformation.reduce}). */
+  readonly hyper: H;
+}
+
+/**
+ * A rule over one parameter, with optional tree-wide hooks. The optimizer runs the rules of a chain one
+ * after the other over all parameters (so a later rule sees the updates of the earlier ones), and only
+ * after validating everything: `hyper` (which may call user code, e.g. a schedule) is evaluated for every
+ * rule before any state changes.
+ *
+ * `apply` may overwrite `update` and the arrays of `state` in place and return them (as Optimisers.jl's
+ * `apply!` does); the optimizer owns both and hands no one else a reference to them. `apply` and `reduce`
+ * run after validation, while the optimizer is writing: they must not throw (check arguments in the
+ * factory, and anything data-dependent in `hyper`).
+ *
+ * @typeParam H the rule's per-step values (a learning rate, a global norm, …).
+ * @example
+ * ```ts
+ * // Sign SGD: the update is the sign of the gradient.
+ * const scaleBySign: GradientTransformation = {
+ *   name: "scaleBySign",
+ *   slots: [],
+ *   init: () => ({}),
+ *   apply(state, _param, u) {
+ *     for (let i = 0; i < u.length; i++) u[i] = Math.sign(u[i]!);
+ *     return [u, state];
+ *   },
+ * };
+ * const opt = new Optimizer(model, chain(scaleBySign, scaleByLearningRate(0.01)));
+ * ```
+ */
+export interface GradientTransformation<H = unknown> {
+  /** A short name (`"scaleByAdam"`), recorded in saved state and shown in errors. */
+  readonly name: string;
+  /** The names of the slots `init` returns, in order (`["firstMoments", "secondMoments"]`). */
+  readonly slots: readonly string[];
+  /**
+   * Makes the state of one parameter.
+   * @param param the parameter (its current values too, for rules that start from them).
+   * @returns one typed array of the parameter's size and dtype per slot.
+   */
+  init(param: ParameterView): Slots;
+  /**
+   * Per-step values, computed once per step before anything changes (schedules are called here).
+   * @param step the paper's `t` (1 first) and `count` (completed steps, 0 first).
+   */
+  hyper?(step: { readonly step: number; readonly count: number }): H;
+  /**
+   * A tree-wide statistic of the incoming updates (e.g. the global norm), computed without side effects
+   * over the parameters this rule applies to.
+   * @param updates the incoming update of every parameter the rule applies to.
+   * @param hyper the values from `hyper`.
+   * @returns the values `apply` receives.
+   */
+  reduce?(updates: readonly FloatArray[], hyper: H): H;
+  /**
+   * Transforms the update of one parameter.
+   * @param state the parameter's slots.
+   * @param param the parameter.
+   * @param update the incoming update (the gradient for the first rule), shaped like the parameter.
+   * @param ctx the step and the per-step values.
+   * @returns the outgoing update and the new state (either may be the argument, changed in place).
+   */
+  apply(state: Slots, param: ParameterView, update: FloatArray, ctx: StepContext<H>): [FloatArray, Slots];
+}
+
+/**
+ * Chooses parameters by key path: a path string (`"dense.bias"`, or a prefix such as `"encoder"` that
+ * selects everything below it), a list of them, or a predicate over the path (called once per path at
+ * which the parameter appears; a shared parameter is selected when any of its paths is).
+ */
+export type ParameterPredicate = (path: string, parameter: ParameterInfo) => boolean;
+
+/** @internal A chain of transforms, as built by {@link chain}. */
+export interface Chain {
+  readonly kind: "chain";
+  readonly parts: readonly Transform[];
+}
+
+/** @internal A transform restricted to some parameters, as built by {@link masked}. */
+export interface Masked {
+  readonly kind: "masked";
+  readonly inner: Transform;
+  readonly select: (p: ParameterInfo) => boolean;
+  /** How the mask reads in an error message. */
+  readonly description: string;
+}
+
+/** Anything an {@link Optimizer} runs: a rule, a {@link chain} of them, or a {@link masked} one. */
+export type Transform = GradientTransformation | Chain | Masked;
+
+/**
+ * Runs transforms one after the other: each sees the update the previous one produced (optax's `chain`,
+ * Optimisers.jl's `OptimiserChain`).
+ * @param transforms the transforms, first applied first.
+ * @returns one transform.
+ * @example
+ * ```ts
+ * // AdamW with clipping, as a chain.
+ * const tx = chain(clipByGlobalNorm(1), scaleByAdam(), addDecayedWeights(1e-2), scaleByLearningRate(1e-3));
+ * const opt = new Optimizer(model, tx);
+ * ```
+ */
+export function chain(...transforms: readonly Transform[]): Transform {
+  transforms.forEach((t, i) => checkTransform(`chain: argument ${i}`, t));
+  return { kind: "chain", parts: transforms };
+}
+
+/** @internal Throws unless `t` is a transform. */
+export function checkTransform(where: string, t: unknown): asserts t is Transform {
+  if (typeof t === "object" && t !== null) {
+    const k = (t as { kind?: unknown }).kind;
+    if (k === "chain" || k === "masked") return;
+    const g = t as Partial<GradientTransformation>;
+    if (typeof g.name === "string" && typeof g.init === "function" && typeof g.apply === "function" && Array.isArray(g.slots)) return;
+  }
+  throw new TypeError(
+    `${where} is not a transform; pass a rule such as scaleByAdam(), a chain(...) or a masked(...)`,
+  );
+}
+
+/** @internal One rule of a flattened chain, with the masks that restrict it (all must select). */
+export interface Stage {
+  readonly rule: GradientTransformation;
+  readonly masks: readonly Masked[];
+}
+
+/** @internal Flattens nested chains and masks into a list of stages, in application order. */
+export function stagesOf(t: Transform, masks: readonly Masked[] = []): Stage[] {
+  if ("kind" in t && t.kind === "chain") return t.parts.flatMap((p) => stagesOf(p, masks));
+  if ("kind" in t && t.kind === "masked") return stagesOf(t.inner, [...masks, t]);
+  return [{ rule: t, masks }];
+}
+
+/**
+ * A fresh state slot for a parameter: a typed array of its dtype and size, filled with `value`.
+ * @param info the parameter.
+ * @param value the initial value of every element; 0 by default.
+ * @returns a `Float32Array` or `Float64Array`.
+ * @example
+ * ```ts
+ * init: ({ info }) => ({ accumulator: slot(info, 0.1) })
+ * ```
+ */
+export function slot(info: ParameterInfo, value = 0): FloatArray {
+  const a = info.dtype === "float32" ? new Float32Array(info.size) : new Float64Array(info.size);
+  if (value !== 0) a.fill(value);
+  return a;
+}
