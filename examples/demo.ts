@@ -50,17 +50,28 @@ function accuracy(model: ConvNet, data: Split, batch = 500): number {
   return correct / n;
 }
 
-async function main(): Promise<void> {
-  const quick = process.argv.includes("--quick");
+/** Options of {@link main}. */
+export interface DemoOptions {
+  /** Epochs over the training set (default 3). */
+  epochs?: number;
+  /** Steps per epoch (default: the whole training set). */
+  stepsPerEpoch?: number;
+  /** Show the progress bar (default true). */
+  progress?: boolean;
+}
+
+/** Trains, evaluates, saves, reloads; returns both test accuracies. */
+export async function main(options: DemoOptions = {}): Promise<{ testAccuracy: number; restoredAccuracy: number; seconds: number }> {
+  const progress = options.progress ?? true;
   const started = performance.now();
   const { train, test } = loadMnist();
-  console.log(`MNIST: ${train.labels.size} training and ${test.labels.size} test images`);
+  if (progress) console.log(`MNIST: ${train.labels.size} training and ${test.labels.size} test images`);
 
   const model = new ConvNet(0);
   const optimizer = new Adam(model, { learningRate: 2e-3 });
   const batchSize = 32;
-  const epochs = quick ? 1 : 3;
-  const stepsPerEpoch = quick ? 120 : Math.floor(train.labels.size / batchSize);
+  const epochs = options.epochs ?? 3;
+  const stepsPerEpoch = options.stepsPerEpoch ?? Math.floor(train.labels.size / batchSize);
   const bar = new cliProgress.SingleBar(
     { format: "epoch {epoch} [{bar}] {value}/{total} | loss {loss} | accuracy {acc} | {speed} img/s", hideCursor: true },
     cliProgress.Presets.shades_classic,
@@ -72,7 +83,7 @@ async function main(): Promise<void> {
     const order = Array.from(keys.keys()).sort((a, b) => keys[a]! - keys[b]!);
     const epochStart = performance.now();
     let lossAvg = 0, accAvg = 0;
-    bar.start(stepsPerEpoch, 0, { epoch, loss: "-", acc: "-", speed: "-" });
+    if (progress) bar.start(stepsPerEpoch, 0, { epoch, loss: "-", acc: "-", speed: "-" });
     for (let step = 0; step < stepsPerEpoch; step++) {
       const idx = order.slice(step * batchSize, (step + 1) * batchSize);
       const images = train.images.gather(idx);
@@ -87,22 +98,26 @@ async function main(): Promise<void> {
       lossAvg = step === 0 ? value.item() : 0.98 * lossAvg + 0.02 * value.item();
       accAvg = step === 0 ? batchAcc : 0.98 * accAvg + 0.02 * batchAcc;
       const seconds = (performance.now() - epochStart) / 1000;
-      bar.update(step + 1, { loss: lossAvg.toFixed(4), acc: (100 * accAvg).toFixed(1) + "%", speed: Math.round(((step + 1) * batchSize) / seconds) });
+      if (progress) bar.update(step + 1, { loss: lossAvg.toFixed(4), acc: (100 * accAvg).toFixed(1) + "%", speed: Math.round(((step + 1) * batchSize) / seconds) });
     }
-    bar.stop();
+    if (progress) bar.stop();
   }
 
   const testAccuracy = accuracy(model, test);
   const trainSeconds = (performance.now() - started) / 1000;
-  console.log(`test accuracy ${(100 * testAccuracy).toFixed(2)}% after ${trainSeconds.toFixed(1)} s`);
+  if (progress) console.log(`test accuracy ${(100 * testAccuracy).toFixed(2)}% after ${trainSeconds.toFixed(1)} s`);
 
   const file = join(mkdtempSync(join(tmpdir(), "difftypes-demo-")), "convnet.safetensors");
   await saveCheckpoint(file, model, { optimizerState: optimizer.state(), metadata: { epochs: String(epochs) } });
   const restored = new ConvNet(123);
   await loadCheckpoint(file, restored);
   const restoredAccuracy = accuracy(restored, test);
-  console.log(`checkpoint ${file}: reloaded into a fresh model, test accuracy ${(100 * restoredAccuracy).toFixed(2)}%`);
+  if (progress) console.log(`checkpoint ${file}: reloaded into a fresh model, test accuracy ${(100 * restoredAccuracy).toFixed(2)}%`);
   if (restoredAccuracy !== testAccuracy) throw new Error("the reloaded model disagrees with the trained one");
+  return { testAccuracy, restoredAccuracy, seconds: trainSeconds };
 }
 
-await main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const quick = process.argv.includes("--quick");
+  await main(quick ? { epochs: 1, stepsPerEpoch: 120 } : {});
+}
