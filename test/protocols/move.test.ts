@@ -118,7 +118,7 @@ describe("walk rules the type mirrors", () => {
     expect(g.w.toArray()).toEqual([1]);
   });
   it("at the root and in root-level arrays, numbers are leaves", () => {
-    const g = gradient([2, [3]] as [number, number[]], ([a, b]) => (a as unknown as Tensor).mul(b[0]!)); // Lifted<T> maps only a top-level number
+    const g = gradient([2, [3]] as [number, number[]], ([a, b]) => (a).mul(b[0]!)); // Lifted<T> maps only a top-level number
     expect(g).toEqual([3, [2]]);
   });
   it("a leafless class field is absent; empty arrays of layers are kept", () => {
