@@ -135,6 +135,12 @@ export function primalAt(main: MainTrace, x: Tensor): Tensor {
   return x._trace === main ? x._primal! : x;
 }
 
+// One reusable flag array per arity: rules read `needs` during the call and never keep it.
+const needsBuffers: boolean[][] = [];
+function needsBuffer(n: number): boolean[] {
+  return (needsBuffers[n] ??= new Array<boolean>(n).fill(false));
+}
+
 /**
  * @internal The reverse sweep of a tape level: seeds output cotangents, runs every entry's VJP rule from
  * last to first, and returns the cotangents accumulated at the requested nodes (null for a zero).
@@ -160,7 +166,8 @@ export function sweepBackward(
     const e = tape[i]!;
     if (e.prim === null) continue;
     const ins = e.inputs;
-    const needs = ins.map((id) => id >= 0);
+    const needs = needsBuffer(ins.length);
+    for (let j = 0; j < ins.length; j++) needs[j] = ins[j]! >= 0;
     const gs = e.prim.vjp(ct, e.primals, e.out, e.params, needs);
     for (let j = 0; j < ins.length; j++) {
       const id = ins[j]!;

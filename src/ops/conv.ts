@@ -312,8 +312,8 @@ function convFamily(
       jvp([x, f], [tx, tf], _out, p) {
         return addOpt(tx ? fam.conv(tx, f!, p) : null, tf ? fam.conv(x!, tf, p) : null);
       },
-      vjp(ct, [x, f], _out, p) {
-        return [fam.input(ct, f!, x!.shape, p), fam.filter(x!, ct, f!.shape, p)];
+      vjp(ct, [x, f], _out, p, [nx, nf]) {
+        return [nx ? fam.input(ct, f!, x!.shape, p) : null, nf ? fam.filter(x!, ct, f!.shape, p) : null];
       },
     }),
     backpropInput: definePrimitive<BackpropInputParams>({
@@ -328,9 +328,9 @@ function convFamily(
       jvp([dy, f], [tdy, tf], _out, p) {
         return addOpt(tdy ? fam.input(tdy, f!, p.inputShape, p) : null, tf ? fam.input(dy!, tf, p.inputShape, p) : null);
       },
-      vjp(ct, [dy, f], _out, p) {
+      vjp(ct, [dy, f], _out, p, [ndy, nf]) {
         // ⟨input(dy, f), c⟩ = ⟨dy, conv(c, f)⟩ = ⟨f, filter(c, dy)⟩
-        return [fam.conv(ct, f!, p), fam.filter(ct, dy!, f!.shape, p)];
+        return [ndy ? fam.conv(ct, f!, p) : null, nf ? fam.filter(ct, dy!, f!.shape, p) : null];
       },
     }),
     backpropFilter: definePrimitive<BackpropFilterParams>({
@@ -345,9 +345,9 @@ function convFamily(
       jvp([x, dy], [tx, tdy], _out, p) {
         return addOpt(tx ? fam.filter(tx, dy!, p.filterShape, p) : null, tdy ? fam.filter(x!, tdy, p.filterShape, p) : null);
       },
-      vjp(ct, [x, dy], _out, p) {
+      vjp(ct, [x, dy], _out, p, [nx, ndy]) {
         // ⟨filter(x, dy), c⟩ = ⟨dy, conv(x, c)⟩ = ⟨x, input(dy, c)⟩
-        return [fam.input(dy!, ct, x!.shape, p), fam.conv(x!, ct, p)];
+        return [nx ? fam.input(dy!, ct, x!.shape, p) : null, ndy ? fam.conv(x!, ct, p) : null];
       },
     }),
     conv: (x, f, p) => bind(fam.forward, [x, f], pick(p)),

@@ -90,25 +90,26 @@ export const matmulP = definePrimitive<MatmulParams>({
     const db = tb ? matmulT(a!, tb, transposeA, transposeB) : null;
     return da && db ? da.add(db) : (da ?? db);
   },
-  vjp(ct, [a, b], _out, { transposeA, transposeB }) {
+  vjp(ct, [a, b], _out, { transposeA, transposeB }, [na, nb]) {
     // C = op(A)·op(B). With Ċ the cotangent: d op(A) = Ċ·op(B)ᵀ and d op(B) = op(A)ᵀ·Ċ; when an operand is
     // stored transposed, its cotangent is the transpose of that, rewritten so no transpose is copied.
-    let ga: Tensor;
-    let gb: Tensor;
+    // Only the operands traced at this level get a cotangent (a constant weight or input costs nothing).
+    let ga: Tensor | null = null;
+    let gb: Tensor | null = null;
     if (!transposeA && !transposeB) {
-      ga = matmulT(ct, b!, false, true); // Ċ·Bᵀ
-      gb = matmulT(a!, ct, true, false); // Aᵀ·Ċ
+      if (na) ga = matmulT(ct, b!, false, true); // Ċ·Bᵀ
+      if (nb) gb = matmulT(a!, ct, true, false); // Aᵀ·Ċ
     } else if (!transposeA && transposeB) {
-      ga = matmulT(ct, b!, false, false); // Ċ·B
-      gb = matmulT(ct, a!, true, false); // Ċᵀ·A
+      if (na) ga = matmulT(ct, b!, false, false); // Ċ·B
+      if (nb) gb = matmulT(ct, a!, true, false); // Ċᵀ·A
     } else if (transposeA && !transposeB) {
-      ga = matmulT(b!, ct, false, true); // B·Ċᵀ
-      gb = matmulT(a!, ct, false, false); // A·Ċ
+      if (na) ga = matmulT(b!, ct, false, true); // B·Ċᵀ
+      if (nb) gb = matmulT(a!, ct, false, false); // A·Ċ
     } else {
-      ga = matmulT(b!, ct, true, true); // Bᵀ·Ċᵀ
-      gb = matmulT(ct, a!, true, true); // Ċᵀ·Aᵀ
+      if (na) ga = matmulT(b!, ct, true, true); // Bᵀ·Ċᵀ
+      if (nb) gb = matmulT(ct, a!, true, true); // Ċᵀ·Aᵀ
     }
-    return [sumToShape(ga, a!.shape), sumToShape(gb, b!.shape)];
+    return [ga && sumToShape(ga, a!.shape), gb && sumToShape(gb, b!.shape)];
   },
 });
 
