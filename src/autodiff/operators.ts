@@ -58,6 +58,20 @@ function checkFunction(op: string, f: unknown): void {
   if (typeof f !== "function") throw new TypeError(`${op}: the last argument must be the function to differentiate, got ${typeof f}`);
 }
 
+/**
+ * @internal Runs `f` on `at` lifted at a new tape level and returns what a pullback or a differential needs:
+ * the level (its tape), the lifted input, the raw output and its leaves, and the output's value.
+ */
+function recordOnNewTape<T, R>(op: string, at: T, f: (x: Lifted<T>) => R) {
+  checkFunction(op, f);
+  return withNewLevel("tape", (main) => {
+    const input = lift(op, main, at);
+    const y = f(input.value as Lifted<T>);
+    const { outs, value } = splitOutput(op, main, y);
+    return { main, input, y, outs, value: value as R };
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Reverse mode
 
@@ -78,27 +92,20 @@ export function valueWithPullback<T, R>(
   at: T,
   f: (x: Lifted<T>) => R,
 ): { value: R; pullback: (cotangent: TangentVector<R> | number) => TangentVector<T> } {
-  const op = "valueWithPullback";
-  checkFunction(op, f);
-  return withNewLevel("tape", (main) => {
-    const input = lift(op, main, at);
-    const y = f(input.value as Lifted<T>);
-    const { outs, value: v } = splitOutput(op, main, y);
-    const value = v as R;
-    const inputNodes = input.tracers.map((t) => t._node);
-    const pullback = (cotangent: TangentVector<R> | number): TangentVector<T> => {
-      const cts = tangentLeaves("pullback", y, cotangent, "cotangent");
-      const seeds: { node: number; cotangent: Tensor }[] = [];
-      for (let i = 0; i < outs.length; i++) {
-        const o = outs[i]!;
-        const c = cts[i];
-        if (o._trace === main && c) seeds.push({ node: o._node, cotangent: c.dtype === o.dtype ? c : c.cast(o.dtype) });
-      }
-      const grads = sweepBackward(main, seeds, inputNodes, add);
-      return tangentOf(at, grads) as TangentVector<T>;
-    };
-    return { value, pullback };
-  });
+  const { main, input, y, outs, value } = recordOnNewTape("valueWithPullback", at, f);
+  const inputNodes = input.tracers.map((t) => t._node);
+  const pullback = (cotangent: TangentVector<R> | number): TangentVector<T> => {
+    const cts = tangentLeaves("pullback", y, cotangent, "cotangent");
+    const seeds: { node: number; cotangent: Tensor }[] = [];
+    for (let i = 0; i < outs.length; i++) {
+      const o = outs[i]!;
+      const c = cts[i];
+      if (o._trace === main && c) seeds.push({ node: o._node, cotangent: c.dtype === o.dtype ? c : c.cast(o.dtype) });
+    }
+    const grads = sweepBackward(main, seeds, inputNodes, add);
+    return tangentOf(at, grads) as TangentVector<T>;
+  };
+  return { value, pullback };
 }
 
 /**
@@ -242,23 +249,16 @@ export function valueWithDifferential<T, R>(
   at: T,
   f: (x: Lifted<T>) => R,
 ): { value: R; differential: (tangent: TangentVector<T> | number) => TangentVector<R> } {
-  const op = "valueWithDifferential";
-  checkFunction(op, f);
-  return withNewLevel("tape", (main) => {
-    const input = lift(op, main, at);
-    const y = f(input.value as Lifted<T>);
-    const { outs, value: v } = splitOutput(op, main, y);
-    const value = v as R;
-    const differential = (tangent: TangentVector<T> | number): TangentVector<R> => {
-      const ts = tangentLeaves("differential", at, tangent);
-      const inputs = input.tracers.map((t, i) => ({ node: t._node, tangent: ts[i] ?? null }));
-      const wanted = outs.map((o) => (o._trace === main ? o._node : -1));
-      const res = sweepForward(main, inputs, wanted.map((w) => Math.max(w, 0)));
-      const outT = res.map((r, i) => (wanted[i]! < 0 ? null : r));
-      return tangentOf(y, outT) as TangentVector<R>;
-    };
-    return { value, differential };
-  });
+  const { main, input, y, outs, value } = recordOnNewTape("valueWithDifferential", at, f);
+  const differential = (tangent: TangentVector<T> | number): TangentVector<R> => {
+    const ts = tangentLeaves("differential", at, tangent);
+    const inputs = input.tracers.map((t, i) => ({ node: t._node, tangent: ts[i] ?? null }));
+    const wanted = outs.map((o) => (o._trace === main ? o._node : -1));
+    const res = sweepForward(main, inputs, wanted.map((w) => Math.max(w, 0)));
+    const outT = res.map((r, i) => (wanted[i]! < 0 ? null : r));
+    return tangentOf(y, outT) as TangentVector<R>;
+  };
+  return { value, differential };
 }
 
 /**
