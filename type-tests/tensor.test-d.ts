@@ -24,3 +24,6 @@ expectError(tensor([1], { dtype: "float16" }));
 expectError(t.add("1"));
 // No dispose / tidy anywhere.
 expectError(t.dispose());
+expectType<Tensor>(t.scaled(2));
+expectType<number>(t.dot(t));
+expectError(t.dot(2));

@@ -164,6 +164,20 @@ export class Tensor {
   maximum(other: TensorLike): Tensor { return binary.maximum(this, other); }
   /** Elementwise minimum, broadcasting. @param other a tensor or number. @returns the smaller of each pair. @example `tensor([1, 5]).minimum(3)` is `[1, 3]`. */
   minimum(other: TensorLike): Tensor { return binary.minimum(this, other); }
+  /** `this * scalar` (the vector-space scaling of a tangent). @param by the scalar. @returns the scaled tensor. @example `tensor([1, 2]).scaled(3)` is `[3, 6]`. */
+  scaled(by: number): Tensor { return binary.mul(this, by); }
+  /**
+   * The inner product `sum(this * other)` as a number (the vector-space dot product of two tangents). It reads
+   * the values, so no derivative flows through it; inside a differentiated function use `x.mul(y).sum()`.
+   * @param other a tensor of the same shape. @returns the dot product.
+   * @example `tensor([1, 2]).dot(tensor([3, 4]))` is `11`.
+   */
+  dot(other: Tensor): number {
+    if (!(other instanceof Tensor) || other.shape.length !== this.shape.length || other.shape.some((d, i) => d !== this.shape[i])) {
+      throw new RangeError(`dot: both tensors must have the same shape, got [${this.shape.join(",")}] and [${other instanceof Tensor ? other.shape.join(",") : typeof other}]`);
+    }
+    return reduce.sum(binary.mul(this._concrete, other._concrete).cast("float64")).item();
+  }
   /** Clamps every element into `[min, max]`. @param min lower bound. @param max upper bound. @returns the clipped tensor. @example `tensor([-2, 0, 2]).clip(-1, 1)` is `[-1, 0, 1]`. */
   clip(min: number, max: number): Tensor { return binary.clip(this, min, max); }
 

@@ -249,3 +249,12 @@ describe("properties of broadcasting", () => {
     );
   });
 });
+
+describe("the vector-space members of Tensor", () => {
+  test("scaled and dot", () => {
+    expect(tensor([1, 2]).scaled(3).toArray()).toEqual([3, 6]);
+    expect(tensor([1, 2]).dot(tensor([3, 4]))).toBe(11);
+    expect(tensor([[0.1, 0.2]], { dtype: "float64" }).dot(tensor([[0.3, 0.4]], { dtype: "float64" }))).toBeCloseTo(0.11, 15);
+    expect(() => tensor([1, 2]).dot(tensor([1, 2, 3]))).toThrow(/dot: both tensors must have the same shape, got \[2\] and \[3\]/);
+  });
+});
