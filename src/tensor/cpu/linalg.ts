@@ -17,8 +17,14 @@
  * Plain JavaScript has no SIMD, so this reaches about 3-4.5 GFLOP/s on one core (the figure the
  * project's performance study gives for a 4×4 register tile, ~4× tfjs-cpu); small products skip packing
  * and use a direct dot-product loop, which is faster below a few thousand multiply-adds.
+ *
+ * Float32 products above {@link WASM_MIN} multiply-adds go to the WebAssembly SIMD128 kernel of
+ * `src/tensor/wasm/gemm.ts` (same contract, float32 accumulation, ~30-35 GFLOP/s). The TypeScript kernel
+ * below is the fallback, for float64 and int32, for small products, and where WebAssembly SIMD is
+ * unavailable or switched off (`setWasmGemmEnabled(false)`); tests use it as the reference.
  */
 import type { TypedArray } from "../dtype.js";
+import { wasmGemm } from "../wasm/gemm.js";
 
 /** @internal Kernels of the linear-algebra family (see {@link Backend}). */
 export interface LinalgKernels {
@@ -54,6 +60,8 @@ const MC = 128;
 const NC = 512;
 /** Below this many multiply-adds, packing costs more than it saves. */
 const SMALL = 16 * 16 * 16;
+/** From this many multiply-adds on, float32 products run on the wasm kernel (below, its call overhead dominates). */
+const WASM_MIN = 256;
 
 let packA = new Float64Array(MC * KC);
 let packB = new Float64Array(KC * NC);
@@ -85,6 +93,9 @@ export function gemm(
     if (!accumulate) c.fill(0, cOff, cOff + m * n);
     return;
   }
+  if (m * n * k >= WASM_MIN && isFloat32(a, b, c) && wasmGemm(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, m, k, n, accumulate)) {
+    return;
+  }
   if (m * n * k <= SMALL) {
     gemmSmall(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, m, k, n, accumulate);
     return;
@@ -110,6 +121,15 @@ export function gemm(
       }
     }
   }
+}
+
+/**
+ * True for a float32 product: no integer operand and at least one float32 one. (The convolution kernels
+ * pass float64 im2col buffers alongside float32 tensors; a float64 product has only Float64Arrays.)
+ */
+function isFloat32(a: TypedArray, b: TypedArray, c: TypedArray): boolean {
+  if (a instanceof Int32Array || b instanceof Int32Array || c instanceof Int32Array) return false;
+  return a instanceof Float32Array || b instanceof Float32Array || c instanceof Float32Array;
 }
 
 /** Packs a `kc × nc` block of B into 4-column panels: panel q holds `[p][0..3]` for columns 4q..4q+3. */
