@@ -1,4 +1,4 @@
-import { Tensor, tensor } from "../../src/index.js";
+import { Tensor, tensor, type CheckGradientsOptions } from "../../src/index.js";
 
 /**
  * One row of the gradient-check table: a function of float64 tensors and a way to build its inputs.
@@ -14,6 +14,8 @@ export interface GradRow {
   readonly inputs: () => Tensor[];
   /** Skip the second-order check (only for ops whose second derivative is not defined at the inputs). */
   readonly firstOrderOnly?: boolean;
+  /** Step and tolerances, for rows that pass through float32 on purpose (casts). */
+  readonly options?: CheckGradientsOptions;
 }
 
 /** A small deterministic generator for test data (mulberry32), independent of the library's own. */

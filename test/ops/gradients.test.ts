@@ -12,7 +12,7 @@ const families = import.meta.glob<{ rows: GradRow[] }>("./rows/*.ts", { eager: t
 for (const [file, mod] of Object.entries(families)) {
   describe(file.replace("./rows/", "").replace(".ts", ""), () => {
     test.each(mod.rows.map((r) => [r.name, r] as const))("%s", (_name, row) => {
-      const report = checkGradients(row.f, row.inputs(), { order: row.firstOrderOnly ? 1 : 2 });
+      const report = checkGradients(row.f, row.inputs(), { order: row.firstOrderOnly ? 1 : 2, ...row.options });
       expect(report.maxError).toBeLessThanOrEqual(1);
     });
   });

@@ -21,6 +21,12 @@ export const rows: GradRow[] = [
   { name: "sigmoid", f: (x) => x.sigmoid(), inputs: () => [u([3], 13, -3, 3)] },
   { name: "relu (away from 0)", f: (x) => x.relu(), inputs: () => [pos([4], 14).mul(uniform([4], 15).sign())] },
   { name: "softplus", f: (x) => x.softplus(), inputs: () => [u([4], 16, -3, 3)] },
+  {
+    name: "cast float64→float32→float64 (float32 rounding: a wider step and tolerance)",
+    f: (x) => x.cast("float32").square().cast("float64"),
+    inputs: () => [u([3], 18)],
+    options: { eps: 1e-2, atol: 1e-4, rtol: 1e-4 },
+  },
   { name: "rsqrt", f: (x) => x.rsqrt(), inputs: () => [pos([3], 17)] },
   // binary primitives, with broadcasting
   { name: "add [2,3]+[3]", f: (a, b) => a.add(b), inputs: () => [u([2, 3], 20), u([3], 21)] },
