@@ -19,7 +19,7 @@ import {
   zeroTangentVector,
   type WritableKeyPath,
 } from "../src/index.js";
-import { Suite, runIfMain } from "./harness.js";
+import { Suite, runIfMain, fmt3, type Comparison } from "./harness.js";
 
 /** Ten small parameters per block; a hundred blocks make 1,000 tensors. */
 class Block {
@@ -84,6 +84,24 @@ function keyPathGet(m: Big, kps: readonly WritableKeyPath<Big, Tensor>[]): numbe
   return n;
 }
 
+/**
+ * Prints, under a case's table, how many times the reference's time each contender takes (the inverse of
+ * the table's per-round speed ratio: `2x` = twice as slow as direct access), and whether it meets `target`.
+ * @param c the case (`undefined` when `--case` filtered it out). @param target the wanted ratio, if any.
+ */
+function printTimeRatios(c: Comparison | undefined, targets: Readonly<Record<string, number>> = {}): void {
+  if (c === undefined) return;
+  for (const r of c.results) {
+    if (r.name === c.reference || r.speedup === undefined) continue;
+    const t = targets[r.name];
+    const verdict = t === undefined ? "" : `; target ≤ ${t}x: ${1 / r.speedup.median <= t ? "met" : "NOT met"}`;
+    console.log(
+      `time ratio: ${r.name} takes ${fmt3(1 / r.speedup.median)}x the time of ${c.reference} ` +
+        `[${fmt3(1 / r.speedup.max)}–${fmt3(1 / r.speedup.min)}] (per-round median [min–max]${verdict})`,
+    );
+  }
+}
+
 /** A small MLP as a class, and the same parameters as a bare array. */
 class Dense {
   @differentiable weight: Tensor;
@@ -119,7 +137,7 @@ export async function main(): Promise<void> {
     ],
   });
 
-  await suite.compare("get every leaf (1,000 tensors)", {
+  const reads = await suite.compare("get every leaf (1,000 tensors)", {
     reference: "direct property access",
     unit: "ns/element",
     work: 1000,
@@ -130,8 +148,9 @@ export async function main(): Promise<void> {
     ],
     note: "target: KeyPath.get within 2x of direct access",
   });
+  printTimeRatios(reads, { "KeyPath.get": 2 });
 
-  await suite.compare("get + set every leaf (1,000 tensors, copied from a second model)", {
+  const copies = await suite.compare("get + set every leaf (1,000 tensors, copied from a second model)", {
     reference: "direct property access",
     unit: "ns/element",
     work: 1000,
@@ -140,6 +159,7 @@ export async function main(): Promise<void> {
       { name: "KeyPath.get + KeyPath.set", run: () => keyPathGetSet(big, other, kps) },
     ],
   });
+  printTimeRatios(copies);
 
   const mlp = new MLP();
   const x = randomNormal([8, 16], { seed: 3 });

@@ -167,3 +167,107 @@ describe("KeyPath values", () => {
     expect(() => wkp.set({ a: null }, 1)).toThrow(/KeyPath a\.b\.c: cannot write/);
   });
 });
+
+describe("KeyPath accessors: any segment name, models and tangents alike", () => {
+  // Names that would break out of a string literal if an accessor were ever built from source text, plus
+  // names with special meaning to objects. A key path must read and write each as an ordinary key.
+  const hostile = [
+    'a"b',
+    "a'b",
+    "a\\b",
+    "a\\",
+    '"]; globalThis.__kpPwned = 1; //',
+    "`${globalThis.__kpPwned = 1}`",
+    "\u2028\u2029",
+    "\n\r\t\0",
+    "\ud800", // a lone surrogate
+    "é🙂名",
+    "__proto__",
+    "constructor",
+    "hasOwnProperty",
+    "toString",
+    "a.b",
+    "",
+    "0x1",
+    "-1",
+    "1e3",
+  ];
+  it("reads and writes hostile names as plain keys, without evaluating anything", () => {
+    for (const name of hostile) {
+      // An own data property, even for "__proto__" (JSON.parse defines it as an own key).
+      const leaf = JSON.parse(`{${JSON.stringify(name)}: 1}`) as Record<string, unknown>;
+      const root = { outer: [{ [name]: 0 }] } as { outer: Record<string, unknown>[] };
+      root.outer[0] = leaf;
+      const kp = new WritableKeyPath<typeof root, number>(["outer", 0, name]);
+      expect(kp.get(root), name).toBe(1);
+      kp.set(root, 2);
+      expect(Object.getOwnPropertyDescriptor(leaf, name)?.value, name).toBe(2);
+      expect(kp.get(root), name).toBe(2);
+      expect(kp.segments).toEqual(["outer", 0, name]);
+      expect(String(kp)).toBe(`outer.0.${name}`);
+    }
+    expect((globalThis as { __kpPwned?: unknown }).__kpPwned).toBeUndefined();
+  });
+  it("a '__proto__' segment on an object without such an own key behaves like obj['__proto__']", () => {
+    class A {}
+    const a = new A();
+    expect(new KeyPath<A, unknown>(["__proto__"]).get(a)).toBe(A.prototype);
+  });
+  it("numeric segments that are not array indices name the same keys as obj[n]", () => {
+    const o = { "-1": "minus", "1.5": "frac", NaN: "nan", "0": "zero" } as Record<string, string>;
+    expect(new KeyPath<typeof o, string>([-1]).get(o)).toBe("minus");
+    expect(new KeyPath<typeof o, string>([1.5]).get(o)).toBe("frac");
+    expect(new KeyPath<typeof o, string>([NaN]).get(o)).toBe("nan");
+    expect(new KeyPath<typeof o, string>([-0]).get(o)).toBe("zero");
+  });
+  it("every path of every length reads and writes nested classes, arrays and their tangents", () => {
+    const m = new Stack();
+    const g = gradient(m, (mm) =>
+      mm.layers[0]!.call(tensor([1, 2], { dtype: "float64" }))
+        .add(mm.layers[1]!.call(tensor([3, 4], { dtype: "float64" })))
+        .add(mm.grid[0]![1]!.mul(mm.grid[1]![0]!).sum()),
+    );
+    const kps = differentiableKeyPaths(m);
+    expect(names(kps)).toEqual(["layers.0.w", "layers.0.b", "layers.1.w", "layers.1.b", "grid.0.0", "grid.0.1", "grid.1.0"]);
+    for (const kp of kps) {
+      const [a, b, c] = kp.segments as [keyof Stack, number, number | "w" | "b"];
+      const inModel = (m[a] as unknown as Record<number, Record<string | number, Tensor>>)[b]![c];
+      const inTangent = (g[a as "layers"] as unknown as Record<number, Record<string | number, Tensor>>)[b]![c];
+      expect(kp.get(m)).toBe(inModel);
+      expect(kp.get(g as never)).toBe(inTangent);
+      // Write through the path, in the model and in the tangent, and read back.
+      const t = zeros(inModel!.shape, { dtype: "float64" });
+      kp.set(m, t);
+      expect(kp.get(m)).toBe(t);
+      kp.set(g as never, t);
+      expect(kp.get(g as never)).toBe(t);
+    }
+    // Paths longer than four segments, on a plain nested structure.
+    const deep = { a: [[{ b: { c: [tensor(1), tensor(2)] } }]] };
+    const kp6 = new WritableKeyPath<typeof deep, Tensor>(["a", 0, 0, "b", "c", 1]);
+    expect(kp6.get(deep).item()).toBe(2);
+    kp6.set(deep, tensor(5));
+    expect(deep.a[0]![0]!.b.c[1]!.item()).toBe(5);
+  });
+  it("a path built by appending reads the tangent too", () => {
+    const m = new Nested();
+    const g = gradient(m, (mm) => mm.simple.call(tensor([1, 1], { dtype: "float64" })));
+    const joined = keyPath(m, "simple").appending(keyPath(new Simple(), "w"));
+    expect(String(joined)).toBe("simple.w");
+    expect(joined.get(g).toArray()).toEqual([1, 1]);
+    expect(joined.get(m)).toBe(m.simple.w);
+  });
+  it("errors name the first missing container, for get and set, at every depth", () => {
+    const kp = new WritableKeyPath<unknown, unknown>(["a", 0, "b", "c"]);
+    expect(() => kp.get(undefined)).toThrow("KeyPath a.0.b.c: cannot read: (root) is undefined, which has no 'a'");
+    expect(() => kp.get({})).toThrow("KeyPath a.0.b.c: cannot read: a is undefined, which has no '0'");
+    expect(() => kp.get({ a: [] })).toThrow("KeyPath a.0.b.c: cannot read: a.0 is undefined, which has no 'b'");
+    expect(() => kp.get({ a: [{ b: null }] })).toThrow("KeyPath a.0.b.c: cannot read: a.0.b is null, which has no 'c'");
+    expect(kp.get({ a: [{ b: {} }] })).toBeUndefined(); // only the last value may be missing
+    expect(() => kp.set({ a: [{}] }, 1)).toThrow(/^KeyPath a\.0\.b\.c: cannot write: a\.0\.b is undefined \(/);
+    expect(() => kp.set({ a: [{ b: Object.freeze({ c: 1 }) }] }, 2)).toThrow(/KeyPath a\.0\.b\.c: cannot write: a\.0\.b is an instance of Object \(.*read only/);
+    const m = new Stack();
+    const g = gradient(m, (mm) => mm.layers[0]!.call(tensor([1, 2], { dtype: "float64" })));
+    expect(() => new KeyPath(["layers", 5, "w"]).get(g)).toThrow("KeyPath layers.5.w: cannot read: layers.5 is undefined, which has no 'w'");
+  });
+});
