@@ -63,7 +63,7 @@ export {
   type Lifted,
   type Scalar,
 } from "./autodiff/operators.js";
-export { customDerivative, withRecomputationInPullbacks, type CustomVJP, type CustomJVP } from "./autodiff/custom.js";
+export { customDerivative, withRecomputationInPullbacks, withDerivative, type CustomVJP, type CustomJVP } from "./autodiff/custom.js";
 export { jacobian, hessian } from "./autodiff/jacobian.js";
 export { checkGradients, GradientCheckError, type CheckGradientsOptions, type GradientCheckReport } from "./autodiff/check.js";
 

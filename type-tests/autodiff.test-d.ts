@@ -52,3 +52,6 @@ expectError(customDerivative((x: Tensor) => x, { jvp: (x) => ({ value: x, differ
 expectType<Tensor>(jacobian(t, (x) => x.exp()));
 expectType<Tensor>(hessian(t, (x) => x.square().sum()));
 expectType<GradientCheckReport>(checkGradients((x) => x.exp(), [t]));
+import { withDerivative } from "../dist/index.js";
+expectType<Tensor>(withDerivative(t, (g) => g.clip(-1, 1)));
+expectError(withDerivative(t, (g: Tensor) => "no"));

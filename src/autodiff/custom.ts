@@ -126,3 +126,38 @@ export function withRecomputationInPullbacks<A extends Tensor[]>(f: (...args: A)
     }),
   });
 }
+
+/**
+ * Returns `x` unchanged, with a hook on the derivative flowing back through it in reverse mode: the cotangent
+ * that reaches `x` is replaced by `body(cotangent)` (Swift's `withDerivative`; gradient surgery such as
+ * clipping, noise or logging at one point of a computation). Forward mode is unaffected.
+ *
+ * @param x a tensor (any shape).
+ * @param body maps the cotangent arriving at `x` (same shape as `x`) to the one passed on.
+ * @returns `x`, as a value.
+ * @example
+ * ```ts
+ * // The gradient through `h` is clipped to [-1, 1] before it reaches `w`.
+ * gradient(w, (w) => withDerivative(w.mul(10), (g) => g.clip(-1, 1)).sum());
+ * ```
+ */
+export function withDerivative(x: Tensor, body: (cotangent: Tensor) => Tensor): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`withDerivative: x must be a Tensor, got ${typeof x}`);
+  if (typeof body !== "function") throw new TypeError("withDerivative: the second argument must be a function of the cotangent");
+  const hooked = customDerivative((v: Tensor) => v, {
+    vjp: (v) => ({
+      value: v,
+      pullback: (ct) => {
+        const g = body(ct);
+        if (!(g instanceof Tensor) || !sameShape(g.shape, ct.shape)) {
+          throw new RangeError(
+            `withDerivative: the hook must return a Tensor of the cotangent's shape ${fmt(ct.shape)}, got ${g instanceof Tensor ? fmt(g.shape) : typeof g}`,
+          );
+        }
+        return g;
+      },
+    }),
+    jvp: (v) => ({ value: v, differential: (dv) => dv }),
+  });
+  return hooked(x);
+}

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import {
   tensor, zeros, Tensor, gradient, valueWithGradient, pullback, valueWithPullback, differential, valueWithDifferential,
   derivative, valueWithDerivative, gradientOf, derivativeOf, withoutDerivative, customDerivative,
-  withRecomputationInPullbacks, jacobian, hessian, checkGradients, GradientCheckError,
+  withRecomputationInPullbacks, withDerivative, jacobian, hessian, checkGradients, GradientCheckError,
 } from "../../src/index.js";
 import { innermostTapeLength } from "../../src/autodiff/trace.js";
 import { uniform } from "../helpers/rows.js";
@@ -267,6 +267,23 @@ describe("the dot-product test ⟨v, J u⟩ = ⟨Jᵀ v, u⟩", () => {
         expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(1e-10 * Math.max(1, Math.abs(lhs)));
       }),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe("withDerivative", () => {
+  test("rewrites the cotangent at one point and leaves the value and forward mode alone", () => {
+    const f = (w: Tensor): Tensor => withDerivative(w.mul(10), (g) => g.clip(-1, 1)).mul(3).sum();
+    expect(gradient(tensor([1, 2]), f).toArray()).toEqual([10, 10]); // 3 clipped to 1, times 10
+    expect(f(tensor([1, 2])).item()).toBe(90);
+    expect(derivative(1, (w) => withDerivative(w.mul(10), (g) => g.mul(0)).mul(3)).item()).toBe(30);
+    const seen: number[] = [];
+    gradient(tensor([1, 2]), (w) => withDerivative(w, (g) => (seen.push(...g.dataSync()), g)).square().sum());
+    expect(seen).toEqual([2, 4]);
+  });
+  test("a hook returning the wrong shape is named", () => {
+    expect(() => gradient(tensor([1, 2]), (w) => withDerivative(w, () => zeros([3])).sum())).toThrow(
+      /withDerivative: the hook must return a Tensor of the cotangent's shape \[2\], got \[3\]/,
     );
   });
 });
