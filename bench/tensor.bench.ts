@@ -155,26 +155,30 @@ export async function main(): Promise<void> {
       },
     },
   ];
-  for (const { op, dt, tfop, js } of unaryOrBinary) {
-    const title = `${op} 1e6 f32`;
-    if (!selected(title)) continue;
-    const [expected] = await onCpu(() => tfRead(tf, () => tfop(toTf(tf, u), toTf(tf, v))));
-    suite.check(`${op} 1e6: difftypes = tfjs-cpu`, dt().dataSync(), expected!, 1e-6);
+  /**
+   * One case over 1e6 float32 elements: difftypes checked against tfjs-cpu (within `tol`), then timed beside
+   * tfjs on every backend and, when given, the plain JS loop `js` (the floor).
+   */
+  const perElement = async (name: string, tol: number, inputs: readonly Tensor[], dt: () => Tensor, tfop: (...ts: TfTensor[]) => TfTensor, js?: () => unknown): Promise<void> => {
+    const title = `${name} f32`;
+    if (!selected(title)) return;
+    const [expected] = await onCpu(() => tfRead(tf, () => tfop(...inputs.map((x) => toTf(tf, x)))));
+    suite.check(`${name}: difftypes = tfjs-cpu`, dt().dataSync(), expected!, tol);
     await suite.compare(title, {
       reference: "tfjs-cpu",
       unit: "ns/element",
       work: N,
       contenders: [
         { name: "difftypes", run: dt },
-        { name: "plain JS loop (floor)", run: js },
+        ...(js ? [{ name: "plain JS loop (floor)", run: js }] : []),
         ...(await tfContenders(() => {
-          const tu = toTf(tf, u);
-          const tv = toTf(tf, v);
-          return () => tfRead(tf, () => tfop(tu, tv));
+          const ts = inputs.map((x) => toTf(tf, x));
+          return () => tfRead(tf, () => tfop(...ts));
         })),
       ],
     });
-  }
+  };
+  for (const { op, dt, tfop, js } of unaryOrBinary) await perElement(`${op} 1e6`, 1e-6, [u, v], dt, tfop, js);
 
   // ---- reductions over 1e6 float32 ----
   const m = u.reshape([1000, 1000]);
@@ -182,24 +186,7 @@ export async function main(): Promise<void> {
     { name: "sum over all of 1e6", dt: () => sum(u), tfop: (t: TfTensor) => tf.sum(t), input: u },
     { name: "sum over last axis of [1000,1000]", dt: () => sum(m, -1), tfop: (t: TfTensor) => tf.sum(t, -1), input: m },
   ];
-  for (const { name, dt, tfop, input } of reductions) {
-    const title = `${name} f32`;
-    if (!selected(title)) continue;
-    const [expected] = await onCpu(() => tfRead(tf, () => tfop(toTf(tf, input))));
-    suite.check(`${name}: difftypes = tfjs-cpu`, dt().dataSync(), expected!, 1e-4);
-    await suite.compare(title, {
-      reference: "tfjs-cpu",
-      unit: "ns/element",
-      work: N,
-      contenders: [
-        { name: "difftypes", run: dt },
-        ...(await tfContenders(() => {
-          const t = toTf(tf, input);
-          return () => tfRead(tf, () => tfop(t));
-        })),
-      ],
-    });
-  }
+  for (const { name, dt, tfop, input } of reductions) await perElement(name, 1e-4, [input], dt, tfop);
 
   suite.save();
 }

@@ -46,13 +46,53 @@ function checkFilterShape(layer: string, shape: readonly number[], rank: number)
   shape.forEach((d, i) => positiveInt(layer, `filterShape[${i}]`, d));
 }
 
-function build(shape: readonly number[], biasSize: number, o: ConvLayerOptions): { filter: Tensor; bias: Tensor; useBias: boolean } {
-  const dtype = o.dtype ?? "float32";
-  const [fk, bk] = layerKey(o.seed).split(2);
-  const useBias = o.useBias ?? true;
-  const filter = (o.filterInitializer ?? glorotUniform())(shape, { seed: fk, dtype });
-  const bias = (o.biasInitializer ?? zerosInitializer())([useBias ? biasSize : 0], { seed: bk, dtype });
-  return { filter, bias, useBias };
+/**
+ * @internal What the convolution layers share: the filter and bias built from {@link ConvLayerOptions}, the
+ * activation, and the bias add and activation after the convolution. Subclasses hold their geometry.
+ */
+export abstract class ConvLayer extends Layer<Tensor, Tensor> {
+  /** The filter, laid out as the layer's `filterShape` option says. */
+  @differentiable filter: Tensor;
+  /** One entry per output channel (`[0]` without bias). */
+  @differentiable bias: Tensor;
+  /** The activation applied last. */
+  @noDerivative readonly activation: Activation;
+  /** Whether `bias` is added. */
+  @noDerivative readonly useBias: boolean;
+
+  /**
+   * @param layer the layer's name, for messages.
+   * @param filterShape the filter's shape, checked to have `rank` positive integer entries.
+   * @param rank the filter's rank.
+   * @param outChannels the number of output channels (the bias size), from the checked filter shape.
+   * @param options activation, bias, seed, dtype, initializers.
+   */
+  protected constructor(
+    layer: string,
+    filterShape: readonly number[],
+    rank: number,
+    outChannels: (filterShape: readonly number[]) => number,
+    options: ConvLayerOptions,
+  ) {
+    super();
+    checkFilterShape(layer, filterShape, rank);
+    const dtype = options.dtype ?? "float32";
+    const [fk, bk] = layerKey(options.seed).split(2);
+    this.useBias = options.useBias ?? true;
+    this.filter = (options.filterInitializer ?? glorotUniform())(filterShape, { seed: fk, dtype });
+    this.bias = (options.biasInitializer ?? zerosInitializer())([this.useBias ? outChannels(filterShape) : 0], { seed: bk, dtype });
+    this.activation = options.activation ?? identity;
+  }
+
+  /** @internal The end of every convolution layer: the bias add (when used), then the activation. */
+  protected biasAndActivation(y: Tensor): Tensor {
+    return this.activation(this.useBias ? y.add(this.bias) : y);
+  }
+}
+
+/** Strides, padding and dilations of a 2-D convolution layer, with their defaults (1, `'valid'`, 1). */
+function geometry2d(o: Conv2DLayerOptions | DepthwiseConv2DLayerOptions): Conv2DOptions {
+  return { strides: o.strides ?? 1, padding: o.padding ?? "valid", dilations: o.dilations ?? 1 };
 }
 
 /**
@@ -66,28 +106,14 @@ function build(shape: readonly number[], biasSize: number, o: ConvLayerOptions):
  * conv.callAsFunction(zeros([2, 28, 28, 1])).shape; // [2, 28, 28, 8]
  * ```
  */
-export class Conv2D extends Layer<Tensor, Tensor> {
-  /** `[filterHeight, filterWidth, inChannels, outChannels]`. */
-  @differentiable filter: Tensor;
-  /** `[outChannels]` (`[0]` without bias). */
-  @differentiable bias: Tensor;
-  /** The activation applied last. */
-  @noDerivative readonly activation: Activation;
-  /** Whether `bias` is added. */
-  @noDerivative readonly useBias: boolean;
+export class Conv2D extends ConvLayer {
   /** Strides, padding and dilations (a private field, so `TangentVector<Conv2D>` holds only parameters). */
   private readonly geometry: Conv2DOptions;
 
   /** @param options filter shape, strides, padding, dilations, activation, bias, seed, dtype, initializers. */
   constructor(options: Conv2DLayerOptions) {
-    super();
-    checkFilterShape("Conv2D", options.filterShape, 4);
-    const p = build(options.filterShape, options.filterShape[3], options);
-    this.filter = p.filter;
-    this.bias = p.bias;
-    this.useBias = p.useBias;
-    this.activation = options.activation ?? identity;
-    this.geometry = { strides: options.strides ?? 1, padding: options.padding ?? "valid", dilations: options.dilations ?? 1 };
+    super("Conv2D", options.filterShape, 4, (s) => s[3]!, options);
+    this.geometry = geometry2d(options);
   }
 
   /**
@@ -98,8 +124,7 @@ export class Conv2D extends Layer<Tensor, Tensor> {
   callAsFunction(input: Tensor): Tensor {
     expectRank("Conv2D", input, 4, "[batch, height, width, channels]");
     expectLastDim("Conv2D", input, this.filter.shape[2]!, "channels");
-    const y = input.conv2d(this.filter, this.geometry);
-    return this.activation(this.useBias ? y.add(this.bias) : y);
+    return this.biasAndActivation(input.conv2d(this.filter, this.geometry));
   }
 }
 
@@ -125,15 +150,7 @@ export interface Conv1DLayerOptions extends ConvLayerOptions {
  * conv.callAsFunction(zeros([2, 10, 4])).shape; // [2, 10, 8]
  * ```
  */
-export class Conv1D extends Layer<Tensor, Tensor> {
-  /** `[filterWidth, inChannels, outChannels]`. */
-  @differentiable filter: Tensor;
-  /** `[outChannels]` (`[0]` without bias). */
-  @differentiable bias: Tensor;
-  /** The activation applied last. */
-  @noDerivative readonly activation: Activation;
-  /** Whether `bias` is added. */
-  @noDerivative readonly useBias: boolean;
+export class Conv1D extends ConvLayer {
   /** Step between windows. */
   @noDerivative readonly stride: number;
   /** Padding mode or width. */
@@ -143,13 +160,7 @@ export class Conv1D extends Layer<Tensor, Tensor> {
 
   /** @param options filter shape, stride, padding, dilation, activation, bias, seed, dtype, initializers. */
   constructor(options: Conv1DLayerOptions) {
-    super();
-    checkFilterShape("Conv1D", options.filterShape, 3);
-    const p = build(options.filterShape, options.filterShape[2], options);
-    this.filter = p.filter;
-    this.bias = p.bias;
-    this.useBias = p.useBias;
-    this.activation = options.activation ?? identity;
+    super("Conv1D", options.filterShape, 3, (s) => s[2]!, options);
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? "valid";
     this.dilation = options.dilation ?? 1;
@@ -163,8 +174,7 @@ export class Conv1D extends Layer<Tensor, Tensor> {
   callAsFunction(input: Tensor): Tensor {
     expectRank("Conv1D", input, 3, "[batch, width, channels]");
     expectLastDim("Conv1D", input, this.filter.shape[1]!, "channels");
-    const y = input.conv1d(this.filter, { stride: this.stride, padding: this.padding, dilation: this.dilation });
-    return this.activation(this.useBias ? y.add(this.bias) : y);
+    return this.biasAndActivation(input.conv1d(this.filter, { stride: this.stride, padding: this.padding, dilation: this.dilation }));
   }
 }
 
@@ -195,15 +205,7 @@ function pair(v: number | readonly [number, number]): [number, number] {
  * up.callAsFunction(zeros([1, 7, 7, 8])).shape; // [1, 14, 14, 4]
  * ```
  */
-export class TransposedConv2D extends Layer<Tensor, Tensor> {
-  /** `[filterHeight, filterWidth, outChannels, inChannels]`. */
-  @differentiable filter: Tensor;
-  /** `[outChannels]` (`[0]` without bias). */
-  @differentiable bias: Tensor;
-  /** The activation applied last. */
-  @noDerivative readonly activation: Activation;
-  /** Whether `bias` is added. */
-  @noDerivative readonly useBias: boolean;
+export class TransposedConv2D extends ConvLayer {
   /** `'same'` or `'valid'`. */
   @noDerivative readonly padding: "same" | "valid";
   private readonly strides: [number, number];
@@ -211,13 +213,7 @@ export class TransposedConv2D extends Layer<Tensor, Tensor> {
 
   /** @param options filter shape, strides, padding, dilations, activation, bias, seed, dtype, initializers. */
   constructor(options: TransposedConv2DLayerOptions) {
-    super();
-    checkFilterShape("TransposedConv2D", options.filterShape, 4);
-    const p = build(options.filterShape, options.filterShape[2], options);
-    this.filter = p.filter;
-    this.bias = p.bias;
-    this.useBias = p.useBias;
-    this.activation = options.activation ?? identity;
+    super("TransposedConv2D", options.filterShape, 4, (s) => s[2]!, options);
     this.padding = options.padding ?? "valid";
     if (this.padding !== "same" && this.padding !== "valid") {
       throw new RangeError(`TransposedConv2D: padding must be 'same' or 'valid', got ${String(this.padding)}`);
@@ -242,8 +238,7 @@ export class TransposedConv2D extends Layer<Tensor, Tensor> {
     const outShape = this.padding === "same"
       ? [n, h * sh, w * sw, cout]
       : [n, (h - 1) * sh + (fh - 1) * dh + 1, (w - 1) * sw + (fw - 1) * dw + 1, cout];
-    const y = conv2dTranspose(input, this.filter, outShape, { strides: this.strides, padding: this.padding, dilations: this.dilations });
-    return this.activation(this.useBias ? y.add(this.bias) : y);
+    return this.biasAndActivation(conv2dTranspose(input, this.filter, outShape, { strides: this.strides, padding: this.padding, dilations: this.dilations }));
   }
 }
 
@@ -269,28 +264,13 @@ export interface DepthwiseConv2DLayerOptions extends ConvLayerOptions {
  * dw.callAsFunction(zeros([1, 8, 8, 4])).shape; // [1, 8, 8, 8]
  * ```
  */
-export class DepthwiseConv2D extends Layer<Tensor, Tensor> {
-  /** `[filterHeight, filterWidth, channels, channelMultiplier]`. */
-  @differentiable filter: Tensor;
-  /** `[channels · channelMultiplier]` (`[0]` without bias). */
-  @differentiable bias: Tensor;
-  /** The activation applied last. */
-  @noDerivative readonly activation: Activation;
-  /** Whether `bias` is added. */
-  @noDerivative readonly useBias: boolean;
+export class DepthwiseConv2D extends ConvLayer {
   private readonly geometry: Conv2DOptions;
 
   /** @param options filter shape, strides, padding, dilations, activation, bias, seed, dtype, initializers. */
   constructor(options: DepthwiseConv2DLayerOptions) {
-    super();
-    checkFilterShape("DepthwiseConv2D", options.filterShape, 4);
-    const [, , c, m] = options.filterShape;
-    const p = build(options.filterShape, c * m, options);
-    this.filter = p.filter;
-    this.bias = p.bias;
-    this.useBias = p.useBias;
-    this.activation = options.activation ?? identity;
-    this.geometry = { strides: options.strides ?? 1, padding: options.padding ?? "valid", dilations: options.dilations ?? 1 };
+    super("DepthwiseConv2D", options.filterShape, 4, (s) => s[2]! * s[3]!, options);
+    this.geometry = geometry2d(options);
   }
 
   /**
@@ -301,7 +281,6 @@ export class DepthwiseConv2D extends Layer<Tensor, Tensor> {
   callAsFunction(input: Tensor): Tensor {
     expectRank("DepthwiseConv2D", input, 4, "[batch, height, width, channels]");
     expectLastDim("DepthwiseConv2D", input, this.filter.shape[2]!, "channels");
-    const y = depthwiseConv2d(input, this.filter, this.geometry);
-    return this.activation(this.useBias ? y.add(this.bias) : y);
+    return this.biasAndActivation(depthwiseConv2d(input, this.filter, this.geometry));
   }
 }

@@ -15,8 +15,26 @@ export interface Pool2DLayerOptions {
   padding?: Padding2D;
 }
 
-function poolOptions(o: Pool2DLayerOptions): Pool2DOptions {
-  return { size: o.poolSize, strides: o.strides ?? o.poolSize, padding: o.padding ?? "valid" };
+/**
+ * @internal What the 2-D window poolings share: their options, resolved once. Subclasses pick the
+ * reduction in `callAsFunction`.
+ */
+export abstract class Pool2DLayer extends Layer<Tensor, Tensor> {
+  /** @internal Window, strides and padding (not public, so the layer's tangent vector stays empty). */
+  protected readonly pool: Pool2DOptions;
+
+  /** @param options window size, strides and padding. */
+  constructor(options: Pool2DLayerOptions) {
+    super();
+    this.pool = { size: options.poolSize, strides: options.strides ?? options.poolSize, padding: options.padding ?? "valid" };
+  }
+
+  /**
+   * Applies the layer.
+   * @param input `[batch, height, width, channels]`.
+   * @returns `[batch, outHeight, outWidth, channels]`.
+   */
+  abstract override callAsFunction(input: Tensor): Tensor;
 }
 
 /**
@@ -28,19 +46,8 @@ function poolOptions(o: Pool2DLayerOptions): Pool2DOptions {
  * new MaxPool2D({ poolSize: 2 }).callAsFunction(zeros([1, 28, 28, 8])).shape; // [1, 14, 14, 8]
  * ```
  */
-export class MaxPool2D extends Layer<Tensor, Tensor> {
-  private readonly pool: Pool2DOptions;
-  /** @param options window size, strides and padding. */
-  constructor(options: Pool2DLayerOptions) {
-    super();
-    this.pool = poolOptions(options);
-  }
-  /**
-   * Applies the layer.
-   * @param input `[batch, height, width, channels]`.
-   * @returns `[batch, outHeight, outWidth, channels]`.
-   */
-  callAsFunction(input: Tensor): Tensor {
+export class MaxPool2D extends Pool2DLayer {
+  override callAsFunction(input: Tensor): Tensor {
     expectRank("MaxPool2D", input, 4, "[batch, height, width, channels]");
     return input.maxPool2d(this.pool);
   }
@@ -55,19 +62,8 @@ export class MaxPool2D extends Layer<Tensor, Tensor> {
  * new AvgPool2D({ poolSize: 2 }).callAsFunction(zeros([1, 28, 28, 8])).shape; // [1, 14, 14, 8]
  * ```
  */
-export class AvgPool2D extends Layer<Tensor, Tensor> {
-  private readonly pool: Pool2DOptions;
-  /** @param options window size, strides and padding. */
-  constructor(options: Pool2DLayerOptions) {
-    super();
-    this.pool = poolOptions(options);
-  }
-  /**
-   * Applies the layer.
-   * @param input `[batch, height, width, channels]`.
-   * @returns `[batch, outHeight, outWidth, channels]`.
-   */
-  callAsFunction(input: Tensor): Tensor {
+export class AvgPool2D extends Pool2DLayer {
+  override callAsFunction(input: Tensor): Tensor {
     expectRank("AvgPool2D", input, 4, "[batch, height, width, channels]");
     return input.avgPool2d(this.pool);
   }

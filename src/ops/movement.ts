@@ -487,6 +487,15 @@ const concatP = definePrimitive<AxisParams>({
   },
 });
 
+/** Checks that `tensors` is a non-empty array of tensors, naming the first bad element; returns the first. */
+function checkTensorList(op: string, tensors: readonly Tensor[]): Tensor {
+  if (!isList(tensors) || tensors.length === 0) {
+    throw new RangeError(`${op}: expected a non-empty array of tensors`);
+  }
+  tensors.forEach((t, i) => checkTensor(op, `tensors[${i}]`, t));
+  return tensors[0]!;
+}
+
 /**
  * Joins tensors end to end along an existing axis.
  *
@@ -502,11 +511,7 @@ const concatP = definePrimitive<AxisParams>({
  */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const op = "concat";
-  if (!isList(tensors) || tensors.length === 0) {
-    throw new RangeError(`${op}: expected a non-empty array of tensors`);
-  }
-  tensors.forEach((t, i) => checkTensor(op, `tensors[${i}]`, t));
-  const first = tensors[0]!;
+  const first = checkTensorList(op, tensors);
   if (first.rank === 0) {
     throw new RangeError(`${op}: cannot concatenate scalars (rank 0); use stack to create a new axis`);
   }
@@ -544,11 +549,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
  */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   const op = "stack";
-  if (!isList(tensors) || tensors.length === 0) {
-    throw new RangeError(`${op}: expected a non-empty array of tensors`);
-  }
-  tensors.forEach((t, i) => checkTensor(op, `tensors[${i}]`, t));
-  const first = tensors[0]!;
+  const first = checkTensorList(op, tensors);
   const a = normalizeAxis(op, axis, first.rank + 1);
   tensors.forEach((t, i) => {
     if (!sameShape(t.shape, first.shape)) {

@@ -4,7 +4,7 @@
  */
 import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, flag, positive, unitInterval, type CommonOptions } from "./facade.js";
-import { slot, type GradientTransformation } from "./transform.js";
+import { slot, type GradientTransformation, type Transform } from "./transform.js";
 
 /** Options of {@link scaleByAdam}. */
 export interface ScaleByAdamOptions {
@@ -40,9 +40,7 @@ export interface ScaleByAdamOptions {
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation {
   const op = "scaleByAdam";
-  const β1 = unitInterval(op, "beta1", options.beta1 ?? 0.9);
-  const β2 = unitInterval(op, "beta2", options.beta2 ?? 0.999);
-  const ε = positive(op, "epsilon", options.epsilon ?? 1e-8);
+  const { beta1: β1, beta2: β2, epsilon: ε } = adamMoments(op, options);
   const nesterov = flag(op, "nesterov", options.nesterov, false);
   return {
     name: nesterov ? "scaleByNadam" : op,
@@ -90,13 +88,31 @@ export interface AdamHyperparameters {
   readonly weightDecay: number;
 }
 
-function adamFamily<Model>(op: string, model: Model, options: AdamOptions<Model> | undefined, nesterov: boolean, decoupled: boolean, defaults: { learningRate: number; weightDecay?: number }) {
+/** @internal β1, β2 and ε of an Adam-family rule, checked; Adam's defaults 0.9, 0.999 and 1e-8. */
+export function adamMoments(op: string, options: { beta1?: number; beta2?: number; epsilon?: number } | undefined): { beta1: number; beta2: number; epsilon: number } {
+  return {
+    beta1: unitInterval(op, "beta1", options?.beta1 ?? 0.9),
+    beta2: unitInterval(op, "beta2", options?.beta2 ?? 0.999),
+    epsilon: positive(op, "epsilon", options?.epsilon ?? 1e-8),
+  };
+}
+
+/**
+ * @internal The chain and the resolved hyperparameters of a named Adam-family optimizer: the common options,
+ * then β1, β2 and ε, checked in that order, around the rule `direction` builds from them.
+ */
+export function adamFamily<Model>(
+  op: string,
+  model: Model,
+  options: AdamOptions<Model> | undefined,
+  direction: (moments: { beta1: number; beta2: number; epsilon: number }) => GradientTransformation,
+  decoupled: boolean,
+  defaults: { learningRate: number; weightDecay?: number },
+): { transform: Transform; hyperparameters: AdamHyperparameters } {
   const common = commonOptions(op, options, ["beta1", "beta2", "epsilon"], defaults);
-  const beta1 = unitInterval(op, "beta1", options?.beta1 ?? 0.9);
-  const beta2 = unitInterval(op, "beta2", options?.beta2 ?? 0.999);
-  const epsilon = positive(op, "epsilon", options?.epsilon ?? 1e-8);
-  const transform = assemble(op, model, options, common, [scaleByAdam({ beta1, beta2, epsilon, nesterov })], decoupled);
-  const hyperparameters: AdamHyperparameters = Object.freeze({ beta1, beta2, epsilon, decay: common.decay, weightDecay: common.weightDecay });
+  const moments = adamMoments(op, options);
+  const transform = assemble(op, model, options, common, [direction(moments)], decoupled);
+  const hyperparameters: AdamHyperparameters = Object.freeze({ ...moments, decay: common.decay, weightDecay: common.weightDecay });
   return { transform, hyperparameters };
 }
 
@@ -117,7 +133,7 @@ export class Adam<Model> extends Optimizer<Model> {
   readonly hyperparameters: AdamHyperparameters;
   /** @param model the model to optimize. @param options hyperparameters (see {@link AdamOptions}). */
   constructor(model: Model, options?: AdamOptions<Model>) {
-    const { transform, hyperparameters } = adamFamily("new Adam", model, options, false, false, { learningRate: 1e-3 });
+    const { transform, hyperparameters } = adamFamily("new Adam", model, options, (h) => scaleByAdam(h), false, { learningRate: 1e-3 });
     super(model, transform, options, "Adam");
     this.hyperparameters = hyperparameters;
   }
@@ -139,7 +155,7 @@ export class AdamW<Model> extends Optimizer<Model> {
   readonly hyperparameters: AdamHyperparameters;
   /** @param model the model to optimize. @param options hyperparameters (see {@link AdamOptions}). */
   constructor(model: Model, options?: AdamOptions<Model>) {
-    const { transform, hyperparameters } = adamFamily("new AdamW", model, options, false, true, { learningRate: 1e-3, weightDecay: 0.01 });
+    const { transform, hyperparameters } = adamFamily("new AdamW", model, options, (h) => scaleByAdam(h), true, { learningRate: 1e-3, weightDecay: 0.01 });
     super(model, transform, options, "AdamW");
     this.hyperparameters = hyperparameters;
   }
@@ -161,7 +177,7 @@ export class NAdam<Model> extends Optimizer<Model> {
   readonly hyperparameters: AdamHyperparameters;
   /** @param model the model to optimize. @param options hyperparameters (see {@link AdamOptions}). */
   constructor(model: Model, options?: AdamOptions<Model>) {
-    const { transform, hyperparameters } = adamFamily("new NAdam", model, options, true, false, { learningRate: 2e-3 });
+    const { transform, hyperparameters } = adamFamily("new NAdam", model, options, (h) => scaleByAdam({ ...h, nesterov: true }), false, { learningRate: 2e-3 });
     super(model, transform, options, "NAdam");
     this.hyperparameters = hyperparameters;
   }

@@ -2,8 +2,7 @@
  * AdaMax: Adam with the infinity norm.
  */
 import { Optimizer } from "./optimizer.js";
-import { assemble, commonOptions, positive, unitInterval } from "./facade.js";
-import type { AdamHyperparameters, AdamOptions } from "./adam.js";
+import { adamFamily, adamMoments, type AdamHyperparameters, type AdamOptions } from "./adam.js";
 import { slot, type GradientTransformation } from "./transform.js";
 
 /** Options of {@link scaleByAdamax}. */
@@ -33,9 +32,7 @@ export interface ScaleByAdamaxOptions {
  */
 export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation {
   const op = "scaleByAdamax";
-  const β1 = unitInterval(op, "beta1", options.beta1 ?? 0.9);
-  const β2 = unitInterval(op, "beta2", options.beta2 ?? 0.999);
-  const ε = positive(op, "epsilon", options.epsilon ?? 1e-8);
+  const { beta1: β1, beta2: β2, epsilon: ε } = adamMoments(op, options);
   return {
     name: op,
     slots: ["firstMoments", "infinityNorm"],
@@ -71,12 +68,8 @@ export class AdaMax<Model> extends Optimizer<Model> {
   readonly hyperparameters: AdamHyperparameters;
   /** @param model the model to optimize. @param options hyperparameters (see {@link AdamOptions}). */
   constructor(model: Model, options?: AdamOptions<Model>) {
-    const op = "new AdaMax";
-    const common = commonOptions(op, options, ["beta1", "beta2", "epsilon"], { learningRate: 2e-3 });
-    const beta1 = unitInterval(op, "beta1", options?.beta1 ?? 0.9);
-    const beta2 = unitInterval(op, "beta2", options?.beta2 ?? 0.999);
-    const epsilon = positive(op, "epsilon", options?.epsilon ?? 1e-8);
-    super(model, assemble(op, model, options, common, [scaleByAdamax({ beta1, beta2, epsilon })], false), options, "AdaMax");
-    this.hyperparameters = Object.freeze({ beta1, beta2, epsilon, decay: common.decay, weightDecay: common.weightDecay });
+    const { transform, hyperparameters } = adamFamily("new AdaMax", model, options, (h) => scaleByAdamax(h), false, { learningRate: 2e-3 });
+    super(model, transform, options, "AdaMax");
+    this.hyperparameters = hyperparameters;
   }
 }

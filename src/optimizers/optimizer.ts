@@ -623,7 +623,7 @@ export class Optimizer<Model> {
   }
 
   /**
-   * Restores a state from {@link state} (of an optimizer with the same rules, on a model of the same
+   * Restores a state from {@link Optimizer.state | state()} (of an optimizer with the same rules, on a model of the same
    * structure). Everything is checked first; on error nothing changes. Continuing from a loaded state
    * gives bit-identical parameters to never having stopped.
    * @param state the saved state.

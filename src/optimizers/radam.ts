@@ -2,8 +2,7 @@
  * RAdam: Adam with its adaptive rate rectified while the second moment is still unreliable.
  */
 import { Optimizer } from "./optimizer.js";
-import { assemble, commonOptions, positive, unitInterval } from "./facade.js";
-import type { AdamHyperparameters, AdamOptions } from "./adam.js";
+import { adamFamily, adamMoments, type AdamHyperparameters, type AdamOptions } from "./adam.js";
 import { checkNumber } from "./schedules.js";
 import { slot, type GradientTransformation } from "./transform.js";
 
@@ -38,9 +37,7 @@ export interface ScaleByRAdamOptions {
  */
 export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation {
   const op = "scaleByRAdam";
-  const β1 = unitInterval(op, "beta1", options.beta1 ?? 0.9);
-  const β2 = unitInterval(op, "beta2", options.beta2 ?? 0.999);
-  const ε = positive(op, "epsilon", options.epsilon ?? 1e-8);
+  const { beta1: β1, beta2: β2, epsilon: ε } = adamMoments(op, options);
   const threshold = checkNumber(op, "threshold", options.threshold ?? 5, { min: 4 });
   const ρInf = 2 / (1 - β2) - 1;
   return {
@@ -83,12 +80,8 @@ export class RAdam<Model> extends Optimizer<Model> {
   readonly hyperparameters: AdamHyperparameters;
   /** @param model the model to optimize. @param options hyperparameters (see {@link AdamOptions}). */
   constructor(model: Model, options?: AdamOptions<Model>) {
-    const op = "new RAdam";
-    const common = commonOptions(op, options, ["beta1", "beta2", "epsilon"], { learningRate: 1e-3 });
-    const beta1 = unitInterval(op, "beta1", options?.beta1 ?? 0.9);
-    const beta2 = unitInterval(op, "beta2", options?.beta2 ?? 0.999);
-    const epsilon = positive(op, "epsilon", options?.epsilon ?? 1e-8);
-    super(model, assemble(op, model, options, common, [scaleByRAdam({ beta1, beta2, epsilon })], false), options, "RAdam");
-    this.hyperparameters = Object.freeze({ beta1, beta2, epsilon, decay: common.decay, weightDecay: common.weightDecay });
+    const { transform, hyperparameters } = adamFamily("new RAdam", model, options, (h) => scaleByRAdam(h), false, { learningRate: 1e-3 });
+    super(model, transform, options, "RAdam");
+    this.hyperparameters = hyperparameters;
   }
 }

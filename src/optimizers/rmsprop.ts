@@ -3,7 +3,7 @@
  */
 import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, flag, positive, unitInterval, type CommonOptions } from "./facade.js";
-import { trace } from "./sgd.js";
+import { momentumOptions } from "./sgd.js";
 import { slot, type GradientTransformation, type Slots } from "./transform.js";
 
 /** Options of {@link scaleByRms}. */
@@ -100,11 +100,8 @@ export class RMSProp<Model> extends Optimizer<Model> {
     const rho = unitInterval(op, "rho", options?.rho ?? 0.9);
     const epsilon = positive(op, "epsilon", options?.epsilon ?? 1e-8);
     const centered = flag(op, "centered", options?.centered, false);
-    const momentum = unitInterval(op, "momentum", options?.momentum ?? 0);
-    const nesterov = flag(op, "nesterov", options?.nesterov, false);
-    if (nesterov && momentum === 0) throw new RangeError(`${op}: nesterov needs momentum > 0 (momentum is 0)`);
-    const rule = [scaleByRms({ rho, epsilon, centered }), ...(momentum > 0 ? [trace({ momentum, nesterov })] : [])];
-    super(model, assemble(op, model, options, common, rule, false), options, "RMSProp");
+    const { momentum, nesterov, rule: withMomentum } = momentumOptions(op, options);
+    super(model, assemble(op, model, options, common, [scaleByRms({ rho, epsilon, centered }), ...withMomentum], false), options, "RMSProp");
     this.hyperparameters = Object.freeze({ rho, epsilon, centered, momentum, nesterov, decay: common.decay, weightDecay: common.weightDecay });
   }
 }

@@ -51,6 +51,26 @@ export function checkRate(op: string, name: string, rate: unknown): number | Sch
   return checkNumber(op, name, rate, { min: 0 });
 }
 
+/** Checks step-count boundaries: numbers >= 0, strictly increasing. */
+function checkBoundaries(op: string, boundaries: readonly number[]): void {
+  boundaries.forEach((b, i) => {
+    checkNumber(op, `boundaries[${i}]`, b, { min: 0 });
+    if (i > 0 && b <= boundaries[i - 1]!) throw new RangeError(`${op}: boundaries must increase strictly; ${b} follows ${boundaries[i - 1]}`);
+  });
+}
+
+/** The index of the piece `count` falls in: the number of boundaries at or below it. */
+function pieceAt(boundaries: readonly number[], count: number): number {
+  let i = 0;
+  while (i < boundaries.length && count >= boundaries[i]!) i++;
+  return i;
+}
+
+/** `½(1 + cos(π · t / steps))` with `t = min(max(count, 0), steps)`: from 1 at count 0 down to 0 at `steps`. */
+function halfCosine(count: number, steps: number): number {
+  return 0.5 * (1 + Math.cos((Math.PI * Math.min(Math.max(count, 0), steps)) / steps));
+}
+
 /**
  * A schedule that always returns `value`.
  * @param value the rate.
@@ -128,18 +148,11 @@ export function piecewiseConstant(boundaries: readonly number[], values: readonl
   if (!isList(boundaries) || !isList(values) || values.length !== boundaries.length + 1) {
     throw new RangeError(`${op}: give one more value than boundaries (got ${String(values?.length)} values for ${String(boundaries?.length)} boundaries)`);
   }
-  boundaries.forEach((b, i) => {
-    checkNumber(op, `boundaries[${i}]`, b, { min: 0 });
-    if (i > 0 && b <= boundaries[i - 1]!) throw new RangeError(`${op}: boundaries must increase strictly; ${b} follows ${boundaries[i - 1]}`);
-  });
+  checkBoundaries(op, boundaries);
   values.forEach((v, i) => checkNumber(op, `values[${i}]`, v));
   const bs = boundaries.slice();
   const vs = values.slice();
-  return (count) => {
-    let i = 0;
-    while (i < bs.length && count >= bs[i]!) i++;
-    return vs[i]!;
-  };
+  return (count) => vs[pieceAt(bs, count)]!;
 }
 
 /** Options of {@link cosineDecay}. */
@@ -173,10 +186,7 @@ export function cosineDecay(options: CosineDecayOptions): Schedule {
   const steps = checkNumber(op, "decaySteps", options.decaySteps, { min: 0, minExclusive: true });
   const alpha = checkNumber(op, "alpha", options.alpha ?? 0, { min: 0, max: 1 });
   const exponent = checkNumber(op, "exponent", options.exponent ?? 1, { min: 0, minExclusive: true });
-  return (count) => {
-    const c = 0.5 * (1 + Math.cos((Math.PI * Math.min(Math.max(count, 0), steps)) / steps));
-    return init * ((1 - alpha) * Math.pow(c, exponent) + alpha);
-  };
+  return (count) => init * ((1 - alpha) * Math.pow(halfCosine(count, steps), exponent) + alpha);
 }
 
 /** Options of {@link linearSchedule}. */
@@ -224,6 +234,15 @@ export interface WarmupOptions {
   initialValue?: number;
 }
 
+/** The checked {@link WarmupOptions}. */
+function warmupArguments(op: string, options: WarmupOptions): { peak: number; steps: number; init: number } {
+  return {
+    peak: checkNumber(op, "peakValue", options.peakValue),
+    steps: checkNumber(op, "warmupSteps", options.warmupSteps, { min: 0, minExclusive: true }),
+    init: checkNumber(op, "initialValue", options.initialValue ?? 0),
+  };
+}
+
 /**
  * Linear warm-up (Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour", 2017): from
  * `initialValue` up to `peakValue` in a straight line over `warmupSteps`, then constant. Join it with a
@@ -238,10 +257,7 @@ export interface WarmupOptions {
  * ```
  */
 export function linearWarmup(options: WarmupOptions): Schedule {
-  const op = "linearWarmup";
-  const peak = checkNumber(op, "peakValue", options.peakValue);
-  const steps = checkNumber(op, "warmupSteps", options.warmupSteps, { min: 0, minExclusive: true });
-  const init = checkNumber(op, "initialValue", options.initialValue ?? 0);
+  const { peak, steps, init } = warmupArguments("linearWarmup", options);
   return linearSchedule({ initialValue: init, endValue: peak, transitionSteps: steps });
 }
 
@@ -257,10 +273,7 @@ export function linearWarmup(options: WarmupOptions): Schedule {
  * ```
  */
 export function cosineWarmup(options: WarmupOptions): Schedule {
-  const op = "cosineWarmup";
-  const peak = checkNumber(op, "peakValue", options.peakValue);
-  const steps = checkNumber(op, "warmupSteps", options.warmupSteps, { min: 0, minExclusive: true });
-  const init = checkNumber(op, "initialValue", options.initialValue ?? 0);
+  const { peak, steps, init } = warmupArguments("cosineWarmup", options);
   return (count) => {
     const f = Math.min(Math.max(count, 0), steps) / steps;
     return init + (peak - init) * 0.5 * (1 - Math.cos(Math.PI * f));
@@ -290,15 +303,11 @@ export function joinSchedules(schedules: readonly Schedule[], boundaries: readon
   if (!isList(boundaries) || boundaries.length !== schedules.length - 1) {
     throw new RangeError(`${op}: give one boundary fewer than schedules (got ${String(boundaries?.length)} boundaries for ${schedules.length} schedules)`);
   }
-  boundaries.forEach((b, i) => {
-    checkNumber(op, `boundaries[${i}]`, b, { min: 0 });
-    if (i > 0 && b <= boundaries[i - 1]!) throw new RangeError(`${op}: boundaries must increase strictly; ${b} follows ${boundaries[i - 1]}`);
-  });
+  checkBoundaries(op, boundaries);
   const ss = schedules.slice();
   const bs = boundaries.slice();
   return (count) => {
-    let i = 0;
-    while (i < bs.length && count >= bs[i]!) i++;
+    const i = pieceAt(bs, count);
     return ss[i]!(i === 0 ? count : count - bs[i - 1]!);
   };
 }
@@ -336,11 +345,6 @@ export function warmupCosineDecay(options: WarmupCosineDecayOptions): Schedule {
   const total = checkNumber(op, "decaySteps", options.decaySteps, { min: warm, minExclusive: true });
   const end = checkNumber(op, "endValue", options.endValue ?? 0);
   const alpha = peak === 0 ? 0 : end / peak;
-  const decay: Schedule = peak === 0
-    ? () => 0
-    : (c) => {
-        const f = 0.5 * (1 + Math.cos((Math.PI * Math.min(Math.max(c, 0), total - warm)) / (total - warm)));
-        return peak * ((1 - alpha) * f + alpha);
-      };
+  const decay: Schedule = peak === 0 ? () => 0 : (c) => peak * ((1 - alpha) * halfCosine(c, total - warm) + alpha);
   return joinSchedules([linearWarmup({ initialValue: init, peakValue: peak, warmupSteps: warm }), decay], [warm]);
 }

@@ -58,6 +58,17 @@ export interface SGDOptions<Model> extends CommonOptions<Model> {
 }
 
 /**
+ * @internal The momentum options of a named optimizer, checked: μ in `[0, 1)` (0 by default) and Nesterov
+ * (which needs μ > 0), with the rule they add: a {@link trace} when μ > 0, else nothing.
+ */
+export function momentumOptions(op: string, options: { momentum?: number; nesterov?: boolean } | undefined): { momentum: number; nesterov: boolean; rule: GradientTransformation[] } {
+  const momentum = unitInterval(op, "momentum", options?.momentum ?? 0);
+  const nesterov = flag(op, "nesterov", options?.nesterov, false);
+  if (nesterov && momentum === 0) throw new RangeError(`${op}: nesterov needs momentum > 0 (momentum is 0)`);
+  return { momentum, nesterov, rule: momentum > 0 ? [trace({ momentum, nesterov })] : [] };
+}
+
+/**
  * Stochastic gradient descent (Robbins & Monro, "A Stochastic Approximation Method", 1951), with
  * optional momentum (see {@link trace}), Nesterov momentum and L2 weight decay:
  *
@@ -84,10 +95,7 @@ export class SGD<Model> extends Optimizer<Model> {
   constructor(model: Model, options?: SGDOptions<Model>) {
     const op = "new SGD";
     const common = commonOptions(op, options, ["momentum", "nesterov"], { learningRate: 0.01 });
-    const momentum = unitInterval(op, "momentum", options?.momentum ?? 0);
-    const nesterov = flag(op, "nesterov", options?.nesterov, false);
-    if (nesterov && momentum === 0) throw new RangeError(`${op}: nesterov needs momentum > 0 (momentum is 0)`);
-    const rule = momentum > 0 ? [trace({ momentum, nesterov })] : [];
+    const { momentum, nesterov, rule } = momentumOptions(op, options);
     super(model, assemble(op, model, options, common, rule, false), options, "SGD");
     this.hyperparameters = Object.freeze({ momentum, nesterov, decay: common.decay, weightDecay: common.weightDecay });
   }

@@ -7,6 +7,7 @@
  */
 import type { Tensor } from "./tensor.js";
 import type { TypedArray } from "./dtype.js";
+import { stridesOf } from "./shape.js";
 
 /** Tensors with more elements than this are shown elided. */
 const ELIDE_ABOVE = 64;
@@ -14,17 +15,6 @@ const ELIDE_ABOVE = 64;
 const EDGE_ITEMS = 3;
 /** Digits after the decimal point for floats. */
 const PRECISION = 4;
-
-/** Row-major strides. */
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
 
 /** The indices shown along an axis of length `n`: all, or the first and last few with a gap (-1). */
 function shownIndices(n: number, elide: boolean): number[] {

@@ -427,6 +427,30 @@ function floatDType(op: string, d: DType | undefined): "float32" | "float64" {
   return dtype;
 }
 
+/** The checked arguments of a normal sampler (`randomNormal`, `truncatedNormal`), its key and its output. */
+function normalArguments(op: string, shape: readonly number[], options: RandomNormalOptions) {
+  const s = checkShape(op, shape);
+  const dtype = floatDType(op, options.dtype);
+  const mean = finite(op, "mean", options.mean ?? 0);
+  const stddev = finite(op, "stddev", options.stddev ?? 1);
+  if (stddev < 0) throw new RangeError(`${op}: stddev must be non-negative, got ${stddev}`);
+  const { k0, k1 } = keyOf(op, options.seed);
+  return { s, dtype, mean, stddev, k0, k1, data: allocate(dtype, sizeOf(s)) };
+}
+
+/**
+ * Box–Muller from two blocks under the key `[k0, k1]`: block `[a0, a1]` gives `u1` in `(0, 1]`, block
+ * `[b0, b1]` the angle. Returns the radius `√(−2 ln u1)` and leaves the angle's sine and cosine in
+ * `sinOut`/`cosOut`; the two normals are `radius · cosOut` and `radius · sinOut`.
+ */
+function boxMuller(k0: number, k1: number, a0: number, a1: number, b0: number, b1: number): number {
+  threefry(k0, k1, a0, a1);
+  const lnU = lnUnit(9007199254740992 - bits53());
+  threefry(k0, k1, b0, b1);
+  sinCosTurn(bits53());
+  return Math.sqrt(-2 * lnU);
+}
+
 /**
  * Samples from a normal distribution (Box–Muller).
  *
@@ -439,21 +463,10 @@ function floatDType(op: string, d: DType | undefined): "float32" | "float64" {
  * ```
  */
 export function randomNormal(shape: readonly number[], options: RandomNormalOptions = {}): Tensor {
-  const op = "randomNormal";
-  const s = checkShape(op, shape);
-  const dtype = floatDType(op, options.dtype);
-  const mean = finite(op, "mean", options.mean ?? 0);
-  const stddev = finite(op, "stddev", options.stddev ?? 1);
-  if (stddev < 0) throw new RangeError(`${op}: stddev must be non-negative, got ${stddev}`);
-  const { k0, k1 } = keyOf(op, options.seed);
-  const n = sizeOf(s);
-  const data = allocate(dtype, n);
+  const { s, dtype, mean, stddev, k0, k1, data } = normalArguments("randomNormal", shape, options);
+  const n = data.length;
   for (let i = 0; i < n; i += 2) {
-    threefry(k0, k1, i, 1);
-    const lnU = lnUnit(9007199254740992 - bits53()); // u1 in (0, 1]
-    threefry(k0, k1, i + 1, 1);
-    sinCosTurn(bits53());
-    const r = Math.sqrt(-2 * lnU);
+    const r = boxMuller(k0, k1, i, 1, i + 1, 1);
     data[i] = mean + stddev * (r * cosOut);
     if (i + 1 < n) data[i + 1] = mean + stddev * (r * sinOut);
   }
@@ -473,29 +486,16 @@ export function randomNormal(shape: readonly number[], options: RandomNormalOpti
  * ```
  */
 export function truncatedNormal(shape: readonly number[], options: RandomNormalOptions = {}): Tensor {
-  const op = "truncatedNormal";
-  const s = checkShape(op, shape);
-  const dtype = floatDType(op, options.dtype);
-  const mean = finite(op, "mean", options.mean ?? 0);
-  const stddev = finite(op, "stddev", options.stddev ?? 1);
-  if (stddev < 0) throw new RangeError(`${op}: stddev must be non-negative, got ${stddev}`);
-  const { k0, k1 } = keyOf(op, options.seed);
-  const n = sizeOf(s);
-  const data = allocate(dtype, n);
-  for (let i = 0; i < n; i++) {
+  const { s, dtype, mean, stddev, k0, k1, data } = normalArguments("truncatedNormal", shape, options);
+  for (let i = 0; i < data.length; i++) {
     let z = 0;
     // About 4.6% of draws are rejected; 2^31 attempts in a row cannot happen in practice.
     for (let a = 0; ; a++) {
-      threefry(k0, k1, i, 2 + 2 * a);
-      const lnU = lnUnit(9007199254740992 - bits53());
-      threefry(k0, k1, i, 3 + 2 * a);
-      sinCosTurn(bits53());
-      z = Math.sqrt(-2 * lnU) * cosOut;
+      z = boxMuller(k0, k1, i, 2 + 2 * a, i, 3 + 2 * a) * cosOut;
       if (z >= -2 && z <= 2) break;
     }
     // Rounding to float32 is monotonic, so the stored value stays within the (rounded) bounds.
-    const v = mean + stddev * z;
-    data[i] = v;
+    data[i] = mean + stddev * z;
   }
   return new Tensor(s, dtype, data);
 }

@@ -37,3 +37,19 @@ export function uniform(shape: readonly number[], seed: number, lo = -1, hi = 1)
   const v = Array.from({ length: n }, () => lo + (hi - lo) * r());
   return tensor(v, { shape, dtype: "float64" });
 }
+
+/**
+ * Distinct values as a float64 tensor of `shape`: a ramp over [-1, 1] in steps of 2/(size − 1), moved up by
+ * `shift`/size and shuffled from `seed`, so no pooling window holds a tie and finite differences never
+ * cross a kink.
+ */
+export function distinct(shape: readonly number[], seed: number, shift = 0): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const r = rng(seed);
+  const v = Array.from({ length: n }, (_, i) => -1 + (2 * i) / Math.max(n - 1, 1) + shift / n);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [v[i], v[j]] = [v[j]!, v[i]!];
+  }
+  return tensor(v, { shape, dtype: "float64" });
+}

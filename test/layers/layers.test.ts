@@ -34,7 +34,7 @@ import {
   type LearningPhase,
 } from "../../src/index.js";
 import { leavesOf, rebuild } from "../../src/keypaths/walk.js";
-import { rng, uniform } from "../helpers/rows.js";
+import { distinct, uniform } from "../helpers/rows.js";
 
 type Dtype = "float32" | "float64";
 
@@ -53,18 +53,6 @@ interface LayerRow {
   readonly parameterless?: boolean;
 }
 
-/** Distinct values in [-1, 1] (no ties in a pooling window, no value at a kink). */
-function distinct(shape: readonly number[], seed: number): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const r = rng(seed);
-  const v = Array.from({ length: n }, (_, i) => -1 + (2 * i) / Math.max(n - 1, 1) + 0.37 / n);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [v[i], v[j]] = [v[j]!, v[i]!];
-  }
-  return tensor(v, { shape, dtype: "float64" });
-}
-
 const tanh = (x: Tensor): Tensor => x.tanh();
 
 const rows: LayerRow[] = [
@@ -76,8 +64,8 @@ const rows: LayerRow[] = [
   { name: "TransposedConv2D", make: (seed, dtype) => new TransposedConv2D({ filterShape: [3, 3, 2, 2], strides: 2, padding: "same", seed, dtype }), input: () => uniform([1, 2, 2, 2], 6), outputShape: [1, 4, 4, 2] },
   { name: "TransposedConv2D valid", make: (seed, dtype) => new TransposedConv2D({ filterShape: [2, 2, 1, 2], seed, dtype }), input: () => uniform([1, 2, 2, 2], 7), outputShape: [1, 3, 3, 1] },
   { name: "DepthwiseConv2D", make: (seed, dtype) => new DepthwiseConv2D({ filterShape: [2, 2, 2, 2], padding: "same", seed, dtype }), input: () => uniform([1, 3, 3, 2], 8), outputShape: [1, 3, 3, 4] },
-  { name: "MaxPool2D", make: () => new MaxPool2D({ poolSize: 2 }), input: () => distinct([1, 4, 4, 2], 9), outputShape: [1, 2, 2, 2], parameterless: true },
-  { name: "MaxPool2D overlapping same", make: () => new MaxPool2D({ poolSize: 3, strides: 2, padding: "same" }), input: () => distinct([1, 4, 4, 1], 10), outputShape: [1, 2, 2, 1], parameterless: true },
+  { name: "MaxPool2D", make: () => new MaxPool2D({ poolSize: 2 }), input: () => distinct([1, 4, 4, 2], 9, 0.37), outputShape: [1, 2, 2, 2], parameterless: true },
+  { name: "MaxPool2D overlapping same", make: () => new MaxPool2D({ poolSize: 3, strides: 2, padding: "same" }), input: () => distinct([1, 4, 4, 1], 10, 0.37), outputShape: [1, 2, 2, 1], parameterless: true },
   { name: "AvgPool2D", make: () => new AvgPool2D({ poolSize: [2, 1] }), input: () => uniform([1, 4, 2, 2], 11), outputShape: [1, 2, 2, 2], parameterless: true },
   { name: "GlobalAvgPool2D", make: () => new GlobalAvgPool2D(), input: () => uniform([2, 3, 3, 2], 12), outputShape: [2, 2], parameterless: true },
   { name: "Flatten", make: () => new Flatten(), input: () => uniform([2, 2, 3], 13), outputShape: [2, 6], parameterless: true },

@@ -3,18 +3,7 @@
  * fields, with a shared tensor), and the same parameters as plain objects and arrays.
  */
 import { Tensor, tensor, differentiable, noDerivative, type DType } from "../../src/index.js";
-
-/** A deterministic generator for test data (mulberry32), independent of the library's own. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "../helpers/rows.js";
 
 /** Values in [-1, 1) from a seed. */
 export function values(n: number, seed: number): number[] {

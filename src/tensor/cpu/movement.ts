@@ -12,6 +12,7 @@
  * allocate `out` (zero-filled) themselves.
  */
 import type { TypedArray } from "../dtype.js";
+import { stridesOf } from "../shape.js";
 
 /** @internal The movement kernels every backend provides. `out` is allocated (zero-filled) by the caller. */
 export interface MovementKernels {
@@ -35,17 +36,6 @@ export interface MovementKernels {
   scatterAdd(updates: TypedArray, indices: Int32Array, axis: number, outShape: readonly number[], out: TypedArray): void;
   /** `x` of shape `shape` (rank at most that of `outShape`, NumPy-compatible) materialised at `outShape`. */
   broadcastTo(x: TypedArray, shape: readonly number[], outShape: readonly number[], out: TypedArray): void;
-}
-
-/** Row-major strides. */
-function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
 }
 
 function product(shape: readonly number[], from = 0, to = shape.length): number {
@@ -152,25 +142,25 @@ function stridedCopy(
 /** @internal The pure TypeScript movement kernels. */
 export const cpuMovement: MovementKernels = {
   transpose(x, shape, perm, out) {
-    const xs = strides(shape);
+    const xs = stridesOf(shape);
     const outShape = perm.map((a) => shape[a]!);
     const sStr = perm.map((a) => xs[a]!);
-    stridedCopy(x, 0, sStr, out, 0, strides(outShape), outShape);
+    stridedCopy(x, 0, sStr, out, 0, stridesOf(outShape), outShape);
   },
 
   slice(x, shape, begin, size, out) {
-    const xs = strides(shape);
+    const xs = stridesOf(shape);
     let off = 0;
     for (let d = 0; d < shape.length; d++) off += begin[d]! * xs[d]!;
-    stridedCopy(x, off, xs, out, 0, strides(size), size);
+    stridedCopy(x, off, xs, out, 0, stridesOf(size), size);
   },
 
   pad(x, shape, before, outShape, value, out) {
     if (value !== 0) out.fill(value);
-    const os = strides(outShape);
+    const os = stridesOf(outShape);
     let off = 0;
     for (let d = 0; d < outShape.length; d++) off += before[d]! * os[d]!;
-    stridedCopy(x, 0, strides(shape), out, off, os, shape);
+    stridedCopy(x, 0, stridesOf(shape), out, off, os, shape);
   },
 
   concat(xs, shapes, axis, out) {
@@ -179,11 +169,11 @@ export const cpuMovement: MovementKernels = {
     let total = 0;
     for (const s of shapes) total += s[axis]!;
     outShape[axis] = total;
-    const os = strides(outShape);
+    const os = stridesOf(outShape);
     let at = 0;
     for (let i = 0; i < xs.length; i++) {
       const s = shapes[i]!;
-      stridedCopy(xs[i]!, 0, strides(s), out, at * os[axis]!, os, s);
+      stridedCopy(xs[i]!, 0, stridesOf(s), out, at * os[axis]!, os, s);
       at += s[axis]!;
     }
   },
@@ -231,12 +221,12 @@ export const cpuMovement: MovementKernels = {
 
   broadcastTo(x, shape, outShape, out) {
     const lead = outShape.length - shape.length;
-    const xs = strides(shape);
+    const xs = stridesOf(shape);
     const sStr = new Array<number>(outShape.length);
     for (let d = 0; d < outShape.length; d++) {
       const xd = d - lead;
       sStr[d] = xd < 0 || shape[xd] === 1 ? 0 : xs[xd]!;
     }
-    stridedCopy(x, 0, sStr, out, 0, strides(outShape), outShape);
+    stridedCopy(x, 0, sStr, out, 0, stridesOf(outShape), outShape);
   },
 };

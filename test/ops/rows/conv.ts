@@ -1,5 +1,4 @@
 /** Gradient-check rows for the convolution and pooling primitives (`src/ops/conv.ts`). */
-import { tensor, type Tensor } from "../../../src/index.js";
 import {
   avgPool2d,
   conv1d,
@@ -12,22 +11,7 @@ import {
   depthwiseConv2dBackpropInput,
   maxPool2d,
 } from "../../../src/ops/conv.js";
-import { rng, uniform, type GradRow } from "../../helpers/rows.js";
-
-/**
- * Distinct values (a shuffled ramp in [-1, 1] with gaps of 2/size), so no pooling window holds a tie and
- * finite differences never cross a kink.
- */
-function distinct(shape: readonly number[], seed: number): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const r = rng(seed);
-  const v = Array.from({ length: n }, (_, i) => -1 + (2 * i) / Math.max(n - 1, 1));
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [v[i], v[j]] = [v[j]!, v[i]!];
-  }
-  return tensor(v, { shape, dtype: "float64" });
-}
+import { distinct, uniform, type GradRow } from "../../helpers/rows.js";
 
 export const rows: GradRow[] = [
   {
