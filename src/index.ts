@@ -143,22 +143,31 @@ export {
   Conv2D,
   TransposedConv2D,
   DepthwiseConv2D,
+  SeparableConv2D,
+  ZeroPadding1D,
+  ZeroPadding2D,
   type ConvLayerOptions,
   type Conv1DLayerOptions,
   type Conv2DLayerOptions,
   type TransposedConv2DLayerOptions,
   type DepthwiseConv2DLayerOptions,
+  type SeparableConv2DLayerOptions,
+  type ZeroPadding1DOptions,
+  type ZeroPadding2DOptions,
 } from "./layers/convolutional.js";
+export { UpSampling1D, UpSampling2D, type UpSampling1DOptions, type UpSampling2DOptions } from "./layers/upsampling.js";
 export { MaxPool2D, AvgPool2D, GlobalAvgPool2D, type Pool2DLayerOptions } from "./layers/pooling.js";
 export { Flatten, Reshape, FunctionLayer } from "./layers/core.js";
-export { Dropout, type DropoutOptions } from "./layers/dropout.js";
+export { Dropout, AlphaDropout, type DropoutOptions } from "./layers/dropout.js";
 export {
   BatchNorm,
   LayerNorm,
   GroupNorm,
+  InstanceNorm,
   type BatchNormOptions,
   type LayerNormOptions,
   type GroupNormOptions,
+  type InstanceNormOptions,
 } from "./layers/normalization.js";
 export { Embedding, type EmbeddingOptions } from "./layers/embedding.js";
 export {
@@ -167,11 +176,14 @@ export {
   LSTMCell,
   GRUCell,
   RNN,
+  Bidirectional,
   type RNNCellInput,
   type RNNCellOutput,
   type LSTMState,
   type RecurrentCellOptions,
   type RNNOptions,
+  type BidirectionalOptions,
+  type BidirectionalMerge,
   type StateOf,
 } from "./layers/recurrent.js";
 export { Sequential, type AnyLayer, type Chained } from "./layers/sequential.js";
@@ -185,6 +197,14 @@ export {
   sigmoidCrossEntropy,
   kullbackLeiblerDivergence,
   hingeLoss,
+  l1Loss,
+  l2Loss,
+  meanSquaredLogarithmicError,
+  meanAbsolutePercentageError,
+  squaredHingeLoss,
+  categoricalHingeLoss,
+  poissonLoss,
+  cosineSimilarity,
   type Reduction,
   type LossOptions,
 } from "./layers/losses.js";

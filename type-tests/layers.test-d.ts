@@ -29,6 +29,23 @@ import {
   saveCheckpoint,
   loadCheckpoint,
   glorotUniform,
+  SeparableConv2D,
+  UpSampling1D,
+  UpSampling2D,
+  ZeroPadding1D,
+  ZeroPadding2D,
+  InstanceNorm,
+  AlphaDropout,
+  Bidirectional,
+  SimpleRNNCell,
+  l1Loss,
+  l2Loss,
+  meanSquaredLogarithmicError,
+  meanAbsolutePercentageError,
+  squaredHingeLoss,
+  categoricalHingeLoss,
+  poissonLoss,
+  cosineSimilarity,
   type TangentVector,
   type LSTMState,
   type LearningPhase,
@@ -112,3 +129,67 @@ expectType<Uint8Array>(serializeCheckpoint(model));
 expectType<unknown>(deserializeCheckpoint(new Uint8Array(), model).optimizerState);
 expectType<Promise<void>>(saveCheckpoint("m.safetensors", model, { metadata: { epoch: "1" } }));
 expectType<Promise<Record<string, string>>>(loadCheckpoint("m.safetensors", model).then((r) => r.metadata));
+
+// The layers added after Swift's library: exact tangents.
+expectType<{ depthwiseFilter: Tensor; pointwiseFilter: Tensor; bias: Tensor }>({} as TangentVector<SeparableConv2D>);
+expectType<{ scale: Tensor; offset: Tensor }>({} as TangentVector<InstanceNorm>);
+expectType<{}>({} as TangentVector<UpSampling1D>);
+expectType<{}>({} as TangentVector<UpSampling2D>);
+expectType<{}>({} as TangentVector<ZeroPadding1D>);
+expectType<{}>({} as TangentVector<ZeroPadding2D>);
+expectType<{}>({} as TangentVector<AlphaDropout>);
+type LSTMTangent = { fusedWeight: Tensor; fusedBias: Tensor };
+type GRUTangent = { inputWeight: Tensor; recurrentWeight: Tensor; inputBias: Tensor; recurrentBias: Tensor };
+expectType<{ forward: { cell: LSTMTangent }; backward: { cell: LSTMTangent } }>({} as TangentVector<Bidirectional<LSTMCell>>);
+expectType<{ forward: { cell: GRUTangent }; backward: { cell: { weight: Tensor; bias: Tensor } } }>(
+  {} as TangentVector<Bidirectional<GRUCell, SimpleRNNCell>>,
+);
+
+// The constructors infer the cells' types; options are checked.
+const bi = new Bidirectional(new GRUCell({ inputSize: 2, hiddenSize: 3 }), new SimpleRNNCell({ inputSize: 2, hiddenSize: 3 }), { merge: "sum" });
+expectType<Bidirectional<GRUCell, SimpleRNNCell>>(bi);
+expectType<Tensor>(bi.backward.cell.weight);
+expectError(new Bidirectional(new GRUCell({ inputSize: 2, hiddenSize: 3 }), new GRUCell({ inputSize: 2, hiddenSize: 3 }), { merge: "stack" }));
+expectError(new Bidirectional(new GRUCell({ inputSize: 2, hiddenSize: 3 }), dense));
+expectError(new SeparableConv2D({ filterShape: [3, 3, 1] }));
+expectError(new UpSampling2D({ size: [2, 2, 2] }));
+expectError(new ZeroPadding2D({ padding: [[1, 1], 1] }));
+expectError(new InstanceNorm({ featureCount: 4, groupCount: 2 }));
+
+// They chain in Sequential, and the gradient is typed through them.
+const vision = new Sequential(
+  new ZeroPadding2D({ padding: 1 }),
+  new SeparableConv2D({ filterShape: [3, 3, 1, 4] }),
+  new InstanceNorm({ featureCount: 4 }),
+  new UpSampling2D({ size: 2 }),
+  new AlphaDropout({ probability: 0.1 }),
+  new Flatten(),
+  new Dense({ inputSize: 4 * 10 * 10, outputSize: 2 }),
+);
+expectType<Tensor>(vision.callAsFunction(zeros([1, 5, 5, 1])));
+const visionGrad = gradient(vision, (m) => m.callAsFunction(zeros([1, 5, 5, 1])).sum());
+expectType<Tensor>(visionGrad.layers[1].pointwiseFilter);
+expectType<{ scale: Tensor; offset: Tensor }>(visionGrad.layers[2]);
+expectType<{}>(visionGrad.layers[3]);
+const sequence = new Sequential(
+  new ZeroPadding1D({ padding: [2, 0] }),
+  new UpSampling1D({ size: 2 }),
+  new Bidirectional(new LSTMCell({ inputSize: 2, hiddenSize: 3 }), new LSTMCell({ inputSize: 2, hiddenSize: 3 }), { returnSequences: false }),
+  new Dense({ inputSize: 6, outputSize: 1 }),
+);
+expectType<Tensor>(sequence.callAsFunction(zeros([1, 4, 2])));
+expectType<LSTMTangent>(gradient(sequence, (m) => m.callAsFunction(zeros([1, 4, 2])).sum()).layers[2].backward.cell);
+expectError(new Sequential(new Bidirectional(new LSTMCell({ inputSize: 2, hiddenSize: 3 }), new LSTMCell({ inputSize: 2, hiddenSize: 3 })), count));
+
+// The losses take the same options as the others, plus their own.
+expectType<Tensor>(l1Loss(zeros([2]), zeros([2])));
+expectType<Tensor>(l2Loss(zeros([2]), zeros([2]), { reduction: "mean" }));
+expectType<Tensor>(meanSquaredLogarithmicError(zeros([2]), zeros([2]), { reduction: "none" }));
+expectType<Tensor>(meanAbsolutePercentageError(zeros([2]), zeros([2]), { epsilon: 1e-6 }));
+expectType<Tensor>(squaredHingeLoss(zeros([2]), zeros([2])));
+expectType<Tensor>(categoricalHingeLoss(zeros([2, 3]), zeros([2, 3]), { reduction: "sum" }));
+expectType<Tensor>(poissonLoss(zeros([2]), zeros([2]), { logInput: true }));
+expectType<Tensor>(cosineSimilarity(zeros([2, 3]), zeros([2, 3]), { epsilon: 1e-8, reduction: "none" }));
+expectError(l1Loss(zeros([2]), zeros([2]), { reduction: "average" }));
+expectError(poissonLoss(zeros([2]), zeros([2]), { logInput: "yes" }));
+expectError(squaredHingeLoss(zeros([2]), zeros([2]), { delta: 1 }));

@@ -1,10 +1,11 @@
 /**
  * Convolution layers over channels-last tensors (NWC and NHWC): each is one convolution primitive and a
- * broadcast bias add, so forward and backward passes run in the convolution kernels.
+ * broadcast bias add (a separable convolution is two), so forward and backward passes run in the
+ * convolution kernels. The zero-padding layers live here too, as in Swift for TensorFlow.
  */
 import { Tensor } from "../tensor/tensor.js";
 import type { RandomKey } from "../tensor/random.js";
-import { conv2dTranspose, depthwiseConv2d, type Conv2DOptions, type Padding2D } from "../ops/conv.js";
+import { conv2d, conv2dTranspose, depthwiseConv2d, type Conv2DOptions, type Padding2D } from "../ops/conv.js";
 import { differentiable, noDerivative } from "../keypaths/decorators.js";
 import { Layer, expectRank, expectLastDim } from "./layer.js";
 import { identity, type Activation } from "./activations.js";
@@ -91,7 +92,7 @@ export abstract class ConvLayer extends Layer<Tensor, Tensor> {
 }
 
 /** Strides, padding and dilations of a 2-D convolution layer, with their defaults (1, `'valid'`, 1). */
-function geometry2d(o: Conv2DLayerOptions | DepthwiseConv2DLayerOptions): Conv2DOptions {
+function geometry2d(o: Conv2DLayerOptions | DepthwiseConv2DLayerOptions | SeparableConv2DLayerOptions): Conv2DOptions {
   return { strides: o.strides ?? 1, padding: o.padding ?? "valid", dilations: o.dilations ?? 1 };
 }
 
@@ -282,5 +283,187 @@ export class DepthwiseConv2D extends ConvLayer {
     expectRank("DepthwiseConv2D", input, 4, "[batch, height, width, channels]");
     expectLastDim("DepthwiseConv2D", input, this.filter.shape[2]!, "channels");
     return this.biasAndActivation(depthwiseConv2d(input, this.filter, this.geometry));
+  }
+}
+
+/** Options of {@link SeparableConv2D}. */
+export interface SeparableConv2DLayerOptions extends Omit<ConvLayerOptions, "filterInitializer"> {
+  /** `[filterHeight, filterWidth, inChannels, outChannels]`: the window, and the channels in and out. */
+  filterShape: readonly [number, number, number, number];
+  /** Depthwise filters per input channel (default 1): the depthwise step has `inChannels · depthMultiplier` outputs. */
+  depthMultiplier?: number;
+  /** Step between windows of the depthwise step: a number or `[height, width]` (default 1). */
+  strides?: number | readonly [number, number];
+  /** Padding of the depthwise step: `'valid'` (default), `'same'`, or explicit zero padding. */
+  padding?: Padding2D;
+  /** Dilation of the depthwise step: a number or `[height, width]` (default 1). */
+  dilations?: number | readonly [number, number];
+  /** Initializer of `depthwiseFilter` (default {@link glorotUniform}). */
+  depthwiseFilterInitializer?: Initializer;
+  /** Initializer of `pointwiseFilter` (default {@link glorotUniform}). */
+  pointwiseFilterInitializer?: Initializer;
+}
+
+/**
+ * Depthwise separable 2-D convolution (Sifre, 2014, "Rigid-Motion Scattering for Image Classification";
+ * Chollet, 2017, "Xception: Deep Learning with Depthwise Separable Convolutions"): a depthwise convolution
+ * filters each input channel on its own (`depthMultiplier` filters per channel, with the layer's strides,
+ * padding and dilations), then a pointwise (1×1) convolution mixes the channels, then the bias and the
+ * activation. With `k×k` windows it needs `k²·cin·m + cin·m·cout` weights where a {@link Conv2D} needs
+ * `k²·cin·cout`. Swift's `SeparableConv2D`.
+ *
+ * The two steps are the {@link depthwiseConv2d} and {@link conv2d} operations, so both are differentiated
+ * by the convolution kernels. The parameters are `depthwiseFilter` `[filterHeight, filterWidth, inChannels,
+ * depthMultiplier]`, `pointwiseFilter` `[1, 1, inChannels · depthMultiplier, outChannels]` and `bias`
+ * `[outChannels]` (`[0]` without bias); there is no bias between the two steps (as in Xception).
+ *
+ * @example
+ * ```ts
+ * const sep = new SeparableConv2D({ filterShape: [3, 3, 16, 32], padding: "same", activation: relu, seed: 0 });
+ * sep.callAsFunction(zeros([2, 8, 8, 16])).shape; // [2, 8, 8, 32]
+ * sep.depthwiseFilter.shape; // [3, 3, 16, 1]
+ * sep.pointwiseFilter.shape; // [1, 1, 16, 32]
+ * ```
+ */
+export class SeparableConv2D extends Layer<Tensor, Tensor> {
+  /** `[filterHeight, filterWidth, inChannels, depthMultiplier]`. */
+  @differentiable depthwiseFilter: Tensor;
+  /** `[1, 1, inChannels · depthMultiplier, outChannels]`. */
+  @differentiable pointwiseFilter: Tensor;
+  /** One entry per output channel (`[0]` without bias). */
+  @differentiable bias: Tensor;
+  /** The activation applied last. */
+  @noDerivative readonly activation: Activation;
+  /** Whether `bias` is added. */
+  @noDerivative readonly useBias: boolean;
+  /** Strides, padding and dilations of the depthwise step. */
+  private readonly geometry: Conv2DOptions;
+
+  /**
+   * @param options filter shape, depth multiplier, strides, padding, dilations, activation, bias, seed, dtype,
+   *   initializers.
+   */
+  constructor(options: SeparableConv2DLayerOptions) {
+    super();
+    const layer = "SeparableConv2D";
+    checkFilterShape(layer, options.filterShape, 4);
+    const m = options.depthMultiplier ?? 1;
+    positiveInt(layer, "depthMultiplier", m);
+    const [fh, fw, cin, cout] = options.filterShape;
+    const dtype = options.dtype ?? "float32";
+    const [dk, pk, bk] = layerKey(options.seed).split(3);
+    this.useBias = options.useBias ?? true;
+    this.depthwiseFilter = (options.depthwiseFilterInitializer ?? glorotUniform())([fh, fw, cin, m], { seed: dk, dtype });
+    this.pointwiseFilter = (options.pointwiseFilterInitializer ?? glorotUniform())([1, 1, cin * m, cout], { seed: pk, dtype });
+    this.bias = (options.biasInitializer ?? zerosInitializer())([this.useBias ? cout : 0], { seed: bk, dtype });
+    this.activation = options.activation ?? identity;
+    this.geometry = geometry2d(options);
+  }
+
+  /**
+   * Applies the layer.
+   * @param input `[batch, height, width, inChannels]`.
+   * @returns `[batch, outHeight, outWidth, outChannels]`, the spatial size set by the depthwise step.
+   */
+  callAsFunction(input: Tensor): Tensor {
+    expectRank("SeparableConv2D", input, 4, "[batch, height, width, channels]");
+    expectLastDim("SeparableConv2D", input, this.depthwiseFilter.shape[2]!, "channels");
+    const y = conv2d(depthwiseConv2d(input, this.depthwiseFilter, this.geometry), this.pointwiseFilter);
+    return this.activation(this.useBias ? y.add(this.bias) : y);
+  }
+}
+
+/** A `[before, after]` pair of non-negative integers, from a number (both ends) or a pair. */
+function padPair(layer: string, name: string, v: unknown): [number, number] {
+  const p = typeof v === "number" ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || p.some((d) => typeof d !== "number" || !Number.isInteger(d) || d < 0)) {
+    throw new RangeError(`${layer}: ${name} must be a non-negative integer or a [before, after] pair of them, got ${JSON.stringify(v)}`);
+  }
+  return [p[0] as number, p[1] as number];
+}
+
+/** Options of {@link ZeroPadding1D}. */
+export interface ZeroPadding1DOptions {
+  /** Zeros added at both ends of the width axis (a number), or `[left, right]`. */
+  padding: number | readonly [number, number];
+}
+
+/**
+ * Adds zeros at the ends of the width axis of NWC sequences (Swift's `ZeroPadding1D`), with the `pad`
+ * operation, whose derivative slices the padding off again. No parameters.
+ *
+ * @example
+ * ```ts
+ * new ZeroPadding1D({ padding: [1, 2] }).callAsFunction(ones([2, 5, 3])).shape; // [2, 8, 3]
+ * ```
+ */
+export class ZeroPadding1D extends Layer<Tensor, Tensor> {
+  /** `[left, right]`. */
+  private readonly padding: readonly [number, number];
+
+  /** @param options the padding. */
+  constructor(options: ZeroPadding1DOptions) {
+    super();
+    this.padding = padPair("ZeroPadding1D", "padding", options.padding);
+  }
+
+  /**
+   * Applies the layer.
+   * @param input `[batch, width, channels]`.
+   * @returns `[batch, left + width + right, channels]`.
+   */
+  callAsFunction(input: Tensor): Tensor {
+    expectRank("ZeroPadding1D", input, 3, "[batch, width, channels]");
+    return input.pad([[0, 0], this.padding, [0, 0]]);
+  }
+}
+
+/** Options of {@link ZeroPadding2D}. */
+export interface ZeroPadding2DOptions {
+  /**
+   * A number (the same on all four sides), `[height, width]` (symmetric per axis), or
+   * `[[top, bottom], [left, right]]`.
+   */
+  padding: number | readonly [number, number] | readonly [readonly [number, number], readonly [number, number]];
+}
+
+/**
+ * Adds zeros around the height and width axes of NHWC images (Swift's `ZeroPadding2D`), with the `pad`
+ * operation, whose derivative slices the padding off again. No parameters.
+ *
+ * @example
+ * ```ts
+ * new ZeroPadding2D({ padding: 1 }).callAsFunction(ones([1, 4, 4, 3])).shape; // [1, 6, 6, 3]
+ * new ZeroPadding2D({ padding: [[0, 1], [2, 0]] }).callAsFunction(ones([1, 4, 4, 3])).shape; // [1, 5, 6, 3]
+ * ```
+ */
+export class ZeroPadding2D extends Layer<Tensor, Tensor> {
+  /** `[[top, bottom], [left, right]]`. */
+  private readonly padding: readonly [readonly [number, number], readonly [number, number]];
+
+  /** @param options the padding. */
+  constructor(options: ZeroPadding2DOptions) {
+    super();
+    const p: unknown = options.padding;
+    const layer = "ZeroPadding2D";
+    if (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) && Array.isArray(p[1])) {
+      this.padding = [padPair(layer, "padding[0]", p[0]), padPair(layer, "padding[1]", p[1])];
+    } else if (Array.isArray(p) && p.length === 2) {
+      const [h, w] = padPair(layer, "padding", p);
+      this.padding = [[h, h], [w, w]];
+    } else {
+      const [n] = padPair(layer, "padding", p);
+      this.padding = [[n, n], [n, n]];
+    }
+  }
+
+  /**
+   * Applies the layer.
+   * @param input `[batch, height, width, channels]`.
+   * @returns `[batch, top + height + bottom, left + width + right, channels]`.
+   */
+  callAsFunction(input: Tensor): Tensor {
+    expectRank("ZeroPadding2D", input, 4, "[batch, height, width, channels]");
+    return input.pad([[0, 0], this.padding[0], this.padding[1], [0, 0]]);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Dropout, the layer that behaves differently in the two learning phases.
+ * Dropout and alpha dropout, the layers that behave differently in the two learning phases.
  */
 import { Tensor } from "../tensor/tensor.js";
 import { randomUniform, RandomKey } from "../tensor/random.js";
@@ -57,10 +57,54 @@ export class Dropout extends Layer<Tensor, Tensor> {
    * @returns a tensor of the same shape.
    */
   callAsFunction(input: Tensor): Tensor {
-    if (learningPhase() === "inference" || this.probability === 0) return input;
+    const keep = this.keepMask(input);
+    return keep === undefined ? input : input.mul(keep.mul(1 / (1 - this.probability)));
+  }
+
+  /**
+   * @internal The mask of kept elements (1 kept, 0 dropped, in the input's float dtype) for this call, or
+   * `undefined` in the inference phase or when `probability` is 0. Each training call advances the counter.
+   */
+  protected keepMask(input: Tensor): Tensor | undefined {
+    if (learningPhase() === "inference" || this.probability === 0) return undefined;
     const dtype = input.dtype === "float64" ? "float64" : "float32";
     const seed = this.key === undefined ? undefined : this.key.foldIn(this.state.calls++ % 4294967296);
-    const keep = randomUniform(input.shape, { seed, dtype }).greaterEqual(this.probability).cast(dtype);
-    return input.mul(keep.mul(1 / (1 - this.probability)));
+    return randomUniform(input.shape, { seed, dtype }).greaterEqual(this.probability).cast(dtype);
+  }
+}
+
+/** `−λα` of the SELU activation (Klambauer et al., 2017): the value SELU tends to for large negative inputs. */
+const SELU_NEGATIVE_SATURATION = -1.0507009873554805 * 1.6732632423543772;
+
+/**
+ * Alpha dropout (Klambauer, Unterthiner, Mayr & Hochreiter, 2017, "Self-Normalizing Neural Networks"), the
+ * dropout of self-normalizing networks ({@link selu} activations with LeCun-normal weights): in the training
+ * phase each element is replaced with probability `p` by SELU's negative saturation value
+ * `α' = −λα ≈ −1.7581` (not by 0, which would shift the mean), and then everything is transformed
+ * affinely, `y = a · (x ⊙ keep + α' · (1 − keep)) + b` with `a = ((1 − p)(1 + p α'²))^(−1/2)` and
+ * `b = −a α' p`, so inputs of zero mean and unit variance keep them. The inference phase is the identity.
+ * Masks follow the same seeding as {@link Dropout}. Swift's `AlphaDropout`.
+ *
+ * @example
+ * ```ts
+ * const drop = new AlphaDropout({ probability: 0.1, seed: 0 });
+ * withLearningPhase("training", () => drop.callAsFunction(x)); // mean and variance of x kept (if 0 and 1)
+ * ```
+ */
+export class AlphaDropout extends Dropout {
+  /**
+   * Applies alpha dropout in the training phase; the identity in inference.
+   * @param input a float tensor of any shape.
+   * @returns a tensor of the same shape.
+   */
+  override callAsFunction(input: Tensor): Tensor {
+    const keep = this.keepMask(input);
+    if (keep === undefined) return input;
+    const p = this.probability;
+    const alpha = SELU_NEGATIVE_SATURATION;
+    const a = 1 / Math.sqrt((1 - p) * (1 + p * alpha * alpha));
+    const b = -a * alpha * p;
+    // a · (x·keep + α'·(1 − keep)) + b = x · (a·keep) + (b + a·α' − a·α'·keep)
+    return input.mul(keep.mul(a)).add(keep.mul(-a * alpha).add(b + a * alpha));
   }
 }

@@ -7,7 +7,7 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { oneHot } from "../tensor/ranges.js";
-import { where, minimum } from "../ops/binary.js";
+import { where, minimum, maximum } from "../ops/binary.js";
 
 /** How a loss reduces its per-element (or per-example) values. */
 export type Reduction = "mean" | "sum" | "none";
@@ -186,4 +186,156 @@ export function kullbackLeiblerDivergence(predicted: Tensor, expected: Tensor, o
 export function hingeLoss(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
   sameShape("hingeLoss", predicted, expected, "predicted", "expected");
   return reduce("hingeLoss", predicted.mul(floatOf(expected, predicted)).neg().add(1).relu(), options);
+}
+
+/**
+ * L1 loss `|predicted − expected|`, summed by default (Swift's `l1Loss`): the L1 norm of the error. With
+ * `reduction: 'mean'` it is {@link meanAbsoluteError}.
+ * @param predicted a float tensor of any shape.
+ * @param expected a tensor of the same shape.
+ * @param options `reduction` (default `'sum'`).
+ * @returns a scalar, or the elementwise losses.
+ * @example `l1Loss(tensor([1, 2]), tensor([1, 4]))` is `2`.
+ */
+export function l1Loss(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
+  sameShape("l1Loss", predicted, expected, "predicted", "expected");
+  return reduce("l1Loss", predicted.sub(floatOf(expected, predicted)).abs(), { reduction: options?.reduction ?? "sum" });
+}
+
+/**
+ * L2 loss `(predicted − expected)²`, summed by default (Swift's `l2Loss`): the squared L2 norm of the error,
+ * without the `½` of TensorFlow's `tf.nn.l2_loss`. With `reduction: 'mean'` it is {@link meanSquaredError}.
+ * @param predicted a float tensor of any shape.
+ * @param expected a tensor of the same shape.
+ * @param options `reduction` (default `'sum'`).
+ * @returns a scalar, or the elementwise losses.
+ * @example `l2Loss(tensor([1, 2]), tensor([1, 4]))` is `4`.
+ */
+export function l2Loss(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
+  sameShape("l2Loss", predicted, expected, "predicted", "expected");
+  const d = predicted.sub(floatOf(expected, predicted));
+  return reduce("l2Loss", d.mul(d), { reduction: options?.reduction ?? "sum" });
+}
+
+/**
+ * Mean squared logarithmic error `(log(1 + max(predicted, 0)) − log(1 + max(expected, 0)))²`, for
+ * non-negative targets spanning orders of magnitude (it penalizes ratios rather than differences).
+ * Negative values are clamped to 0 as in Swift and Keras, so the logarithms are always finite; `log1p` keeps
+ * small values exact. The gradient is zero where `predicted < 0`.
+ * @param predicted a float tensor of any shape.
+ * @param expected a tensor of the same shape.
+ * @param options `reduction`.
+ * @returns a scalar, or the elementwise losses.
+ * @example `meanSquaredLogarithmicError(tensor([Math.E - 1]), tensor([0]))` is `1`.
+ */
+export function meanSquaredLogarithmicError(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
+  sameShape("meanSquaredLogarithmicError", predicted, expected, "predicted", "expected");
+  const d = maximum(predicted, 0).log1p().sub(maximum(floatOf(expected, predicted), 0).log1p());
+  return reduce("meanSquaredLogarithmicError", d.mul(d), options);
+}
+
+/**
+ * Mean absolute percentage error `100 · |predicted − expected| / max(|expected|, ε)`. The floor `ε` on
+ * the denominator (as in Keras; Swift divides by `|expected|` alone) keeps a zero target from producing
+ * `∞` or `NaN`; it only matters for targets smaller than `ε`.
+ * @param predicted a float tensor of any shape.
+ * @param expected a tensor of the same shape.
+ * @param options `epsilon` (ε, default 1e-7) and `reduction`.
+ * @returns a scalar, or the elementwise losses (in percent).
+ * @example `meanAbsolutePercentageError(tensor([1, 3]), tensor([2, 2]))` is `50`.
+ */
+export function meanAbsolutePercentageError(predicted: Tensor, expected: Tensor, options?: LossOptions & { epsilon?: number }): Tensor {
+  sameShape("meanAbsolutePercentageError", predicted, expected, "predicted", "expected");
+  const epsilon = options?.epsilon ?? 1e-7;
+  if (!(epsilon > 0)) throw new RangeError(`meanAbsolutePercentageError: epsilon must be positive, got ${epsilon}`);
+  const e = floatOf(expected, predicted);
+  return reduce("meanAbsolutePercentageError", predicted.sub(e).abs().div(maximum(e.abs(), epsilon)).mul(100), options);
+}
+
+/**
+ * Squared hinge loss `max(0, 1 − expected · predicted)²` for labels in {−1, 1} (the L2-SVM loss; Lee &
+ * Mangasarian, 2001, "SSVM: A Smooth Support Vector Machine for Classification"). Unlike {@link hingeLoss}
+ * it is differentiable at the margin.
+ * @param predicted float scores, any shape.
+ * @param expected labels −1 or 1, the same shape.
+ * @param options `reduction`.
+ * @returns a scalar, or the elementwise losses.
+ * @example `squaredHingeLoss(tensor([0.5, -2]), tensor([1, -1]))` is `0.125`.
+ */
+export function squaredHingeLoss(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
+  sameShape("squaredHingeLoss", predicted, expected, "predicted", "expected");
+  const h = predicted.mul(floatOf(expected, predicted)).neg().add(1).relu();
+  return reduce("squaredHingeLoss", h.mul(h), options);
+}
+
+/**
+ * Categorical hinge loss over the last (class) axis, as Swift and Keras define it:
+ * `max(0, 1 + max_j((1 − e_j) · p_j) − Σ_j e_j · p_j)` for one-hot `expected` `e`. It is the multiclass
+ * hinge of Crammer & Singer, 2001 ("On the Algorithmic Implementation of Multiclass Kernel-based Vector
+ * Machines"), `max(0, 1 + max_{j≠y} p_j − p_y)`, whenever some wrong class scores at least 0; otherwise the
+ * true class's own term `(1 − 1) · p_y = 0` takes the maximum and the loss is `max(0, 1 − p_y)`.
+ * @param predicted scores `[...batch, classes]`.
+ * @param expected one-hot labels of the same shape.
+ * @param options `reduction` (`'none'` gives one loss per example, `[...batch]`).
+ * @returns a scalar, or the per-example losses.
+ * @example `categoricalHingeLoss(tensor([[2, 0.5, 1]]), tensor([[1, 0, 0]]))` is `0`; with scores `[[1, 0.5, 1.5]]`, `1.5`.
+ */
+export function categoricalHingeLoss(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
+  sameShape("categoricalHingeLoss", predicted, expected, "predicted", "expected");
+  if (predicted.rank < 1) throw new RangeError("categoricalHingeLoss: needs a class axis; got scalars");
+  const e = floatOf(expected, predicted);
+  const positive = e.mul(predicted).sum(-1);
+  const negative = e.neg().add(1).mul(predicted).max(-1);
+  return reduce("categoricalHingeLoss", negative.sub(positive).add(1).relu(), options);
+}
+
+/**
+ * Poisson loss: the negative log-likelihood of counts `expected` under Poisson rates `predicted`, without
+ * the term `log(expected!)`, which does not depend on the prediction: `predicted − expected · log(predicted)`
+ * (Swift's `poissonLoss`). The product takes `0 · log 0 = 0`: where both are 0 the logarithm is fed 1, so a
+ * zero rate with a zero count gives loss 0 and a finite gradient, not `NaN`. A zero rate with a positive
+ * count is a true `∞`.
+ *
+ * With `logInput: true`, `predicted` is the log-rate `x` (what a network outputs before an exponential) and
+ * the loss is `exp(x) − expected · x`: finite for any `x`, with no logarithm to guard (PyTorch's
+ * `PoissonNLLLoss(log_input=True)`).
+ * @param predicted rates (non-negative) or, with `logInput`, log-rates; any shape.
+ * @param expected counts (non-negative), the same shape.
+ * @param options `logInput` (default false) and `reduction`.
+ * @returns a scalar, or the elementwise losses.
+ * @example `poissonLoss(tensor([1, 2]), tensor([1, 0]))` is `(1 + 2) / 2`.
+ */
+export function poissonLoss(predicted: Tensor, expected: Tensor, options?: LossOptions & { logInput?: boolean }): Tensor {
+  sameShape("poissonLoss", predicted, expected, "predicted", "expected");
+  const e = floatOf(expected, predicted);
+  if (options?.logInput === true) return reduce("poissonLoss", predicted.exp().sub(e.mul(predicted)), options);
+  // Where both are 0 the logarithm is fed 1 (0 · log 1 = 0): no 0·(−∞) and no NaN gradient. Elsewhere it
+  // sees the rate itself, so the derivative in `expected`, −log(predicted), stays exact at zero counts.
+  const safe = where(predicted.equal(0).mul(e.equal(0)), 1, predicted);
+  return reduce("poissonLoss", predicted.sub(e.mul(safe.log())), options);
+}
+
+/**
+ * Cosine similarity of `predicted` and `expected` along the last axis,
+ * `Σ p·e / (max(‖p‖, ε) · max(‖e‖, ε))`, in [−1, 1]. It is a similarity, not a loss: to make two vectors
+ * point the same way, minimize its negation (Keras's `CosineSimilarity` loss) or the cosine distance
+ * `1 − cosineSimilarity`. The floor `ε` on each norm keeps a zero vector at similarity 0 with a finite
+ * gradient: the norm is computed as `√max(‖v‖², ε²)`, so the square root is never taken at 0. (Swift has a
+ * `cosineSimilarity` over all elements among its tensor operations, not its losses; this one reduces per
+ * example, like the losses here, and takes their `reduction`.)
+ * @param predicted `[...batch, features]`.
+ * @param expected the same shape.
+ * @param options `epsilon` (ε, default 1e-8) and `reduction` (`'none'` gives one similarity per example,
+ *   `[...batch]`).
+ * @returns a scalar, or the per-example similarities.
+ * @example `cosineSimilarity(tensor([[1, 0], [1, 1]]), tensor([[2, 0], [-1, -1]]), { reduction: "none" })` is `[1, -1]`.
+ */
+export function cosineSimilarity(predicted: Tensor, expected: Tensor, options?: LossOptions & { epsilon?: number }): Tensor {
+  sameShape("cosineSimilarity", predicted, expected, "predicted", "expected");
+  if (predicted.rank < 1) throw new RangeError("cosineSimilarity: needs a feature axis; got scalars");
+  const epsilon = options?.epsilon ?? 1e-8;
+  if (!(epsilon > 0)) throw new RangeError(`cosineSimilarity: epsilon must be positive, got ${epsilon}`);
+  const e = floatOf(expected, predicted);
+  const inverseNorm = (v: Tensor): Tensor => maximum(v.mul(v).sum(-1), epsilon * epsilon).rsqrt();
+  return reduce("cosineSimilarity", predicted.mul(e).sum(-1).mul(inverseNorm(predicted)).mul(inverseNorm(e)), options);
 }

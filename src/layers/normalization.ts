@@ -1,6 +1,6 @@
 /**
- * Normalization layers: batch, layer and group normalization. Each normalizes with statistics computed
- * from the input, then applies a learned per-feature `scale` and `offset`.
+ * Normalization layers: batch, layer, group and instance normalization. Each normalizes with statistics
+ * computed from the input, then applies a learned per-feature `scale` and `offset`.
  */
 import { Tensor } from "../tensor/tensor.js";
 import { zeros, ones } from "../tensor/creation.js";
@@ -241,5 +241,56 @@ export class GroupNorm extends Layer<Tensor, Tensor> {
     const variance = centered.mul(centered).mean([1, 3], true);
     const normalized = centered.mul(variance.add(this.epsilon).rsqrt()).reshape(input.shape);
     return normalized.mul(this.scale).add(this.offset);
+  }
+}
+
+/** Options of {@link InstanceNorm}. */
+export interface InstanceNormOptions {
+  /** The number of channels (last axis). */
+  featureCount: number;
+  /** Added to the variance before the square root (default 1e-5). */
+  epsilon?: number;
+  /** The parameters' dtype (default `'float32'`). */
+  dtype?: FloatDType;
+}
+
+/**
+ * Instance normalization (Ulyanov, Vedaldi & Lempitsky, 2016, "Instance Normalization: The Missing
+ * Ingredient for Fast Stylization"): each channel of each example is normalized over its spatial (or time)
+ * positions, `y[b, …, c] = (x[b, …, c] − μ[b, c]) / √(σ²[b, c] + ε) · scale[c] + offset[c]`, with the
+ * biased variance. The same in both learning phases, and independent of the batch.
+ *
+ * It is {@link GroupNorm} with one channel per group (`groupCount = featureCount`), as in Swift for
+ * TensorFlow; that is exactly the definition above: GroupNorm groups `[batch, positions, groups,
+ * channels / groups]` and reduces over positions and the channels of a group, which with one channel per
+ * group leaves the positions alone. Like Swift's (and unlike the paper's, which has none) it learns a
+ * per-channel `scale` and `offset`, initially 1 and 0, so a new layer computes exactly the paper's
+ * normalization. Unlike GroupNorm it requires at least one spatial axis: with none, every value would be
+ * normalized by itself.
+ *
+ * @example
+ * ```ts
+ * new InstanceNorm({ featureCount: 8 }).callAsFunction(zeros([2, 4, 4, 8])).shape; // [2, 4, 4, 8]
+ * ```
+ */
+export class InstanceNorm extends GroupNorm {
+  /** @param options feature count, epsilon and dtype. */
+  constructor(options: InstanceNormOptions) {
+    positiveInt("InstanceNorm", "featureCount", options.featureCount);
+    if (options.epsilon !== undefined && !(options.epsilon > 0)) throw new RangeError(`InstanceNorm: epsilon must be positive, got ${options.epsilon}`);
+    super({ featureCount: options.featureCount, groupCount: options.featureCount, epsilon: options.epsilon, dtype: options.dtype });
+  }
+
+  /**
+   * Normalizes each channel of each example over its positions.
+   * @param input `[batch, ...positions, featureCount]` with at least one positional axis (NWC, NHWC, …).
+   * @returns a tensor of the same shape.
+   */
+  override callAsFunction(input: Tensor): Tensor {
+    if (input.rank < 3) {
+      throw new RangeError(`InstanceNorm: expected an input of rank at least 3 [batch, ...positions, channels], got shape [${input.shape.join(",")}]`);
+    }
+    expectLastDim("InstanceNorm", input, this.scale.shape[0]!, "channels");
+    return super.callAsFunction(input);
   }
 }

@@ -2,7 +2,8 @@
  * Recurrent cells and the layer that runs a cell over a sequence, after Swift for TensorFlow's
  * `RecurrentLayerCell` / `RecurrentLayer`. A cell maps `{ input, state }` at one time step to
  * `{ output, state }`; {@link RNN} unrolls it over the time axis of a `[batch, time, features]` tensor, and
- * differentiation goes back through every step (backpropagation through time).
+ * differentiation goes back through every step (backpropagation through time). {@link Bidirectional} runs
+ * two of them, one over the reversed sequence.
  */
 import { Tensor } from "../tensor/tensor.js";
 import type { RandomKey } from "../tensor/random.js";
@@ -327,5 +328,116 @@ export class RNN<Cell extends RecurrentCell<unknown>> extends Layer<Tensor, Tens
     if (this.returnSequences) return outputs;
     const [b, t, h] = outputs.shape as [number, number, number];
     return outputs.slice([0, t - 1, 0], [b, 1, h]).reshape([b, h]);
+  }
+}
+
+/** How {@link Bidirectional} merges the outputs of its two directions. */
+export type BidirectionalMerge = "concatenate" | "sum" | "average" | "multiply";
+
+/** Options of {@link Bidirectional}. */
+export interface BidirectionalOptions {
+  /**
+   * `'concatenate'` (default: `[forward, backward]` on the feature axis, `hiddenF + hiddenB` features),
+   * `'sum'`, `'average'` or `'multiply'` (elementwise; the two hidden sizes must be equal).
+   */
+  merge?: BidirectionalMerge;
+  /** Return every step's merged output `[batch, time, …]` (default) or only the last one `[batch, …]`. */
+  returnSequences?: boolean;
+}
+
+/** Reverses the time axis of `[batch, time, features]` with a gather, so the reversal has a derivative. */
+function reverseTime(x: Tensor): Tensor {
+  const time = x.shape[1]!;
+  return x.gather(Array.from({ length: time }, (_, t) => time - 1 - t), 1);
+}
+
+/**
+ * A bidirectional recurrent layer (Schuster & Paliwal, 1997, "Bidirectional Recurrent Neural Networks";
+ * Graves & Schmidhuber, 2005, "Framewise Phoneme Classification with Bidirectional LSTM"): one {@link RNN}
+ * reads the sequence forwards, another reads it backwards, and their outputs for the same time step are
+ * merged, so every step sees the whole sequence. Swift's `BidirectionalRecurrentLayer`.
+ *
+ * The backward direction runs over the sequence reversed (a `gather` with reversed indices, so the reversal
+ * is differentiated like any operation), and its outputs are reversed back before merging: step `t` merges
+ * the forward output after reading `x₀ … x_t` with the backward output after reading `x_{T−1} … x_t`. With
+ * `returnSequences: false` the layer returns the merge of each direction's final output (the forward one at
+ * step `T − 1`, the backward one at step 0), as Keras does.
+ *
+ * The two cells are separate parameters (build them with different seeds); they may be of different types.
+ * The tangent vector is `{ forward: { cell: … }, backward: { cell: … } }`.
+ *
+ * @typeParam Forward the forward cell's type.
+ * @typeParam Backward the backward cell's type (by default the forward one's).
+ * @example
+ * ```ts
+ * const bi = new Bidirectional(
+ *   new LSTMCell({ inputSize: 4, hiddenSize: 8, seed: 0 }),
+ *   new LSTMCell({ inputSize: 4, hiddenSize: 8, seed: 1 }),
+ * );
+ * bi.callAsFunction(zeros([2, 5, 4])).shape; // [2, 5, 16]
+ * const summed = new Bidirectional(
+ *   new GRUCell({ inputSize: 4, hiddenSize: 8, seed: 2 }),
+ *   new GRUCell({ inputSize: 4, hiddenSize: 8, seed: 3 }),
+ *   { merge: "sum", returnSequences: false },
+ * );
+ * summed.callAsFunction(zeros([2, 5, 4])).shape; // [2, 8]
+ * ```
+ */
+export class Bidirectional<Forward extends RecurrentCell<unknown>, Backward extends RecurrentCell<unknown> = Forward> extends Layer<Tensor, Tensor> {
+  /** Reads the sequence from the first step to the last. */
+  @differentiableGeneric forward: RNN<Forward>;
+  /** Reads the sequence from the last step to the first. */
+  @differentiableGeneric backward: RNN<Backward>;
+  /** How the two directions' outputs are merged. */
+  @noDerivative readonly merge: BidirectionalMerge;
+  /** Whether every step's output is returned. */
+  @noDerivative readonly returnSequences: boolean;
+
+  /**
+   * @param forward the forward direction's cell.
+   * @param backward the backward direction's cell (a different instance: the directions do not share parameters).
+   * @param options the merge and whether to return the whole sequence.
+   */
+  constructor(forward: Forward, backward: Backward, options: BidirectionalOptions = {}) {
+    super();
+    if (!(forward instanceof RecurrentCell) || !(backward instanceof RecurrentCell)) {
+      throw new TypeError("Bidirectional: both cells must extend RecurrentCell (e.g. new LSTMCell({...}))");
+    }
+    if ((forward as unknown) === backward) {
+      throw new TypeError("Bidirectional: the forward and backward cells must be different instances (build two, with different seeds)");
+    }
+    const merge = options.merge ?? "concatenate";
+    if (!["concatenate", "sum", "average", "multiply"].includes(merge)) {
+      throw new RangeError(`Bidirectional: merge must be 'concatenate', 'sum', 'average' or 'multiply', got ${String(merge)}`);
+    }
+    this.forward = new RNN(forward);
+    this.backward = new RNN(backward);
+    this.merge = merge;
+    this.returnSequences = options.returnSequences ?? true;
+  }
+
+  /**
+   * Applies both directions from their zero states and merges their outputs.
+   * @param input `[batch, time, inputSize]`.
+   * @returns `[batch, time, merged]`, or `[batch, merged]` when `returnSequences` is false, where `merged` is
+   *   `hiddenF + hiddenB` for `'concatenate'` and the (common) hidden size otherwise.
+   */
+  callAsFunction(input: Tensor): Tensor {
+    expectRank("Bidirectional", input, 3, "[batch, time, features]");
+    // Both RNNs return whole sequences (they are built so); calling them as layers lets `summary` see them.
+    const f = this.forward.callAsFunction(input);
+    const b = reverseTime(this.backward.callAsFunction(reverseTime(input)));
+    const [batch, time] = f.shape as [number, number, number];
+    const last = (x: Tensor, t: number): Tensor => x.slice([0, t, 0], [batch, 1, x.shape[2]!]).reshape([batch, x.shape[2]!]);
+    const [fo, bo] = this.returnSequences ? [f, b] : [last(f, time - 1), last(b, 0)];
+    if (this.merge === "concatenate") return concat([fo, bo], -1);
+    if (fo.shape[fo.rank - 1] !== bo.shape[bo.rank - 1]) {
+      throw new RangeError(
+        `Bidirectional: merge '${this.merge}' needs equal hidden sizes, got ${fo.shape[fo.rank - 1]} (forward) and ${bo.shape[bo.rank - 1]} (backward)`,
+      );
+    }
+    if (this.merge === "sum") return fo.add(bo);
+    if (this.merge === "average") return fo.add(bo).mul(0.5);
+    return fo.mul(bo);
   }
 }

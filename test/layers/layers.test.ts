@@ -4,8 +4,10 @@
  */
 import { describe, expect, test } from "vitest";
 import {
+  AlphaDropout,
   AvgPool2D,
   BatchNorm,
+  Bidirectional,
   Conv1D,
   Conv2D,
   Dense,
@@ -17,16 +19,24 @@ import {
   GlobalAvgPool2D,
   GroupNorm,
   GRUCell,
+  InstanceNorm,
   LayerNorm,
   LSTMCell,
   MaxPool2D,
   RNN,
   Reshape,
+  SeparableConv2D,
   Sequential,
   SimpleRNNCell,
   TransposedConv2D,
   Tensor,
+  UpSampling1D,
+  UpSampling2D,
+  ZeroPadding1D,
+  ZeroPadding2D,
   checkGradients,
+  conv2d,
+  depthwiseConv2d,
   gradient,
   tensor,
   withLearningPhase,
@@ -34,7 +44,7 @@ import {
   type LearningPhase,
 } from "../../src/index.js";
 import { leavesOf, rebuild } from "../../src/keypaths/walk.js";
-import { distinct, uniform } from "../helpers/rows.js";
+import { distinct, rng, uniform } from "../helpers/rows.js";
 
 type Dtype = "float32" | "float64";
 
@@ -80,6 +90,31 @@ const rows: LayerRow[] = [
   { name: "RNN(SimpleRNNCell)", make: (seed, dtype) => new RNN(new SimpleRNNCell({ inputSize: 2, hiddenSize: 3, seed, dtype })), input: () => uniform([2, 3, 2], 21), outputShape: [2, 3, 3] },
   { name: "RNN(LSTMCell)", make: (seed, dtype) => new RNN(new LSTMCell({ inputSize: 2, hiddenSize: 2, seed, dtype })), input: () => uniform([2, 3, 2], 22), outputShape: [2, 3, 2] },
   { name: "RNN(GRUCell), last output", make: (seed, dtype) => new RNN(new GRUCell({ inputSize: 2, hiddenSize: 2, seed, dtype }), { returnSequences: false }), input: () => uniform([2, 3, 2], 23), outputShape: [2, 2] },
+  { name: "SeparableConv2D same, multiplier 2", make: (seed, dtype) => new SeparableConv2D({ filterShape: [3, 3, 2, 3], depthMultiplier: 2, padding: "same", activation: tanh, seed, dtype }), input: () => uniform([1, 4, 4, 2], 25), outputShape: [1, 4, 4, 3] },
+  { name: "SeparableConv2D valid, stride 2, no bias", make: (seed, dtype) => new SeparableConv2D({ filterShape: [2, 2, 2, 2], strides: 2, useBias: false, seed, dtype }), input: () => uniform([2, 4, 4, 2], 26), outputShape: [2, 2, 2, 2] },
+  { name: "UpSampling2D", make: () => new UpSampling2D({ size: 2 }), input: () => uniform([1, 2, 3, 2], 27), outputShape: [1, 4, 6, 2], parameterless: true },
+  { name: "UpSampling2D [1, 3]", make: () => new UpSampling2D({ size: [1, 3] }), input: () => uniform([2, 2, 2, 1], 28), outputShape: [2, 2, 6, 1], parameterless: true },
+  { name: "UpSampling1D", make: () => new UpSampling1D({ size: 3 }), input: () => uniform([2, 2, 2], 29), outputShape: [2, 6, 2], parameterless: true },
+  { name: "ZeroPadding1D", make: () => new ZeroPadding1D({ padding: [1, 2] }), input: () => uniform([2, 3, 2], 30), outputShape: [2, 6, 2], parameterless: true },
+  { name: "ZeroPadding2D", make: () => new ZeroPadding2D({ padding: [[0, 1], [2, 0]] }), input: () => uniform([1, 3, 3, 2], 31), outputShape: [1, 4, 5, 2], parameterless: true },
+  { name: "InstanceNorm", make: (_s, dtype) => new InstanceNorm({ featureCount: 3, dtype }), input: () => uniform([2, 3, 2, 3], 32), outputShape: [2, 3, 2, 3] },
+  { name: "AlphaDropout", make: (seed) => new AlphaDropout({ probability: 0.3, seed }), input: () => uniform([4, 4], 33), outputShape: [4, 4], phaseDependent: true, parameterless: true },
+  {
+    name: "Bidirectional(LSTMCell), concatenated",
+    make: (seed, dtype) => new Bidirectional(new LSTMCell({ inputSize: 2, hiddenSize: 2, seed, dtype }), new LSTMCell({ inputSize: 2, hiddenSize: 2, seed: seed + 1, dtype })),
+    input: () => uniform([2, 3, 2], 34),
+    outputShape: [2, 3, 4],
+  },
+  {
+    name: "Bidirectional(GRUCell, SimpleRNNCell), summed, last output",
+    make: (seed, dtype) =>
+      new Bidirectional(new GRUCell({ inputSize: 2, hiddenSize: 2, seed, dtype }), new SimpleRNNCell({ inputSize: 2, hiddenSize: 2, seed: seed + 1, dtype }), {
+        merge: "sum",
+        returnSequences: false,
+      }),
+    input: () => uniform([2, 3, 2], 35),
+    outputShape: [2, 2],
+  },
   {
     name: "Sequential(Dense, LayerNorm, Dense)",
     make: (seed, dtype) => new Sequential(new Dense({ inputSize: 3, outputSize: 4, activation: tanh, seed, dtype }), new LayerNorm({ featureCount: 4, dtype }), new Dense({ inputSize: 4, outputSize: 2, seed: seed + 1, dtype })),
@@ -92,6 +127,12 @@ const PHASES: LearningPhase[] = ["inference", "training"];
 
 function params(layer: object): Tensor[] {
   return leavesOf("test", layer).map((l) => l.value);
+}
+
+/** `n` standard normal samples (Box–Muller over the test generator). */
+function rngNormal(seed: number, n: number): number[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
 }
 
 function bits(t: Tensor): number[] {
@@ -224,6 +265,136 @@ describe("layer details", () => {
     const g = gradient(m, (mm) => mm.callAsFunction(tensor([[1, 2]])).sum());
     expect(Object.keys(g)).toEqual(["layers"]);
     expect(g.layers[1].weight.shape).toEqual([3, 1]);
+  });
+
+  test("SeparableConv2D is a depthwise then a pointwise convolution, i.e. a Conv2D with the composed filter", () => {
+    const sep = new SeparableConv2D({ filterShape: [3, 3, 2, 3], depthMultiplier: 2, strides: [1, 2], padding: "same", biasInitializer: () => tensor([0.1, -0.2, 0.3], { dtype: "float64" }), seed: 0, dtype: "float64" });
+    expect(sep.depthwiseFilter.shape).toEqual([3, 3, 2, 2]);
+    expect(sep.pointwiseFilter.shape).toEqual([1, 1, 4, 3]);
+    expect(sep.bias.shape).toEqual([3]);
+    const x = uniform([2, 5, 5, 2], 40);
+    const y = sep.callAsFunction(x);
+    const steps = conv2d(depthwiseConv2d(x, sep.depthwiseFilter, { strides: [1, 2], padding: "same" }), sep.pointwiseFilter).add(sep.bias);
+    expect(y.sub(steps).abs().max().item()).toBe(0);
+    // W[kh, kw, c, o] = Σ_q dw[kh, kw, c, q] · pw[c·m + q, o], written out here.
+    const dw = sep.depthwiseFilter.toArray() as number[][][][];
+    const pw = (sep.pointwiseFilter.toArray() as number[][][][])[0]![0]!;
+    const composed = dw.map((row) => row.map((cell) => cell.map((qs, c) => [0, 1, 2].map((o) => qs.reduce((a, d, q) => a + d * pw[c * 2 + q]![o]!, 0)))));
+    const full = conv2d(x, tensor(composed, { dtype: "float64" }), { strides: [1, 2], padding: "same" }).add(sep.bias);
+    expect(y.sub(full).abs().max().item()).toBeLessThan(1e-12);
+    expect(Object.keys(gradient(sep, (m) => m.callAsFunction(x).sum()))).toEqual(["depthwiseFilter", "pointwiseFilter", "bias"]);
+    expect(() => new SeparableConv2D({ filterShape: [3, 3, 2, 3], depthMultiplier: 0 })).toThrow(/depthMultiplier must be a positive integer/);
+    expect(() => sep.callAsFunction(uniform([1, 4, 4, 3], 0))).toThrow(/SeparableConv2D: the input's last axis \(channels\) has size 3/);
+  });
+
+  test("UpSampling repeats every position (out[i, j] = in[⌊i/s⌋, ⌊j/s⌋]); its gradient sums each block", () => {
+    const x = uniform([2, 2, 3, 2], 41);
+    const y = new UpSampling2D({ size: [2, 3] }).callAsFunction(x);
+    const xv = x.toArray() as number[][][][];
+    const plain = xv.map((img) => Array.from({ length: 4 }, (_, i) => Array.from({ length: 9 }, (_, j) => img[Math.floor(i / 2)]![Math.floor(j / 3)]!)));
+    expect(y.toArray()).toEqual(plain);
+    const w = uniform([2, 4, 9, 2], 42);
+    const g = gradient(x, (v) => new UpSampling2D({ size: [2, 3] }).callAsFunction(v).mul(w).sum()).toArray() as number[][][][];
+    const wv = w.toArray() as number[][][][];
+    g.forEach((img, b) => img.forEach((row, i) => row.forEach((px, j) => px.forEach((v, c) => {
+      let s = 0;
+      for (let di = 0; di < 2; di++) for (let dj = 0; dj < 3; dj++) s += wv[b]![2 * i + di]![3 * j + dj]![c]!;
+      expect(v).toBeCloseTo(s, 12);
+    }))));
+    expect(new UpSampling1D({ size: 2 }).callAsFunction(tensor([[[1], [2]]])).toArray()).toEqual([[[1], [1], [2], [2]]]);
+    expect(() => new UpSampling2D({ size: 1.5 })).toThrow(/size\[0\] must be a positive integer/);
+    expect(() => new UpSampling1D({ size: 2 }).callAsFunction(uniform([2, 3], 0))).toThrow(/UpSampling1D: expected an input of rank 3/);
+  });
+
+  test("ZeroPadding adds zeros at the given ends and accepts a number, a pair or two pairs", () => {
+    expect(new ZeroPadding1D({ padding: 1 }).callAsFunction(tensor([[[1], [2]]])).toArray()).toEqual([[[0], [1], [2], [0]]]);
+    const img = tensor([[[[1], [2]], [[3], [4]]]]);
+    expect(new ZeroPadding2D({ padding: [[1, 0], [0, 1]] }).callAsFunction(img).toArray()).toEqual([[[[0], [0], [0]], [[1], [2], [0]], [[3], [4], [0]]]]);
+    expect(new ZeroPadding2D({ padding: [1, 0] }).callAsFunction(img).shape).toEqual([1, 4, 2, 1]);
+    expect(new ZeroPadding2D({ padding: 2 }).callAsFunction(img).shape).toEqual([1, 6, 6, 1]);
+    expect(() => new ZeroPadding2D({ padding: [[1, -1], [0, 0]] })).toThrow(/ZeroPadding2D: padding\[0\] must be a non-negative integer/);
+    expect(() => new ZeroPadding1D({ padding: 0.5 })).toThrow(/ZeroPadding1D: padding must be a non-negative integer/);
+  });
+
+  test("InstanceNorm normalizes each channel of each example over its positions (= GroupNorm, one channel per group)", () => {
+    const x = uniform([2, 3, 2, 3], 43, -2, 3);
+    const norm = new InstanceNorm({ featureCount: 3, dtype: "float64" });
+    norm.scale = tensor([1, 2, 0.5], { dtype: "float64" });
+    norm.offset = tensor([0, -1, 3], { dtype: "float64" });
+    const y = norm.callAsFunction(x).toArray() as number[][][][];
+    const xv = x.toArray() as number[][][][];
+    for (let b = 0; b < 2; b++) {
+      for (let c = 0; c < 3; c++) {
+        const vs = xv[b]!.flatMap((row) => row.map((px) => px[c]!));
+        const mean = vs.reduce((a, v) => a + v, 0) / vs.length;
+        const variance = vs.reduce((a, v) => a + (v - mean) ** 2, 0) / vs.length;
+        xv[b]!.forEach((row, i) => row.forEach((px, j) => {
+          expect(y[b]![i]![j]![c]).toBeCloseTo(((px[c]! - mean) / Math.sqrt(variance + 1e-5)) * [1, 2, 0.5][c]! + [0, -1, 3][c]!, 12);
+        }));
+      }
+    }
+    const group = new GroupNorm({ featureCount: 3, groupCount: 3, dtype: "float64" });
+    group.scale = norm.scale;
+    group.offset = norm.offset;
+    expect(group.callAsFunction(x).toArray()).toEqual(y);
+    expect(norm).toBeInstanceOf(GroupNorm);
+    expect(() => norm.callAsFunction(uniform([2, 3], 0))).toThrow(/InstanceNorm: expected an input of rank at least 3/);
+    expect(() => new InstanceNorm({ featureCount: 2, epsilon: 0 })).toThrow(/InstanceNorm: epsilon must be positive/);
+    expect(() => new InstanceNorm({ featureCount: 0 })).toThrow(/InstanceNorm: featureCount must be a positive integer/);
+    expect(() => norm.callAsFunction(uniform([2, 3, 4], 0))).toThrow(/InstanceNorm: the input's last axis \(channels\) has size 4/);
+  });
+
+  test("AlphaDropout: identity in inference; in training keeps a unit normal's mean and variance, dropped values at a·α' + b", () => {
+    const n = 20000;
+    const r = rngNormal(44, n);
+    const x = tensor(r, { dtype: "float64" });
+    const d = new AlphaDropout({ probability: 0.2, seed: 3 });
+    expect(d.callAsFunction(x)).toBe(x);
+    const y = withLearningPhase("training", () => d.callAsFunction(x));
+    const mean = y.mean().item();
+    const variance = y.sub(mean).square().mean().item();
+    expect(Math.abs(mean)).toBeLessThan(0.03);
+    expect(Math.abs(variance - 1)).toBeLessThan(0.05);
+    const alpha = -1.0507009873554805 * 1.6732632423543772;
+    const a = 1 / Math.sqrt(0.8 * (1 + 0.2 * alpha * alpha));
+    const dropped = a * alpha - a * alpha * 0.2;
+    const ys = Array.from(y.dataSync());
+    const droppedShare = ys.filter((v) => Math.abs(v - dropped) < 1e-12).length / n;
+    expect(droppedShare).toBeGreaterThan(0.18);
+    expect(droppedShare).toBeLessThan(0.22);
+    ys.forEach((v, i) => {
+      if (Math.abs(v - dropped) >= 1e-12) expect(v).toBeCloseTo(a * r[i]! - a * alpha * 0.2, 12);
+    });
+    const again = new AlphaDropout({ probability: 0.2, seed: 3 });
+    expect(bits(withLearningPhase("training", () => again.callAsFunction(x)))).toEqual(bits(y));
+  });
+
+  test("Bidirectional merges a forward RNN with a backward RNN over the reversed sequence", () => {
+    const fCell = new LSTMCell({ inputSize: 2, hiddenSize: 3, seed: 0, dtype: "float64" });
+    const bCell = new GRUCell({ inputSize: 2, hiddenSize: 3, seed: 1, dtype: "float64" });
+    const x = uniform([2, 4, 2], 45);
+    const xv = x.toArray() as number[][][];
+    const reversed = tensor(xv.map((seq) => [...seq].reverse()), { dtype: "float64" });
+    const f = new RNN(fCell).callAsFunction(x).toArray() as number[][][];
+    const bRev = new RNN(bCell).callAsFunction(reversed).toArray() as number[][][];
+    const b = bRev.map((seq) => [...seq].reverse());
+    const cat = new Bidirectional(fCell, bCell).callAsFunction(x).toArray() as number[][][];
+    cat.forEach((seq, i) => seq.forEach((step, t) => {
+      expect(step.slice(0, 3)).toEqual(f[i]![t]);
+      step.slice(3).forEach((v, k) => expect(v).toBeCloseTo(b[i]![t]![k]!, 14));
+    }));
+    const plainMerge = { sum: (u: number, v: number) => u + v, average: (u: number, v: number) => (u + v) / 2, multiply: (u: number, v: number) => u * v };
+    for (const [merge, op] of Object.entries(plainMerge) as ["sum" | "average" | "multiply", (u: number, v: number) => number][]) {
+      const last = new Bidirectional(fCell, bCell, { merge, returnSequences: false }).callAsFunction(x).toArray() as number[][];
+      last.forEach((row, i) => row.forEach((v, k) => expect(v).toBeCloseTo(op(f[i]![3]![k]!, b[i]![0]![k]!), 14)));
+    }
+    const g = gradient(new Bidirectional(fCell, bCell), (m) => m.callAsFunction(x).sum());
+    expect(Object.keys(g)).toEqual(["forward", "backward"]);
+    expect(Object.keys(g.backward.cell)).toEqual(["inputWeight", "recurrentWeight", "inputBias", "recurrentBias"]);
+    expect(() => new Bidirectional(fCell, fCell)).toThrow(/different instances/);
+    const narrow = new SimpleRNNCell({ inputSize: 2, hiddenSize: 2, seed: 2, dtype: "float64" });
+    expect(() => new Bidirectional(fCell, narrow, { merge: "sum" }).callAsFunction(x)).toThrow(/needs equal hidden sizes, got 3 \(forward\) and 2 \(backward\)/);
+    expect(() => new Bidirectional(fCell, bCell, { merge: "stack" as "sum" })).toThrow(/merge must be/);
   });
 
   test("move(by) moves every parameter in place and keeps dtypes", () => {

@@ -2,16 +2,24 @@
 import { describe, expect, test } from "vitest";
 import {
   Tensor,
+  categoricalHingeLoss,
   checkGradients,
+  cosineSimilarity,
   gradient,
   hingeLoss,
   huberLoss,
   kullbackLeiblerDivergence,
+  l1Loss,
+  l2Loss,
   logCoshLoss,
   meanAbsoluteError,
+  meanAbsolutePercentageError,
   meanSquaredError,
+  meanSquaredLogarithmicError,
+  poissonLoss,
   sigmoidCrossEntropy,
   softmaxCrossEntropy,
+  squaredHingeLoss,
   tensor,
   type LossOptions,
 } from "../../src/index.js";
@@ -38,7 +46,15 @@ interface ElementRow {
   readonly f: (p: Tensor, e: Tensor, o?: LossOptions) => Tensor;
   readonly plain: (p: number, e: number) => number;
   readonly labels: (seed: number) => number[][];
+  /** The predictions, when the loss needs a domain other than `data(1)` (rates must be positive). */
+  readonly predicted?: () => number[][];
+  /** What the loss reduces with when no `reduction` is given (default `'mean'`). */
+  readonly defaultReduction?: "sum";
 }
+
+const signs = (s: number): number[][] => data(s).map((r) => r.map((v) => (v > 0 ? 1 : -1)));
+/** Integer counts 0…4, with some zeros. */
+const counts = (s: number): number[][] => data(s, 0, 5).map((r) => r.map(Math.floor));
 
 const elementRows: ElementRow[] = [
   { name: "meanSquaredError", f: meanSquaredError, plain: (p, e) => (p - e) ** 2, labels: (s) => data(s) },
@@ -65,20 +81,50 @@ const elementRows: ElementRow[] = [
     },
     labels: (s) => data(s, 0, 1),
   },
-  { name: "hingeLoss", f: hingeLoss, plain: (p, e) => Math.max(0, 1 - p * e), labels: (s) => data(s).map((r) => r.map((v) => (v > 0 ? 1 : -1))) },
+  { name: "hingeLoss", f: hingeLoss, plain: (p, e) => Math.max(0, 1 - p * e), labels: signs },
+  { name: "l1Loss", f: l1Loss, plain: (p, e) => Math.abs(p - e), labels: (s) => data(s), defaultReduction: "sum" },
+  { name: "l2Loss", f: l2Loss, plain: (p, e) => (p - e) ** 2, labels: (s) => data(s), defaultReduction: "sum" },
+  {
+    name: "meanSquaredLogarithmicError",
+    f: meanSquaredLogarithmicError,
+    plain: (p, e) => (Math.log(1 + Math.max(p, 0)) - Math.log(1 + Math.max(e, 0))) ** 2,
+    labels: (s) => data(s, -0.5, 3),
+  },
+  {
+    name: "meanAbsolutePercentageError",
+    f: meanAbsolutePercentageError,
+    plain: (p, e) => (100 * Math.abs(p - e)) / Math.abs(e),
+    labels: (s) => data(s),
+  },
+  { name: "squaredHingeLoss", f: squaredHingeLoss, plain: (p, e) => Math.max(0, 1 - p * e) ** 2, labels: signs },
+  {
+    name: "poissonLoss",
+    f: poissonLoss,
+    plain: (p, e) => p - e * Math.log(p),
+    labels: counts,
+    predicted: () => data(1, 0.1, 4),
+  },
+  {
+    name: "poissonLoss (logInput)",
+    f: (p, e, o) => poissonLoss(p, e, { ...o, logInput: true }),
+    plain: (x, e) => Math.exp(x) - e * x,
+    labels: counts,
+  },
 ];
 
-describe.each(elementRows)("$name", ({ f, plain, labels }) => {
-  const p = data(1);
+describe.each(elementRows)("$name", ({ f, plain, labels, predicted, defaultReduction }) => {
+  const p = predicted?.() ?? data(1);
   const e = labels(2);
   const expected = p.map((row, i) => row.map((v, j) => plain(v, e[i]![j]!)));
   const flat = expected.flat();
 
-  test("'none' is the plain elementwise definition; 'sum' and 'mean' (default) reduce it", () => {
+  test(`'none' is the plain elementwise definition; 'sum' and 'mean' reduce it (default '${defaultReduction ?? "mean"}')`, () => {
     const none = rows2(f(f64(p), f64(e), { reduction: "none" }));
     none.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(expected[i]![j]!, 12)));
-    expect(f(f64(p), f64(e), { reduction: "sum" }).item()).toBeCloseTo(flat.reduce((a, b) => a + b, 0), 11);
-    expect(f(f64(p), f64(e)).item()).toBeCloseTo(flat.reduce((a, b) => a + b, 0) / flat.length, 12);
+    const sum = flat.reduce((a, b) => a + b, 0);
+    expect(f(f64(p), f64(e), { reduction: "sum" }).item()).toBeCloseTo(sum, 11);
+    expect(f(f64(p), f64(e), { reduction: "mean" }).item()).toBeCloseTo(sum / flat.length, 12);
+    expect(f(f64(p), f64(e)).item()).toBeCloseTo(defaultReduction === "sum" ? sum : sum / flat.length, 11);
   });
 
   test("gradients match finite differences", () => {
@@ -138,6 +184,120 @@ describe("kullbackLeiblerDivergence", () => {
     const [gp, ge] = gradient(f64(p), f64(e), (x, y) => kullbackLeiblerDivergence(x, y));
     expect(rows2(gp).flat().every(Number.isFinite)).toBe(true);
     expect(rows2(ge).flat().every(Number.isFinite)).toBe(true);
+  });
+});
+
+/** Per-example losses over the last axis: name, function, plain per-example definition, labels. */
+interface ExampleRow {
+  readonly name: string;
+  readonly f: (p: Tensor, e: Tensor, o?: LossOptions) => Tensor;
+  readonly plain: (p: number[], e: number[]) => number;
+  readonly labels: (seed: number) => number[][];
+}
+
+const oneHotRows = (classes: number[]): number[][] => classes.map((c) => [0, 1, 2, 3].map((j) => (j === c ? 1 : 0)));
+const dot = (u: number[], v: number[]): number => u.reduce((a, x, i) => a + x * v[i]!, 0);
+
+const exampleRows: ExampleRow[] = [
+  {
+    name: "categoricalHingeLoss",
+    f: categoricalHingeLoss,
+    plain: (p, e) => Math.max(0, 1 + Math.max(...p.map((v, j) => (1 - e[j]!) * v)) - dot(p, e)),
+    labels: () => oneHotRows([2, 0, 3]),
+  },
+  {
+    name: "cosineSimilarity",
+    f: cosineSimilarity,
+    plain: (p, e) => dot(p, e) / (Math.sqrt(dot(p, p)) * Math.sqrt(dot(e, e))),
+    labels: (s) => data(s),
+  },
+];
+
+describe.each(exampleRows)("$name", ({ f, plain, labels }) => {
+  const p = data(9);
+  const e = labels(10);
+  const expected = p.map((row, i) => plain(row, e[i]!));
+
+  test("'none' is the plain per-example definition; 'sum' and 'mean' (default) reduce it", () => {
+    const none = f(f64(p), f64(e), { reduction: "none" });
+    expect(none.shape).toEqual([3]);
+    (none.toArray() as number[]).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 12));
+    expect(f(f64(p), f64(e), { reduction: "sum" }).item()).toBeCloseTo(expected.reduce((a, b) => a + b, 0), 12);
+    expect(f(f64(p), f64(e)).item()).toBeCloseTo(expected.reduce((a, b) => a + b, 0) / 3, 12);
+  });
+
+  test("gradients match finite differences", () => {
+    checkGradients((x) => f(x, f64(e), { reduction: "none" }), [f64(p)], { order: 1 });
+  });
+
+  test("rejects mismatched shapes and scalars", () => {
+    expect(() => f(f64(p), f64([[1, 2]]))).toThrow(/shape/);
+    expect(() => f(tensor(1), tensor(1))).toThrow(/axis; got scalars/);
+  });
+});
+
+describe("edge cases of the losses Swift added", () => {
+  test("categoricalHingeLoss is Crammer–Singer's max(0, 1 + max_{j≠y} p_j − p_y) when a wrong class scores ≥ 0", () => {
+    const scores = [[1, 0.5, 1.5], [2, 0.5, 1], [0.2, -1, -3]];
+    const labels = oneHotRows([0, 0, 0]).map((r) => r.slice(0, 3));
+    const l = categoricalHingeLoss(f64(scores), f64(labels), { reduction: "none" }).toArray() as number[];
+    expect(l[0]).toBeCloseTo(1.5, 14);
+    expect(l[1]).toBe(0);
+    expect(l[2]).toBeCloseTo(0.8, 14); // every wrong class < 0: the true class's 0 is the maximum, max(0, 1 − p_y)
+  });
+
+  test("meanAbsolutePercentageError floors |expected| at epsilon, so a zero target is finite", () => {
+    const l = meanAbsolutePercentageError(tensor([1, 2]), tensor([0, 4]), { reduction: "none" }).toArray() as number[];
+    expect(l[0]).toBeCloseTo(1e9, -3);
+    expect(l[1]).toBeCloseTo(50, 5);
+    expect(meanAbsolutePercentageError(tensor([1]), tensor([0]), { epsilon: 1 }).item()).toBe(100);
+    expect(() => meanAbsolutePercentageError(tensor([1]), tensor([1]), { epsilon: 0 })).toThrow(/epsilon must be positive/);
+    expect(gradient(tensor([1, 2]), (x) => meanAbsolutePercentageError(x, tensor([0, 4]), { reduction: "sum" })).dataSync().every(Number.isFinite)).toBe(true);
+  });
+
+  test("meanSquaredLogarithmicError clamps negatives to 0: finite, with zero gradient there", () => {
+    const x = tensor([-5, -0.5, 1], { dtype: "float64" });
+    const e = tensor([1, 0, 1], { dtype: "float64" });
+    expect(meanSquaredLogarithmicError(x, e, { reduction: "none" }).toArray()).toEqual([Math.LN2 ** 2, 0, 0]);
+    expect(gradient(x, (v) => meanSquaredLogarithmicError(v, e, { reduction: "sum" })).toArray()).toEqual([0, 0, 0]);
+  });
+
+  test("poissonLoss takes 0 · log 0 = 0, keeps the exact derivative in expected, and is finite for any log-rate", () => {
+    const rate = tensor([0, 2, 0.5], { dtype: "float64" });
+    const count = tensor([0, 0, 3], { dtype: "float64" });
+    expect(poissonLoss(rate, count, { reduction: "none" }).toArray()).toEqual([0, 2, 0.5 - 3 * Math.log(0.5)]);
+    const [gRate, gCount] = gradient(rate, count, (r, c) => poissonLoss(r, c, { reduction: "sum" })).map((g) => g.toArray() as number[]);
+    expect(gRate).toEqual([1, 1, 1 - 3 / 0.5]);
+    expect(gCount![1]).toBeCloseTo(-Math.log(2), 15); // −log(rate) even where the count is 0
+    expect(gCount![2]).toBeCloseTo(-Math.log(0.5), 15);
+    expect(gCount!.every(Number.isFinite)).toBe(true);
+    expect(poissonLoss(tensor([0]), tensor([1])).item()).toBe(Infinity); // a zero rate for a positive count
+    const logRate = tensor([-1e4, 50]);
+    const l = poissonLoss(logRate, tensor([2, 0]), { logInput: true, reduction: "none" }).toArray() as number[];
+    expect(l[0]).toBe(2e4);
+    expect(l[1]).toBeCloseTo(Math.exp(50), -15);
+    expect(gradient(logRate, (v) => poissonLoss(v, tensor([2, 0]), { logInput: true, reduction: "sum" })).dataSync().every(Number.isFinite)).toBe(true);
+  });
+
+  test("cosineSimilarity: ±1 for (anti)parallel vectors, 0 with a finite gradient for a zero vector, and checks epsilon", () => {
+    const a = tensor([[1, 0], [1, 1], [0, 0]]);
+    const b = tensor([[2, 0], [-1, -1], [3, 4]]);
+    const s = cosineSimilarity(a, b, { reduction: "none" }).toArray() as number[];
+    expect(s[0]).toBeCloseTo(1, 6);
+    expect(s[1]).toBeCloseTo(-1, 6);
+    expect(s[2]).toBe(0);
+    const g = gradient(a, (x) => cosineSimilarity(x, b, { reduction: "sum" })).toArray() as number[][];
+    expect(g.flat().every(Number.isFinite)).toBe(true);
+    expect(cosineSimilarity(tensor([[1e4, -1e4]]), tensor([[-1e4, 1e4]])).item()).toBeCloseTo(-1, 6);
+    expect(() => cosineSimilarity(a, b, { epsilon: -1 })).toThrow(/epsilon must be positive/);
+  });
+
+  test("l1Loss and l2Loss default to 'sum' (Swift's default), and equal MAE and MSE with 'mean'", () => {
+    const p = f64(data(11));
+    const e = f64(data(12));
+    expect(l1Loss(p, e).item()).toBeCloseTo(meanAbsoluteError(p, e, { reduction: "sum" }).item(), 13);
+    expect(l2Loss(p, e, { reduction: "mean" }).item()).toBeCloseTo(meanSquaredError(p, e).item(), 13);
+    expect(() => l2Loss(p, e, { reduction: "avg" as "mean" })).toThrow(/l2Loss: reduction must be/);
   });
 });
 
