@@ -18,6 +18,8 @@ import {
 } from "../../src/index.js";
 import { depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from "../../src/ops/conv.js";
 import { rng } from "../helpers/rows.js";
+import { cpuConv, type ConvGeometry, type PoolGeometry } from "../../src/tensor/cpu/conv.js";
+import { setWasmGemmEnabled } from "../../src/tensor/wasm/gemm.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Reference implementations, written from the definitions with plain loops.
@@ -407,4 +409,209 @@ describe("kernels keep dtype", () => {
       expect(maxPool2d(X, { size: 2 }).dtype).toBe(dtype);
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Fast paths of the CPU kernels (src/tensor/cpu/conv.ts), against the plain-loop references above.
+
+describe("conv kernel fast paths match the references", () => {
+  // Each case names the path it exercises. Integer data, so float32 results are exact.
+  const cases: (Case & { why: string })[] = [
+    // im2col tap by tap (fewer than 4 input channels), chunks that end mid-row.
+    { why: "narrow, chunks cut rows", x: [3, 61, 67, 1], f: [3, 3, 1, 4], o: { padding: "same" } },
+    { why: "narrow, 3 channels, strides, asymmetric padding", x: [2, 13, 11, 3], f: [3, 5, 3, 6], o: { strides: [2, 3], padding: [[2, 1], [0, 4]] } },
+    { why: "narrow, dilation, padding wider than the window", x: [1, 6, 9, 2], f: [2, 2, 2, 3], o: { dilations: [2, 3], padding: [[4, 2], [5, 0]] } },
+    // im2col by runs: short runs (plain loop), long runs (`copyWithin`), per-tap copies under width dilation.
+    { why: "runs, short", x: [2, 7, 9, 5], f: [3, 3, 5, 4], o: { padding: "same" } },
+    { why: "runs, long, chunks cut rows", x: [2, 23, 29, 32], f: [3, 3, 32, 12], o: { padding: "same" } },
+    { why: "runs, width dilation", x: [2, 11, 12, 6], f: [3, 3, 6, 5], o: { dilations: [1, 2], padding: "same" } },
+    { why: "runs, strides and explicit padding", x: [1, 12, 10, 24], f: [4, 3, 24, 7], o: { strides: [3, 2], padding: [[3, 0], [1, 2]] } },
+    { why: "runs, padding wider than the window", x: [2, 6, 9, 5], f: [2, 2, 5, 3], o: { dilations: [2, 1], padding: [[4, 2], [5, 0]] } },
+    { why: "runs, chunks of fields lying wholly in the bottom padding", x: [2, 5, 39, 64], f: [2, 2, 64, 3], o: { strides: [1, 2], padding: [[0, 6], [1, 0]] } },
+    // Input gradient as a forward convolution (stride 1, cout <= 2·cin, cin >= 8), and just outside that rule.
+    { why: "bp-input as conv, cout = 2·cin", x: [2, 7, 8, 8], f: [3, 3, 8, 16], o: { padding: "same" } },
+    { why: "bp-input by col2im, cout > 2·cin", x: [1, 6, 7, 8], f: [3, 3, 8, 20], o: { padding: "same" } },
+    { why: "bp-input as conv, same", x: [2, 9, 11, 8], f: [3, 3, 8, 8], o: { padding: "same" } },
+    { why: "bp-input as conv, valid, cout < cin", x: [2, 8, 7, 16], f: [3, 2, 16, 5], o: {} },
+    { why: "bp-input as conv, dilation, asymmetric padding", x: [1, 9, 11, 8], f: [3, 2, 8, 8], o: { dilations: [1, 2], padding: [[2, 0], [1, 3]] } },
+    { why: "bp-input as conv, padding wider than the window", x: [1, 5, 6, 12], f: [2, 2, 12, 3], o: { padding: [[3, 1], [0, 4]] } },
+    { why: "bp-input as conv, pointwise-like 1x1 with padding", x: [1, 4, 5, 9], f: [1, 1, 9, 4], o: { padding: 1 } },
+  ];
+  for (const { x: xs, f: fs, o, why } of cases) {
+    for (const dtype of ["float32", "float64"] as const) {
+      it(`${dtype} ${why}: ${JSON.stringify(xs)} * ${JSON.stringify(fs)} ${JSON.stringify(o)}`, () => {
+        const x = values(xs, 21), f = values(fs, 22);
+        const ref = refConv(x, xs, f, fs, o);
+        const X = tensor(x, { shape: xs, dtype }), F = tensor(f, { shape: fs, dtype });
+        expectArray(conv2d(X, F, o), ref.yShape, ref.forward());
+        const dy = values(ref.yShape, 23);
+        const DY = tensor(dy, { shape: ref.yShape, dtype });
+        expectArray(conv2dBackpropInput(DY, F, xs, o), xs, ref.backpropInput(dy));
+        expectArray(conv2dBackpropFilter(X, DY, fs, o), fs, ref.backpropFilter(dy));
+      });
+    }
+  }
+
+  it("float32 scratch also serves the TypeScript GEMM (wasm switched off)", () => {
+    const was = setWasmGemmEnabled(false);
+    try {
+      const picked = cases.filter((c) => ["narrow, chunks cut rows", "runs, long, chunks cut rows", "bp-input as conv, same"].includes(c.why));
+      expect(picked).toHaveLength(3);
+      for (const { x: xs, f: fs, o } of picked) {
+        const x = values(xs, 24), f = values(fs, 25);
+        const ref = refConv(x, xs, f, fs, o);
+        const X = tensor(x, { shape: xs }), F = tensor(f, { shape: fs });
+        expectArray(conv2d(X, F, o), ref.yShape, ref.forward());
+        const dy = values(ref.yShape, 26);
+        const DY = tensor(dy, { shape: ref.yShape });
+        expectArray(conv2dBackpropInput(DY, F, xs, o), xs, ref.backpropInput(dy));
+        expectArray(conv2dBackpropFilter(X, DY, fs, o), fs, ref.backpropFilter(dy));
+      }
+    } finally {
+      setWasmGemmEnabled(was);
+    }
+  });
+
+  it("real-valued float32 input gradient as a convolution agrees with a float64 reference", () => {
+    const xs = [2, 10, 9, 16], fs = [3, 3, 16, 16], o: Conv2DOptions = { padding: "same" };
+    const f = values(fs, 27, true).map(Math.fround);
+    const ref = refConv(new Array<number>(2 * 10 * 9 * 16).fill(0), xs, f, fs, o);
+    const dy = values(ref.yShape, 28, true).map(Math.fround);
+    const got = conv2dBackpropInput(tensor(dy, { shape: ref.yShape }), tensor(f, { shape: fs }), xs, o);
+    expectArray(got, xs, ref.backpropInput(dy), 1e-5);
+  });
+});
+
+describe("pooling kernel fast paths match the references", () => {
+  const cases: [number[], Pool2DOptions][] = [
+    // 2x2 stride 2: even sizes, odd sizes (a last row/column no window covers), one channel, 'same' on even sizes.
+    [[2, 6, 8, 5], { size: 2 }],
+    [[2, 7, 9, 3], { size: 2 }],
+    [[3, 5, 4, 1], { size: 2, strides: 2 }],
+    [[1, 6, 8, 4], { size: 2, padding: "same" }],
+    // Not the fast path: 'same' on odd sizes, overlapping windows, padding.
+    [[1, 7, 9, 3], { size: 2, padding: "same" }],
+    [[2, 9, 8, 3], { size: 3, strides: 2 }],
+    [[1, 6, 6, 2], { size: 2, strides: 2, padding: [[1, 1], [1, 1]] }],
+  ];
+  for (const [xs, o] of cases) {
+    for (const dtype of ["float32", "float64"] as const) {
+      it(`${dtype} ${JSON.stringify(xs)} ${JSON.stringify(o)}: max, avg, and their gradients`, () => {
+        // Few distinct values, so windows hold ties (the first maximum must win).
+        const x = values(xs, 31);
+        const ref = refPool(x, xs, o);
+        const X = tensor(x, { shape: xs, dtype });
+        expectArray(maxPool2d(X, o), ref.shape, ref.max);
+        expectArray(avgPool2d(X, o), ref.shape, ref.avg, dtype === "float32" ? 1e-6 : 1e-12);
+        const dy = values(ref.shape, 32);
+        const DY = tensor(dy, { shape: ref.shape, dtype });
+        const gMax = new Array<number>(x.length).fill(0);
+        ref.arg.forEach((i, k) => (gMax[i]! += dy[k]!));
+        expectArray(pullback(X, (t: Tensor) => maxPool2d(t, o))(DY), xs, gMax);
+        // The average's pullback, by adjointness: <avgPool(e_i), dy> for each cell.
+        const gAvg = pullback(X, (t: Tensor) => avgPool2d(t, o))(DY).dataSync();
+        for (let i = 0; i < x.length; i++) {
+          const e = new Array<number>(x.length).fill(0);
+          e[i] = 1;
+          const pooled = avgPool2d(tensor(e, { shape: xs, dtype: "float64" }), o).dataSync();
+          let want = 0;
+          for (let k = 0; k < dy.length; k++) want += pooled[k]! * dy[k]!;
+          if (!(Math.abs(gAvg[i]! - want) <= 1e-6 * (1 + Math.abs(want)))) throw new Error(`cell ${i}: got ${gAvg[i]}, expected ${want}`);
+        }
+      });
+    }
+  }
+
+  /** The documented rule: a later cell wins when larger, or when NaN and the best is not; first wins ties. */
+  function refArgmax(x: ArrayLike<number>, g: PoolGeometry): number[] {
+    const out: number[] = [];
+    for (let b = 0; b < g.n; b++)
+      for (let oy = 0; oy < g.oh; oy++)
+        for (let ox = 0; ox < g.ow; ox++)
+          for (let ch = 0; ch < g.c; ch++) {
+            let bi = -1;
+            for (let ky = 0; ky < g.fh; ky++)
+              for (let kx = 0; kx < g.fw; kx++) {
+                const iy = oy * g.strideH - g.padTop + ky, ix = ox * g.strideW - g.padLeft + kx;
+                if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+                const i = ((b * g.h + iy) * g.w + ix) * g.c + ch;
+                if (bi < 0) bi = i;
+                else {
+                  const v = x[i]!, best = x[bi]!;
+                  if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) bi = i;
+                }
+              }
+            out.push(bi);
+          }
+    return out;
+  }
+
+  it("argmax: NaN, infinities, signed zeros and ties, in the 2x2 fast path and the general loop", () => {
+    const special = [NaN, Infinity, -Infinity, 0, -0, 1, 1, -1, NaN, 2];
+    const r = rng(33);
+    const geometries: PoolGeometry[] = [
+      { n: 2, h: 8, w: 6, c: 3, oh: 4, ow: 3, fh: 2, fw: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0 },
+      { n: 1, h: 7, w: 7, c: 2, oh: 3, ow: 3, fh: 2, fw: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0 },
+      { n: 2, h: 7, w: 6, c: 3, oh: 3, ow: 3, fh: 3, fw: 2, strideH: 2, strideW: 2, padTop: 1, padLeft: 0 },
+      { n: 1, h: 5, w: 5, c: 2, oh: 5, ow: 5, fh: 3, fw: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1 },
+    ];
+    for (const g of geometries) {
+      for (const Ctor of [Float32Array, Float64Array, Int32Array]) {
+        for (let trial = 0; trial < 20; trial++) {
+          const x = new Ctor(g.n * g.h * g.w * g.c);
+          for (let i = 0; i < x.length; i++) x[i] = special[Math.floor(r() * special.length)]!;
+          const argmax = new Int32Array(g.n * g.oh * g.ow * g.c);
+          cpuConv.maxPool2dArgmax(x, argmax, g);
+          expect(Array.from(argmax)).toEqual(refArgmax(x, g));
+        }
+      }
+    }
+  });
+
+  it("maxPool2d returns NaN where a window holds one, and its gradient goes to the first NaN", () => {
+    const x = tensor([1, NaN, -Infinity, -Infinity, NaN, 2, -Infinity, -Infinity], { shape: [1, 2, 4, 1] });
+    expect(Array.from(maxPool2d(x, { size: 2 }).dataSync())).toEqual([NaN, -Infinity]);
+    const g = pullback(x, (t: Tensor) => maxPool2d(t, { size: 2 }))(tensor([1, 2], { shape: [1, 1, 2, 1] }));
+    expect(Array.from(g.dataSync())).toEqual([0, 1, 2, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe("kernels overwrite their outputs", () => {
+  const fill = (n: number, v: number): Float32Array => new Float32Array(n).fill(v);
+  const conv = (n: number, h: number, w: number, cin: number, cout: number, pad: number): ConvGeometry => ({
+    n, h, w, cin, oh: h, ow: w, cout, fh: 3, fw: 3, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: pad, padLeft: pad,
+  });
+  it("conv2d and both backprops (col2im and convolution routes)", () => {
+    for (const g of [conv(2, 5, 6, 3, 4, 1), conv(2, 5, 6, 8, 4, 1), conv(1, 7, 5, 16, 16, 1)]) {
+      const x = Float32Array.from(values([g.n, g.h, g.w, g.cin], 41)), f = Float32Array.from(values([3, 3, g.cin, g.cout], 42));
+      const dy = Float32Array.from(values([g.n, g.oh, g.ow, g.cout], 43));
+      const run = (v: number) => {
+        const y = fill(dy.length, v), dx = fill(x.length, v), dw = fill(f.length, v);
+        cpuConv.conv2d(x, f, y, g);
+        cpuConv.conv2dBackpropInput(dy, f, dx, g);
+        cpuConv.conv2dBackpropFilter(x, dy, dw, g);
+        return [Array.from(y), Array.from(dx), Array.from(dw)];
+      };
+      expect(run(NaN)).toEqual(run(0));
+    }
+  });
+  it("pooling, 2x2 fast path and general loop", () => {
+    const pools: PoolGeometry[] = [
+      { n: 2, h: 7, w: 9, c: 3, oh: 3, ow: 4, fh: 2, fw: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0 },
+      { n: 2, h: 7, w: 9, c: 3, oh: 3, ow: 4, fh: 3, fw: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0 },
+    ];
+    for (const g of pools) {
+      const x = Float32Array.from(values([g.n, g.h, g.w, g.c], 44, true));
+      const dy = Float32Array.from(values([g.n, g.oh, g.ow, g.c], 45, true));
+      const run = (v: number) => {
+        const y = fill(dy.length, v), dx = fill(x.length, v), am = new Int32Array(dy.length).fill(-7);
+        cpuConv.avgPool2d(x, y, g);
+        cpuConv.avgPool2dBackprop(dy, dx, g);
+        if (v === 0) am.fill(0);
+        cpuConv.maxPool2dArgmax(x, am, g);
+        return [Array.from(y), Array.from(dx), Array.from(am)];
+      };
+      expect(run(NaN)).toEqual(run(0));
+    }
+  });
 });
