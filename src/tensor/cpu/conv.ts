@@ -283,6 +283,20 @@ function im2col(c: Float32Array | Float64Array, xAt: number, g: ConvGeometry, ta
 /** Below this many input channels, the convolutions build their im2col rows with {@link im2colColumns}. */
 const NARROW = 4;
 
+/** For each tap column kx, the output columns `[lo, hi)` whose tap lands inside the image, as `[lo, hi]` pairs. */
+function tapColumnRanges(g: ConvGeometry): Int32Array {
+  const { w, ow, fw, strideW, dilationW, padLeft } = g;
+  const ranges = new Int32Array(2 * fw);
+  for (let kx = 0; kx < fw; kx++) {
+    const off = kx * dilationW - padLeft;
+    const lo = Math.min(ow, Math.max(0, Math.ceil(-off / strideW)));
+    const hi = Math.max(lo, Math.min(ow, Math.ceil((w - off) / strideW)));
+    ranges[2 * kx] = lo;
+    ranges[2 * kx + 1] = hi;
+  }
+  return ranges;
+}
+
 /**
  * {@link im2col} for few input channels (the first layer of an image network: 9 to 27 values per field),
  * written column-major: column `(ky, kx, ci)` of the `rows × fh·fw·cin` matrix is stored contiguously,
@@ -295,14 +309,7 @@ function im2colColumns(x: TypedArray, c: Float32Array | Float64Array, g: ConvGeo
   const { h, w, cin, oh, ow, fh, fw, strideH, strideW, dilationH, dilationW, padTop, padLeft } = g;
   const colStep = strideW * cin;
   // For each tap column kx, the output columns [lo, hi) whose tap lands inside the image.
-  const oxRange = new Int32Array(2 * fw);
-  for (let kx = 0; kx < fw; kx++) {
-    const off = kx * dilationW - padLeft;
-    const lo = Math.min(ow, Math.max(0, Math.ceil(-off / strideW)));
-    const hi = Math.max(lo, Math.min(ow, Math.ceil((w - off) / strideW)));
-    oxRange[2 * kx] = lo;
-    oxRange[2 * kx + 1] = hi;
-  }
+  const oxRange = tapColumnRanges(g);
   let ox = r0 % ow;
   const t = (r0 - ox) / ow;
   let oy = t % oh;
@@ -356,14 +363,7 @@ function im2colColumns(x: TypedArray, c: Float32Array | Float64Array, g: ConvGeo
 function col2imColumns(c: Float32Array | Float64Array, dx: TypedArray, g: ConvGeometry, r0: number, rows: number): void {
   const { h, w, cin, oh, ow, fh, fw, strideH, strideW, dilationH, dilationW, padTop, padLeft } = g;
   const colStep = strideW * cin;
-  const oxRange = new Int32Array(2 * fw);
-  for (let kx = 0; kx < fw; kx++) {
-    const off = kx * dilationW - padLeft;
-    const lo = Math.min(ow, Math.max(0, Math.ceil(-off / strideW)));
-    const hi = Math.max(lo, Math.min(ow, Math.ceil((w - off) / strideW)));
-    oxRange[2 * kx] = lo;
-    oxRange[2 * kx + 1] = hi;
-  }
+  const oxRange = tapColumnRanges(g);
   let ox = r0 % ow;
   const t = (r0 - ox) / ow;
   let oy = t % oh;

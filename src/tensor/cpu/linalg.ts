@@ -132,84 +132,60 @@ function isFloat32(a: TypedArray, b: TypedArray, c: TypedArray): boolean {
   return a instanceof Float32Array || b instanceof Float32Array || c instanceof Float32Array;
 }
 
-/** Packs a `kc × nc` block of B into 4-column panels: panel q holds `[p][0..3]` for columns 4q..4q+3. */
-function packPanelsB(b: TypedArray, off: number, brs: number, bcs: number, kc: number, nc: number): void {
-  const need = kc * ((nc + 3) & ~3);
-  if (packB.length < need) packB = new Float64Array(need);
-  const bp = packB;
+/**
+ * Packs `count` lanes of `kc` values into panels of 4 lanes: panel q holds `[p][0..3]` for lanes 4q..4q+3,
+ * zero-padded past `count`. Lane `t` starts at `off + t·laneStride`; step `p` moves by `stepStride`. B's
+ * columns (`laneStride` = column stride, `stepStride` = row stride) and A's rows (the other way round) are
+ * both packed this way, each into its own buffer.
+ */
+function packPanels(src: TypedArray, off: number, laneStride: number, stepStride: number, count: number, kc: number, dst: Float64Array): void {
   let q = 0;
-  const full = nc & ~3;
-  for (let j = 0; j < full; j += 4) {
-    let base = off + j * bcs;
-    if (bcs === 1) {
+  const full = count & ~3;
+  for (let i = 0; i < full; i += 4) {
+    let base = off + i * laneStride;
+    if (laneStride === 1) {
       for (let p = 0; p < kc; p++) {
-        bp[q] = b[base]!;
-        bp[q + 1] = b[base + 1]!;
-        bp[q + 2] = b[base + 2]!;
-        bp[q + 3] = b[base + 3]!;
+        dst[q] = src[base]!;
+        dst[q + 1] = src[base + 1]!;
+        dst[q + 2] = src[base + 2]!;
+        dst[q + 3] = src[base + 3]!;
         q += 4;
-        base += brs;
+        base += stepStride;
       }
     } else {
-      const b1 = bcs, b2 = 2 * bcs, b3 = 3 * bcs;
+      const l1 = laneStride, l2 = 2 * laneStride, l3 = 3 * laneStride;
       for (let p = 0; p < kc; p++) {
-        bp[q] = b[base]!;
-        bp[q + 1] = b[base + b1]!;
-        bp[q + 2] = b[base + b2]!;
-        bp[q + 3] = b[base + b3]!;
+        dst[q] = src[base]!;
+        dst[q + 1] = src[base + l1]!;
+        dst[q + 2] = src[base + l2]!;
+        dst[q + 3] = src[base + l3]!;
         q += 4;
-        base += brs;
+        base += stepStride;
       }
     }
   }
-  if (full < nc) {
-    const rem = nc - full;
+  if (full < count) {
+    const rem = count - full;
     for (let p = 0; p < kc; p++) {
-      const base = off + p * brs + full * bcs;
-      for (let t = 0; t < 4; t++) bp[q + t] = t < rem ? b[base + t * bcs]! : 0;
+      const base = off + full * laneStride + p * stepStride;
+      for (let t = 0; t < 4; t++) dst[q + t] = t < rem ? src[base + t * laneStride]! : 0;
       q += 4;
     }
   }
 }
 
-/** Packs an `mc × kc` block of A into 4-row panels: panel q holds `[p][0..3]` for rows 4q..4q+3. */
+/** Packs a `kc × nc` block of B into 4-column panels (into `packB`). */
+function packPanelsB(b: TypedArray, off: number, brs: number, bcs: number, kc: number, nc: number): void {
+  const need = kc * ((nc + 3) & ~3);
+  if (packB.length < need) packB = new Float64Array(need);
+  packPanels(b, off, bcs, brs, nc, kc, packB);
+}
+
+/** Packs an `mc × kc` block of A into 4-row panels (into `packA`). */
 function packPanelsA(a: TypedArray, off: number, ars: number, acs: number, mc: number, kc: number): void {
   const need = kc * ((mc + 3) & ~3);
   if (packA.length < need) packA = new Float64Array(need);
-  const ap = packA;
-  let q = 0;
-  const full = mc & ~3;
-  for (let i = 0; i < full; i += 4) {
-    let base = off + i * ars;
-    if (ars === 1) {
-      for (let p = 0; p < kc; p++) {
-        ap[q] = a[base]!;
-        ap[q + 1] = a[base + 1]!;
-        ap[q + 2] = a[base + 2]!;
-        ap[q + 3] = a[base + 3]!;
-        q += 4;
-        base += acs;
-      }
-    } else {
-      const a1 = ars, a2 = 2 * ars, a3 = 3 * ars;
-      for (let p = 0; p < kc; p++) {
-        ap[q] = a[base]!;
-        ap[q + 1] = a[base + a1]!;
-        ap[q + 2] = a[base + a2]!;
-        ap[q + 3] = a[base + a3]!;
-        q += 4;
-        base += acs;
-      }
-    }
-  }
-  if (full < mc) {
-    const rem = mc - full;
-    for (let p = 0; p < kc; p++) {
-      const base = off + full * ars + p * acs;
-      for (let t = 0; t < 4; t++) ap[q + t] = t < rem ? a[base + t * ars]! : 0;
-      q += 4;
-    }
-  }
+  packPanels(a, off, ars, acs, mc, kc, packA);
 }
 
 /**
