@@ -41,7 +41,17 @@ export interface GradientCheckReport {
   } | null;
 }
 
-/** Thrown by {@link checkGradients} when a derivative disagrees with finite differences. */
+/**
+ * Thrown by {@link checkGradients} when a derivative disagrees with finite differences; `report` says where.
+ * @example
+ * ```ts
+ * try {
+ *   checkGradients(myOp, [x]);
+ * } catch (e) {
+ *   if (e instanceof GradientCheckError) console.log(e.report.worst); // mode, order, input, index, values
+ * }
+ * ```
+ */
 export class GradientCheckError extends Error {
   /** The report of the failing check. */
   readonly report: GradientCheckReport;

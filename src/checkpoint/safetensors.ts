@@ -22,13 +22,31 @@ const TO_FORMAT: Record<DType, SafetensorsDType> = { float32: "F32", float64: "F
 const FROM_FORMAT: Record<string, DType | undefined> = { F32: "float32", F64: "float64", I32: "int32" };
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
 
-/** The largest header accepted (100 MB, as the reference implementation). */
+/**
+ * The largest header accepted (100 MB, as the reference implementation); a longer declared header is
+ * rejected before anything is read.
+ * @example
+ * ```ts
+ * MAX_HEADER_BYTES; // 100_000_000
+ * ```
+ */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-/** Name segments that are never accepted, in a file or in a model. */
+/** @internal Name segments that are never accepted, in a file or in a model. */
 export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
-/** Thrown for a file that is not a well-formed safetensors file, or one that does not fit the model. */
+/**
+ * Thrown for a file that is not a well-formed safetensors file, or one that does not fit the model. Every
+ * problem found is listed in `problems`, and the model is left untouched.
+ * @example
+ * ```ts
+ * try {
+ *   await loadCheckpoint("model.safetensors", model);
+ * } catch (e) {
+ *   if (e instanceof CheckpointError) console.log(e.problems); // e.g. ["missing: 'dense.bias' (float32 [10]) is not in the checkpoint"]
+ * }
+ * ```
+ */
 export class CheckpointError extends Error {
   /** Every problem found, one per line of the message. */
   readonly problems: readonly string[];
@@ -78,7 +96,7 @@ function tensorFrom(bytes: Uint8Array, dtype: DType, shape: readonly number[]): 
 }
 
 /**
- * Checks a tensor name: non-empty, and no dotted segment is `__proto__`, `constructor` or `prototype`.
+ * @internal Checks a tensor name: non-empty, and no dotted segment is `__proto__`, `constructor` or `prototype`.
  * @param name the name.
  * @returns a problem description, or `undefined` when the name is acceptable.
  */

@@ -35,6 +35,12 @@ export interface RNNCellOutput<State> {
  * The base class of recurrent cells: a layer from {@link RNNCellInput} to {@link RNNCellOutput}, plus the
  * zero state a sequence starts from.
  * @typeParam State the state carried between steps (a tensor, or `{ cell, hidden }` for an LSTM).
+ * @example
+ * ```ts
+ * const cell = new GRUCell({ inputSize: 3, hiddenSize: 5, seed: 0 });
+ * const { output, state } = cell.callAsFunction({ input: zeros([2, 3]), state: cell.zeroState(2) });
+ * output.shape; // [2, 5]
+ * ```
  */
 export abstract class RecurrentCell<State> extends Layer<RNNCellInput<State>, RNNCellOutput<State>> {
   /**

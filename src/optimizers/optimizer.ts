@@ -225,7 +225,13 @@ export function parameterInfos(op: string, model: unknown): ParameterInfo[] {
 // ---------------------------------------------------------------------------------------------------------
 // State
 
-/** The format tag of {@link OptimizerState}. */
+/**
+ * The format tag of {@link OptimizerState}, checked by `loadState`.
+ * @example
+ * ```ts
+ * new Adam(model).state().format === OPTIMIZER_STATE_FORMAT; // true
+ * ```
+ */
 export const OPTIMIZER_STATE_FORMAT = "difftypes.optimizer/1";
 
 /**
