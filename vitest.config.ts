@@ -25,6 +25,7 @@ function esbuildTs(compilerOptions: Record<string, unknown>): Plugin {
 }
 
 const include = ["test/**/*.test.ts"];
+const setupFiles = ["test/setup.ts"];
 const common = { useDefineForClassFields: true, verbatimModuleSyntax: true };
 
 // The whole suite runs twice: once with TC39 decorators, once with legacy `experimentalDecorators`.
@@ -34,12 +35,12 @@ export default defineConfig({
       {
         oxc: false,
         plugins: [esbuildTs({ ...common, experimentalDecorators: false })],
-        test: { name: "standard", include, testTimeout: 60_000 },
+        test: { name: "standard", include, setupFiles, testTimeout: 60_000 },
       },
       {
         oxc: false,
         plugins: [esbuildTs({ ...common, experimentalDecorators: true })],
-        test: { name: "legacy", include, testTimeout: 60_000 },
+        test: { name: "legacy", include, setupFiles, testTimeout: 60_000 },
       },
     ],
   },

@@ -21,7 +21,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { fmt, sameShape } from "../tensor/shape.js";
 import { scalar } from "../tensor/creation.js";
 import { zeros } from "../tensor/creation.js";
-import { storedProperties } from "./decorators.js";
+import { storedProperties, type StoredProperty } from "./decorators.js";
 import { NoDerivative } from "../protocols/differentiable.js";
 import { isTangentStruct } from "../protocols/structs.js";
 
@@ -154,10 +154,16 @@ export function classChildren(op: string, x: object, path: readonly Segment[]): 
     }
     checked.add(x);
   }
-  const out: string[] = [];
-  for (const p of props) if (p.kind === "differentiable") out.push(p.name);
-  return out;
+  let names = differentiableNames.get(props);
+  if (names === undefined) {
+    names = Object.freeze(props.filter((p) => p.kind === "differentiable").map((p) => p.name));
+    differentiableNames.set(props, names);
+  }
+  return names;
 }
+
+// The differentiable field names of a layout (layouts are cached and frozen, so they key this cache).
+const differentiableNames = new WeakMap<readonly StoredProperty[], readonly string[]>();
 
 /** @internal How the walk sees one value. */
 export type NodeKind = "number" | "tensor" | "array" | "object" | "class" | "constant";
@@ -328,30 +334,38 @@ function mapStructure(
   op: string,
   x: unknown,
   leaf: (index: number, v: number | Tensor, path: readonly Segment[]) => unknown,
-  node: (kind: "array" | "object" | "class", v: object, children: Map<string | number, unknown>, constants: Set<string | number>) => unknown,
+  node: (kind: "array" | "object" | "class", v: object, keys: readonly Segment[], values: unknown[], constant: boolean[]) => unknown,
 ): unknown {
   let i = 0;
   const path: Segment[] = [];
-  const go = (v: unknown, ctx: Context, constants: Set<string | number> | null, key: Segment): unknown => {
+  // `constant[j]` reports whether child j was carried as a constant (it has no tangent).
+  const go = (v: unknown, ctx: Context, parentConstant: boolean[] | null, slot: number): unknown => {
     const kind = nodeKind(op, v, path, ctx);
     if (kind === "number" || kind === "tensor") return leaf(i++, v as number | Tensor, path);
     if (kind === "constant") {
-      constants?.add(key);
+      if (parentConstant !== null) parentConstant[slot] = true;
       return v;
     }
-    const children = new Map<string | number, unknown>();
-    const own = new Set<string | number>();
     const c = childContext(kind, ctx);
-    const keys: readonly (string | number)[] =
-      kind === "array" ? Array.from((v as unknown[]).keys()) : childKeys(op, kind, v as object, path);
-    for (const k of keys) {
+    const keys: readonly Segment[] = kind === "array" ? indicesOf((v as unknown[]).length) : childKeys(op, kind, v as object, path);
+    const n = keys.length;
+    const values = new Array<unknown>(n);
+    const constant = new Array<boolean>(n).fill(false);
+    for (let j = 0; j < n; j++) {
+      const k = keys[j]!;
       path.push(k);
-      children.set(k, go((v as Record<string | number, unknown>)[k], c, own, k));
+      values[j] = go((v as Record<string | number, unknown>)[k], c, constant, j);
       path.pop();
     }
-    return node(kind, v as object, children, own);
+    return node(kind, v as object, keys, values, constant);
   };
-  return go(x, 0, null, "");
+  return go(x, 0, null, 0);
+}
+
+// Index lists of arrays, shared by length (read-only).
+const indexLists: number[][] = [];
+function indicesOf(n: number): readonly number[] {
+  return (indexLists[n] ??= Array.from({ length: n }, (_, j) => j));
 }
 
 /**
@@ -360,12 +374,12 @@ function mapStructure(
  * work on the copy; the original is never touched. (`#private` fields cannot be carried to a copy.)
  */
 export function rebuild(x: unknown, replacement: (leafIndex: number, leafPath: readonly Segment[]) => unknown): unknown {
-  return mapStructure("rebuild", x, (i, _v, path) => replacement(i, path), (kind, v, children) => {
-    if (kind === "array") return Array.from(children.values());
+  return mapStructure("rebuild", x, (i, _v, path) => replacement(i, path), (kind, v, keys, values) => {
+    if (kind === "array") return values;
     // Own enumerable properties are copied (fields, constants, boxes by reference); the prototype
     // carries the methods.
     const copy = Object.assign(Object.create(Object.getPrototypeOf(v) as object | null) as object, v) as Record<string, unknown>;
-    for (const [k, c] of children) copy[k as string] = c;
+    for (let j = 0; j < keys.length; j++) copy[keys[j] as string] = values[j];
     return copy;
   });
 }
@@ -386,11 +400,12 @@ export function buildTangent(
     const t = leafTangents[i];
     if (typeof v === "number") return t === null || t === undefined ? 0 : numberOf(t, path);
     return t === null || t === undefined ? zeros(v.shape, { dtype: v.dtype }) : t;
-  }, (kind, v, children, constants) => {
-    if (kind === "array") return Array.from(children.values());
+  }, (kind, v, keys, values, constant) => {
+    if (kind === "array") return values;
     const fields: Record<string, unknown> = {};
-    for (const [k, c] of children) {
-      if (!constants.has(k) || (kind === "class" && (c === null || c === undefined))) fields[k as string] = c;
+    for (let j = 0; j < keys.length; j++) {
+      const c = values[j];
+      if (!constant[j] || (kind === "class" && (c === null || c === undefined))) fields[keys[j] as string] = c;
     }
     return kind === "class" ? makeStruct(v, fields) : fields;
   });

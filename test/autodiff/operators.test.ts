@@ -264,9 +264,11 @@ describe("the dot-product test ⟨v, J u⟩ = ⟨Jᵀ v, u⟩", () => {
         const ju = differential(x, f)(u);
         const jtv = pullback(x, f)(v);
         const lhs = v.mul(ju).sum().item(), rhs = jtv.mul(u).sum().item();
-        expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(1e-10 * Math.max(1, Math.abs(lhs)));
+        // Rounding scales with the magnitude of the terms summed, not with the (possibly cancelling) total.
+        const scale = v.abs().mul(ju.abs()).sum().item() + jtv.abs().mul(u.abs()).sum().item();
+        expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(1e-12 * Math.max(1, scale));
       }),
-      { numRuns: 60 },
+      { numRuns: 200, seed: 20261126 },
     );
   });
 });
