@@ -618,36 +618,37 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
 }
 
 /**
- * Repeats a tensor `reps[i]` times along each axis `i` (derived: a reshape that interleaves size-1
- * axes, a broadcast, and a reshape; its derivative sums the copies).
+ * Repeats a tensor `reps[i]` times along each axis `i`, with NumPy's rules for unequal lengths: a shorter
+ * `reps` is padded with leading 1s, and a longer one gives the tensor new leading axes of size 1 first.
+ * (Derived: a reshape that interleaves size-1 axes, a broadcast, and a reshape; its derivative sums the copies.)
  *
  * @param x a tensor of rank `r`.
- * @param reps `r` non-negative integers.
- * @returns a tensor of shape `x.shape[i] * reps[i]` per axis.
+ * @param reps non-negative integers, one per axis (aligned on the right).
+ * @returns a tensor of rank `max(r, reps.length)` whose axis `i` has size `shape[i] * reps[i]`.
  * @example
  * ```ts
  * tile(tensor([[1, 2]]), [2, 2]).toArray(); // [[1, 2, 1, 2], [1, 2, 1, 2]]
+ * tile(tensor([1, 2]), [2, 1]).toArray();   // [[1, 2], [1, 2]]
  * ```
  */
 export function tile(x: Tensor, reps: readonly number[]): Tensor {
   const op = "tile";
   checkTensor(op, "x", x);
   checkInts(op, "reps", reps);
-  if (reps.length !== x.rank) {
-    throw new RangeError(
-      `${op}: reps ${JSON.stringify(reps)} has ${reps.length} entries but the tensor of shape ${fmt(x.shape)} has rank ${x.rank}; give one per axis`,
-    );
-  }
   if (reps.some((r) => r < 0)) throw new RangeError(`${op}: reps ${JSON.stringify(reps)} must be non-negative integers`);
-  if (reps.every((r) => r === 1)) return x;
+  const rank = Math.max(x.rank, reps.length);
+  const shape = [...new Array<number>(rank - x.rank).fill(1), ...x.shape];
+  const r = [...new Array<number>(rank - reps.length).fill(1), ...reps];
+  const base = rank === x.rank ? x : reshape(x, shape);
+  if (r.every((k) => k === 1)) return base;
   const interleaved: number[] = [];
   const repeated: number[] = [];
-  for (let i = 0; i < x.rank; i++) {
-    interleaved.push(1, x.shape[i]!);
-    repeated.push(reps[i]!, x.shape[i]!);
+  for (let i = 0; i < rank; i++) {
+    interleaved.push(1, shape[i]!);
+    repeated.push(r[i]!, shape[i]!);
   }
-  const big = broadcastTo(reshape(x, interleaved), repeated);
-  return reshape(big, x.shape.map((d, i) => d * reps[i]!));
+  const big = broadcastTo(reshape(base, interleaved), repeated);
+  return reshape(big, shape.map((d, i) => d * r[i]!));
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -288,6 +288,6 @@ export class Tensor {
   gather(indices: Tensor | readonly number[], axis = 0): Tensor { return movement.gather(this, indices, axis); }
   /** Pads with a constant: `paddings[i] = [before, after]` for axis i. @param paddings per-axis padding. @param value the fill (default 0). @returns the padded tensor. @example `tensor([1]).pad([[1, 1]])` is `[0, 1, 0]`. */
   pad(paddings: readonly (readonly [number, number])[], value = 0): Tensor { return movement.pad(this, paddings, value); }
-  /** Repeats the tensor `reps[i]` times along axis i. @param reps repetitions per axis. @returns the tiled tensor. @example `tensor([1, 2]).tile([2])` is `[1, 2, 1, 2]`. */
+  /** Repeats the tensor `reps[i]` times along axis i (NumPy rules: a longer `reps` adds leading axes). @param reps repetitions per axis. @returns the tiled tensor. @example `tensor([1, 2]).tile([2])` is `[1, 2, 1, 2]`. */
   tile(reps: readonly number[]): Tensor { return movement.tile(this, reps); }
 }

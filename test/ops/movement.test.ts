@@ -423,7 +423,10 @@ describe("tile", () => {
   }
 
   it("rejects bad reps", () => {
-    expect(() => tile(ramp([2]), [1, 2])).toThrow("tile: reps [1,2] has 2 entries but the tensor of shape [2] has rank 1");
+    // NumPy's rules for unequal lengths: a longer reps adds leading axes, a shorter one is padded with 1s.
+    expect(tile(tensor([1, 2]), [2, 2]).toArray()).toEqual([[1, 2, 1, 2], [1, 2, 1, 2]]);
+    expect(tile(tensor([[1, 2], [3, 4]]), [2]).toArray()).toEqual([[1, 2, 1, 2], [3, 4, 3, 4]]);
+    expect(tile(tensor(5), [3]).toArray()).toEqual([5, 5, 5]);
     expect(() => tile(ramp([2]), [-1])).toThrow("must be non-negative");
   });
 });

@@ -74,6 +74,7 @@ export const rows: GradRow[] = [
   // tile (derived: reshape, broadcastTo, reshape)
   { name: "tile [2,3] by [2,2]", f: (x) => tile(x, [2, 2]), inputs: () => [u([2, 3], 751)] },
   { name: "tile sq [1,2] by [3,1]", f: (x) => sq(tile(x, [3, 1])), inputs: () => [u([1, 2], 752)] },
+  { name: "tile [3] by [2,2] (new leading axis)", f: (x) => sq(tile(x, [2, 2])), inputs: () => [u([3], 753)] },
 
   // gather and scatterAdd (each other's transpose); repeated indices accumulate
   { name: "gather [4,3] rows [3,0,3,1]", f: (x) => gather(x, [3, 0, 3, 1]), inputs: () => [u([4, 3], 761)] },
