@@ -29,7 +29,18 @@ export { add, sub, mul, div, pow, maximum, minimum, clip, equal, notEqual, less,
 export { neg, exp, log, log1p, expm1, sqrt, rsqrt, square, reciprocal, abs, sign, sin, cos, tan, tanh, sigmoid, relu, softplus, cast } from "./ops/unary.js";
 export { sum, mean, max, min, prod, logSumExp, softmax, logSoftmax, argmax, argmin } from "./ops/reduce.js";
 export { reshape, transpose, expandDims, squeeze, broadcastTo, slice, split, concat, stack, gather, pad, tile } from "./ops/movement.js";
-export { matmul } from "./ops/linalg.js";
+export {
+  matmul,
+  cholesky,
+  triangularSolve,
+  solve,
+  inverse,
+  det,
+  logDet,
+  qr,
+  type TriangularSolveOptions,
+  type QRResult,
+} from "./ops/linalg.js";
 export {
   conv2d,
   conv1d,

@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { matmul, tensor, gradient, type DType, type Tensor } from "../../src/index.js";
+import {
+  cholesky,
+  det,
+  gradient,
+  inverse,
+  logDet,
+  matmul,
+  qr,
+  solve,
+  tensor,
+  triangularSolve,
+  type DType,
+  type Tensor,
+} from "../../src/index.js";
 import { matmulT } from "../../src/ops/linalg.js";
 import { cpuLinalg } from "../../src/tensor/cpu/linalg.js";
 import { rng } from "../helpers/rows.js";
@@ -242,6 +255,252 @@ describe("matmul", () => {
       expect(() => matmul(make([2, 2], 1), [[1, 2], [3, 4]] as unknown as Tensor)).toThrow(
         /matmul: both operands must be Tensors, got Tensor\[2,2\] and an array/,
       );
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Decompositions, solves and determinants, checked by reconstruction identities computed with plain
+// loops on the returned numbers.
+
+/** The matrices of a stack as plain row-major arrays. */
+function matrices(t: Tensor): number[][][] {
+  const [m, n] = [t.shape[t.rank - 2]!, t.shape[t.rank - 1]!];
+  const d = Array.from(t.dataSync());
+  const out: number[][][] = [];
+  for (let b = 0; b < d.length / (m * n); b++) {
+    out.push(Array.from({ length: m }, (_, i) => d.slice(b * m * n + i * n, b * m * n + (i + 1) * n)));
+  }
+  return out;
+}
+
+function mul(a: number[][], b: number[][]): number[][] {
+  return a.map((row) => b[0]!.map((_, j) => row.reduce((s, v, p) => s + v * b[p]![j]!, 0)));
+}
+
+function tr(a: number[][]): number[][] {
+  return a[0]!.map((_, j) => a.map((row) => row[j]!));
+}
+
+function expectMatrixClose(got: number[][], want: number[][], tol: number): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    for (let j = 0; j < want[i]!.length; j++) {
+      const e = want[i]![j]!;
+      if (!(Math.abs(got[i]![j]! - e) <= tol * (1 + Math.abs(e)))) throw new Error(`[${i}][${j}]: got ${got[i]![j]}, expected ${e}`);
+    }
+  }
+}
+
+const eye = (n: number): number[][] => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+
+/** Determinant by cofactor expansion along the first row (exponential, for small matrices). */
+function cofactorDet(a: number[][]): number {
+  const n = a.length;
+  if (n === 0) return 1;
+  if (n === 1) return a[0]![0]!;
+  let s = 0;
+  for (let j = 0; j < n; j++) {
+    const minor = a.slice(1).map((row) => row.filter((_, c) => c !== j));
+    s += (j % 2 === 0 ? 1 : -1) * a[0]![j]! * cofactorDet(minor);
+  }
+  return s;
+}
+
+/** A random stack of symmetric positive-definite matrices `M·Mᵀ + n·I`, as nested arrays and as a tensor. */
+function spdStack(batch: number[], n: number, seed: number, dtype: DType): Tensor {
+  const count = batch.reduce((a, b) => a * b, 1);
+  const data: number[] = [];
+  for (let b = 0; b < count; b++) {
+    const m = Array.from({ length: n }, (_, i) => values([n], seed * 31 + b * 7 + i, true));
+    const a = mul(m, tr(m)).map((row, i) => row.map((v, j) => v + (i === j ? n : 0)));
+    data.push(...a.flat());
+  }
+  return tensor(data, { shape: [...batch, n, n], dtype });
+}
+
+/** A random stack of well-conditioned general matrices (uniform plus `n` on the diagonal). */
+function generalStack(batch: number[], n: number, seed: number, dtype: DType): Tensor {
+  const count = batch.reduce((a, b) => a * b, 1);
+  const v = values([count, n, n], seed, true);
+  for (let b = 0; b < count; b++) for (let i = 0; i < n; i++) v[b * n * n + i * n + i] = v[b * n * n + i * n + i]! + n;
+  return tensor(v, { shape: [...batch, n, n], dtype });
+}
+
+const tolerance = (dtype: DType): number => (dtype === "float32" ? 2e-5 : 1e-12);
+
+describe("decompositions and solves", () => {
+  for (const dtype of ["float64", "float32"] as const) {
+    const tol = tolerance(dtype);
+    describe(dtype, () => {
+      it("cholesky: L is lower triangular with a positive diagonal and L·Lᵀ = A, batched", () => {
+        const a = spdStack([2, 3], 4, 1, dtype);
+        const l = cholesky(a);
+        expect(l.shape).toEqual([2, 3, 4, 4]);
+        expect(l.dtype).toBe(dtype);
+        const as = matrices(a), ls = matrices(l);
+        ls.forEach((L, b) => {
+          for (let i = 0; i < 4; i++) {
+            expect(L[i]![i]!).toBeGreaterThan(0);
+            for (let j = i + 1; j < 4; j++) expect(L[i]![j]).toBe(0);
+          }
+          expectMatrixClose(mul(L, tr(L)), as[b]!, tol);
+        });
+      });
+
+      it("triangularSolve: op(A)·X = B for each triangle and transpose, ignoring the other triangle", () => {
+        const a = generalStack([2], 4, 2, dtype);
+        const b = tensor(values([2, 4, 3], 3, true), { shape: [2, 4, 3], dtype });
+        for (const lower of [true, false]) {
+          for (const transpose of [false, true]) {
+            const x = triangularSolve(a, b, { lower, transpose });
+            expect(x.shape).toEqual([2, 4, 3]);
+            matrices(a).forEach((A, k) => {
+              const T = A.map((row, i) => row.map((v, j) => ((lower ? j <= i : j >= i) ? v : 0)));
+              expectMatrixClose(mul(transpose ? tr(T) : T, matrices(x)[k]!), matrices(b)[k]!, tol * 10);
+            });
+          }
+        }
+      });
+
+      it("solve: A·X = B, with a vector right-hand side and broadcast batch axes", () => {
+        const a = generalStack([3], 5, 4, dtype);
+        const b = tensor(values([5, 2], 5, true), { shape: [5, 2], dtype });
+        const x = solve(a, b);
+        expect(x.shape).toEqual([3, 5, 2]);
+        matrices(a).forEach((A, k) => expectMatrixClose(mul(A, matrices(x)[k]!), matrices(b)[0]!, tol * 10));
+        const v = tensor(values([5], 6, true), { dtype });
+        const xv = solve(a, v);
+        expect(xv.shape).toEqual([3, 5]);
+        const vs = Array.from(v.dataSync());
+        matrices(a).forEach((A, k) => {
+          const col = Array.from(xv.dataSync()).slice(k * 5, k * 5 + 5);
+          expectMatrixClose(mul(A, col.map((c) => [c])), vs.map((c) => [c]), tol * 10);
+        });
+      });
+
+      it("solve pivots: a zero in the top-left corner is no obstacle", () => {
+        const a = tensor([[0, 1], [1, 0]], { dtype });
+        expect(solve(a, tensor([3, 4], { dtype })).toArray()).toEqual([4, 3]);
+      });
+
+      it("inverse: inverse(A)·A = I, batched", () => {
+        const a = generalStack([2, 2], 4, 7, dtype);
+        const inv = inverse(a);
+        expect(inv.shape).toEqual([2, 2, 4, 4]);
+        matrices(a).forEach((A, k) => expectMatrixClose(mul(matrices(inv)[k]!, A), eye(4), tol * 10));
+      });
+
+      it("det agrees with a cofactor expansion, batched, with both signs", () => {
+        for (const n of [1, 2, 3, 4, 5]) {
+          const a = tensor(values([3, n, n], 8 + n), { shape: [3, n, n], dtype });
+          const d = det(a);
+          expect(d.shape).toEqual([3]);
+          matrices(a).forEach((A, k) => {
+            const e = cofactorDet(A);
+            expect(Math.abs(d.dataSync()[k]! - e)).toBeLessThanOrEqual(tol * 10 * (1 + Math.abs(e)));
+          });
+        }
+        expect(det(tensor([[1, 2], [2, 4]], { dtype })).item()).toBe(0);
+      });
+
+      it("logDet is log|det|, and -Infinity for a singular matrix", () => {
+        const a = tensor(values([4, 3, 3], 20, true), { shape: [4, 3, 3], dtype });
+        const ld = logDet(a);
+        matrices(a).forEach((A, k) => {
+          expect(ld.dataSync()[k]!).toBeCloseTo(Math.log(Math.abs(cofactorDet(A))), dtype === "float32" ? 4 : 10);
+        });
+        expect(logDet(tensor([[1, 2], [2, 4]], { dtype })).item()).toBe(-Infinity);
+        // Far beyond the float range of det itself: a 100×100 diagonal of 10⁴ (det 10⁴⁰⁰).
+        const big = tensor(eye(100).map((row) => row.map((v) => v * 1e4)), { dtype });
+        expect(det(big).item()).toBe(Infinity);
+        expect(logDet(big).item()).toBeCloseTo(400 * Math.log(10), 2);
+      });
+
+      for (const [m, n] of [[4, 3], [3, 3], [2, 4], [5, 1]] as const) {
+        it(`qr of ${m}×${n}: Q·R = A, QᵀQ = I, R upper triangular with diag(R) ≥ 0`, () => {
+          const a = tensor(values([2, m, n], 30 + m * n, true), { shape: [2, m, n], dtype });
+          const { q, r } = qr(a);
+          const k = Math.min(m, n);
+          expect(q.shape).toEqual([2, m, k]);
+          expect(r.shape).toEqual([2, k, n]);
+          matrices(a).forEach((A, b) => {
+            const Q = matrices(q)[b]!, R = matrices(r)[b]!;
+            expectMatrixClose(mul(Q, R), A, tol * 10);
+            expectMatrixClose(mul(tr(Q), Q), eye(k), tol * 10);
+            for (let i = 0; i < k; i++) {
+              expect(R[i]![i]!).toBeGreaterThanOrEqual(0);
+              for (let j = 0; j < i; j++) expect(R[i]![j]).toBe(0);
+            }
+          });
+        });
+      }
+    });
+  }
+
+  it("empty matrices: det 1, logDet 0, empty factors", () => {
+    const e = tensor([], { shape: [2, 0, 0], dtype: "float64" });
+    expect(det(e).toArray()).toEqual([1, 1]);
+    expect(logDet(e).toArray()).toEqual([0, 0]);
+    expect(cholesky(e).shape).toEqual([2, 0, 0]);
+    expect(inverse(e).shape).toEqual([2, 0, 0]);
+  });
+
+  it("the derivative of logDet is A⁻ᵀ and that of det is det·A⁻ᵀ", () => {
+    const a = tensor([[3, 1], [2, 4]], { dtype: "float64" }); // det 10, A⁻¹ = [[0.4, -0.1], [-0.2, 0.3]]
+    const invT = [[0.4, -0.2], [-0.1, 0.3]];
+    expectMatrixClose(gradient(a, (x: Tensor) => logDet(x)).toArray() as number[][], invT, 1e-14);
+    expectMatrixClose(gradient(a, (x: Tensor) => det(x)).toArray() as number[][], invT.map((r) => r.map((v) => 10 * v)), 1e-14);
+  });
+
+  it("the gradient of cholesky is symmetric (the input is symmetrized)", () => {
+    const g = gradient(spdStack([], 3, 40, "float64"), (x: Tensor) => cholesky(x).sum()).toArray() as number[][];
+    expectMatrixClose(g, tr(g), 1e-14);
+  });
+
+  describe("errors", () => {
+    it("rejects non-square matrices, naming the op and the shape", () => {
+      for (const [f, name] of [[cholesky, "cholesky"], [inverse, "inverse"], [det, "det"], [logDet, "logDet"]] as const) {
+        expect(() => f(make([2, 3], 1))).toThrow(`${name}: a must be square in its last two axes, got [2,3] (2×3)`);
+      }
+      expect(() => solve(make([2, 3], 1), make([2, 1], 2))).toThrow("solve: a must be square in its last two axes, got [2,3]");
+    });
+
+    it("rejects vectors and int32", () => {
+      expect(() => det(make([3], 1))).toThrow(/det: a must be a matrix or a stack of matrices \[\.\.\., n, n\], got shape \[3\]/);
+      expect(() => inverse(make([2, 2], 1, "int32"))).toThrow("inverse: a is int32, but linear algebra needs float32 or float64; cast it first");
+      expect(() => solve(make([2, 2], 1), make([2], 1, "int32"))).toThrow("solve: b is int32");
+      expect(() => qr(make([2, 2], 1, "int32"))).toThrow("qr: a is int32");
+    });
+
+    it("rejects mismatched right-hand sides and batch shapes", () => {
+      expect(() => solve(make([3, 3], 1), make([2, 1], 2))).toThrow("solve: a [3,3] is 3×3 but b [2,1] has 2 rows; b must be [..., 3, k] (or a vector [3])");
+      expect(() => triangularSolve(make([2, 3, 3], 1), make([4, 3, 1], 2))).toThrow(
+        "triangularSolve: batch dimensions [2] of a [2,3,3] and [4] of b [4,3,1] do not broadcast",
+      );
+    });
+
+    it("names the batch index of a singular matrix, and the fix", () => {
+      const a = tensor([[[2, 0], [0, 2]], [[1, 2], [2, 4]]], { dtype: "float64" });
+      expect(() => solve(a, make([2, 2, 1], 3))).toThrow(/^solve: the matrix at batch index \[1\] of \[2,2,2\] is singular .*full rank/);
+      expect(() => inverse(a)).toThrow(/^inverse: the matrix at batch index \[1\] of \[2,2,2\] is singular/);
+      expect(() => triangularSolve(tensor([[1, 0], [1, 0]]), tensor([1, 1]))).toThrow(
+        /^triangularSolve: the lower-triangular matrix of \[2,2\] has 0 on its diagonal \(row 1\), so it is singular/,
+      );
+      expect(() => gradient(tensor([[1, 2], [2, 4]], { dtype: "float64" }), (x: Tensor) => det(x))).toThrow(
+        /^det's derivative: the matrix of \[2,2\] is singular/,
+      );
+    });
+
+    it("names the batch index of a matrix that is not positive definite, and the fix", () => {
+      const a = tensor([[[[4, 0], [0, 4]], [[1, 0], [0, 1]]], [[[1, 2], [2, 1]], [[1, 0], [0, 1]]]], { dtype: "float64" });
+      expect(() => cholesky(a)).toThrow(/^cholesky: the matrix at batch index \[1, 0\] of \[2,2,2,2\] is not positive definite \(pivot 1 is -3\).*jitter/);
+      expect(() => cholesky(tensor([[NaN, 0], [0, 1]]))).toThrow(/cholesky: the matrix of \[2,2\] is not positive definite \(pivot 0 is NaN\)/);
+    });
+
+    it("says that derivatives of a wide QR are not supported yet", () => {
+      expect(qr(make([2, 3], 1)).r.shape).toEqual([2, 3]);
+      expect(() => gradient(make([2, 3], 1), (x: Tensor) => qr(x).r.sum())).toThrow(/qr: derivatives of the QR decomposition of a wide matrix \(\[2,3\], 2 rows < 3 columns\) are not supported yet/);
     });
   });
 });
