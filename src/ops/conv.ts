@@ -13,6 +13,11 @@
  * Max pooling is a nondifferentiable argmax followed by a {@link gather}: its derivative is the gather's
  * (a scatter-add of the cotangent onto the winning cells), and the gather's own derivative gives the
  * second order. Average pooling is a linear primitive paired with its transpose.
+ *
+ * Volumes follow the same patterns: the 3-D convolution is a family of three primitives that are each
+ * other's adjoints, and one general pooling over `[batch, depth, height, width, channels]` windows with
+ * strides and dilations serves 3-D pooling, 1-D pooling (a volume of depth and height 1) and dilated 2-D
+ * pooling (depth 1); undilated 2-D pooling keeps its own faster kernels.
  */
 import { Tensor } from "../tensor/tensor.js";
 import { allocate, isFloat, promote, type DType } from "../tensor/dtype.js";
@@ -20,6 +25,8 @@ import { fmt, sizeOf } from "../tensor/shape.js";
 import { fromTyped } from "../tensor/creation.js";
 import { backend, type Backend } from "../tensor/backend.js";
 import type { ConvGeometry, PoolGeometry } from "../tensor/cpu/conv.js";
+import type { Conv3DGeometry } from "../tensor/cpu/conv3d.js";
+import type { Pool3DGeometry } from "../tensor/cpu/pool.js";
 import { defineNondifferentiable, definePrimitive, type Primitive } from "../autodiff/primitive.js";
 import { bind } from "../autodiff/trace.js";
 
@@ -61,6 +68,11 @@ export interface Pool2DOptions {
   strides?: number | readonly [number, number];
   /** `'valid'` (default), `'same'`, or explicit padding; padded cells never take part in a window. */
   padding?: Padding2D;
+  /**
+   * Spacing between the cells of a window (dilated pooling, as in `tf.nn.pool`'s `dilation_rate`): a
+   * number or `[height, width]`. Default 1.
+   */
+  dilations?: number | readonly [number, number];
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -725,18 +737,21 @@ export const maxPool2dArgmaxP = defineNondifferentiable<PoolParams>("maxPool2dAr
 
 /**
  * 2-D max pooling of an NHWC batch: the largest element of each window, per channel. Padded cells never
- * win. The derivative routes each output's cotangent to the cell that won (the first one on ties), to any
+ * win; `dilations` spaces the window's cells (dilated pooling). The derivative routes each output's cotangent to the cell that won (the first one on ties), to any
  * order (it is a gather of the winners).
  *
  * @param x `[batch, height, width, channels]`.
- * @param options `size` (required), `strides` (default: the size), `padding` (`'valid'` default).
+ * @param options `size` (required), `strides` (default: the size), `padding` (`'valid'` default),
+ *   `dilations` (default 1).
  * @returns `[batch, outHeight, outWidth, channels]`.
  * @example
  * ```ts
+ * maxPool2d(tensor([1, 5, 3, 2, 0, 7, 4, 6, 8], { shape: [1, 3, 3, 1] }), { size: 2, dilations: 2 }).item(); // 8
  * maxPool2d(tensor([1, 5, 3, 2], { shape: [1, 2, 2, 1] }), { size: 2 }).item(); // 5
  * ```
  */
 export function maxPool2d(x: Tensor, options: Pool2DOptions): Tensor {
+  if (isDilated2d(options)) return dilatedPool2d("maxPool2d", x, options, true);
   const [t, p] = resolvePool("maxPool2d", x, options);
   const idx = bind(maxPool2dArgmaxP, [t], p);
   return t.reshape([t.size]).gather(idx);
@@ -796,11 +811,12 @@ export const avgPool2dBackpropP: Primitive<AvgPoolBackpropParams> = definePrimit
 
 /**
  * 2-D average pooling of an NHWC batch: the mean of each window, per channel, over the cells inside the
- * input (padded cells are not counted, so edges are not darkened). Linear, hence differentiable to any
- * order.
+ * input (padded cells are not counted, so edges are not darkened); `dilations` spaces the window's cells.
+ * Linear, hence differentiable to any order.
  *
  * @param x `[batch, height, width, channels]`, float32 or float64.
- * @param options `size` (required), `strides` (default: the size), `padding` (`'valid'` default).
+ * @param options `size` (required), `strides` (default: the size), `padding` (`'valid'` default),
+ *   `dilations` (default 1).
  * @returns `[batch, outHeight, outWidth, channels]`.
  * @example
  * ```ts
@@ -809,9 +825,653 @@ export const avgPool2dBackpropP: Primitive<AvgPoolBackpropParams> = definePrimit
  */
 export function avgPool2d(x: Tensor, options: Pool2DOptions): Tensor {
   const op = "avgPool2d";
+  if (isDilated2d(options)) return dilatedPool2d(op, x, options, false);
   const [t, p] = resolvePool(op, x, options);
   if (!isFloat(t.dtype)) {
     throw new TypeError(`${op}: averages need a float tensor, got ${t.dtype}; cast it first (x.cast('float32'))`);
   }
   return bind(avgPool2dP, [t], p);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Volumes and general windows: 3-D convolution, 1-D and 3-D pooling, dilated pooling
+
+/**
+ * Padding of a 3-D window op: `'valid'`, `'same'` (as for {@link Padding2D}, on each axis), a number of
+ * zero cells on every side, or `[[front, back], [top, bottom], [left, right]]`.
+ */
+export type Padding3D =
+  | "same"
+  | "valid"
+  | number
+  | readonly [readonly [number, number], readonly [number, number], readonly [number, number]];
+
+/** Options of {@link conv3d} and its back-projections. */
+export interface Conv3DOptions {
+  /** Step between windows: one number for all axes or `[depth, height, width]`. Default 1. */
+  strides?: number | readonly [number, number, number];
+  /** Zero padding; `'valid'` by default. */
+  padding?: Padding3D;
+  /** Spacing between filter taps: a number or `[depth, height, width]`. Default 1. */
+  dilations?: number | readonly [number, number, number];
+}
+
+/** Options of {@link maxPool3d} and {@link avgPool3d}. */
+export interface Pool3DOptions {
+  /** Window size: one number for all axes or `[depth, height, width]`. */
+  size: number | readonly [number, number, number];
+  /** Step between windows; defaults to the window size (non-overlapping windows). */
+  strides?: number | readonly [number, number, number];
+  /** `'valid'` (default), `'same'`, or explicit padding; padded cells never take part in a window. */
+  padding?: Padding3D;
+  /** Spacing between the cells of a window (dilated pooling): a number or `[depth, height, width]`. Default 1. */
+  dilations?: number | readonly [number, number, number];
+}
+
+/** Options of {@link maxPool1d} and {@link avgPool1d}. */
+export interface Pool1DOptions {
+  /** Window size. */
+  size: number;
+  /** Step between windows; defaults to the window size. */
+  stride?: number;
+  /** `'valid'` (default), `'same'`, a number of cells on both ends, or `[left, right]`. */
+  padding?: "same" | "valid" | number | readonly [number, number];
+  /** Spacing between the cells of a window (dilated pooling). Default 1. */
+  dilation?: number;
+}
+
+type Triple = readonly [number, number, number];
+
+/** @internal Resolved geometry of a 3-D convolution (what its primitives carry). */
+export interface Conv3DParams {
+  readonly strides: Triple;
+  readonly dilations: Triple;
+  readonly padBefore: Triple;
+  readonly padAfter: Triple;
+}
+
+/** @internal Resolved window of a general (1-D, dilated 2-D or 3-D) pooling over `[n, d, h, w, c]`. */
+export interface Pool3DParams extends Conv3DParams {
+  readonly window: Triple;
+}
+
+const NDHWC = "[batch, depth, height, width, channels]";
+const AXES3 = ["depth", "height", "width"] as const;
+
+function positiveTriple(op: string, name: string, v: unknown, def: number): Triple {
+  const p = v === undefined ? [def, def, def] : typeof v === "number" ? [v, v, v] : v;
+  if (!Array.isArray(p) || p.length !== 3 || !p.every((d) => typeof d === "number" && Number.isInteger(d) && d > 0)) {
+    throw new RangeError(
+      `${op}: ${name} must be a positive integer or a triple [depth, height, width] of them, got ${JSON.stringify(v)}`,
+    );
+  }
+  return [p[0] as number, p[1] as number, p[2] as number];
+}
+
+/**
+ * Resolves padding over three axes of lengths `len`, effective windows `eff` and `strides` to
+ * `[before, after]` triples; `'same'` pads as TensorFlow does (the extra cell after).
+ */
+function resolvePads3(op: string, padding: unknown, len: Triple, eff: Triple, strides: Triple): [Triple, Triple] {
+  if (padding === undefined || padding === "valid") return [[0, 0, 0], [0, 0, 0]];
+  const ok = (d: unknown): d is number => typeof d === "number" && Number.isInteger(d) && d >= 0;
+  if (padding === "same") {
+    const before: number[] = [];
+    const after: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const out = Math.ceil(len[i]! / strides[i]!);
+      const total = Math.max((out - 1) * strides[i]! + eff[i]! - len[i]!, 0);
+      before.push(Math.floor(total / 2));
+      after.push(total - Math.floor(total / 2));
+    }
+    return [before as unknown as Triple, after as unknown as Triple];
+  }
+  if (ok(padding)) return [[padding, padding, padding], [padding, padding, padding]];
+  if (
+    Array.isArray(padding) && padding.length === 3 &&
+    padding.every((p: unknown) => Array.isArray(p) && p.length === 2 && p.every(ok))
+  ) {
+    const pairs = padding as readonly (readonly [number, number])[];
+    return [[pairs[0]![0], pairs[1]![0], pairs[2]![0]], [pairs[0]![1], pairs[1]![1], pairs[2]![1]]];
+  }
+  throw new RangeError(
+    `${op}: padding must be 'same', 'valid', a non-negative integer or [[front, back], [top, bottom], [left, right]], ` +
+      `got ${JSON.stringify(padding)}`,
+  );
+}
+
+/** The output extents of windows over the three spatial axes of `[n, d, h, w, c]`. */
+function outExtents3(xShape: readonly number[], window: Triple, p: Conv3DParams): Triple {
+  const out = [0, 0, 0];
+  for (let i = 0; i < 3; i++) {
+    const e = (window[i]! - 1) * p.dilations[i]! + 1;
+    out[i] = outExtent(xShape[i + 1]!, e, p.strides[i]!, p.padBefore[i]!, p.padAfter[i]!);
+  }
+  return out as unknown as Triple;
+}
+
+/** Rejects an empty output (a window that does not fit), naming the axis and the fix. */
+function checkFits(op: string, what: string, xShape: readonly number[], window: Triple, p: Conv3DParams, padding: unknown, axes: readonly number[]): void {
+  if (xShape.slice(1, 4).some((d) => d === 0)) return;
+  const out = outExtents3(xShape, window, p);
+  for (const i of axes) {
+    if (out[i]! <= 0) {
+      const e = (window[i]! - 1) * p.dilations[i]! + 1;
+      throw new RangeError(
+        `${op}: the output would be empty: the ${what} spans ${e} cells along ${AXES3[i]} (size ${window[i]}, dilation ` +
+          `${p.dilations[i]}) but the input ${fmt(xShape)} has ${xShape[i + 1]} there with padding ` +
+          `${JSON.stringify(padding ?? "valid")}; use padding 'same' or a smaller ${what}`,
+      );
+    }
+  }
+}
+
+/** @internal The geometry a 3-D convolution kernel needs. */
+function conv3dGeometry(xShape: readonly number[], fShape: readonly number[], p: Conv3DParams): Conv3DGeometry {
+  const window: Triple = [fShape[0]!, fShape[1]!, fShape[2]!];
+  const [od, oh, ow] = outExtents3(xShape, window, p);
+  return {
+    n: xShape[0]!,
+    d: xShape[1]!,
+    h: xShape[2]!,
+    w: xShape[3]!,
+    cin: xShape[4]!,
+    od,
+    oh,
+    ow,
+    cout: fShape[4]!,
+    fd: fShape[0]!,
+    fh: fShape[1]!,
+    fw: fShape[2]!,
+    strides: p.strides,
+    dilations: p.dilations,
+    padBefore: p.padBefore,
+  };
+}
+
+/** @internal Params of the 3-D back-projections: the conv params plus the shape they produce. */
+export interface Conv3DBackpropParams extends Conv3DParams {
+  readonly shape: readonly number[];
+}
+
+function pick3(p: Conv3DParams): Conv3DParams {
+  return { strides: p.strides, dilations: p.dilations, padBefore: p.padBefore, padAfter: p.padAfter };
+}
+
+const bindConv3d = (x: Tensor, f: Tensor, p: Conv3DParams): Tensor => bind(conv3dP, [x, f], pick3(p));
+const bindConv3dInput = (dy: Tensor, f: Tensor, shape: readonly number[], p: Conv3DParams): Tensor =>
+  bind(conv3dBackpropInputP, [dy, f], { ...pick3(p), shape });
+const bindConv3dFilter = (x: Tensor, dy: Tensor, shape: readonly number[], p: Conv3DParams): Tensor =>
+  bind(conv3dBackpropFilterP, [x, dy], { ...pick3(p), shape });
+
+/**
+ * @internal The 3-D convolution. Like the 2-D family, its three primitives are each other's adjoints:
+ * `⟨conv3d(x, w), dy⟩ = ⟨x, backpropInput(dy, w)⟩ = ⟨w, backpropFilter(x, dy)⟩`, and each is bilinear,
+ * so every rule below is a member of the family.
+ */
+export const conv3dP: Primitive<Conv3DParams> = definePrimitive<Conv3DParams>({
+  name: "conv3d",
+  impl([x, f], p) {
+    const g = conv3dGeometry(x!.shape, f!.shape, p);
+    const o = output(x!.dtype, [g.n, g.od, g.oh, g.ow, g.cout]);
+    backend().conv3d(x!._data!, f!._data!, o.data, g);
+    return fromTyped(o.data, o.shape, x!.dtype);
+  },
+  jvp([x, f], [tx, tf], _out, p) {
+    return addOpt(tx ? bindConv3d(tx, f!, p) : null, tf ? bindConv3d(x!, tf, p) : null);
+  },
+  vjp(ct, [x, f], _out, p, [nx, nf]) {
+    return [nx ? bindConv3dInput(ct, f!, x!.shape, p) : null, nf ? bindConv3dFilter(x!, ct, f!.shape, p) : null];
+  },
+});
+
+/** @internal The input gradient of {@link conv3dP}. */
+export const conv3dBackpropInputP: Primitive<Conv3DBackpropParams> = definePrimitive<Conv3DBackpropParams>({
+  name: "conv3dBackpropInput",
+  impl([dy, f], p) {
+    const g = conv3dGeometry(p.shape, f!.shape, p);
+    const o = output(dy!.dtype, p.shape);
+    backend().conv3dBackpropInput(dy!._data!, f!._data!, o.data, g);
+    return fromTyped(o.data, o.shape, dy!.dtype);
+  },
+  jvp([dy, f], [tdy, tf], _out, p) {
+    return addOpt(tdy ? bindConv3dInput(tdy, f!, p.shape, p) : null, tf ? bindConv3dInput(dy!, tf, p.shape, p) : null);
+  },
+  vjp(ct, [dy, f], _out, p, [ndy, nf]) {
+    // ⟨input(dy, f), c⟩ = ⟨dy, conv(c, f)⟩ = ⟨f, filter(c, dy)⟩
+    return [ndy ? bindConv3d(ct, f!, p) : null, nf ? bindConv3dFilter(ct, dy!, f!.shape, p) : null];
+  },
+});
+
+/** @internal The filter gradient of {@link conv3dP}. */
+export const conv3dBackpropFilterP: Primitive<Conv3DBackpropParams> = definePrimitive<Conv3DBackpropParams>({
+  name: "conv3dBackpropFilter",
+  impl([x, dy], p) {
+    const g = conv3dGeometry(x!.shape, p.shape, p);
+    const o = output(x!.dtype, p.shape);
+    backend().conv3dBackpropFilter(x!._data!, dy!._data!, o.data, g);
+    return fromTyped(o.data, o.shape, x!.dtype);
+  },
+  jvp([x, dy], [tx, tdy], _out, p) {
+    return addOpt(tx ? bindConv3dFilter(tx, dy!, p.shape, p) : null, tdy ? bindConv3dFilter(x!, tdy, p.shape, p) : null);
+  },
+  vjp(ct, [x, dy], _out, p, [nx, ndy]) {
+    // ⟨filter(x, dy), c⟩ = ⟨dy, conv(x, c)⟩ = ⟨x, input(dy, c)⟩
+    return [nx ? bindConv3dInput(dy!, ct, x!.shape, p) : null, ndy ? bindConv3d(x!, ct, p) : null];
+  },
+});
+
+const DHWIO = "[filterDepth, filterHeight, filterWidth, inChannels, outChannels]";
+
+/** Validates a 3-D convolution's options against its input and filter shapes. */
+function resolveConv3d(op: string, xShape: readonly number[], fShape: readonly number[], options: Conv3DOptions | undefined): Conv3DParams {
+  if (options !== undefined && (options === null || typeof options !== "object")) {
+    throw new TypeError(`${op}: options must be an object such as { strides: 1, padding: 'same' }, got ${JSON.stringify(options)}`);
+  }
+  const o = options ?? {};
+  const strides = positiveTriple(op, "strides", o.strides, 1);
+  const dilations = positiveTriple(op, "dilations", o.dilations, 1);
+  if (fShape.slice(0, 3).some((d) => d === 0)) {
+    throw new RangeError(`${op}: the filter window must be at least 1x1x1, got ${fmt(fShape)}`);
+  }
+  const len: Triple = [xShape[1]!, xShape[2]!, xShape[3]!];
+  const eff = [0, 1, 2].map((i) => (fShape[i]! - 1) * dilations[i]! + 1) as unknown as Triple;
+  const [padBefore, padAfter] = resolvePads3(op, o.padding, len, eff, strides);
+  const p: Conv3DParams = { strides, dilations, padBefore, padAfter };
+  checkFits(op, "filter", xShape, [fShape[0]!, fShape[1]!, fShape[2]!], p, o.padding, [0, 1, 2]);
+  return p;
+}
+
+function checkChannels3d(op: string, inputName: string, xShape: readonly number[], fShape: readonly number[]): void {
+  if (xShape[4] !== fShape[3]) {
+    throw new RangeError(
+      `${op}: ${inputName} ${fmt(xShape)} has ${xShape[4]} channels but the filter ${fmt(fShape)} expects ${fShape[3]}; ` +
+        `the filter's fourth axis must equal the input's channel count`,
+    );
+  }
+}
+
+/**
+ * 3-D convolution (cross-correlation) of an NDHWC batch of volumes, for video and volumetric data.
+ *
+ * `y[b, z, i, j, o] = Σ_{kz, ky, kx, c} x[b, z·sd + kz·dd − front, i·sh + ky·dh − top, j·sw + kx·dw − left, c] ·
+ * filter[kz, ky, kx, c, o]`, zero outside the input. Differentiable in both operands to any order: the
+ * input gradient is {@link conv3dBackpropInput}, the filter gradient {@link conv3dBackpropFilter}, and
+ * those are differentiable in turn.
+ *
+ * @param x the input, `[batch, depth, height, width, inChannels]`.
+ * @param filter `[filterDepth, filterHeight, filterWidth, inChannels, outChannels]`.
+ * @param options `strides` (default 1), `padding` (`'valid'` default, `'same'`, a number or
+ *   `[[front, back], [top, bottom], [left, right]]`), `dilations` (default 1).
+ * @returns `[batch, outDepth, outHeight, outWidth, outChannels]`; with `'same'`, each extent is `ceil(size / stride)`.
+ * @example
+ * ```ts
+ * const x = randomNormal([2, 8, 16, 16, 3], { seed: 1 });
+ * const w = randomNormal([3, 3, 3, 3, 4], { seed: 2 });
+ * conv3d(x, w, { padding: "same" }).shape;  // [2, 8, 16, 16, 4]
+ * conv3d(x, w, { strides: 2 }).shape;       // [2, 3, 7, 7, 4]
+ * ```
+ */
+export function conv3d(x: Tensor, filter: Tensor, options?: Conv3DOptions): Tensor {
+  const op = "conv3d";
+  checkTensor(op, "input", x);
+  checkTensor(op, "filter", filter);
+  checkRank(op, "input", x.shape, 5, NDHWC);
+  checkRank(op, "filter", filter.shape, 5, DHWIO);
+  checkChannels3d(op, "input", x.shape, filter.shape);
+  const p = resolveConv3d(op, x.shape, filter.shape, options);
+  const [a, f] = unify(x, filter);
+  return bindConv3d(a, f, p);
+}
+
+/** Checks that `dy` has the shape the forward convolution of `xShape` with `fShape` produces. */
+function checkDy3d(op: string, dy: Tensor, xShape: readonly number[], fShape: readonly number[], p: Conv3DParams): void {
+  const [od, oh, ow] = outExtents3(xShape, [fShape[0]!, fShape[1]!, fShape[2]!], p);
+  const expect = [xShape[0]!, od, oh, ow, fShape[4]!];
+  if (dy.shape.some((d, i) => d !== expect[i])) {
+    throw new RangeError(
+      `${op}: dy has shape ${fmt(dy.shape)} but a 3-D convolution of ${fmt(xShape)} with filter ${fmt(fShape)} and these options gives ${fmt(expect)}`,
+    );
+  }
+}
+
+/**
+ * The gradient of {@link conv3d} with respect to its input (its adjoint in `x`): given `dy` and the
+ * filter, the `dx` of shape `inputShape`. Differentiable (its derivatives are conv3d and
+ * {@link conv3dBackpropFilter}); with `strides` it is the transposed (up-sampling) 3-D convolution.
+ *
+ * @param dy `[batch, outDepth, outHeight, outWidth, outChannels]`.
+ * @param filter `[filterDepth, filterHeight, filterWidth, inChannels, outChannels]`.
+ * @param inputShape the forward input's shape `[batch, depth, height, width, inChannels]`.
+ * @param options the forward convolution's options.
+ * @returns a tensor of shape `inputShape`.
+ * @example
+ * ```ts
+ * conv3dBackpropInput(ones([1, 2, 2, 2, 4]), ones([3, 3, 3, 1, 4]), [1, 4, 4, 4, 1]).shape; // [1, 4, 4, 4, 1]
+ * ```
+ */
+export function conv3dBackpropInput(dy: Tensor, filter: Tensor, inputShape: readonly number[], options?: Conv3DOptions): Tensor {
+  const op = "conv3dBackpropInput";
+  checkTensor(op, "dy", dy);
+  checkTensor(op, "filter", filter);
+  const xs = checkShapeArg(op, "inputShape", inputShape, 5, NDHWC);
+  checkRank(op, "dy", dy.shape, 5, NDHWC);
+  checkRank(op, "filter", filter.shape, 5, DHWIO);
+  checkChannels3d(op, "inputShape", xs, filter.shape);
+  const p = resolveConv3d(op, xs, filter.shape, options);
+  checkDy3d(op, dy, xs, filter.shape, p);
+  const [a, f] = unify(dy, filter);
+  return bindConv3dInput(a, f, xs, p);
+}
+
+/**
+ * The gradient of {@link conv3d} with respect to its filter: given the input and `dy`, the `dw` of shape
+ * `filterShape`. Differentiable (its derivatives are conv3d and {@link conv3dBackpropInput}).
+ *
+ * @param x the forward input `[batch, depth, height, width, inChannels]`.
+ * @param dy `[batch, outDepth, outHeight, outWidth, outChannels]`.
+ * @param filterShape `[filterDepth, filterHeight, filterWidth, inChannels, outChannels]`.
+ * @param options the forward convolution's options.
+ * @returns a tensor of shape `filterShape`.
+ * @example
+ * ```ts
+ * conv3dBackpropFilter(ones([1, 4, 4, 4, 1]), ones([1, 2, 2, 2, 3]), [3, 3, 3, 1, 3]).dataSync()[0]; // 8, as every element
+ * ```
+ */
+export function conv3dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonly number[], options?: Conv3DOptions): Tensor {
+  const op = "conv3dBackpropFilter";
+  checkTensor(op, "input", x);
+  checkTensor(op, "dy", dy);
+  checkRank(op, "input", x.shape, 5, NDHWC);
+  checkRank(op, "dy", dy.shape, 5, NDHWC);
+  const fs = checkShapeArg(op, "filterShape", filterShape, 5, DHWIO);
+  checkChannels3d(op, "input", x.shape, fs);
+  const p = resolveConv3d(op, x.shape, fs, options);
+  checkDy3d(op, dy, x.shape, fs, p);
+  const [a, d] = unify(x, dy);
+  return bindConv3dFilter(a, d, fs, p);
+}
+
+// ---- general pooling (1-D, dilated 2-D, 3-D) over [n, d, h, w, c]
+
+function pool3dGeometry(xShape: readonly number[], p: Pool3DParams): Pool3DGeometry {
+  const [od, oh, ow] = outExtents3(xShape, p.window, p);
+  return {
+    n: xShape[0]!,
+    d: xShape[1]!,
+    h: xShape[2]!,
+    w: xShape[3]!,
+    c: xShape[4]!,
+    od,
+    oh,
+    ow,
+    window: p.window,
+    strides: p.strides,
+    dilations: p.dilations,
+    padBefore: p.padBefore,
+  };
+}
+
+/** @internal Flat input indices of each general pooling window's maximum, as int32. */
+export const maxPool3dArgmaxP = defineNondifferentiable<Pool3DParams>("maxPool3dArgmax", ([x], p) => {
+  const g = pool3dGeometry(x!.shape, p);
+  const shape = Object.freeze([g.n, g.od, g.oh, g.ow, g.c]);
+  const idx = new Int32Array(sizeOf(shape));
+  backend().maxPool3dArgmax(x!._data!, idx, g);
+  return fromTyped(idx, shape, "int32");
+});
+
+/** @internal Params of the general average pooling's transpose: the pooling params plus the input shape. */
+export interface AvgPool3DBackpropParams extends Pool3DParams {
+  readonly inputShape: readonly number[];
+}
+
+function pickPool3(p: Pool3DParams): Pool3DParams {
+  return { window: p.window, strides: p.strides, dilations: p.dilations, padBefore: p.padBefore, padAfter: p.padAfter };
+}
+
+/** @internal General average pooling: linear, so its JVP is itself and its VJP its transpose. */
+export const avgPool3dP: Primitive<Pool3DParams> = definePrimitive<Pool3DParams>({
+  name: "avgPool3d",
+  impl([x], p) {
+    const g = pool3dGeometry(x!.shape, p);
+    const o = output(x!.dtype, [g.n, g.od, g.oh, g.ow, g.c]);
+    backend().avgPool3d(x!._data!, o.data, g);
+    return fromTyped(o.data, o.shape, x!.dtype);
+  },
+  jvp(_x, [tx], _out, p) {
+    return bind(avgPool3dP, [tx!], p);
+  },
+  vjp(ct, [x], _out, p) {
+    return [bind(avgPool3dBackpropP, [ct], { ...pickPool3(p), inputShape: x!.shape })];
+  },
+});
+
+/** @internal The transpose of general average pooling (spreads each cotangent over its window's cells). */
+export const avgPool3dBackpropP: Primitive<AvgPool3DBackpropParams> = definePrimitive<AvgPool3DBackpropParams>({
+  name: "avgPool3dBackprop",
+  impl([dy], p) {
+    const g = pool3dGeometry(p.inputShape, p);
+    const o = output(dy!.dtype, p.inputShape);
+    backend().avgPool3dBackprop(dy!._data!, o.data, g);
+    return fromTyped(o.data, o.shape, dy!.dtype);
+  },
+  jvp(_dy, [tdy], _out, p) {
+    return bind(avgPool3dBackpropP, [tdy!], p);
+  },
+  vjp(ct, _dy, _out, p) {
+    return [bind(avgPool3dP, [ct], pickPool3(p))];
+  },
+});
+
+/**
+ * Resolves a general pooling over the volume `[n, d, h, w, c]` (a 1-D or 2-D input already reshaped to
+ * it): the window must fit, and every window must hold at least one cell of the input (with dilations
+ * and padding, a window could otherwise see padding only). `axes` are the axes the user has.
+ */
+function resolvePool3(
+  op: string,
+  vShape: readonly number[],
+  userShape: readonly number[],
+  window: Triple,
+  strides: Triple,
+  dilations: Triple,
+  padding: unknown,
+  axes: readonly number[],
+): Pool3DParams {
+  const len: Triple = [vShape[1]!, vShape[2]!, vShape[3]!];
+  const eff = [0, 1, 2].map((i) => (window[i]! - 1) * dilations[i]! + 1) as unknown as Triple;
+  const [padBefore, padAfter] = resolvePads3(op, padding, len, eff, strides);
+  const p: Pool3DParams = { window, strides, dilations, padBefore, padAfter };
+  if (len.some((d) => d === 0)) return p;
+  const out = outExtents3(vShape, window, p);
+  for (const i of axes) {
+    const axisName = axes.length === 1 ? "width" : AXES3[i]!;
+    if (out[i]! <= 0) {
+      throw new RangeError(
+        `${op}: the output would be empty: the window spans ${eff[i]} cells along ${axisName} (size ${window[i]}, ` +
+          `dilation ${dilations[i]}) but the input ${fmt(userShape)} has ${len[i]} there with padding ` +
+          `${JSON.stringify(padding ?? "valid")}; use padding 'same' or a smaller window`,
+      );
+    }
+    for (let o = 0; o < out[i]!; o++) {
+      const start = o * strides[i]! - padBefore[i]!;
+      let touches = false;
+      for (let k = 0; k < window[i]! && !touches; k++) {
+        const at = start + k * dilations[i]!;
+        touches = at >= 0 && at < len[i]!;
+      }
+      if (!touches) {
+        throw new RangeError(
+          `${op}: window ${o} along ${axisName} holds padding only (padding [${padBefore[i]}, ${padAfter[i]}], ` +
+            `size ${window[i]}, dilation ${dilations[i]}, stride ${strides[i]}); use less padding or a smaller dilation`,
+        );
+      }
+    }
+  }
+  return p;
+}
+
+function maxPoolVolume(v: Tensor, p: Pool3DParams): Tensor {
+  const idx = bind(maxPool3dArgmaxP, [v], p);
+  return v.reshape([v.size]).gather(idx);
+}
+
+function avgPoolVolume(op: string, v: Tensor, p: Pool3DParams): Tensor {
+  if (!isFloat(v.dtype)) {
+    throw new TypeError(`${op}: averages need a float tensor, got ${v.dtype}; cast it first (x.cast('float32'))`);
+  }
+  return bind(avgPool3dP, [v], p);
+}
+
+function requireOptions(op: string, options: unknown, example: string): asserts options is object {
+  if (options === undefined || options === null || typeof options !== "object") {
+    throw new TypeError(`${op}: options with a window size are required, e.g. ${example}`);
+  }
+}
+
+function resolvePool3d(op: string, x: unknown, options: Pool3DOptions): [Tensor, Pool3DParams] {
+  checkTensor(op, "input", x);
+  checkRank(op, "input", x.shape, 5, NDHWC);
+  requireOptions(op, options, "{ size: 2 }");
+  const window = positiveTriple(op, "size", options.size, 0);
+  const strides = options.strides === undefined ? window : positiveTriple(op, "strides", options.strides, 1);
+  const dilations = positiveTriple(op, "dilations", options.dilations, 1);
+  return [x, resolvePool3(op, x.shape, x.shape, window, strides, dilations, options.padding, [0, 1, 2])];
+}
+
+/**
+ * 3-D max pooling of an NDHWC batch: the largest element of each window, per channel. Padded cells never
+ * win; `dilations` spaces the window's cells. The derivative routes each output's cotangent to the cell
+ * that won (the first one on ties), to any order (it is a gather of the winners).
+ *
+ * @param x `[batch, depth, height, width, channels]`.
+ * @param options `size` (required), `strides` (default: the size), `padding` (`'valid'` default),
+ *   `dilations` (default 1).
+ * @returns `[batch, outDepth, outHeight, outWidth, channels]`.
+ * @example
+ * ```ts
+ * maxPool3d(tensor([1, 5, 3, 2, 0, 7, 4, 6], { shape: [1, 2, 2, 2, 1] }), { size: 2 }).item(); // 7
+ * ```
+ */
+export function maxPool3d(x: Tensor, options: Pool3DOptions): Tensor {
+  const [t, p] = resolvePool3d("maxPool3d", x, options);
+  return maxPoolVolume(t, p);
+}
+
+/**
+ * 3-D average pooling of an NDHWC batch: the mean of each window's cells inside the input (padded cells
+ * are not counted). Linear, hence differentiable to any order.
+ *
+ * @param x `[batch, depth, height, width, channels]`, float32 or float64.
+ * @param options `size` (required), `strides` (default: the size), `padding` (`'valid'` default),
+ *   `dilations` (default 1).
+ * @returns `[batch, outDepth, outHeight, outWidth, channels]`.
+ * @example
+ * ```ts
+ * avgPool3d(tensor([1, 5, 3, 2, 0, 7, 4, 6], { shape: [1, 2, 2, 2, 1] }), { size: 2 }).item(); // 3.5
+ * ```
+ */
+export function avgPool3d(x: Tensor, options: Pool3DOptions): Tensor {
+  const op = "avgPool3d";
+  const [t, p] = resolvePool3d(op, x, options);
+  return avgPoolVolume(op, t, p);
+}
+
+function positiveInt(op: string, name: string, v: unknown, def: number): number {
+  if (v === undefined && def > 0) return def;
+  if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
+    throw new RangeError(`${op}: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function resolvePool1d(op: string, x: unknown, options: Pool1DOptions): [Tensor, Pool3DParams] {
+  checkTensor(op, "input", x);
+  checkRank(op, "input", x.shape, 3, "[batch, width, channels]");
+  requireOptions(op, options, "{ size: 2 }");
+  const size = positiveInt(op, "size", options.size, 0);
+  const stride = positiveInt(op, "stride", options.stride, size);
+  const dilation = positiveInt(op, "dilation", options.dilation, 1);
+  const pd = options.padding;
+  let padding: unknown;
+  if (pd === undefined || pd === "same" || pd === "valid") padding = pd;
+  else if (typeof pd === "number" && Number.isInteger(pd) && pd >= 0) padding = [[0, 0], [0, 0], [pd, pd]];
+  else if (Array.isArray(pd) && pd.length === 2 && pd.every((d: unknown) => typeof d === "number" && Number.isInteger(d) && d >= 0)) {
+    padding = [[0, 0], [0, 0], [pd[0], pd[1]]];
+  } else {
+    throw new RangeError(`${op}: padding must be 'same', 'valid', a non-negative integer or [left, right], got ${JSON.stringify(pd)}`);
+  }
+  const [n, w, c] = x.shape as [number, number, number];
+  const v = x.reshape([n, 1, 1, w, c]);
+  return [v, resolvePool3(op, v.shape, x.shape, [1, 1, size], [1, 1, stride], [1, 1, dilation], padding, [2])];
+}
+
+/** Back from the volume `[n, 1, 1, ow, c]` to `[n, ow, c]`. */
+function fromVolume1d(y: Tensor): Tensor {
+  return y.reshape([y.shape[0]!, y.shape[3]!, y.shape[4]!]);
+}
+
+/**
+ * 1-D max pooling of an NWC batch (sequences): the largest element of each window, per channel, with an
+ * optional `dilation` between the window's cells. The derivative routes each cotangent to the winner
+ * (the first one on ties), to any order.
+ *
+ * @param x `[batch, width, channels]`.
+ * @param options `size` (required), `stride` (default: the size), `padding` (`'valid'` default, `'same'`,
+ *   a number or `[left, right]`), `dilation` (default 1).
+ * @returns `[batch, outWidth, channels]`.
+ * @example
+ * ```ts
+ * maxPool1d(tensor([1, 5, 3, 2], { shape: [1, 4, 1] }), { size: 2 }).toArray(); // [[[5], [3]]]
+ * ```
+ */
+export function maxPool1d(x: Tensor, options: Pool1DOptions): Tensor {
+  const [v, p] = resolvePool1d("maxPool1d", x, options);
+  return fromVolume1d(maxPoolVolume(v, p));
+}
+
+/**
+ * 1-D average pooling of an NWC batch: the mean of each window's cells inside the input (padded cells are
+ * not counted), with an optional `dilation`. Linear, hence differentiable to any order.
+ *
+ * @param x `[batch, width, channels]`, float32 or float64.
+ * @param options `size` (required), `stride` (default: the size), `padding` (`'valid'` default, `'same'`,
+ *   a number or `[left, right]`), `dilation` (default 1).
+ * @returns `[batch, outWidth, channels]`.
+ * @example
+ * ```ts
+ * avgPool1d(tensor([1, 5, 3, 2], { shape: [1, 4, 1] }), { size: 2 }).toArray(); // [[[3], [2.5]]]
+ * ```
+ */
+export function avgPool1d(x: Tensor, options: Pool1DOptions): Tensor {
+  const op = "avgPool1d";
+  const [v, p] = resolvePool1d(op, x, options);
+  return fromVolume1d(avgPoolVolume(op, v, p));
+}
+
+/** True when 2-D pooling options ask for dilated windows (which take the general path). */
+function isDilated2d(options: Pool2DOptions | undefined): boolean {
+  const d = options?.dilations;
+  return d !== undefined && !(d === 1 || (Array.isArray(d) && d[0] === 1 && d[1] === 1));
+}
+
+/** A dilated 2-D pooling as a general one over `[n, 1, h, w, c]`. */
+function dilatedPool2d(op: string, x: Tensor, options: Pool2DOptions, max: boolean): Tensor {
+  checkTensor(op, "input", x);
+  checkRank(op, "input", x.shape, 4, NHWC);
+  const [fh, fw] = positivePair(op, "size", options.size, 0);
+  const [sh, sw] = options.strides === undefined ? [fh, fw] : positivePair(op, "strides", options.strides, 1);
+  const [dh, dw] = positivePair(op, "dilations", options.dilations, 1);
+  let padding: unknown = options.padding;
+  if (typeof padding === "number") padding = [[0, 0], [padding, padding], [padding, padding]];
+  else if (Array.isArray(padding)) {
+    const e = explicitPads(op, padding)!;
+    padding = [[0, 0], [e[0], e[1]], [e[2], e[3]]];
+  }
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const v = x.reshape([n, 1, h, w, c]);
+  const p = resolvePool3(op, v.shape, x.shape, [1, fh, fw], [1, sh, sw], [1, dh, dw], padding, [1, 2]);
+  const y = max ? maxPoolVolume(v, p) : avgPoolVolume(op, v, p);
+  return y.reshape([n, y.shape[2]!, y.shape[3]!, c]);
 }

@@ -557,10 +557,12 @@ function unpackQR(packed: Tensor, m: number, n: number): [Tensor, Tensor] {
   return [q, r];
 }
 
-/** The inverse of {@link unpackQR}. */
+/** The inverse of {@link unpackQR}: both factors flattened per batch element, Q's entries first. */
 function packQR(q: Tensor, r: Tensor): Tensor {
   const batch = q.shape.slice(0, -2);
-  return concat([q.reshape([...batch, q.size / Math.max(sizeOf(batch), 1) || 0]), r.reshape([...batch, r.size / Math.max(sizeOf(batch), 1) || 0])], batch.length);
+  const [m, k] = matrixDims(q.shape);
+  const n = r.shape[r.rank - 1]!;
+  return concat([q.reshape([...batch, m * k]), r.reshape([...batch, k * n])], batch.length);
 }
 
 // ---------------------------------------------------------------------------------------------------

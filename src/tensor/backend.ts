@@ -4,12 +4,16 @@ import type { LinalgKernels } from "./cpu/linalg.js";
 import type { ConvKernels } from "./cpu/conv.js";
 import type { MovementKernels } from "./cpu/movement.js";
 import type { DecompositionKernels } from "./cpu/decompositions.js";
+import type { Conv3DKernels } from "./cpu/conv3d.js";
+import type { Pool3DKernels } from "./cpu/pool.js";
 import { cpuElementwise } from "./cpu/elementwise.js";
 import { cpuReduce } from "./cpu/reduce.js";
 import { cpuLinalg } from "./cpu/linalg.js";
 import { cpuConv } from "./cpu/conv.js";
 import { cpuMovement } from "./cpu/movement.js";
 import { cpuDecompositions } from "./cpu/decompositions.js";
+import { cpuConv3d } from "./cpu/conv3d.js";
+import { cpuPool3d } from "./cpu/pool.js";
 
 /**
  * @internal Every kernel the ops call, in one interface. Kernels work on typed arrays and shapes only
@@ -18,7 +22,7 @@ import { cpuDecompositions } from "./cpu/decompositions.js";
  * implements the same interface and is swapped in with {@link setBackend}.
  */
 export interface Backend extends ElementwiseKernels, ReduceKernels, LinalgKernels, ConvKernels, MovementKernels,
-    DecompositionKernels {
+    DecompositionKernels, Conv3DKernels, Pool3DKernels {
   readonly name: string;
 }
 
@@ -31,6 +35,8 @@ export const cpuBackend: Backend = {
   ...cpuConv,
   ...cpuMovement,
   ...cpuDecompositions,
+  ...cpuConv3d,
+  ...cpuPool3d,
 };
 
 let current: Backend = cpuBackend;

@@ -268,6 +268,26 @@ export class Tensor {
   maxPool2d(options: conv.Pool2DOptions): Tensor { return conv.maxPool2d(this, options); }
   /** 2-D average pooling of an NHWC input (padding cells are not counted). @param options window size, strides, padding. @returns the pooled tensor. @example `zeros([1, 4, 4, 1]).avgPool2d({ size: 2 })` has shape `[1, 2, 2, 1]`. */
   avgPool2d(options: conv.Pool2DOptions): Tensor { return conv.avgPool2d(this, options); }
+  /** 3-D convolution of an NDHWC input with a `[fd, fh, fw, cin, cout]` filter. @param filter the filter. @param options strides, padding, dilations. @returns `[n, od, oh, ow, cout]`. @example `zeros([1, 4, 5, 5, 1]).conv3d(ones([3, 3, 3, 1, 2]))` has shape `[1, 2, 3, 3, 2]`. */
+  conv3d(filter: Tensor, options?: conv.Conv3DOptions): Tensor { return conv.conv3d(this, filter, options); }
+  /** 1-D max pooling of an NWC input. @param options window size, stride, padding, dilation. @returns the pooled tensor. @example `zeros([1, 8, 3]).maxPool1d({ size: 2 })` has shape `[1, 4, 3]`. */
+  maxPool1d(options: conv.Pool1DOptions): Tensor { return conv.maxPool1d(this, options); }
+  /** 1-D average pooling of an NWC input (padding cells are not counted). @param options window size, stride, padding, dilation. @returns the pooled tensor. @example `zeros([1, 8, 3]).avgPool1d({ size: 2 })` has shape `[1, 4, 3]`. */
+  avgPool1d(options: conv.Pool1DOptions): Tensor { return conv.avgPool1d(this, options); }
+  /** 3-D max pooling of an NDHWC input. @param options window size, strides, padding, dilations. @returns the pooled tensor. @example `zeros([1, 4, 4, 4, 1]).maxPool3d({ size: 2 })` has shape `[1, 2, 2, 2, 1]`. */
+  maxPool3d(options: conv.Pool3DOptions): Tensor { return conv.maxPool3d(this, options); }
+  /** 3-D average pooling of an NDHWC input (padding cells are not counted). @param options window size, strides, padding, dilations. @returns the pooled tensor. @example `zeros([1, 4, 4, 4, 1]).avgPool3d({ size: 2 })` has shape `[1, 2, 2, 2, 1]`. */
+  avgPool3d(options: conv.Pool3DOptions): Tensor { return conv.avgPool3d(this, options); }
+  /** The lower Cholesky factor of (a stack of) symmetric positive-definite matrices. @returns `L` with `L·Lᵀ = this`. @example `tensor([[4, 2], [2, 3]]).cholesky()` is `[[2, 0], [1, √2]]`. */
+  cholesky(): Tensor { return linalg.cholesky(this); }
+  /** Solves `this · x = b` for square (stacks of) matrices. @param b `[..., n, k]` or a vector `[n]`. @returns `x`. @example `tensor([[2, 0], [0, 4]]).solve(tensor([2, 4]))` is `[1, 1]`. */
+  solve(b: Tensor): Tensor { return linalg.solve(this, b); }
+  /** The inverse of (a stack of) square matrices. @returns `[..., n, n]`. @example `tensor([[2, 0], [0, 4]]).inverse()` is `[[0.5, 0], [0, 0.25]]`. */
+  inverse(): Tensor { return linalg.inverse(this); }
+  /** The determinant of (a stack of) square matrices. @returns one value per matrix. @example `tensor([[1, 2], [3, 4]]).det()` is `-2`. */
+  det(): Tensor { return linalg.det(this); }
+  /** `log|det|` of (a stack of) square matrices, without overflow. @returns one value per matrix. @example `tensor([[2, 0], [0, 3]]).logDet()` is `log 6`. */
+  logDet(): Tensor { return linalg.logDet(this); }
 
   // ---- shape and movement ----
   /** The same elements in a new shape; one dimension may be -1 (inferred). @param shape the new shape. @returns the reshaped tensor. @example `tensor([1, 2, 3, 4]).reshape([2, -1])` has shape `[2, 2]`. */

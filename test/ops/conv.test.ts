@@ -16,7 +16,19 @@ import {
   type Pool2DOptions,
   type Tensor,
 } from "../../src/index.js";
-import { depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from "../../src/ops/conv.js";
+import {
+  avgPool1d,
+  avgPool3d,
+  conv3d,
+  conv3dBackpropFilter,
+  conv3dBackpropInput,
+  depthwiseConv2dBackpropFilter,
+  depthwiseConv2dBackpropInput,
+  maxPool1d,
+  maxPool3d,
+  type Conv3DOptions,
+  type Pool3DOptions,
+} from "../../src/ops/conv.js";
 import { rng } from "../helpers/rows.js";
 import { cpuConv, type ConvGeometry, type PoolGeometry } from "../../src/tensor/cpu/conv.js";
 import { setWasmGemmEnabled } from "../../src/tensor/wasm/gemm.js";
@@ -613,5 +625,236 @@ describe("kernels overwrite their outputs", () => {
       };
       expect(run(NaN)).toEqual(run(0));
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Volumes and general windows, against references written from the definitions.
+
+type T3 = [number, number, number];
+const triple = (v: number | readonly number[] | undefined, def: number): T3 =>
+  v === undefined ? [def, def, def] : typeof v === "number" ? [v, v, v] : [v[0]!, v[1]!, v[2]!];
+
+/** Per-axis geometry (TensorFlow's documented rules) of windows `f` over `len` cells. */
+function axisGeo(len: number, f: number, s: number, d: number, padding: "same" | "valid" | [number, number]): { before: number; out: number } {
+  const e = (f - 1) * d + 1;
+  let before = 0, after = 0;
+  if (padding === "same") {
+    const total = Math.max((Math.ceil(len / s) - 1) * s + e - len, 0);
+    before = Math.floor(total / 2);
+    after = total - before;
+  } else if (Array.isArray(padding)) [before, after] = padding;
+  return { before, out: Math.floor((len + before + after - e) / s) + 1 };
+}
+
+function paddingOf(p: Conv3DOptions["padding"], axis: number): "same" | "valid" | [number, number] {
+  if (p === undefined || p === "valid" || p === "same") return p ?? "valid";
+  if (typeof p === "number") return [p, p];
+  return [p[axis]![0], p[axis]![1]];
+}
+
+/** 3-D cross-correlation from its definition: `[n, d, h, w, ci] * [fd, fh, fw, ci, co]`. */
+function refConv3d(x: number[], xs: number[], f: number[], fs: number[], o: Conv3DOptions = {}): { data: number[]; shape: number[] } {
+  const [n, , , , ci] = xs as [number, number, number, number, number];
+  const co = fs[4]!;
+  const st = triple(o.strides, 1), dl = triple(o.dilations, 1);
+  const g = [0, 1, 2].map((a) => axisGeo(xs[a + 1]!, fs[a]!, st[a]!, dl[a]!, paddingOf(o.padding, a)));
+  const shape = [n, g[0]!.out, g[1]!.out, g[2]!.out, co];
+  const data: number[] = [];
+  const [D, H, W] = [xs[1]!, xs[2]!, xs[3]!];
+  for (let b = 0; b < n; b++)
+    for (let z = 0; z < g[0]!.out; z++)
+      for (let y = 0; y < g[1]!.out; y++)
+        for (let xx = 0; xx < g[2]!.out; xx++)
+          for (let oc = 0; oc < co; oc++) {
+            let s = 0;
+            for (let kz = 0; kz < fs[0]!; kz++)
+              for (let ky = 0; ky < fs[1]!; ky++)
+                for (let kx = 0; kx < fs[2]!; kx++) {
+                  const iz = z * st[0] + kz * dl[0] - g[0]!.before;
+                  const iy = y * st[1] + ky * dl[1] - g[1]!.before;
+                  const ix = xx * st[2] + kx * dl[2] - g[2]!.before;
+                  if (iz < 0 || iz >= D || iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                  for (let c = 0; c < ci; c++) {
+                    s += x[(((b * D + iz) * H + iy) * W + ix) * ci + c]! * f[(((kz * fs[1]! + ky) * fs[2]! + kx) * ci + c) * co + oc]!;
+                  }
+                }
+            data.push(s);
+          }
+  return { data, shape };
+}
+
+/** Pooling over `[n, d, h, w, c]` from its definition: max or mean of each window's cells inside the input. */
+function refPool3d(x: number[], xs: number[], o: Pool3DOptions, kind: "max" | "avg"): { data: number[]; shape: number[] } {
+  const [n, D, H, W, c] = xs as [number, number, number, number, number];
+  const win = triple(o.size, 1), st = o.strides === undefined ? win : triple(o.strides, 1), dl = triple(o.dilations, 1);
+  const g = [0, 1, 2].map((a) => axisGeo(xs[a + 1]!, win[a]!, st[a]!, dl[a]!, paddingOf(o.padding, a)));
+  const shape = [n, g[0]!.out, g[1]!.out, g[2]!.out, c];
+  const data: number[] = [];
+  for (let b = 0; b < n; b++)
+    for (let z = 0; z < g[0]!.out; z++)
+      for (let y = 0; y < g[1]!.out; y++)
+        for (let xx = 0; xx < g[2]!.out; xx++)
+          for (let ch = 0; ch < c; ch++) {
+            const cells: number[] = [];
+            for (let kz = 0; kz < win[0]; kz++)
+              for (let ky = 0; ky < win[1]; ky++)
+                for (let kx = 0; kx < win[2]; kx++) {
+                  const iz = z * st[0] + kz * dl[0] - g[0]!.before;
+                  const iy = y * st[1] + ky * dl[1] - g[1]!.before;
+                  const ix = xx * st[2] + kx * dl[2] - g[2]!.before;
+                  if (iz < 0 || iz >= D || iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                  cells.push(x[(((b * D + iz) * H + iy) * W + ix) * c + ch]!);
+                }
+            data.push(kind === "max" ? Math.max(...cells) : cells.reduce((p, q) => p + q, 0) / cells.length);
+          }
+  return { data, shape };
+}
+
+function expectNear(t: Tensor, ref: { data: number[]; shape: number[] }, tol: number): void {
+  expect(t.shape).toEqual(ref.shape);
+  const got = t.dataSync();
+  for (let i = 0; i < ref.data.length; i++) {
+    const e = ref.data[i]!;
+    if (!(Math.abs(got[i]! - e) <= tol * (1 + Math.abs(e)))) throw new Error(`element ${i}: got ${got[i]}, expected ${e}`);
+  }
+}
+
+const inner = (a: Tensor, b: Tensor): number => a.mul(b).sum().item();
+
+describe("conv3d and its backprops", () => {
+  const cases: [number[], number[], Conv3DOptions][] = [
+    [[1, 3, 4, 5, 2], [2, 2, 2, 2, 3], {}],
+    [[2, 4, 5, 3, 1], [3, 3, 2, 1, 2], { padding: "same" }],
+    [[1, 5, 5, 5, 2], [3, 2, 3, 2, 2], { strides: [2, 1, 2], padding: "same" }],
+    [[1, 6, 4, 5, 1], [2, 2, 2, 1, 1], { dilations: [2, 1, 2], strides: [1, 2, 1] }],
+    [[1, 3, 3, 3, 2], [2, 2, 2, 2, 1], { padding: [[1, 0], [0, 1], [2, 2]] }],
+    [[2, 1, 1, 1, 3], [1, 1, 1, 3, 4], {}],
+  ];
+  for (const dtype of ["float64", "float32"] as const) {
+    for (const [xs, fs, o] of cases) {
+      it(`${dtype} ${JSON.stringify(xs)} * ${JSON.stringify(fs)} ${JSON.stringify(o)} matches the reference; backprops are its adjoints`, () => {
+        const xv = values(xs, 1, true), fv = values(fs, 2, true);
+        const x = tensor(xv, { shape: xs, dtype }), f = tensor(fv, { shape: fs, dtype });
+        const y = conv3d(x, f, o);
+        expect(y.dtype).toBe(dtype);
+        const tol = dtype === "float32" ? 1e-5 : 1e-12;
+        expectNear(y, refConv3d(xv, xs, fv, fs, o), tol);
+        // ⟨conv3d(x, f), dy⟩ = ⟨x, backpropInput(dy, f)⟩ = ⟨f, backpropFilter(x, dy)⟩
+        const dy = tensor(values(y.shape, 3, true), { shape: y.shape, dtype });
+        const lhs = inner(y, dy);
+        expect(inner(x, conv3dBackpropInput(dy, f, xs, o))).toBeCloseTo(lhs, dtype === "float32" ? 3 : 10);
+        expect(inner(f, conv3dBackpropFilter(x, dy, fs, o))).toBeCloseTo(lhs, dtype === "float32" ? 3 : 10);
+      });
+    }
+  }
+
+  it("a depth-1 volume and filter is conv2d", () => {
+    const x = tensor(values([2, 1, 5, 4, 3], 4), { shape: [2, 1, 5, 4, 3] });
+    const f = tensor(values([1, 3, 2, 3, 2], 5), { shape: [1, 3, 2, 3, 2] });
+    const y3 = conv3d(x, f, { padding: "same", strides: [1, 2, 1] });
+    const y2 = conv2d(x.reshape([2, 5, 4, 3]), f.reshape([3, 2, 3, 2]), { padding: "same", strides: [2, 1] });
+    expect(y3.reshape(y2.shape).toArray()).toEqual(y2.toArray());
+  });
+
+  it("reverse mode gives the backprops; the method is the same op", () => {
+    const xs = [1, 3, 3, 3, 2], fs = [2, 2, 2, 2, 2];
+    const x = tensor(values(xs, 6), { shape: xs, dtype: "float64" }), f = tensor(values(fs, 7), { shape: fs, dtype: "float64" });
+    const dy = tensor(values([1, 2, 2, 2, 2], 8), { shape: [1, 2, 2, 2, 2], dtype: "float64" });
+    const [gx, gf] = pullback([x, f], ([a, b]: Tensor[]) => a!.conv3d(b!))(dy);
+    expect(gx!.toArray()).toEqual(conv3dBackpropInput(dy, f, xs).toArray());
+    expect(gf!.toArray()).toEqual(conv3dBackpropFilter(x, dy, fs).toArray());
+  });
+
+  it("errors name the op, the shapes and the fix", () => {
+    const x = tensor(values([1, 4, 4, 4, 2], 9), { shape: [1, 4, 4, 4, 2] });
+    expect(() => conv3d(x, tensor(values([2, 2, 2, 3, 1], 1), { shape: [2, 2, 2, 3, 1] }))).toThrow(
+      "conv3d: input [1,4,4,4,2] has 2 channels but the filter [2,2,2,3,1] expects 3",
+    );
+    expect(() => conv3d(x.reshape([1, 16, 4, 2]), x)).toThrow("conv3d: input must have rank 5 [batch, depth, height, width, channels], got shape [1,16,4,2]");
+    expect(() => conv3d(x, tensor(values([5, 1, 1, 2, 1], 1), { shape: [5, 1, 1, 2, 1] }))).toThrow(
+      /conv3d: the output would be empty: the filter spans 5 cells along depth .* use padding 'same'/,
+    );
+    expect(() => conv3d(x, tensor(values([1, 1, 1, 2, 1], 1), { shape: [1, 1, 1, 2, 1] }), { strides: [1, 0, 1] as unknown as [number, number, number] })).toThrow(
+      "conv3d: strides must be a positive integer or a triple [depth, height, width] of them, got [1,0,1]",
+    );
+    expect(() => conv3dBackpropInput(tensor(values([1, 3, 3, 3, 1], 1), { shape: [1, 3, 3, 3, 1] }), tensor(values([2, 2, 2, 2, 1], 1), { shape: [2, 2, 2, 2, 1] }), [1, 4, 4, 4, 2], { padding: "same" })).toThrow(
+      "conv3dBackpropInput: dy has shape [1,3,3,3,1] but a 3-D convolution of [1,4,4,4,2] with filter [2,2,2,2,1] and these options gives [1,4,4,4,1]",
+    );
+  });
+});
+
+describe("1-D, 3-D and dilated pooling", () => {
+  const cases3: [number[], Pool3DOptions][] = [
+    [[1, 4, 4, 4, 2], { size: 2 }],
+    [[2, 3, 5, 4, 1], { size: [2, 3, 2], strides: 1, padding: "same" }],
+    [[1, 5, 5, 5, 1], { size: 2, strides: [1, 2, 2], dilations: [2, 1, 2] }],
+    [[1, 3, 6, 5, 2], { size: [1, 2, 2], strides: [1, 1, 2], dilations: [1, 3, 2], padding: "same" }],
+    [[1, 3, 4, 4, 1], { size: 3, strides: 2, padding: [[1, 1], [1, 0], [0, 1]] }],
+  ];
+  for (const kind of ["max", "avg"] as const) {
+    for (const [xs, o] of cases3) {
+      it(`${kind}Pool3d ${JSON.stringify(xs)} ${JSON.stringify(o)} matches the reference`, () => {
+        const xv = values(xs, 10, true);
+        const x = tensor(xv, { shape: xs, dtype: "float64" });
+        expectNear(kind === "max" ? maxPool3d(x, o) : avgPool3d(x, o), refPool3d(xv, xs, o, kind), 1e-14);
+      });
+    }
+    it(`${kind}Pool1d is the 3-D pooling of a volume of depth and height 1 (dilations, strides, padding)`, () => {
+      for (const o of [{ size: 2 }, { size: 3, stride: 1, padding: "same" as const }, { size: 2, stride: 1, dilation: 3 }, { size: 3, stride: 2, dilation: 2, padding: [2, 1] as [number, number] }]) {
+        const xv = values([2, 9, 3], 11, true);
+        const x = tensor(xv, { shape: [2, 9, 3], dtype: "float64" });
+        const ref = refPool3d(xv, [2, 1, 1, 9, 3], {
+          size: [1, 1, o.size],
+          strides: [1, 1, o.stride ?? o.size],
+          dilations: [1, 1, o.dilation ?? 1],
+          padding: o.padding === undefined || typeof o.padding === "string" ? o.padding : [[0, 0], [0, 0], o.padding],
+        }, kind);
+        const y = kind === "max" ? maxPool1d(x, o) : avgPool1d(x, o);
+        expectNear(y, { data: ref.data, shape: [2, ref.shape[3]!, 3] }, 1e-14);
+      }
+    });
+    it(`dilated ${kind}Pool2d matches the reference, and dilation 1 matches the 2-D kernels`, () => {
+      const xv = values([2, 7, 6, 2], 12, true);
+      const x = tensor(xv, { shape: [2, 7, 6, 2], dtype: "float64" });
+      const pool = kind === "max" ? maxPool2d : avgPool2d;
+      const o: Pool2DOptions = { size: [2, 3], strides: [1, 2], dilations: [3, 2], padding: "same" };
+      const ref = refPool3d(xv, [2, 1, 7, 6, 2], { size: [1, 2, 3], strides: [1, 1, 2], dilations: [1, 3, 2], padding: "same" }, kind);
+      expectNear(pool(x, o), { data: ref.data, shape: [2, ref.shape[2]!, ref.shape[3]!, 2] }, 1e-14);
+      const plain: Pool2DOptions = { size: 3, strides: 2, padding: "same" };
+      expect(pool(x, { ...plain, dilations: 1 }).toArray()).toEqual(pool(x, plain).toArray());
+    });
+  }
+
+  it("float32 in, float32 out; int32 max pooling stays int32; average of int32 is an error", () => {
+    const x = tensor(values([1, 4, 4, 4, 1], 13), { shape: [1, 4, 4, 4, 1] });
+    expect(avgPool3d(x, { size: 2 }).dtype).toBe("float32");
+    const xi = x.cast("int32");
+    expect(maxPool3d(xi, { size: 2 }).dtype).toBe("int32");
+    expect(() => avgPool3d(xi, { size: 2 })).toThrow("avgPool3d: averages need a float tensor, got int32; cast it first");
+    expect(() => avgPool1d(xi.reshape([1, 64, 1]), { size: 2 })).toThrow("avgPool1d: averages need a float tensor");
+  });
+
+  it("max pooling ties go to the first cell, and NaN wins", () => {
+    const g = gradient(tensor([2, 2, 1, 1], { shape: [1, 4, 1], dtype: "float64" }), (x: Tensor) => maxPool1d(x, { size: 4 }).sum());
+    expect(g.toArray()).toEqual([[[1], [0], [0], [0]]]);
+    expect(maxPool1d(tensor([1, NaN, 3, 2], { shape: [1, 4, 1] }), { size: 4 }).item()).toBeNaN();
+  });
+
+  it("errors name the op, the axis and the fix", () => {
+    const x1 = tensor(values([1, 5, 2], 14), { shape: [1, 5, 2] });
+    expect(() => maxPool1d(x1, { size: 3, dilation: 3 })).toThrow(
+      "maxPool1d: the output would be empty: the window spans 7 cells along width (size 3, dilation 3) but the input [1,5,2] has 5 there",
+    );
+    expect(() => maxPool1d(x1.reshape([1, 10]), { size: 2 })).toThrow("maxPool1d: input must have rank 3 [batch, width, channels], got shape [1,10]");
+    expect(() => avgPool1d(x1, { size: 0 })).toThrow("avgPool1d: size must be a positive integer, got 0");
+    expect(() => avgPool1d(x1, undefined as unknown as { size: number })).toThrow("avgPool1d: options with a window size are required");
+    expect(() => maxPool1d(x1, { size: 2, padding: [3, 0] })).toThrow(/maxPool1d: window 0 along width holds padding only/);
+    expect(() => maxPool3d(tensor(values([1, 4, 4, 4, 1], 1), { shape: [1, 4, 4, 4, 1] }), { size: 2, dilations: [1, 0, 1] as unknown as [number, number, number] })).toThrow(
+      "maxPool3d: dilations must be a positive integer or a triple [depth, height, width] of them, got [1,0,1]",
+    );
+    expect(() => avgPool2d(tensor(values([1, 4, 4, 1], 1), { shape: [1, 4, 4, 1] }), { size: 2, dilations: 4 })).toThrow(
+      /avgPool2d: the output would be empty: the window spans 5 cells along height/,
+    );
   });
 });

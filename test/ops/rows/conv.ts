@@ -10,6 +10,13 @@ import {
   depthwiseConv2dBackpropFilter,
   depthwiseConv2dBackpropInput,
   maxPool2d,
+  conv3d,
+  conv3dBackpropInput,
+  conv3dBackpropFilter,
+  maxPool1d,
+  avgPool1d,
+  maxPool3d,
+  avgPool3d,
 } from "../../../src/ops/conv.js";
 import { distinct, uniform, type GradRow } from "../../helpers/rows.js";
 
@@ -113,5 +120,85 @@ export const rows: GradRow[] = [
     name: "avgPool2d of a square (second order through the transpose) [1,4,4,1]",
     f: (x) => avgPool2d(x.mul(x), { size: [2, 3], strides: [2, 1] }),
     inputs: () => [uniform([1, 4, 4, 1], 134)],
+  },
+  {
+    name: "conv3d valid [1,3,4,3,2]*[2,2,2,2,2]",
+    f: (x, w) => conv3d(x, w),
+    inputs: () => [uniform([1, 3, 4, 3, 2], 135), uniform([2, 2, 2, 2, 2], 136)],
+  },
+  {
+    name: "conv3d same, strides [1,2,2], dilations [2,1,1] [2,4,3,3,1]*[2,2,2,1,2]",
+    f: (x, w) => conv3d(x, w, { padding: "same", strides: [1, 2, 2], dilations: [2, 1, 1] }),
+    inputs: () => [uniform([2, 4, 3, 3, 1], 137), uniform([2, 2, 2, 1, 2], 138)],
+  },
+  {
+    name: "conv3d explicit padding [1,2,3,2,1]*[1,2,2,1,1]",
+    f: (x, w) => conv3d(x, w, { padding: [[1, 0], [0, 1], [1, 1]] }),
+    inputs: () => [uniform([1, 2, 3, 2, 1], 139), uniform([1, 2, 2, 1, 1], 140)],
+  },
+  {
+    name: "conv3dBackpropInput stride 2 same",
+    f: (dy, w) => conv3dBackpropInput(dy, w, [1, 3, 4, 4, 1], { strides: 2, padding: "same" }),
+    inputs: () => [uniform([1, 2, 2, 2, 2], 141), uniform([2, 3, 3, 1, 2], 142)],
+  },
+  {
+    name: "conv3dBackpropFilter valid",
+    f: (x, dy) => conv3dBackpropFilter(x, dy, [2, 2, 1, 2, 2]),
+    inputs: () => [uniform([1, 3, 3, 2, 2], 143), uniform([1, 2, 2, 2, 2], 144)],
+  },
+  {
+    name: "conv3d then conv3d (second order through both rules)",
+    f: (x, w) => conv3d(conv3d(x, w, { padding: "same" }), w, { padding: "same" }),
+    inputs: () => [uniform([1, 2, 3, 2, 2], 145), uniform([2, 2, 1, 2, 2], 146)],
+  },
+  {
+    name: "maxPool1d size 2 [2,6,2]",
+    f: (x) => maxPool1d(x, { size: 2 }),
+    inputs: () => [distinct([2, 6, 2], 147)],
+  },
+  {
+    name: "maxPool1d dilated, stride 1, same [1,7,1] squared",
+    f: (x) => maxPool1d(x.mul(x), { size: 2, stride: 1, dilation: 2, padding: "same" }),
+    inputs: () => [distinct([1, 7, 1], 148).add(3)],
+  },
+  {
+    name: "avgPool1d size 3 stride 2 same [2,5,2]",
+    f: (x) => avgPool1d(x, { size: 3, stride: 2, padding: "same" }),
+    inputs: () => [uniform([2, 5, 2], 149)],
+  },
+  {
+    name: "avgPool1d dilated of a square [1,8,1]",
+    f: (x) => avgPool1d(x.mul(x), { size: 3, stride: 1, dilation: 3 }),
+    inputs: () => [uniform([1, 8, 1], 150)],
+  },
+  {
+    name: "maxPool3d 2x2x2 [1,4,4,2,2]",
+    f: (x) => maxPool3d(x, { size: 2 }),
+    inputs: () => [distinct([1, 4, 4, 2, 2], 151)],
+  },
+  {
+    name: "maxPool3d same, strides [1,2,2], dilations [1,2,1] of a square [1,3,5,4,1]",
+    f: (x) => maxPool3d(x.mul(x), { size: 2, strides: [1, 2, 2], dilations: [1, 2, 1], padding: "same" }),
+    inputs: () => [distinct([1, 3, 5, 4, 1], 152).add(3)],
+  },
+  {
+    name: "avgPool3d size [2,2,3] stride 1 same [1,3,3,4,1]",
+    f: (x) => avgPool3d(x, { size: [2, 2, 3], strides: 1, padding: "same" }),
+    inputs: () => [uniform([1, 3, 3, 4, 1], 153)],
+  },
+  {
+    name: "avgPool3d dilated of a square [1,3,4,4,2]",
+    f: (x) => avgPool3d(x.mul(x), { size: 2, strides: 1, dilations: [2, 1, 2] }),
+    inputs: () => [uniform([1, 3, 4, 4, 2], 154)],
+  },
+  {
+    name: "maxPool2d dilated 2x2, dilations 2, stride 1 [1,5,5,2] squared",
+    f: (x) => maxPool2d(x.mul(x), { size: 2, strides: 1, dilations: 2 }),
+    inputs: () => [distinct([1, 5, 5, 2], 155).add(3)],
+  },
+  {
+    name: "avgPool2d dilated, same padding [1,5,4,1]",
+    f: (x) => avgPool2d(x, { size: [2, 2], strides: 1, dilations: [2, 1], padding: "same" }),
+    inputs: () => [uniform([1, 5, 4, 1], 156)],
   },
 ];
