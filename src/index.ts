@@ -163,6 +163,7 @@ export { Dense, type DenseOptions } from "./layers/dense.js";
 export {
   Conv1D,
   Conv2D,
+  Conv3D,
   TransposedConv2D,
   DepthwiseConv2D,
   SeparableConv2D,
@@ -171,6 +172,7 @@ export {
   type ConvLayerOptions,
   type Conv1DLayerOptions,
   type Conv2DLayerOptions,
+  type Conv3DLayerOptions,
   type TransposedConv2DLayerOptions,
   type DepthwiseConv2DLayerOptions,
   type SeparableConv2DLayerOptions,
@@ -178,7 +180,23 @@ export {
   type ZeroPadding2DOptions,
 } from "./layers/convolutional.js";
 export { UpSampling1D, UpSampling2D, type UpSampling1DOptions, type UpSampling2DOptions } from "./layers/upsampling.js";
-export { MaxPool2D, AvgPool2D, GlobalAvgPool2D, type Pool2DLayerOptions } from "./layers/pooling.js";
+export {
+  MaxPool2D,
+  AvgPool2D,
+  GlobalAvgPool2D,
+  GlobalMaxPool2D,
+  MaxPool1D,
+  AvgPool1D,
+  GlobalAvgPool1D,
+  GlobalMaxPool1D,
+  MaxPool3D,
+  AvgPool3D,
+  GlobalAvgPool3D,
+  GlobalMaxPool3D,
+  type Pool2DLayerOptions,
+  type Pool1DLayerOptions,
+  type Pool3DLayerOptions,
+} from "./layers/pooling.js";
 export { Flatten, Reshape, FunctionLayer } from "./layers/core.js";
 export { Dropout, AlphaDropout, type DropoutOptions } from "./layers/dropout.js";
 export {

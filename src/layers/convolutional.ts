@@ -1,11 +1,20 @@
 /**
- * Convolution layers over channels-last tensors (NWC and NHWC): each is one convolution primitive and a
+ * Convolution layers over channels-last tensors (NWC, NHWC and NDHWC): each is one convolution primitive and a
  * broadcast bias add (a separable convolution is two), so forward and backward passes run in the
  * convolution kernels. The zero-padding layers live here too, as in Swift for TensorFlow.
  */
 import { Tensor } from "../tensor/tensor.js";
 import type { RandomKey } from "../tensor/random.js";
-import { conv2d, conv2dTranspose, depthwiseConv2d, type Conv2DOptions, type Padding2D } from "../ops/conv.js";
+import {
+  conv2d,
+  conv2dTranspose,
+  conv3d,
+  depthwiseConv2d,
+  type Conv2DOptions,
+  type Conv3DOptions,
+  type Padding2D,
+  type Padding3D,
+} from "../ops/conv.js";
 import { differentiable, noDerivative } from "../keypaths/decorators.js";
 import { Layer, expectRank, expectLastDim } from "./layer.js";
 import { identity, type Activation } from "./activations.js";
@@ -176,6 +185,50 @@ export class Conv1D extends ConvLayer {
     expectRank("Conv1D", input, 3, "[batch, width, channels]");
     expectLastDim("Conv1D", input, this.filter.shape[1]!, "channels");
     return this.biasAndActivation(input.conv1d(this.filter, { stride: this.stride, padding: this.padding, dilation: this.dilation }));
+  }
+}
+
+/** Options of {@link Conv3D}. */
+export interface Conv3DLayerOptions extends ConvLayerOptions {
+  /** `[filterDepth, filterHeight, filterWidth, inChannels, outChannels]`. */
+  filterShape: readonly [number, number, number, number, number];
+  /** Step between windows: a number or `[depth, height, width]` (default 1). */
+  strides?: number | readonly [number, number, number];
+  /** `'valid'` (default), `'same'`, or explicit zero padding. */
+  padding?: Padding3D;
+  /** Spacing between filter taps: a number or `[depth, height, width]` (default 1). */
+  dilations?: number | readonly [number, number, number];
+}
+
+/**
+ * 3-D convolution over NDHWC volumes (video clips, medical scans), as in C3D (Tran et al., 2015,
+ * "Learning Spatiotemporal Features with 3D Convolutional Networks"), with strides, padding and dilation.
+ *
+ * @example
+ * ```ts
+ * const conv = new Conv3D({ filterShape: [3, 3, 3, 1, 8], padding: "same", activation: relu, seed: 0 });
+ * conv.callAsFunction(zeros([2, 8, 16, 16, 1])).shape; // [2, 8, 16, 16, 8]
+ * ```
+ */
+export class Conv3D extends ConvLayer {
+  /** Strides, padding and dilations (a private field, so `TangentVector<Conv3D>` holds only parameters). */
+  private readonly geometry: Conv3DOptions;
+
+  /** @param options filter shape, strides, padding, dilations, activation, bias, seed, dtype, initializers. */
+  constructor(options: Conv3DLayerOptions) {
+    super("Conv3D", options.filterShape, 5, (s) => s[4]!, options);
+    this.geometry = { strides: options.strides ?? 1, padding: options.padding ?? "valid", dilations: options.dilations ?? 1 };
+  }
+
+  /**
+   * Applies the layer.
+   * @param input `[batch, depth, height, width, inChannels]`.
+   * @returns `[batch, outDepth, outHeight, outWidth, outChannels]`.
+   */
+  callAsFunction(input: Tensor): Tensor {
+    expectRank("Conv3D", input, 5, "[batch, depth, height, width, channels]");
+    expectLastDim("Conv3D", input, this.filter.shape[3]!, "channels");
+    return this.biasAndActivation(conv3d(input, this.filter, this.geometry));
   }
 }
 
