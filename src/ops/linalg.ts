@@ -505,46 +505,76 @@ export const qrP = definePrimitive<LinalgParams>({
     }
     return fromTyped(out, Object.freeze([...batch, per]), a!.dtype);
   },
-  jvp([a], [ta], out, { op }) {
-    // With A = QR (m ≥ n): C = Qᵀ·Ȧ·R⁻¹, Ω = tril(C, −1) − tril(C, −1)ᵀ (QᵀQ̇, skew), then
-    // Ṙ = (C − Ω)·R and Q̇ = Ȧ·R⁻¹ − Q·(C − Ω) (Walter & Lehmann 2018; Seeger et al. 2017).
+  jvp([a], [ta], out) {
     const [m, n] = matrixDims(a!.shape);
-    checkTall(op, a!.shape, m, n);
     const [q, r] = unpackQR(out, m, n);
-    const adRinv = mT(solveTriangularT(r, mT(ta!), false, true, op)); // Ȧ·R⁻¹
-    const c = matmulT(q, adRinv, true, false);
-    const low = c.mul(strictLowerMask(n, c.dtype));
-    const cMinusOmega = c.sub(low).add(mT(low));
-    const dr = matmulT(cMinusOmega, r, false, false);
-    const dq = adRinv.sub(matmulT(q, cMinusOmega, false, false));
-    return packQR(dq, dr);
+    if (m >= n) return packQR(...qrTallJvp(q, r, ta!));
+    // Wide (m < n): A = [X | Y] with X square, X = Q·U and R = [U | V], V = Qᵀ·Y. Then (Q̇, U̇) is the
+    // square rule for Ẋ and V̇ = Q̇ᵀ·Y + Qᵀ·Ẏ (Liao et al. 2019, "Differentiable Programming Tensor Networks").
+    const [, y] = splitColumns(a!, m);
+    const [tx, ty] = splitColumns(ta!, m);
+    const [u] = splitColumns(r, m);
+    const [dq, du] = qrTallJvp(q, u, tx);
+    const dv = matmulT(dq, y, true, false).add(matmulT(q, ty, true, false));
+    return packQR(dq, concat([du, dv], du.rank - 1));
   },
-  vjp(ct, [a], out, { op }) {
-    // Ā = (Q̄ + Q·copyltu(M))·R⁻ᵀ with M = R·R̄ᵀ − Q̄ᵀ·Q and copyltu(M) = tril(M) + tril(M, −1)ᵀ
-    // (Walter & Lehmann 2018, eq. for the reduced QR); R̄ counts on R's upper triangle only.
+  vjp(ct, [a], out) {
     const [m, n] = matrixDims(a!.shape);
-    checkTall(op, a!.shape, m, n);
     const [q, r] = unpackQR(out, m, n);
-    const [qbar, rbarFull] = unpackQR(ct, m, n);
-    const rbar = rbarFull.mul(triangleMask(n, ct.dtype, false));
-    const mm = matmulT(r, rbar, false, true).sub(matmulT(qbar, q, true, false));
-    const copyltu = mm.mul(triangleMask(n, mm.dtype, true)).add(mT(mm.mul(strictLowerMask(n, mm.dtype))));
-    const z = qbar.add(matmulT(q, copyltu, false, false));
-    return [mT(solveTriangularT(r, mT(z), false, false, op))]; // Z·R⁻ᵀ = (R⁻¹·Zᵀ)ᵀ
+    const [qbar, rbar] = unpackQR(ct, m, n);
+    if (m >= n) return [qrTallVjp(q, r, qbar, rbar)];
+    // Wide: Ȳ = Q·V̄, and X̄ is the square rule with Q̄ + Y·V̄ᵀ for Q̄ and Ū for R̄ (Liao et al. 2019).
+    const [, y] = splitColumns(a!, m);
+    const [u] = splitColumns(r, m);
+    const [ubar, vbar] = splitColumns(rbar, m);
+    const xbar = qrTallVjp(q, u, qbar.add(matmulT(y, vbar, false, true)), ubar);
+    const ybar = matmulT(q, vbar, false, false);
+    return [concat([xbar, ybar], xbar.rank - 1)];
   },
 });
 
-function matrixDims(shape: readonly number[]): [number, number] {
-  return [shape[shape.length - 2]!, shape[shape.length - 1]!];
+const QR_DERIVATIVE = "qr's derivative (it needs a matrix of full rank)";
+
+/**
+ * Tangents `(Q̇, Ṙ)` of the QR of a tall or square `A` (m ≥ n): with C = Qᵀ·Ȧ·R⁻¹ and
+ * Ω = tril(C, −1) − tril(C, −1)ᵀ (that is QᵀQ̇, skew-symmetric), Ṙ = (C − Ω)·R (upper triangular) and
+ * Q̇ = Ȧ·R⁻¹ − Q·(C − Ω) (Walter & Lehmann 2018, "On the algorithmic differentiation of matrix
+ * decompositions"; Seeger et al. 2017).
+ */
+function qrTallJvp(q: Tensor, r: Tensor, ta: Tensor): [Tensor, Tensor] {
+  const n = r.shape[r.rank - 1]!;
+  const adRinv = mT(solveTriangularT(r, mT(ta), false, true, QR_DERIVATIVE)); // Ȧ·R⁻¹ = (R⁻ᵀ·Ȧᵀ)ᵀ
+  const c = matmulT(q, adRinv, true, false);
+  const low = c.mul(strictLowerMask(n, c.dtype));
+  const cMinusOmega = c.sub(low).add(mT(low));
+  return [adRinv.sub(matmulT(q, cMinusOmega, false, false)), matmulT(cMinusOmega, r, false, false)];
 }
 
-function checkTall(op: string, shape: readonly number[], m: number, n: number): void {
-  if (m < n) {
-    throw new RangeError(
-      `${op}: derivatives of the QR decomposition of a wide matrix (${fmt(shape)}, ${m} rows < ${n} columns) are ` +
-        `not supported yet; differentiate the QR of the transpose, or of a tall or square matrix`,
-    );
-  }
+/**
+ * The cotangent of a tall or square `A` from `(Q̄, R̄)`: Ā = (Q̄ + Q·copyltu(M))·R⁻ᵀ with
+ * M = R·R̄ᵀ − Q̄ᵀ·Q and copyltu(M) = tril(M) + tril(M, −1)ᵀ (Walter & Lehmann 2018); R̄ counts on R's
+ * upper triangle only, the rest of R being constant zeros.
+ */
+function qrTallVjp(q: Tensor, r: Tensor, qbar: Tensor, rbarFull: Tensor): Tensor {
+  const n = r.shape[r.rank - 1]!;
+  const rbar = rbarFull.mul(triangleMask(n, rbarFull.dtype, false));
+  const mm = matmulT(r, rbar, false, true).sub(matmulT(qbar, q, true, false));
+  const copyltu = mm.mul(triangleMask(n, mm.dtype, true)).add(mT(mm.mul(strictLowerMask(n, mm.dtype))));
+  const z = qbar.add(matmulT(q, copyltu, false, false));
+  return mT(solveTriangularT(r, mT(z), false, false, QR_DERIVATIVE)); // Z·R⁻ᵀ = (R⁻¹·Zᵀ)ᵀ
+}
+
+/** Splits the columns of a stack of matrices at `at`: `[..., :, :at]` and `[..., :, at:]`. */
+function splitColumns(x: Tensor, at: number): [Tensor, Tensor] {
+  const s = x.shape;
+  const zeros = s.map(() => 0);
+  const left = x.slice(zeros, [...s.slice(0, -1), at]);
+  const right = x.slice([...zeros.slice(0, -1), at], [...s.slice(0, -1), s[s.length - 1]! - at]);
+  return [left, right];
+}
+
+function matrixDims(shape: readonly number[]): [number, number] {
+  return [shape[shape.length - 2]!, shape[shape.length - 1]!];
 }
 
 /** Splits a packed `[..., m·k + k·n]` tensor into `Q [..., m, k]` and `R [..., k, n]`. */
@@ -800,8 +830,8 @@ export interface QRResult {
  * `m × n` matrix, `q` is `m × k` with orthonormal columns and `r` is `k × n` upper triangular, with
  * `k = min(m, n)`. Sign convention: the diagonal of `r` is non-negative (LAPACK leaves its signs to the
  * reflections; fixing them makes the factorization of a full-rank matrix unique and its derivative
- * well defined). Differentiable to any order for tall or square matrices of full rank (`m ≥ n`);
- * derivatives for wide matrices are not supported yet and are an error.
+ * well defined). Differentiable to any order where the leading `min(m, n)` columns have full rank (tall,
+ * square and wide matrices alike).
  *
  * @param a `[..., m, n]`, float32 or float64.
  * @returns `{ q: [..., m, k], r: [..., k, n] }`.

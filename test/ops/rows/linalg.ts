@@ -97,5 +97,7 @@ export const rows: GradRow[] = [
   { name: "qr square [3,3]", f: qrBoth, inputs: () => [wellConditioned([3, 3], 52)] },
   { name: "qr tall [4,2]", f: qrBoth, inputs: () => [uniform([4, 2], 53)] },
   { name: "qr tall batched [2,3,2]", f: qrBoth, inputs: () => [uniform([2, 3, 2], 54)] },
+  { name: "qr wide [2,4]", f: qrBoth, inputs: () => [uniform([2, 4], 56)] },
+  { name: "qr wide batched [2,2,3]", f: qrBoth, inputs: () => [uniform([2, 2, 3], 57)] },
   { name: "qr R only [3,3]", f: (a) => qr(a).r, inputs: () => [wellConditioned([3, 3], 55)] },
 ];
