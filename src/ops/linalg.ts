@@ -780,9 +780,9 @@ export function inverse(a: Tensor): Tensor {
 
 /**
  * The determinant of square matrices, batched over leading axes, by LU factorization with partial
- * pivoting (a singular matrix gives 0). Differentiable to any order where the matrix is invertible
- * (Jacobi's formula, `Ā = c̄·det(A)·A⁻ᵀ`); at a singular matrix the derivative (the adjugate) is not
- * supported yet and is an error. For large matrices prefer {@link logDet}, which does not overflow.
+ * pivoting (a singular matrix gives 0, one holding NaN or ±Infinity gives NaN). Differentiable to any
+ * order where the matrix is invertible (Jacobi's formula, `Ā = c̄·det(A)·A⁻ᵀ`); at a singular matrix the
+ * derivative (the adjugate) is not supported yet and is an error. For large matrices prefer {@link logDet}, which does not overflow.
  *
  * @param a `[..., n, n]`, float32 or float64.
  * @returns `[...]`, one determinant per matrix (a scalar for a single matrix).
@@ -801,8 +801,8 @@ export function det(a: Tensor): Tensor {
  * The logarithm of the absolute value of the determinant, `log|det A|`, batched over leading axes,
  * computed from the LU factorization without overflow. The sign is dropped: for the symmetric
  * positive-definite matrices where a log-determinant usually appears (Gaussian likelihoods) it is +1,
- * and in general it is `det(a).sign()`. A singular matrix gives `-Infinity`. Differentiable to any order
- * where the matrix is invertible: `Ā = c̄·A⁻ᵀ`.
+ * and in general it is `det(a).sign()`. A singular matrix gives `-Infinity`, one holding NaN or ±Infinity
+ * gives NaN. Differentiable to any order where the matrix is invertible: `Ā = c̄·A⁻ᵀ`.
  *
  * @param a `[..., n, n]`, float32 or float64.
  * @returns `[...]`, one `log|det|` per matrix.

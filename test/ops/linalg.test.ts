@@ -402,6 +402,8 @@ describe("decompositions and solves", () => {
           });
         }
         expect(det(tensor([[1, 2], [2, 4]], { dtype })).item()).toBe(0);
+        expect(det(tensor([[NaN, 2], [2, 4]], { dtype })).item()).toBeNaN();
+        expect(logDet(tensor([[Infinity, 0], [0, 1]], { dtype })).item()).toBeNaN();
       });
 
       it("logDet is log|det|, and -Infinity for a singular matrix", () => {

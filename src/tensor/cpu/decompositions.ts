@@ -55,7 +55,7 @@ export interface DecompositionKernels {
   ): Breakdown | undefined;
   /**
    * Determinants of `batch` `n × n` matrices by LU with partial pivoting: `det` when `logAbs` is false,
-   * `log|det|` (−Infinity for a singular matrix) when it is true.
+   * `log|det|` (−Infinity for a singular matrix) when it is true; NaN for a matrix holding NaN or ±Infinity.
    */
   determinant(a: TypedArray, out: TypedArray, batch: number, n: number, logAbs: boolean): void;
   /**
@@ -211,7 +211,16 @@ function determinant(a: TypedArray, out: TypedArray, batch: number, n: number, l
   const lu = new Float64Array(n * n);
   const perm = new Int32Array(n);
   for (let b = 0; b < batch; b++) {
-    for (let i = 0; i < n * n; i++) lu[i] = a[b * n * n + i]!;
+    let finite = true;
+    for (let i = 0; i < n * n; i++) {
+      const v = a[b * n * n + i]!;
+      lu[i] = v;
+      if (!Number.isFinite(v)) finite = false;
+    }
+    if (!finite) {
+      out[b] = NaN; // NaN or an infinity in, NaN out: never a confident 0 from a failed pivot search
+      continue;
+    }
     const { sign } = luFactor(lu, perm, n, 0);
     if (sign === 0) {
       out[b] = logAbs ? -Infinity : 0;
