@@ -455,6 +455,28 @@ describe("decompositions and solves", () => {
     expectMatrixClose(gradient(a, (x: Tensor) => det(x)).toArray() as number[][], invT.map((r) => r.map((v) => 10 * v)), 1e-14);
   });
 
+  it("float32 derivatives agree with float64 ones to float32 precision, for every op", () => {
+    const a64 = spdStack([], 4, 41, "float64");
+    const b64 = tensor(values([4, 2], 42, true), { shape: [4, 2], dtype: "float64" });
+    const fs: ((a: Tensor) => Tensor)[] = [
+      (a) => cholesky(a).sum(),
+      (a) => triangularSolve(a, b64.cast(a.dtype), { lower: false }).sum(),
+      (a) => solve(a, b64.cast(a.dtype)).sum(),
+      (a) => inverse(a).sum(),
+      (a) => det(a),
+      (a) => logDet(a),
+      (a) => qr(a).q.sum().add(qr(a).r.sum()),
+    ];
+    for (const f of fs) {
+      const g64 = gradient(a64, f);
+      const g32 = gradient(a64.cast("float32"), f);
+      expect(g32.dtype).toBe("float32");
+      const want = Array.from(g64.dataSync()), got = Array.from(g32.dataSync());
+      const scale = Math.max(...want.map(Math.abs));
+      for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-4 * scale);
+    }
+  });
+
   it("the gradient of cholesky is symmetric (the input is symmetrized)", () => {
     const g = gradient(spdStack([], 3, 40, "float64"), (x: Tensor) => cholesky(x).sum()).toArray() as number[][];
     expectMatrixClose(g, tr(g), 1e-14);
