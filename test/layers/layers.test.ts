@@ -46,7 +46,9 @@ import {
   ZeroPadding2D,
   checkGradients,
   conv2d,
+  conv3d,
   depthwiseConv2d,
+  maxPool2d,
   gradient,
   tensor,
   withLearningPhase,
@@ -253,6 +255,37 @@ describe("layer details", () => {
     expect(a.sub(b).abs().max().item()).toBeGreaterThan(0);
     const again = new Dropout({ probability: 0.3, seed: 1 });
     expect(bits(withLearningPhase("training", () => again.callAsFunction(x)))).toEqual(bits(a));
+  });
+
+  test("volume and sequence layers name themselves and the layout they expect", () => {
+    const conv = new Conv3D({ filterShape: [2, 2, 2, 3, 4], seed: 1 });
+    expect(() => conv.callAsFunction(tensor(new Array<number>(48).fill(0), { shape: [1, 4, 4, 3] }))).toThrow(
+      "Conv3D: expected an input of rank 5 [batch, depth, height, width, channels], got shape [1,4,4,3]",
+    );
+    expect(() => conv.callAsFunction(tensor(new Array<number>(64).fill(0), { shape: [1, 2, 2, 2, 8] }))).toThrow(/^Conv3D: .*8.*3/);
+    expect(() => new Conv3D({ filterShape: [2, 2, 3, 4] as unknown as [number, number, number, number, number] })).toThrow(
+      "Conv3D: filterShape must have 5 entries, got [2,2,3,4]",
+    );
+    expect(() => new MaxPool3D({ poolSize: 2 }).callAsFunction(tensor(new Array<number>(8).fill(0), { shape: [1, 2, 2, 2] }))).toThrow(
+      "MaxPool3D: expected an input of rank 5 [batch, depth, height, width, channels], got shape [1,2,2,2]",
+    );
+    expect(() => new AvgPool1D({ poolSize: 2 }).callAsFunction(tensor([1, 2, 3, 4]))).toThrow(
+      "AvgPool1D: expected an input of rank 3 [batch, width, channels], got shape [4]",
+    );
+    expect(() => new MaxPool1D({ poolSize: 5 }).callAsFunction(tensor([1, 2, 3, 4], { shape: [1, 4, 1] }))).toThrow(
+      /^maxPool1d: the output would be empty: the window spans 5 cells along width/,
+    );
+  });
+
+  test("the conv and pooling layers compute the ops they wrap (Conv3D = conv3d + bias; dilated pooling)", () => {
+    const x = uniform([1, 3, 4, 4, 2], 60);
+    const conv = new Conv3D({ filterShape: [2, 2, 2, 2, 3], padding: "same", strides: [1, 2, 1], seed: 3, dtype: "float64" });
+    expect(conv.callAsFunction(x).toArray()).toEqual(conv3d(x, conv.filter, { padding: "same", strides: [1, 2, 1] }).add(conv.bias).toArray());
+    const img = uniform([1, 5, 5, 1], 61);
+    expect(new MaxPool2D({ poolSize: 2, strides: 1, dilations: 2 }).callAsFunction(img).toArray()).toEqual(
+      maxPool2d(img, { size: 2, strides: 1, dilations: 2 }).toArray(),
+    );
+    expect(new GlobalMaxPool3D().callAsFunction(x).toArray()).toEqual(x.max([1, 2, 3]).toArray());
   });
 
   test("Dropout masks advance across gradient calls (the copy a differential operator makes shares the counter)", () => {

@@ -7,6 +7,7 @@ import {
   conv2dBackpropInput,
   conv2dTranspose,
   depthwiseConv2d,
+  derivative,
   gradient,
   maxPool2d,
   pullback,
@@ -838,6 +839,15 @@ describe("1-D, 3-D and dilated pooling", () => {
   it("max pooling ties go to the first cell, and NaN wins", () => {
     const g = gradient(tensor([2, 2, 1, 1], { shape: [1, 4, 1], dtype: "float64" }), (x: Tensor) => maxPool1d(x, { size: 4 }).sum());
     expect(g.toArray()).toEqual([[[1], [0], [0], [0]]]);
+    // The same convention in 3-D and in dilated 2-D windows, in reverse and forward mode.
+    const flat = [3, 1, 3, 3, 0, 3, 2, 3];
+    const g3 = gradient(tensor(flat, { shape: [1, 2, 2, 2, 1], dtype: "float64" }), (x: Tensor) => maxPool3d(x, { size: 2 }).sum());
+    expect(Array.from(g3.dataSync())).toEqual([1, 0, 0, 0, 0, 0, 0, 0]);
+    const img = tensor([5, 0, 5, 0, 0, 0, 5, 0, 5], { shape: [1, 3, 3, 1], dtype: "float64" });
+    const g2 = gradient(img, (x: Tensor) => maxPool2d(x, { size: 2, dilations: 2 }).sum());
+    expect(Array.from(g2.dataSync())).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const d2 = derivative(0, (t: Tensor) => maxPool2d(img.add(t.mul(tensor([0, 0, 1, 0, 0, 0, 0, 0, 0], { shape: [1, 3, 3, 1], dtype: "float64" }))), { size: 2, dilations: 2 }).sum());
+    expect(d2.item()).toBe(0); // the tied later cell does not win, so moving it alone moves nothing
     expect(maxPool1d(tensor([1, NaN, 3, 2], { shape: [1, 4, 1] }), { size: 4 }).item()).toBeNaN();
   });
 
