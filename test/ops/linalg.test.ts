@@ -497,6 +497,21 @@ describe("decompositions and solves", () => {
       expect(() => qr(make([2, 2], 1, "int32"))).toThrow("qr: a is int32");
     });
 
+    it("checks triangularSolve's options", () => {
+      expect(() => triangularSolve(make([2, 2], 1), make([2], 2), { lower: "yes" } as unknown as { lower: boolean })).toThrow(
+        "triangularSolve: options.lower and options.transpose must be booleans",
+      );
+      expect(() => triangularSolve(make([2, 2], 1), make([2], 2), 3 as unknown as { lower: boolean })).toThrow(
+        "triangularSolve: options must be an object such as { lower: true, transpose: false }, got 3",
+      );
+    });
+
+    it("promotes mixed float dtypes, like matmul", () => {
+      const x = solve(tensor([[2, 0], [0, 4]]), tensor([2, 4], { dtype: "float64" }));
+      expect(x.dtype).toBe("float64");
+      expect(x.toArray()).toEqual([1, 1]);
+    });
+
     it("rejects mismatched right-hand sides and batch shapes", () => {
       expect(() => solve(make([3, 3], 1), make([2, 1], 2))).toThrow("solve: a [3,3] is 3×3 but b [2,1] has 2 rows; b must be [..., 3, k] (or a vector [3])");
       expect(() => triangularSolve(make([2, 3, 3], 1), make([4, 3, 1], 2))).toThrow(
