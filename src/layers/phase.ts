@@ -1,7 +1,7 @@
 /**
  * The learning phase: whether layers run for training (dropout active, batch statistics used and running
  * statistics updated) or for inference. Swift for TensorFlow kept it in a thread-local `Context`. Here it
- * lives in an `AsyncLocalStorage` where the platform has one (Node, Deno, Bun), so a phase set around an
+ * lives in an `AsyncLocalStorage` where the platform has one (Node), so a phase set around an
  * `async` function holds across its `await`s and concurrent calls never see each other's; browsers have no
  * such storage yet, so there the phase is scoped to the synchronous extent of the call.
  *
@@ -72,9 +72,9 @@ export function learningPhase(): LearningPhase {
 }
 
 /**
- * Whether a phase set by {@link withLearningPhase} survives `await` on this platform: `true` where an
- * `AsyncLocalStorage` exists (Node 20.19+, Deno, Bun), `false` in browsers, where the phase covers only
- * the synchronous part of the call.
+ * Whether a phase set by {@link withLearningPhase} survives `await` on this platform: `true` where
+ * Node's `AsyncLocalStorage` can be reached through `process.getBuiltinModule` (Node 20.16 and later),
+ * `false` in browsers, where the phase covers only the synchronous part of the call.
  * @returns `true` if async bodies keep their phase.
  * @example
  * ```ts
@@ -93,7 +93,7 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
  * Runs `body` with the learning phase set to `phase`, and returns what it returns. The phase is scoped to
  * the call: it nests (the innermost call wins) and is restored afterwards, also on a throw.
  *
- * Where the platform has an `AsyncLocalStorage` (Node, Deno, Bun) the phase also covers everything the
+ * Where the platform has an `AsyncLocalStorage` (Node) the phase also covers everything the
  * call starts: it survives `await` inside an async `body` and never leaks into code running concurrently.
  * In browsers it covers the synchronous part of the call only, so an async `body` is refused there (a
  * `TypeError` after its synchronous part ran) rather than silently finishing in the wrong phase: set the

@@ -153,7 +153,7 @@ export class Tensor {
   }
 
   /**
-   * What `console.log(t)` and `util.inspect(t)` print in Node, Deno and Bun: the same rendering as
+   * What `console.log(t)` and `util.inspect(t)` print in Node: the same rendering as
    * {@link Tensor.toString} (dtype, shape, abbreviated values), not the internal fields. Reached through the
    * registered symbol `Symbol.for("nodejs.util.inspect.custom")`, so nothing is imported from Node.
    * @returns the rendering.

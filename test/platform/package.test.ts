@@ -130,3 +130,39 @@ console.log(JSON.stringify({ sum: dt.tensor([1, 2]).sum().item(), hasSave: "save
   const fromCjs = execFileSync(process.execPath, ["cjs-app.cjs"], { cwd: work, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   expect(JSON.parse(fromCjs)).toEqual({ sum: 3, hasSave: false, node: "function" });
 }, 120_000);
+
+/** The fenced blocks of one README section, by language. */
+function readmeBlocks(section: string, lang: string): string[] {
+  const readme = readFileSync(path.join(root, "README.md"), "utf8");
+  const start = readme.indexOf(`\n## ${section}\n`);
+  expect(start, `README section '${section}'`).toBeGreaterThan(0);
+  const end = readme.indexOf("\n## ", start + 1);
+  const body = readme.slice(start, end < 0 ? undefined : end);
+  return [...body.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
+}
+
+test.each([
+  ["standard (TC39) decorators", {}],
+  ["legacy decorators", { experimentalDecorators: true }],
+])("the README's 'use it in your project' compiles with its tsconfig and runs, %s", (_mode, extra) => {
+  const tarballs = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", work], { cwd: root, encoding: "utf8" });
+  const dir = mkdtempSync(path.join(work, "ts-"));
+  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "ts-consumer", version: "1.0.0", type: "module", private: true }));
+  execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--silent", path.join(work, tarballs.trim().split("\n").at(-1)!)], { cwd: dir });
+  const [tsconfigText] = readmeBlocks("Use it in your project", "json");
+  const [program] = readmeBlocks("Use it in your project", "ts");
+  const tsconfig = JSON.parse(tsconfigText!) as { compilerOptions: Record<string, unknown> };
+  expect(tsconfig.compilerOptions.target).toBe("ES2022");
+  Object.assign(tsconfig.compilerOptions, extra, { outDir: "out", skipLibCheck: false });
+  writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ ...tsconfig, include: ["main.ts"] }));
+  writeFileSync(path.join(dir, "main.ts"), program!);
+  // The project's own TypeScript, on the consumer's tsconfig: the package's declarations must check too.
+  execFileSync(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "."], { cwd: dir, encoding: "utf8" });
+  const printed = execFileSync(process.execPath, ["out/main.js"], { cwd: dir, encoding: "utf8" });
+  expect(printed).toMatch(/^Tensor\(\[5,1\] float32\)/);
+  const values = [...printed.matchAll(/-?\d+\.\d+(?:e[+-]?\d+)?/g)].map((m) => Number(m[0]));
+  expect(values).toHaveLength(5);
+  values.forEach((v, i) => expect(Math.abs(v - [1, 0.25, 0, 0.25, 1][i]!)).toBeLessThan(0.1));
+  expect(existsSync(path.join(dir, "net.safetensors"))).toBe(true);
+}, 120_000);
+
