@@ -134,7 +134,7 @@ export function collectSlots(model: object): { tensors: TensorSlot[]; values: Va
   return { tensors, values };
 }
 
-/** Options of {@link saveCheckpoint} and {@link serializeCheckpoint}. */
+/** Options of {@link serializeCheckpoint}, and of `saveCheckpoint` from `difftypes/node`. */
 export interface SaveCheckpointOptions {
   /** An optimizer's state (e.g. `optimizer.state()`): any structure of tensors and JSON values. */
   optimizerState?: unknown;
