@@ -1,11 +1,11 @@
 /**
- * The npm package as a user receives it: the tarball's contents (`npm pack --dry-run`), the links of
+ * The npm package as a user receives it: the tarball's contents (`npm pack`), the links of
  * every shipped Markdown file, and a fresh project that installs the packed tarball and uses it three
  * ways: bundled for the browser by esbuild, imported from Node with checkpoint files, and `require`d.
  * Needs `dist/` (npm test builds it first).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,17 +24,25 @@ const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as
   sideEffects: string[];
 };
 
+/** The packed tarball's file list. */
 let files: string[];
 let work: string;
+/** A fresh project with the packed tarball installed. */
+let app: string;
 
 beforeAll(() => {
   if (!existsSync(path.join(root, "dist", "index.js")) || !existsSync(path.join(root, "dist", "node.js"))) {
     throw new Error("dist/ is missing or incomplete: run `npm run build` first (npm test does)");
   }
-  const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8" });
-  files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
   work = mkdtempSync(path.join(tmpdir(), "difftypes-consumer-"));
-}, 120_000);
+  const out = execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], { cwd: root, encoding: "utf8" });
+  const [packed] = JSON.parse(out) as { filename: string; files: { path: string }[] }[];
+  files = packed!.files.map((f) => f.path);
+  app = path.join(work, "app");
+  mkdirSync(app);
+  writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", type: "module", private: true }));
+  execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--silent", path.join(work, packed!.filename)], { cwd: app, encoding: "utf8" });
+}, 180_000);
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
@@ -87,13 +95,9 @@ test("every relative link in a shipped Markdown file points at a shipped file", 
 });
 
 test("a fresh project installs the tarball: it bundles for browsers, runs in Node with checkpoint files, and require() works", () => {
-  const tarball = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", work], { cwd: root, encoding: "utf8" }).trim().split("\n").at(-1)!;
-  writeFileSync(path.join(work, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", type: "module", private: true }));
-  execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--silent", path.join(work, tarball)], { cwd: work, encoding: "utf8" });
-
   // The exact command of a browser app: esbuild --bundle --platform=browser on the package root.
   writeFileSync(
-    path.join(work, "app.js"),
+    path.join(app, "app.js"),
     `import { Dense, Adam, Dropout, tensor, withLearningPhase, serializeCheckpoint, deserializeCheckpoint } from "difftypes";
 const model = new Dense({ inputSize: 2, outputSize: 1, seed: 0 });
 new Adam(model);
@@ -101,12 +105,12 @@ withLearningPhase("training", () => new Dropout({ probability: 0.5 }).callAsFunc
 deserializeCheckpoint(serializeCheckpoint(model), model);
 `,
   );
-  const built = esbuild.buildSync({ entryPoints: [path.join(work, "app.js")], bundle: true, platform: "browser", write: false, logLevel: "silent", absWorkingDir: work });
+  const built = esbuild.buildSync({ entryPoints: [path.join(app, "app.js")], bundle: true, platform: "browser", write: false, logLevel: "silent", absWorkingDir: app });
   expect(built.errors).toEqual([]);
 
   // Node: the root and the Node-only entry, checkpoint files written and read back.
   writeFileSync(
-    path.join(work, "node-app.mjs"),
+    path.join(app, "node-app.mjs"),
     `import { Dense, tensor } from "difftypes";
 import { saveCheckpoint, loadCheckpoint } from "difftypes/node";
 const a = new Dense({ inputSize: 2, outputSize: 1, seed: 0 });
@@ -117,17 +121,17 @@ const x = tensor([[1, 2]]);
 console.log(JSON.stringify({ metadata, same: a.callAsFunction(x).item() === b.callAsFunction(x).item() }));
 `,
   );
-  const fromNode = execFileSync(process.execPath, ["node-app.mjs"], { cwd: work, encoding: "utf8" });
+  const fromNode = execFileSync(process.execPath, ["node-app.mjs"], { cwd: app, encoding: "utf8" });
   expect(JSON.parse(fromNode)).toEqual({ metadata: { note: "hi" }, same: true });
 
   // CommonJS: require() of the ES module package (Node 20.19+), and the Node entry is not in the root.
   writeFileSync(
-    path.join(work, "cjs-app.cjs"),
+    path.join(app, "cjs-app.cjs"),
     `const dt = require("difftypes");
 console.log(JSON.stringify({ sum: dt.tensor([1, 2]).sum().item(), hasSave: "saveCheckpoint" in dt, node: typeof require("difftypes/node").saveCheckpoint }));
 `,
   );
-  const fromCjs = execFileSync(process.execPath, ["cjs-app.cjs"], { cwd: work, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const fromCjs = execFileSync(process.execPath, ["cjs-app.cjs"], { cwd: app, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   expect(JSON.parse(fromCjs)).toEqual({ sum: 3, hasSave: false, node: "function" });
 }, 120_000);
 
@@ -145,10 +149,8 @@ test.each([
   ["standard (TC39) decorators", {}],
   ["legacy decorators", { experimentalDecorators: true }],
 ])("the README's 'use it in your project' compiles with its tsconfig and runs, %s", (_mode, extra) => {
-  const tarballs = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", work], { cwd: root, encoding: "utf8" });
-  const dir = mkdtempSync(path.join(work, "ts-"));
-  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "ts-consumer", version: "1.0.0", type: "module", private: true }));
-  execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--silent", path.join(work, tarballs.trim().split("\n").at(-1)!)], { cwd: dir });
+  // A folder of the fresh project (whose package.json says "type": "module"), with its own tsconfig.
+  const dir = mkdtempSync(path.join(app, "ts-"));
   const [tsconfigText] = readmeBlocks("Use it in your project", "json");
   const [program] = readmeBlocks("Use it in your project", "ts");
   const tsconfig = JSON.parse(tsconfigText!) as { compilerOptions: Record<string, unknown> };
