@@ -103,7 +103,7 @@ const kB = (n: number): string => `${(n / 1000).toFixed(0)} kB`;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const rows: [string, BrowserBundle, number][] = [
-    ["the whole package root (`difftypes`)", await bundleLibrary(), BUDGETS.fullLibrary],
+    ["the whole package root", await bundleLibrary(), BUDGETS.fullLibrary],
     ["a Dense + Adam training program", await bundleDenseAdam(), BUDGETS.denseAdam],
   ];
   console.log("| bundle (esbuild, browser, ES2022) | minified | minified + gzipped | budget (gzipped) |");

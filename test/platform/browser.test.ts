@@ -35,6 +35,7 @@ function findChromium(): string {
 }
 
 interface DemoState {
+  seed: number;
   steps: number;
   step: number;
   losses: number[];
@@ -95,7 +96,7 @@ function watchForErrors(page: Page): string[] {
   return problems;
 }
 
-test("the page trains in Chromium: the loss falls, accuracy passes 90%, it draws while training, no errors", async () => {
+test("the page trains in Chromium: the loss falls, accuracy passes 90%, it draws while training, retrains on request, no errors", async () => {
   const page = await browser.newPage({ viewport: { width: 960, height: 640 } });
   const problems = watchForErrors(page);
   await page.goto(server.url);
@@ -141,9 +142,21 @@ test("the page trains in Chromium: the loss falls, accuracy passes 90%, it draws
   mkdirSync(outputDir, { recursive: true });
   await page.screenshot({ path: `${outputDir}browser-demo.png`, fullPage: true });
   expect(existsSync(`${outputDir}browser-demo.png`)).toBe(true);
+
+  // The button trains a new model from the next seed, from scratch.
+  await page.click("#restart");
+  await page.waitForFunction(() => {
+    const d = (globalThis as unknown as PageGlobals).demo;
+    return d.seed === 1 && (d.done || d.error !== undefined);
+  }, undefined, { timeout: 150_000, polling: 200 });
+  const again = await page.evaluate(() => (globalThis as unknown as PageGlobals).demo);
+  expect(again.error).toBeUndefined();
+  expect(again.losses).toHaveLength(again.steps);
+  expect(again.losses[0]).not.toBe(state.losses[0]); // other data, other initial weights
+  expect(again.accuracy).toBeGreaterThanOrEqual(0.9);
   expect(problems).toEqual([]);
   await page.close();
-}, 240_000);
+}, 300_000);
 
 test("in the browser: the learning phase scopes synchronously, checkpoints round-trip as bytes, tensors print", async () => {
   const built = await esbuild.build({
