@@ -1,7 +1,7 @@
 /**
  * Loaded into headless Chromium by browser.test.ts (bundled with esbuild): exercises the pieces of the
- * root that used to need Node (the learning phase, checkpoints as bytes) and tensor printing, and leaves
- * what it saw in `globalThis.probe`.
+ * root that used to need Node (the learning phase, checkpoints as bytes), tensor printing and the wasm
+ * kernel, and leaves what it saw in `globalThis.probe`.
  */
 import {
   Dense,
@@ -14,6 +14,7 @@ import {
   tensor,
   withLearningPhase,
 } from "../../src/index.js";
+import { wasmGemmAvailable } from "../../src/tensor/wasm/gemm.js";
 
 function message(f: () => unknown): string {
   try {
@@ -46,4 +47,7 @@ const loaded = deserializeCheckpoint(bytes, fresh);
   restoredOutput: fresh.callAsFunction(input).toArray(),
   trainedOutput: trained.callAsFunction(input).toArray(),
   printed: String(tensor([[1, 2], [3, 4]], { dtype: "int32" })),
+  // The SIMD kernel, inlined in the bundle, runs in the page; a product large enough to use it.
+  wasmKernel: wasmGemmAvailable(),
+  product: ones([64, 64]).matmul(ones([64, 64]).mul(0.5)).sum().item(),
 };

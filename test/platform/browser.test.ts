@@ -158,7 +158,7 @@ test("the page trains in Chromium: the loss falls, accuracy passes 90%, it draws
   await page.close();
 }, 300_000);
 
-test("in the browser: the learning phase scopes synchronously, checkpoints round-trip as bytes, tensors print", async () => {
+test("in the browser: the learning phase scopes synchronously, checkpoints round-trip as bytes, tensors print, the wasm kernel runs", async () => {
   const built = await esbuild.build({
     entryPoints: [fileURLToPath(new URL("./browser-probe.ts", import.meta.url))],
     bundle: true,
@@ -183,6 +183,8 @@ test("in the browser: the learning phase scopes synchronously, checkpoints round
   expect(probe.checkpointMetadata).toEqual({ where: "browser" });
   expect(probe.restoredOutput).toEqual(probe.trainedOutput);
   expect(probe.printed).toBe("Tensor([2,2] int32)\n[[1, 2],\n [3, 4]]");
+  expect(probe.wasmKernel).toBe(true);
+  expect(probe.product).toBe(64 * 64 * 64 * 0.5);
   expect(problems).toEqual([]);
   await page.close();
 }, 60_000);
