@@ -4,7 +4,7 @@
  * accuracy while it keeps drawing, with no error logged; a screenshot goes to test-output/. A second page
  * runs the root's formerly Node-bound pieces (learning phase, checkpoints as bytes) in the browser.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -188,3 +188,33 @@ test("in the browser: the learning phase scopes synchronously, checkpoints round
   expect(problems).toEqual([]);
   await page.close();
 }, 60_000);
+
+test("`npm run demo:browser` serves the page and its bundle", async () => {
+  const child = spawn("npm", ["run", "--silent", "demo:browser", "--", "--port", "0"], {
+    cwd: fileURLToPath(new URL("../..", import.meta.url)),
+    detached: true, // its own process group, so the server under npm stops with it
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        const m = /http:\/\/[\w.:]+\//.exec(out);
+        if (m) resolve(m[0]);
+      });
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      child.on("exit", (code) => reject(new Error(`demo:browser exited (${code}) before serving: ${out}`)));
+    });
+    const html = await fetch(url);
+    expect(html.status).toBe(200);
+    expect(await html.text()).toContain('<script type="module" src="./build/main.js">');
+    const js = await fetch(new URL("build/main.js", url));
+    expect(js.status).toBe(200);
+    expect(js.headers.get("content-type")).toMatch(/javascript/);
+    expect((await js.text()).length).toBeGreaterThan(50_000);
+  } finally {
+    if (child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
+  }
+}, 60_000);
+
