@@ -25,6 +25,8 @@ function esbuildTs(compilerOptions: Record<string, unknown>): Plugin {
 }
 
 const include = ["test/**/*.test.ts"];
+// Packaging, bundling and the real browser do not depend on the decorator mode: they run once.
+const platform = ["test/platform/**/*.test.ts"];
 const setupFiles = ["test/setup.ts"];
 const common = { useDefineForClassFields: true, verbatimModuleSyntax: true };
 
@@ -35,12 +37,17 @@ export default defineConfig({
       {
         oxc: false,
         plugins: [esbuildTs({ ...common, experimentalDecorators: false })],
-        test: { name: "standard", include, setupFiles, testTimeout: 60_000 },
+        test: { name: "standard", include, exclude: platform, setupFiles, testTimeout: 60_000 },
       },
       {
         oxc: false,
         plugins: [esbuildTs({ ...common, experimentalDecorators: true })],
-        test: { name: "legacy", include, setupFiles, testTimeout: 60_000 },
+        test: { name: "legacy", include, exclude: platform, setupFiles, testTimeout: 60_000 },
+      },
+      {
+        oxc: false,
+        plugins: [esbuildTs({ ...common, experimentalDecorators: false })],
+        test: { name: "platform", include: platform, setupFiles, testTimeout: 240_000 },
       },
     ],
   },

@@ -12,8 +12,9 @@ import { join } from "node:path";
 import cliProgress from "cli-progress";
 import {
   Tensor, Layer, Conv2D, MaxPool2D, Flatten, Dense, relu, differentiable, noDerivative, Adam, cosineDecay,
-  valueWithGradient, softmaxCrossEntropy, saveCheckpoint, loadCheckpoint, randomUniform,
+  valueWithGradient, softmaxCrossEntropy, randomUniform,
 } from "../src/index.js";
+import { saveCheckpoint, loadCheckpoint } from "../src/node.js";
 import { loadMnist, type Split } from "./data/mnist.js";
 
 /** conv 3×3×16 → pool → conv 3×3×32 → pool → dense 10 (about 21k parameters). */

@@ -139,7 +139,7 @@ export * from "./optimizers/index.js";
 // ---- Layers, losses and checkpoints (src/layers, src/checkpoint) ----
 // Activations: relu, sigmoid, tanh, softplus, softmax and logSoftmax are the operations exported above.
 export { Layer, type InputOf, type OutputOf } from "./layers/layer.js";
-export { learningPhase, withLearningPhase, type LearningPhase } from "./layers/phase.js";
+export { learningPhase, withLearningPhase, learningPhaseIsAsyncSafe, type LearningPhase } from "./layers/phase.js";
 export { identity, leakyRelu, elu, selu, gelu, swish, silu, type Activation } from "./layers/activations.js";
 export {
   zerosInitializer,
@@ -256,14 +256,5 @@ export {
   type DecodedSafetensors,
   type SafetensorsDType,
 } from "./checkpoint/safetensors.js";
-export {
-  saveCheckpoint,
-  loadCheckpoint,
-  serializeCheckpoint,
-  deserializeCheckpoint,
-  type SaveCheckpointOptions,
-  type SaveCheckpointFileOptions,
-  type LoadedCheckpoint,
-  type CheckpointFileSystem,
-  type CheckpointFileHandle,
-} from "./checkpoint/checkpoint.js";
+// Checkpoint files (saveCheckpoint, loadCheckpoint) need Node's file system: they are in `difftypes/node`.
+export { serializeCheckpoint, deserializeCheckpoint, type SaveCheckpointOptions, type LoadedCheckpoint } from "./checkpoint/checkpoint.js";

@@ -26,8 +26,6 @@ import {
   learningPhase,
   serializeCheckpoint,
   deserializeCheckpoint,
-  saveCheckpoint,
-  loadCheckpoint,
   glorotUniform,
   SeparableConv2D,
   UpSampling1D,
@@ -127,8 +125,6 @@ expectType<string>(summary(model, [1, 4]));
 expectAssignable<Initializer>(glorotUniform());
 expectType<Uint8Array>(serializeCheckpoint(model));
 expectType<unknown>(deserializeCheckpoint(new Uint8Array(), model).optimizerState);
-expectType<Promise<void>>(saveCheckpoint("m.safetensors", model, { metadata: { epoch: "1" } }));
-expectType<Promise<Record<string, string>>>(loadCheckpoint("m.safetensors", model).then((r) => r.metadata));
 
 // The layers added after Swift's library: exact tangents.
 expectType<{ depthwiseFilter: Tensor; pointwiseFilter: Tensor; bias: Tensor }>({} as TangentVector<SeparableConv2D>);

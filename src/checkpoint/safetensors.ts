@@ -41,7 +41,7 @@ export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(["__proto__", "co
  * @example
  * ```ts
  * try {
- *   await loadCheckpoint("model.safetensors", model);
+ *   deserializeCheckpoint(bytes, model); // or `await loadCheckpoint(path, model)` from "difftypes/node"
  * } catch (e) {
  *   if (e instanceof CheckpointError) console.log(e.problems); // e.g. ["missing: 'dense.bias' (float32 [10]) is not in the checkpoint"]
  * }

@@ -9,6 +9,9 @@ import * as conv from "../ops/conv.js";
 import * as movement from "../ops/movement.js";
 import { formatTensor } from "./format.js";
 
+/** Node's `util.inspect.custom`: a registered symbol, shared with every realm and runtime that honours it. */
+const inspectCustom: unique symbol = Symbol.for("nodejs.util.inspect.custom");
+
 /** A tensor or a plain number, accepted by every binary op (a number takes the tensor's dtype). */
 export type TensorLike = Tensor | number;
 
@@ -142,10 +145,24 @@ export class Tensor {
    * A readable rendering: shape, dtype and values (elided with `...` when large).
    * @example
    * ```ts
-   * String(tensor([1, 2])); // "Tensor([1,2] float32) [1, 2]" style output
+   * String(tensor([1, 2])); // "Tensor([2] float32) [1.0000, 2.0000]"
    * ```
    */
   toString(): string {
+    return formatTensor(this);
+  }
+
+  /**
+   * What `console.log(t)` and `util.inspect(t)` print in Node: the same rendering as
+   * {@link Tensor.toString} (dtype, shape, abbreviated values), not the internal fields. Reached through the
+   * registered symbol `Symbol.for("nodejs.util.inspect.custom")`, so nothing is imported from Node.
+   * @returns the rendering.
+   * @example
+   * ```ts
+   * console.log({ w: tensor([1, 2]) }); // { w: Tensor([2] float32) [1.0000, 2.0000] }
+   * ```
+   */
+  [inspectCustom](): string {
     return formatTensor(this);
   }
 

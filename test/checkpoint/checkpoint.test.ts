@@ -26,15 +26,13 @@ import {
   differentiable,
   encodeSafetensors,
   gradient,
-  loadCheckpoint,
   noDerivative,
   relu,
-  saveCheckpoint,
   serializeCheckpoint,
   tensor,
   withLearningPhase,
-  type CheckpointFileSystem,
 } from "../../src/index.js";
+import { loadCheckpoint, saveCheckpoint, type CheckpointFileSystem } from "../../src/node.js";
 import { randomNormal } from "../../src/index.js";
 
 class Encoder extends Layer<Tensor, Tensor> {

@@ -1,6 +1,10 @@
-/** The learning phase: default, nesting, scoping across await, isolation between concurrent calls. */
+/**
+ * The learning phase: default, nesting, scoping across await, isolation between concurrent calls; and the
+ * synchronous scoping used where there is no AsyncLocalStorage (browsers).
+ */
 import { expect, test } from "vitest";
-import { learningPhase, withLearningPhase } from "../../src/index.js";
+import { learningPhase, learningPhaseIsAsyncSafe, withLearningPhase } from "../../src/index.js";
+import { asyncPhaseStorage, runWithPhase, synchronousPhaseStorage } from "../../src/layers/phase.js";
 
 const tick = (ms = 1): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -48,4 +52,45 @@ test("does not leak between concurrent calls", async () => {
 
 test("rejects unknown phases", () => {
   expect(() => withLearningPhase("train" as "training", () => 0)).toThrow(/'training' or 'inference'/);
+});
+
+test("Node scopes the phase with AsyncLocalStorage, reached without a static import", () => {
+  expect(learningPhaseIsAsyncSafe()).toBe(true);
+  expect(asyncPhaseStorage()?.asyncSafe).toBe(true);
+});
+
+test("without AsyncLocalStorage (browsers) the phase covers the synchronous part: nests, restores on a throw", () => {
+  const store = synchronousPhaseStorage();
+  const current = (): string => store.getStore() ?? "inference";
+  expect(current()).toBe("inference");
+  const seen = runWithPhase(store, "training", () => {
+    const outer = current();
+    const inner = runWithPhase(store, "inference", () => current());
+    return [outer, inner, current()];
+  });
+  expect(seen).toEqual(["training", "inference", "training"]);
+  expect(() => runWithPhase(store, "training", () => {
+    throw new Error("boom");
+  })).toThrow("boom");
+  expect(current()).toBe("inference");
+  expect(() => runWithPhase(store, "train" as "training", () => 0)).toThrow(/'training' or 'inference'/);
+});
+
+test("without AsyncLocalStorage an async body is refused, not silently run in the wrong phase", async () => {
+  const store = synchronousPhaseStorage();
+  let afterAwait: string | undefined;
+  let syncPart: string | undefined;
+  expect(() =>
+    runWithPhase(store, "training", async () => {
+      syncPart = store.getStore();
+      await tick();
+      afterAwait = store.getStore() ?? "inference";
+    }),
+  ).toThrow(/returned a promise.*cannot keep the phase across await/);
+  expect(syncPart).toBe("training");
+  await tick(5);
+  expect(afterAwait).toBe("inference"); // exactly what the error prevents from passing unnoticed
+  // A rejected body is reported by the TypeError, not as an unhandled rejection.
+  expect(() => runWithPhase(store, "training", () => Promise.reject(new Error("late")))).toThrow(TypeError);
+  await tick(5);
 });

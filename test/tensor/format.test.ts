@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../src/tensor/creation.js";
 import { formatTensor } from "../../src/tensor/format.js";
@@ -53,5 +54,14 @@ describe("formatTensor", () => {
   it("says when a tensor is traced, and shows the values it stands for", () => {
     const s = withNewLevel("tape", (main) => formatTensor(liftInput(main, tensor([[1, 2], [3, 4]]))));
     expect(s).toBe("Tensor([2,2] float32, traced)\n[[1.0000, 2.0000],\n [3.0000, 4.0000]]");
+  });
+
+  it("is what console.log and util.inspect show: dtype, shape and values, not internal fields", () => {
+    const x = tensor([[1, 2], [3, 4]]);
+    expect(inspect(x)).toBe(formatTensor(x));
+    const nested = inspect({ w: tensor([1, 2]), big: zeros([1000]) });
+    expect(nested).toContain("w: Tensor([2] float32) [1.0000, 2.0000]");
+    expect(nested).toContain("big: Tensor([1000] float32) [0.0000, 0.0000, 0.0000, ..., 0.0000, 0.0000, 0.0000]");
+    expect(nested).not.toMatch(/_data|_trace|_primal|Float32Array/);
   });
 });

@@ -1,0 +1,24 @@
+/**
+ * difftypes/node: what needs Node's file system. Checkpoint files are written atomically and loaded with
+ * every check of `deserializeCheckpoint`; everything else, including checkpoints as bytes, is in the
+ * package root (`difftypes`), which runs in browsers too.
+ *
+ * @example
+ * ```ts
+ * import { Dense } from "difftypes";
+ * import { saveCheckpoint, loadCheckpoint } from "difftypes/node";
+ *
+ * const model = new Dense({ inputSize: 2, outputSize: 1, seed: 0 });
+ * await saveCheckpoint("dense.safetensors", model);
+ * await loadCheckpoint("dense.safetensors", new Dense({ inputSize: 2, outputSize: 1, seed: 1 }));
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  type SaveCheckpointFileOptions,
+  type CheckpointFileSystem,
+  type CheckpointFileHandle,
+} from "./checkpoint/files.js";
