@@ -4,7 +4,9 @@
 import { Tensor } from "../tensor/tensor.js";
 import { fmt, sameShape } from "../tensor/shape.js";
 import { scalar, zeros } from "../tensor/creation.js";
-import { topTrace, primalAt, recordOnTape, jvpTracer, settled } from "./trace.js";
+import { topTrace, settled } from "./trace.js";
+import { primalAt, recordOnTape, TapeTrace } from "./tape.js";
+import { jvpTracer, tangentAt, JvpTrace } from "./forward.js";
 import type { Primitive } from "./primitive.js";
 import { jvp, pullback } from "./operators.js";
 
@@ -69,11 +71,11 @@ export function customDerivative<A extends Tensor[]>(
     const top = topTrace(args);
     if (top === undefined) return f(...(args as A));
     const primals = args.map((x) => primalAt(top, x));
-    if (top.kind === "jvp") {
+    if (top instanceof JvpTrace) {
       if (!rules.jvp) return f(...(args as A));
       const { value, differential } = rules.jvp(...(primals as A));
       checkValue(op, value);
-      const tangents = args.map((x, i) => (x._trace === top ? (x._tangent ?? zeros(x.shape, { dtype: x.dtype })) : zeros(primals[i]!.shape, { dtype: primals[i]!.dtype })));
+      const tangents = args.map((x, i) => tangentAt(top, x) ?? zeros(primals[i]!.shape, { dtype: primals[i]!.dtype }));
       return jvpTracer(top, value, differential(...(tangents as { [K in keyof A]: Tensor })));
     }
     if (!rules.vjp) return f(...(args as A));
@@ -99,7 +101,7 @@ export function customDerivative<A extends Tensor[]>(
         return list;
       },
     };
-    return recordOnTape(top, prim, args, value);
+    return recordOnTape(top as TapeTrace, prim, args, value);
   };
 }
 

@@ -7,7 +7,8 @@ import { fmt } from "../tensor/shape.js";
 import { ones } from "../tensor/creation.js";
 import type { TangentVector } from "../protocols/tangent.js";
 import { leavesOf, rebuild, buildTangent, tangentLeaves, type Leaf } from "../keypaths/walk.js";
-import { withNewLevel, liftInput, sweepBackward, sweepForward, type MainTrace } from "./trace.js";
+import { withTapeLevel, liftTapeInput, nodeAt, primalAt, sweepBackward, sweepForward, type TapeTrace } from "./tape.js";
+import { JvpTrace, withJvpLevel, liftJvpInput, tangentAt } from "./forward.js";
 import { add } from "../ops/binary.js";
 import { makeTangentStruct } from "../protocols/structs.js";
 
@@ -28,23 +29,25 @@ interface LiftedInput {
 }
 
 /** @internal Lifts `x` at `main`: every differentiable leaf becomes a tracer; the rest is copied. */
-export function lift(op: string, main: MainTrace, x: unknown, tangents?: readonly (Tensor | null)[]): LiftedInput {
+export function lift(op: string, main: TapeTrace | JvpTrace, x: unknown, tangents?: readonly (Tensor | null)[]): LiftedInput {
   const leaves = leavesOf(op, x);
-  const tracers = leaves.map((l, i) => liftInput(main, l.value, tangents ? (tangents[i] ?? null) : null));
+  const tracers = leaves.map((l, i) =>
+    main instanceof JvpTrace ? liftJvpInput(main, l.value, tangents ? (tangents[i] ?? null) : null) : liftTapeInput(main, l.value),
+  );
   const value = rebuild(x, (i) => tracers[i]);
   return { leaves, tracers, value };
 }
 
 /** @internal The differentiable leaves of an output, and the output with this level's tracing removed. */
-function splitOutput(op: string, main: MainTrace, y: unknown): { outs: Tensor[]; value: unknown } {
-  if (y instanceof Tensor) return { outs: [y], value: y._trace === main ? y._primal : y };
+function splitOutput(op: string, main: TapeTrace | JvpTrace, y: unknown): { outs: Tensor[]; value: unknown } {
+  if (y instanceof Tensor) return { outs: [y], value: primalAt(main, y) };
   if (typeof y === "number") return { outs: [], value: y };
   const leaves = leavesOf(op, y);
   const outs = leaves.map((l) => l.value);
   const value = rebuild(y, (i) => {
     const l = leaves[i]!;
     if (l.isNumber) return l.value.item();
-    return l.value._trace === main ? l.value._primal : l.value;
+    return primalAt(main, l.value);
   });
   return { outs, value };
 }
@@ -64,11 +67,11 @@ function checkFunction(op: string, f: unknown): void {
  */
 function recordOnNewTape<T, R>(op: string, at: T, f: (x: Lifted<T>) => R) {
   checkFunction(op, f);
-  return withNewLevel("tape", (main) => {
+  return withTapeLevel((main) => {
     const input = lift(op, main, at);
     const y = f(input.value as Lifted<T>);
     const { outs, value } = splitOutput(op, main, y);
-    return { main, input, y, outs, value: value as R };
+    return { main, tape: main.recording, input, y, outs, value: value as R };
   });
 }
 
@@ -92,17 +95,18 @@ export function valueWithPullback<T, R>(
   at: T,
   f: (x: Lifted<T>) => R,
 ): { value: R; pullback: (cotangent: TangentVector<R> | number) => TangentVector<T> } {
-  const { main, input, y, outs, value } = recordOnNewTape("valueWithPullback", at, f);
-  const inputNodes = input.tracers.map((t) => t._node);
+  const { main, tape, input, y, outs, value } = recordOnNewTape("valueWithPullback", at, f);
+  const inputNodes = input.tracers.map((t) => nodeAt(main, t));
   const pullback = (cotangent: TangentVector<R> | number): TangentVector<T> => {
     const cts = tangentLeaves("pullback", y, cotangent, "cotangent");
     const seeds: { node: number; cotangent: Tensor }[] = [];
     for (let i = 0; i < outs.length; i++) {
       const o = outs[i]!;
       const c = cts[i];
-      if (o._trace === main && c) seeds.push({ node: o._node, cotangent: c.dtype === o.dtype ? c : c.cast(o.dtype) });
+      const node = nodeAt(main, o);
+      if (node >= 0 && c) seeds.push({ node, cotangent: c.dtype === o.dtype ? c : c.cast(o.dtype) });
     }
-    const grads = sweepBackward(main, seeds, inputNodes, add);
+    const grads = sweepBackward(tape, seeds, inputNodes, add);
     return tangentOf(at, grads) as TangentVector<T>;
   };
   return { value, pullback };
@@ -133,14 +137,15 @@ function scalarSeed(op: string, y: unknown): number {
 
 function valueWithGradientN(op: string, inputs: readonly unknown[], f: (...xs: never[]) => unknown): { value: unknown; gradient: unknown[] } {
   checkFunction(op, f);
-  return withNewLevel("tape", (main) => {
+  return withTapeLevel((main) => {
     const lifted = inputs.map((x) => lift(op, main, x));
     const y = (f as (...xs: unknown[]) => unknown)(...lifted.map((l) => l.value));
     scalarSeed(op, y);
-    const value = y instanceof Tensor ? (y._trace === main ? y._primal! : y) : y;
-    const nodes = lifted.flatMap((l) => l.tracers.map((t) => t._node));
-    const seeds = y instanceof Tensor && y._trace === main ? [{ node: y._node, cotangent: ones(y.shape, { dtype: y.dtype }) }] : [];
-    const grads = sweepBackward(main, seeds, nodes, add);
+    const value = y instanceof Tensor ? primalAt(main, y) : y;
+    const nodes = lifted.flatMap((l) => l.tracers.map((t) => nodeAt(main, t)));
+    const yNode = y instanceof Tensor ? nodeAt(main, y) : -1;
+    const seeds = yNode >= 0 ? [{ node: yNode, cotangent: ones((y as Tensor).shape, { dtype: (y as Tensor).dtype }) }] : [];
+    const grads = sweepBackward(main.recording, seeds, nodes, add);
     let k = 0;
     const gradient = inputs.map((x, i) => {
       const n = lifted[i]!.tracers.length;
@@ -249,12 +254,12 @@ export function valueWithDifferential<T, R>(
   at: T,
   f: (x: Lifted<T>) => R,
 ): { value: R; differential: (tangent: TangentVector<T> | number) => TangentVector<R> } {
-  const { main, input, y, outs, value } = recordOnNewTape("valueWithDifferential", at, f);
+  const { main, tape, input, y, outs, value } = recordOnNewTape("valueWithDifferential", at, f);
   const differential = (tangent: TangentVector<T> | number): TangentVector<R> => {
     const ts = tangentLeaves("differential", at, tangent);
-    const inputs = input.tracers.map((t, i) => ({ node: t._node, tangent: ts[i] ?? null }));
-    const wanted = outs.map((o) => (o._trace === main ? o._node : -1));
-    const res = sweepForward(main, inputs, wanted.map((w) => Math.max(w, 0)));
+    const inputs = input.tracers.map((t, i) => ({ node: nodeAt(main, t), tangent: ts[i] ?? null }));
+    const wanted = outs.map((o) => nodeAt(main, o));
+    const res = sweepForward(tape, inputs, wanted.map((w) => Math.max(w, 0)));
     const outT = res.map((r, i) => (wanted[i]! < 0 ? null : r));
     return tangentOf(y, outT) as TangentVector<R>;
   };
@@ -277,11 +282,11 @@ export function differential<T, R>(at: T, f: (x: Lifted<T>) => R): (tangent: Tan
 /** @internal Streaming forward mode: runs `f` once with tangents attached to the inputs' leaves. */
 export function jvp(op: string, inputs: readonly unknown[], tangents: readonly unknown[], f: (...xs: never[]) => unknown): { value: unknown; tangent: unknown } {
   checkFunction(op, f);
-  return withNewLevel("jvp", (main) => {
+  return withJvpLevel((main) => {
     const lifted = inputs.map((x, i) => lift(op, main, x, tangentLeaves(op, x, tangents[i])));
     const y = (f as (...xs: unknown[]) => unknown)(...lifted.map((l) => l.value));
     const { outs, value } = splitOutput(op, main, y);
-    const ts = outs.map((o) => (o._trace === main ? o._tangent : null));
+    const ts = outs.map((o) => tangentAt(main, o));
     return { value, tangent: tangentOf(y, ts) };
   });
 }

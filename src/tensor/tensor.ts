@@ -1,6 +1,5 @@
 import type { DType, TypedArray } from "./dtype.js";
 import { sizeOf } from "./shape.js";
-import type { MainTrace } from "../autodiff/trace.js";
 import * as unary from "../ops/unary.js";
 import * as binary from "../ops/binary.js";
 import * as reduce from "../ops/reduce.js";
@@ -14,6 +13,12 @@ export type TensorLike = Tensor | number;
 
 /** A nested array of numbers, as accepted by {@link tensor} and returned by {@link Tensor.toArray}. */
 export type NestedArray = number | NestedArray[];
+
+/**
+ * The private brand of {@link Tensor} (a type only: nothing exists at run time). Types that must tell a
+ * tensor apart from other objects (a `@noDerivative` field's type) forbid this key.
+ */
+export declare const tensorBrand: unique symbol;
 
 /**
  * An immutable n-dimensional array of numbers, and the value that automatic differentiation flows through.
@@ -30,36 +35,19 @@ export type NestedArray = number | NestedArray[];
  * ```
  */
 export class Tensor {
+  declare private readonly [tensorBrand]: true;
   /** The size of each dimension, outermost first. */
   readonly shape: readonly number[];
   /** The element type. */
   readonly dtype: DType;
-  /** @internal The elements in row-major order; `undefined` for a traced tensor. */
+  /** @internal The elements in row-major order; `undefined` for a tracer (`src/autodiff/tracer.ts`). */
   readonly _data: TypedArray | undefined;
-  /** @internal The differentiation level this tensor is traced at; `undefined` when concrete. */
-  readonly _trace: MainTrace | undefined;
-  /** @internal For a traced tensor: the value it stands for (itself possibly traced at a lower level). */
-  readonly _primal: Tensor | undefined;
-  /** @internal Forward mode: the tangent (`null` for a known zero). Reverse mode: unused. */
-  _tangent: Tensor | null;
-  /** @internal Reverse mode: the index of the tape entry that produced this tensor (-1 for an input). */
-  _node: number;
 
   /** @internal Use {@link tensor} and the other creation functions. */
-  constructor(
-    shape: readonly number[],
-    dtype: DType,
-    data: TypedArray | undefined,
-    trace?: MainTrace,
-    primal?: Tensor,
-  ) {
+  constructor(shape: readonly number[], dtype: DType, data: TypedArray | undefined) {
     this.shape = shape;
     this.dtype = dtype;
     this._data = data;
-    this._trace = trace;
-    this._primal = primal;
-    this._tangent = null;
-    this._node = -1;
   }
 
   /** The number of dimensions (0 for a scalar). */
@@ -72,9 +60,9 @@ export class Tensor {
     return sizeOf(this.shape);
   }
 
-  /** @internal The concrete tensor this one stands for, looking through every level of tracing. */
+  /** @internal The concrete tensor this one stands for: itself (a tracer looks through its levels). */
   get _concrete(): Tensor {
-    return this._data === undefined ? this._primal!._concrete : this;
+    return this;
   }
 
   /** @internal The concrete elements (no copy: never write to them). */

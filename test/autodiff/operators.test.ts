@@ -6,7 +6,7 @@ import {
   derivative, valueWithDerivative, gradientOf, derivativeOf, withoutDerivative, customDerivative,
   withRecomputationInPullbacks, withDerivative, jacobian, hessian, checkGradients, GradientCheckError,
 } from "../../src/index.js";
-import { innermostTapeLength } from "../../src/autodiff/trace.js";
+import { innermostTapeLength } from "../../src/autodiff/tape.js";
 import { uniform } from "../helpers/rows.js";
 
 const f64 = (v: number | number[]): Tensor => tensor(v, { dtype: "float64" });
