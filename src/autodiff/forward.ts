@@ -1,5 +1,5 @@
 /**
- * @internal Forward-mode levels: every tracer carries a tangent next to its value, and each op computes the
+ * Forward-mode levels: every tracer carries a tangent next to its value, and each op computes the
  * tangent of its output with the primitive's JVP rule as it runs (streaming forward mode: `derivative`,
  * `jacobian`'s columns, the gradient checker). Nothing is recorded.
  */

@@ -11,6 +11,7 @@ import { withTapeLevel, liftTapeInput, nodeAt, primalAt, sweepBackward, sweepFor
 import { JvpTrace, withJvpLevel, liftJvpInput, tangentAt } from "./forward.js";
 import { add } from "../ops/binary.js";
 import { makeTangentStruct } from "../protocols/structs.js";
+import { checkSynchronous } from "./synchronous.js";
 
 /**
  * What a differentiated function sees for an input of type `T`: a number arrives as a rank-0 tensor, at the
@@ -57,8 +58,10 @@ function tangentOf(x: unknown, leafTangents: readonly (Tensor | null)[]): unknow
   return buildTangent(x, leafTangents, makeTangentStruct);
 }
 
-function checkFunction(op: string, f: unknown): void {
+/** @internal Checks that `f` is a synchronous function (see `synchronous.ts`). */
+export function checkFunction(op: string, f: unknown): void {
   if (typeof f !== "function") throw new TypeError(`${op}: the last argument must be the function to differentiate, got ${typeof f}`);
+  checkSynchronous(op, "the function", f);
 }
 
 /**
@@ -70,6 +73,7 @@ function recordOnNewTape<T, R>(op: string, at: T, f: (x: Lifted<T>) => R) {
   return withTapeLevel((main) => {
     const input = lift(op, main, at);
     const y = f(input.value as Lifted<T>);
+    checkSynchronous(op, "the function", f, y);
     const { outs, value } = splitOutput(op, main, y);
     return { main, tape: main.recording, input, y, outs, value: value as R };
   });
@@ -95,7 +99,16 @@ export function valueWithPullback<T, R>(
   at: T,
   f: (x: Lifted<T>) => R,
 ): { value: R; pullback: (cotangent: TangentVector<R> | number) => TangentVector<T> } {
-  const { main, tape, input, y, outs, value } = recordOnNewTape("valueWithPullback", at, f);
+  return valueWithPullbackNamed("valueWithPullback", at, f);
+}
+
+/** @internal {@link valueWithPullback}, with the name of the operator the user called for messages. */
+export function valueWithPullbackNamed<T, R>(
+  op: string,
+  at: T,
+  f: (x: Lifted<T>) => R,
+): { value: R; pullback: (cotangent: TangentVector<R> | number) => TangentVector<T> } {
+  const { main, tape, input, y, outs, value } = recordOnNewTape(op, at, f);
   const inputNodes = input.tracers.map((t) => nodeAt(main, t));
   const pullback = (cotangent: TangentVector<R> | number): TangentVector<T> => {
     const cts = tangentLeaves("pullback", y, cotangent, "cotangent");
@@ -122,7 +135,7 @@ export function valueWithPullback<T, R>(
  * ```
  */
 export function pullback<T, R>(at: T, f: (x: Lifted<T>) => R): (cotangent: TangentVector<R> | number) => TangentVector<T> {
-  return valueWithPullback(at, f).pullback;
+  return valueWithPullbackNamed("pullback", at, f).pullback;
 }
 
 function scalarSeed(op: string, y: unknown): number {
@@ -140,6 +153,7 @@ function valueWithGradientN(op: string, inputs: readonly unknown[], f: (...xs: n
   return withTapeLevel((main) => {
     const lifted = inputs.map((x) => lift(op, main, x));
     const y = (f as (...xs: unknown[]) => unknown)(...lifted.map((l) => l.value));
+    checkSynchronous(op, "the function", f, y);
     scalarSeed(op, y);
     const value = y instanceof Tensor ? primalAt(main, y) : y;
     const nodes = lifted.flatMap((l) => l.tracers.map((t) => nodeAt(main, t)));
@@ -167,7 +181,12 @@ function valueWithGradientN(op: string, inputs: readonly unknown[], f: (...xs: n
  * ```
  */
 export function valueWithGradient<T, R extends Scalar>(at: T, f: (x: Lifted<T>) => R): { value: R; gradient: TangentVector<T> } {
-  const r = valueWithGradientN("valueWithGradient", [at], f);
+  return valueWithGradientNamed("valueWithGradient", at, f);
+}
+
+/** @internal {@link valueWithGradient}, with the name of the operator the user called for messages. */
+export function valueWithGradientNamed<T, R extends Scalar>(op: string, at: T, f: (x: Lifted<T>) => R): { value: R; gradient: TangentVector<T> } {
+  const r = valueWithGradientN(op, [at], f);
   return { value: r.value as R, gradient: r.gradient[0] as TangentVector<T> };
 }
 
@@ -231,7 +250,8 @@ export function gradient(...args: unknown[]): unknown {
 export function gradientOf(f: (x: Tensor) => Scalar): <T extends number | Tensor>(at: T) => TangentVector<T>;
 export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVector<T>;
 export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVector<T> {
-  return (at: T) => gradient(at, f);
+  checkFunction("gradientOf", f);
+  return (at: T) => valueWithGradientN("gradientOf", [at], f).gradient[0] as TangentVector<T>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -254,7 +274,16 @@ export function valueWithDifferential<T, R>(
   at: T,
   f: (x: Lifted<T>) => R,
 ): { value: R; differential: (tangent: TangentVector<T> | number) => TangentVector<R> } {
-  const { main, tape, input, y, outs, value } = recordOnNewTape("valueWithDifferential", at, f);
+  return valueWithDifferentialNamed("valueWithDifferential", at, f);
+}
+
+/** @internal {@link valueWithDifferential}, with the name of the operator the user called for messages. */
+export function valueWithDifferentialNamed<T, R>(
+  op: string,
+  at: T,
+  f: (x: Lifted<T>) => R,
+): { value: R; differential: (tangent: TangentVector<T> | number) => TangentVector<R> } {
+  const { main, tape, input, y, outs, value } = recordOnNewTape(op, at, f);
   const differential = (tangent: TangentVector<T> | number): TangentVector<R> => {
     const ts = tangentLeaves("differential", at, tangent);
     const inputs = input.tracers.map((t, i) => ({ node: nodeAt(main, t), tangent: ts[i] ?? null }));
@@ -276,7 +305,7 @@ export function valueWithDifferential<T, R>(
  * ```
  */
 export function differential<T, R>(at: T, f: (x: Lifted<T>) => R): (tangent: TangentVector<T> | number) => TangentVector<R> {
-  return valueWithDifferential(at, f).differential;
+  return valueWithDifferentialNamed("differential", at, f).differential;
 }
 
 /** @internal Streaming forward mode: runs `f` once with tangents attached to the inputs' leaves. */
@@ -285,6 +314,7 @@ export function jvp(op: string, inputs: readonly unknown[], tangents: readonly u
   return withJvpLevel((main) => {
     const lifted = inputs.map((x, i) => lift(op, main, x, tangentLeaves(op, x, tangents[i])));
     const y = (f as (...xs: unknown[]) => unknown)(...lifted.map((l) => l.value));
+    checkSynchronous(op, "the function", f, y);
     const { outs, value } = splitOutput(op, main, y);
     const ts = outs.map((o) => tangentAt(main, o));
     return { value, tangent: tangentOf(y, ts) };
@@ -310,8 +340,12 @@ function checkScalarPoint(op: string, at: unknown): void {
  * ```
  */
 export function valueWithDerivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): { value: R; derivative: TangentVector<R> } {
-  checkScalarPoint("valueWithDerivative", at);
-  const r = jvp("valueWithDerivative", [at], [1], f);
+  return valueWithDerivativeNamed("valueWithDerivative", at, f);
+}
+
+function valueWithDerivativeNamed<T extends Scalar, R>(op: string, at: T, f: (x: Lifted<T>) => R): { value: R; derivative: TangentVector<R> } {
+  checkScalarPoint(op, at);
+  const r = jvp(op, [at], [1], f);
   return { value: r.value as R, derivative: r.tangent as TangentVector<R> };
 }
 
@@ -325,7 +359,7 @@ export function valueWithDerivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>
  * ```
  */
 export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): TangentVector<R> {
-  return valueWithDerivative(at, f).derivative;
+  return valueWithDerivativeNamed("derivative", at, f).derivative;
 }
 
 /**
@@ -337,7 +371,8 @@ export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): 
  * ```
  */
 export function derivativeOf<R>(f: (x: Tensor) => R): (at: number | Tensor) => TangentVector<R> {
-  return (at: number | Tensor) => derivative(at, f);
+  checkFunction("derivativeOf", f);
+  return (at: number | Tensor) => valueWithDerivativeNamed("derivativeOf", at, f).derivative;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * @internal Reverse-mode levels: each op on a tracer of the level appends one entry to the level's tape.
+ * Reverse-mode levels: each op on a tracer of the level appends one entry to the level's tape.
  * Sweeping the tape backwards with the VJP rules gives pullbacks; sweeping it forwards with the JVP rules
  * gives differentials (linearization), so a `differential` closure can be applied to many tangents without
  * running the function again.

@@ -43,7 +43,21 @@ export class Tensor {
   /** @internal The elements in row-major order; `undefined` for a tracer (`src/autodiff/tracer.ts`). */
   readonly _data: TypedArray | undefined;
 
-  /** @internal Use {@link tensor} and the other creation functions. */
+  /**
+   * Wraps `data` as a tensor, without copying or checking it. Prefer {@link tensor} and the other creation
+   * functions, which validate their input; this is for code that already holds a typed array.
+   * @param shape the dimensions; their product must equal `data.length`.
+   * @param dtype the element type, matching the array (`Float32Array` for `'float32'`, and so on).
+   * @param data the elements in row-major order; never write to them afterwards.
+   * @example
+   * ```ts
+   * const t = new Tensor([2], "float32", Float32Array.of(1, 2));
+   * t.sum().item(); // 3
+   * ```
+   */
+  constructor(shape: readonly number[], dtype: DType, data: TypedArray);
+  /** @internal Also for tracers (`src/autodiff/tracer.ts`), which have no data of their own. */
+  constructor(shape: readonly number[], dtype: DType, data: TypedArray | undefined);
   constructor(shape: readonly number[], dtype: DType, data: TypedArray | undefined) {
     this.shape = shape;
     this.dtype = dtype;
