@@ -113,6 +113,22 @@ function checkOutput(op: string, f: unknown, y: unknown): Tensor {
 }
 
 /**
+ * The cotangents of `f`'s inputs at `primals` for the output cotangent `ct`, by running `f` again under a
+ * pullback. int32 inputs have no derivative: they enter as constants and get `null`.
+ */
+function pullbackThrough(f: (xs: readonly Tensor[]) => Tensor, primals: readonly Tensor[], ct: Tensor): (Tensor | null)[] {
+  const floats = primals.flatMap((x, i) => (x.dtype === "int32" ? [] : [i]));
+  const gs = pullback(floats.map((i) => primals[i]!), (ys: Tensor[]) => {
+    const xs = primals.slice();
+    floats.forEach((i, k) => (xs[i] = ys[k]!));
+    return f(xs);
+  })(ct);
+  const out = new Array<Tensor | null>(primals.length).fill(null);
+  floats.forEach((i, k) => (out[i] = gs[k]!));
+  return out;
+}
+
+/**
  * Gives `f` user-supplied derivative rules. Where a rule is missing, that mode differentiates through `f`
  * itself (so a `vjp`-only function still works in forward mode). Rules are applied at the level being
  * differentiated; enclosing levels differentiate through the rules' own code, so the rules should be written
@@ -182,15 +198,27 @@ function withRules<A extends Tensor[]>(
       const tangents = args.map((x, i) => tangentAt(top, x) ?? zeros(primals[i]!.shape, { dtype: primals[i]!.dtype }));
       return jvpTracer(top, value, applyDifferential(op, differential, tangents, value));
     }
-    if (!(top instanceof TapeTrace) || !rules.vjp) return callF(args);
-    const { value, pullback: pb } = ruleResult(op, "vjp", rules.vjp(...(primals as A)), "pullback");
+    if (!(top instanceof TapeTrace)) return callF(args);
+    // A reverse-mode level serves pullbacks (backward sweep) and differentials (forward sweep): the op is
+    // recorded once, with the vjp rule for the first and the jvp rule for the second. A missing rule is
+    // replaced by differentiating through `f` (rerun at the primals for a missing vjp rule).
+    let value: Tensor;
+    let backward: (ct: Tensor, ps: readonly Tensor[]) => (Tensor | null)[];
+    if (rules.vjp) {
+      const r = ruleResult(op, "vjp", rules.vjp(...(primals as A)), "pullback");
+      value = r.value;
+      backward = (ct, ps) => applyPullback(op, r.pullback as (ct: Tensor) => unknown, ct, ps);
+    } else {
+      value = ruleResult(op, "jvp", rules.jvp!(...(primals as A)), "differential").value;
+      backward = (ct, ps) => pullbackThrough(callF, ps, ct);
+    }
     const prim: Primitive<unknown> = {
       name: op,
       impl: () => {
         throw new Error(`${op}: internal: a recorded custom op is never re-evaluated`);
       },
       jvp: (ps, ts) => forwardThroughRules(ps as Tensor[], ts as (Tensor | null)[]),
-      vjp: (ct, ps) => applyPullback(op, pb as (ct: Tensor) => unknown, ct, ps),
+      vjp: (ct, ps) => backward(ct, ps),
     };
     return recordOnTape(top, prim, args, value);
   };
@@ -215,7 +243,7 @@ export function withRecomputationInPullbacks<A extends Tensor[]>(f: (...args: A)
     vjp: (...xs: A) => ({
       value: checkOutput(op, f, f(...xs)),
       pullback: (ct: Tensor) => {
-        const gs = pullback(xs as Tensor[], (ys: Tensor[]) => f(...(ys as A)))(ct);
+        const gs = pullbackThrough((ys) => checkOutput(op, f, f(...(ys as A))), xs, ct);
         return (xs.length === 1 ? gs[0]! : gs) as Tensor;
       },
     }),
