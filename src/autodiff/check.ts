@@ -98,7 +98,7 @@ function perturbed(inputs: readonly Tensor[], k: number, i: number, delta: numbe
 
 function evalF(f: (...xs: Tensor[]) => Tensor, xs: Tensor[], what: string): Tensor {
   const y = f(...xs);
-  checkSynchronous("checkGradients", what, f, y);
+  checkSynchronous("checkGradients", "the function", f, y);
   if (!(y instanceof Tensor)) throw new TypeError(`checkGradients: ${what} must return a Tensor, got ${typeof y}`);
   return y.cast("float64")._concrete;
 }
