@@ -1,5 +1,8 @@
 import { expectType, expectError, expectAssignable } from "tsd";
-import { Tensor, tensor, gradient, customDerivative, withDerivative, type CustomVJP, type CustomJVP } from "../dist/index.js";
+import {
+  Tensor, tensor, gradient, customDerivative, withDerivative, pullback, valueWithPullback, differential, valueWithDifferential,
+  derivative, valueWithDerivative, derivativeOf, type CustomVJP, type CustomJVP, type Synchronous,
+} from "../dist/index.js";
 
 const t = tensor([1, 2]);
 
@@ -38,3 +41,17 @@ expectError(customDerivative((x: Tensor) => x, { jvp: (x) => ({ value: x, differ
 expectError(customDerivative((x: Tensor) => x, { vjp: (x) => ({ value: 1, pullback: (ct) => ct }) }));
 expectType<Tensor>(withDerivative(t, (g) => g.clip(-1, 1)));
 expectError(withDerivative(t, () => 1));
+
+// Differentiated functions are synchronous: an async one does not compile (and is rejected at run time).
+expectType<Tensor>(pullback(t, (x) => x.mul(2))(t));
+expectError(pullback(t, async (x) => x.mul(2)));
+expectError(valueWithPullback(t, async (x) => x));
+expectError(differential(t, async (x) => x));
+expectError(valueWithDifferential(t, (x) => Promise.resolve(x)));
+expectError(derivative(1, async (x) => x));
+expectError(valueWithDerivative(1, async (x) => x));
+expectError(derivativeOf(async (x: Tensor) => x));
+expectError(gradient(t, async (x) => x.sum()));
+expectType<Tensor>(null as unknown as Synchronous<Tensor>);
+expectType<{ a: Tensor }>(valueWithPullback(t, (x) => ({ a: x })).value);
+expectType<number>(valueWithDifferential(2, (x) => x.item()).value);

@@ -22,6 +22,21 @@ export type Lifted<T> = T extends number ? Tensor : T extends readonly unknown[]
 /** A scalar result: a number or a one-element tensor. */
 export type Scalar = number | Tensor;
 
+/**
+ * The result type `R` of a differentiated function, unless it is a promise: then a message type, which no
+ * value has, so an `async` function does not compile and the compiler's error quotes the fix. Derivatives are
+ * taken of synchronous code (a promise settles after the operator has returned); at run time an `async`
+ * function is rejected by every operator.
+ *
+ * @typeParam R the function's result type.
+ * @example
+ * ```ts
+ * type Ok = Synchronous<Tensor>; // Tensor
+ * // pullback(x, async (v) => v); // error: ... not assignable to "a differentiated function must be synchronous: ..."
+ * ```
+ */
+export type Synchronous<R> = R extends PromiseLike<unknown> ? "a differentiated function must be synchronous: await the data first, then differentiate" : R;
+
 /** @internal The inputs of a call, lifted at `main`: the traced value and the tape nodes of its leaves. */
 interface LiftedInput {
   readonly leaves: Leaf[];
@@ -97,9 +112,9 @@ function recordOnNewTape<T, R>(op: string, at: T, f: (x: Lifted<T>) => R) {
  */
 export function valueWithPullback<T, R>(
   at: T,
-  f: (x: Lifted<T>) => R,
+  f: (x: Lifted<T>) => Synchronous<R>,
 ): { value: R; pullback: (cotangent: TangentVector<R> | number) => TangentVector<T> } {
-  return valueWithPullbackNamed("valueWithPullback", at, f);
+  return valueWithPullbackNamed("valueWithPullback", at, f as (x: Lifted<T>) => R);
 }
 
 /** @internal {@link valueWithPullback}, with the name of the operator the user called for messages. */
@@ -134,8 +149,8 @@ export function valueWithPullbackNamed<T, R>(
  * pullback(1, (x) => x.add(x).add(x))(2); // 6
  * ```
  */
-export function pullback<T, R>(at: T, f: (x: Lifted<T>) => R): (cotangent: TangentVector<R> | number) => TangentVector<T> {
-  return valueWithPullbackNamed("pullback", at, f).pullback;
+export function pullback<T, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): (cotangent: TangentVector<R> | number) => TangentVector<T> {
+  return valueWithPullbackNamed("pullback", at, f as (x: Lifted<T>) => R).pullback;
 }
 
 function scalarSeed(op: string, y: unknown): number {
@@ -272,9 +287,9 @@ export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVe
  */
 export function valueWithDifferential<T, R>(
   at: T,
-  f: (x: Lifted<T>) => R,
+  f: (x: Lifted<T>) => Synchronous<R>,
 ): { value: R; differential: (tangent: TangentVector<T> | number) => TangentVector<R> } {
-  return valueWithDifferentialNamed("valueWithDifferential", at, f);
+  return valueWithDifferentialNamed("valueWithDifferential", at, f as (x: Lifted<T>) => R);
 }
 
 /** @internal {@link valueWithDifferential}, with the name of the operator the user called for messages. */
@@ -304,8 +319,8 @@ export function valueWithDifferentialNamed<T, R>(
  * differential(2, (x) => x.mul(x))(1); // 4
  * ```
  */
-export function differential<T, R>(at: T, f: (x: Lifted<T>) => R): (tangent: TangentVector<T> | number) => TangentVector<R> {
-  return valueWithDifferentialNamed("differential", at, f).differential;
+export function differential<T, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): (tangent: TangentVector<T> | number) => TangentVector<R> {
+  return valueWithDifferentialNamed("differential", at, f as (x: Lifted<T>) => R).differential;
 }
 
 /** @internal Streaming forward mode: runs `f` once with tangents attached to the inputs' leaves. */
@@ -339,8 +354,8 @@ function checkScalarPoint(op: string, at: unknown): void {
  * valueWithDerivative(0, (x) => x.exp()); // { value: Tensor 1, derivative: Tensor 1 }
  * ```
  */
-export function valueWithDerivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): { value: R; derivative: TangentVector<R> } {
-  return valueWithDerivativeNamed("valueWithDerivative", at, f);
+export function valueWithDerivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): { value: R; derivative: TangentVector<R> } {
+  return valueWithDerivativeNamed("valueWithDerivative", at, f as (x: Lifted<T>) => R);
 }
 
 function valueWithDerivativeNamed<T extends Scalar, R>(op: string, at: T, f: (x: Lifted<T>) => R): { value: R; derivative: TangentVector<R> } {
@@ -358,8 +373,8 @@ function valueWithDerivativeNamed<T extends Scalar, R>(op: string, at: T, f: (x:
  * derivative(0, (x) => x.sin()); // Tensor 1
  * ```
  */
-export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): TangentVector<R> {
-  return valueWithDerivativeNamed("derivative", at, f).derivative;
+export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): TangentVector<R> {
+  return valueWithDerivativeNamed("derivative", at, f as (x: Lifted<T>) => R).derivative;
 }
 
 /**
@@ -370,9 +385,9 @@ export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): 
  * derivativeOf((x: Tensor) => x.mul(x))(3); // Tensor 6
  * ```
  */
-export function derivativeOf<R>(f: (x: Tensor) => R): (at: number | Tensor) => TangentVector<R> {
+export function derivativeOf<R>(f: (x: Tensor) => Synchronous<R>): (at: number | Tensor) => TangentVector<R> {
   checkFunction("derivativeOf", f);
-  return (at: number | Tensor) => valueWithDerivativeNamed("derivativeOf", at, f).derivative;
+  return (at: number | Tensor) => valueWithDerivativeNamed("derivativeOf", at, f as (x: Tensor) => R).derivative;
 }
 
 /**
