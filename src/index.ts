@@ -84,6 +84,7 @@ export {
   withoutDerivative,
   type Lifted,
   type Scalar,
+  type Synchronous,
 } from "./autodiff/operators.js";
 export { customDerivative, withRecomputationInPullbacks, withDerivative, type CustomVJP, type CustomJVP } from "./autodiff/custom.js";
 export { jacobian, hessian } from "./autodiff/jacobian.js";

@@ -7,7 +7,8 @@ import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
 import { zeros, fromTyped } from "../tensor/creation.js";
 import { concat } from "../ops/movement.js";
-import { jvp, valueWithPullback } from "./operators.js";
+import { checkFunction, jvp, valueWithPullbackNamed } from "./operators.js";
+import { checkSynchronous } from "./synchronous.js";
 
 /** Options of {@link checkGradients}. */
 export interface CheckGradientsOptions {
@@ -97,6 +98,7 @@ function perturbed(inputs: readonly Tensor[], k: number, i: number, delta: numbe
 
 function evalF(f: (...xs: Tensor[]) => Tensor, xs: Tensor[], what: string): Tensor {
   const y = f(...xs);
+  checkSynchronous("checkGradients", "the function", f, y);
   if (!(y instanceof Tensor)) throw new TypeError(`checkGradients: ${what} must return a Tensor, got ${typeof y}`);
   return y.cast("float64")._concrete;
 }
@@ -127,7 +129,7 @@ function checkFirstOrder(
   const y0 = evalF(f, inputs, "f");
   const u = randomLike(y0, next);
   const reverse = modes.includes("reverse")
-    ? (valueWithPullback(inputs, (xs: Tensor[]) => f(...xs)).pullback(u)).map((g) => g.cast("float64")._concrete)
+    ? (valueWithPullbackNamed("checkGradients", inputs, (xs: Tensor[]) => f(...xs)).pullback(u)).map((g) => g.cast("float64")._concrete)
     : [];
   for (let k = 0; k < inputs.length; k++) {
     const x = inputs[k]!;
@@ -184,6 +186,7 @@ export function checkGradients(
   inputs: readonly Tensor[],
   options: CheckGradientsOptions = {},
 ): GradientCheckReport {
+  checkFunction("checkGradients", f);
   const order = options.order ?? 2;
   const modes = options.modes ?? ["forward", "reverse"];
   const opts = { order, eps: options.eps ?? 1e-5, atol: options.atol ?? 1e-6, rtol: options.rtol ?? 1e-5 };
@@ -206,7 +209,7 @@ export function checkGradients(
     if (modes.includes("reverse")) {
       const u = randomLike(y0, next);
       run((...z: Tensor[]) => {
-        const gs = valueWithPullback(z, (w: Tensor[]) => g(...w)).pullback(u);
+        const gs = valueWithPullbackNamed("checkGradients", z, (w: Tensor[]) => g(...w)).pullback(u);
         return concat(gs.map((t) => t.reshape([-1])), 0);
       }, level + 1);
     }

@@ -3,10 +3,13 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { fmt, sameShape } from "../tensor/shape.js";
-import { scalar, zeros } from "../tensor/creation.js";
-import { topTrace, primalAt, recordOnTape, jvpTracer, settled } from "./trace.js";
+import { full, scalar, zeros } from "../tensor/creation.js";
+import { topTrace, settled } from "./trace.js";
+import { primalAt, recordOnTape, TapeTrace } from "./tape.js";
+import { jvpTracer, tangentAt, JvpTrace } from "./forward.js";
 import type { Primitive } from "./primitive.js";
 import { jvp, pullback } from "./operators.js";
+import { checkSynchronous, isPromiseLike } from "./synchronous.js";
 
 /** A reverse-mode rule in Swift's shape: the value, and a pullback from the output cotangent to the inputs'. */
 export type CustomVJP<A extends Tensor[]> = (...args: A) => {
@@ -23,12 +26,106 @@ export type CustomJVP<A extends Tensor[]> = (...args: A) => {
 function asTensor(op: string, x: unknown, i: number): Tensor {
   if (x instanceof Tensor) return x;
   if (typeof x === "number") return scalar(x, "float32");
-  throw new TypeError(`${op}: argument ${i} must be a Tensor or a number, got ${typeof x}`);
+  throw new TypeError(`${op}: argument ${i} must be a Tensor or a number, got ${describe(x)}`);
 }
 
-function checkValue(op: string, v: unknown): Tensor {
-  if (!(v instanceof Tensor)) throw new TypeError(`${op}: the rule must return { value: Tensor, ... }, got value of type ${typeof v}`);
-  return v;
+/** How a value reads in an error message. */
+function describe(v: unknown): string {
+  if (v instanceof Tensor) return `a Tensor of shape ${fmt(v.shape)} and dtype ${v.dtype}`;
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === "number") return `the number ${v}`;
+  if (isPromiseLike(v)) return "a Promise";
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  return `a value of type ${typeof v}`;
+}
+
+/**
+ * The tensor a rule gave for `like` (an input's cotangent or the output's tangent): the same shape and
+ * dtype, a number accepted for a one-element tensor. `null` stands for a zero where `allowNull`.
+ */
+function ruleTensor(op: string, rule: string, what: string, got: unknown, like: Tensor, allowNull: boolean): Tensor | null {
+  const fix = `return a Tensor of shape ${fmt(like.shape)} and dtype ${like.dtype}${allowNull ? " (or null for a zero)" : " (zeros(shape) for a zero)"}`;
+  if (got === null && allowNull) return null;
+  if (typeof got === "number") {
+    if (like.size === 1) return full(like.shape, got, { dtype: like.dtype });
+    throw new TypeError(`${op}: ${rule} returned the number ${got} for ${what}, which has shape ${fmt(like.shape)}; ${fix}`);
+  }
+  if (!(got instanceof Tensor)) throw new TypeError(`${op}: ${rule} returned ${describe(got)} for ${what}; ${fix}`);
+  if (!sameShape(got.shape, like.shape)) {
+    throw new RangeError(`${op}: ${rule} returned shape ${fmt(got.shape)} for ${what}, which has shape ${fmt(like.shape)}; ${fix}`);
+  }
+  if (got.dtype !== like.dtype) {
+    throw new TypeError(
+      `${op}: ${rule} returned dtype ${got.dtype} for ${what}, which is ${like.dtype}; ${fix} (e.g. .cast("${like.dtype}"))`,
+    );
+  }
+  return got;
+}
+
+/** Checks what a rule returned: an object holding a Tensor `value` and the function `fn` (pullback or differential). */
+function ruleResult<K extends "pullback" | "differential">(op: string, rule: "vjp" | "jvp", r: unknown, fn: K): { value: Tensor } & Record<K, (...xs: never[]) => unknown> {
+  const shape = `{ value: Tensor, ${fn}: (${fn === "pullback" ? "cotangent" : "...tangents"}) => ... }`;
+  checkSynchronous(op, `the ${rule} rule`, undefined, r);
+  if (typeof r !== "object" || r === null) throw new TypeError(`${op}: the ${rule} rule must return ${shape}, got ${describe(r)}`);
+  const { value } = r as { value?: unknown };
+  if (!(value instanceof Tensor)) {
+    throw new TypeError(`${op}: the ${rule} rule must return ${shape}; its value is ${describe(value)}, return the function's output as a Tensor`);
+  }
+  if (typeof (r as Record<string, unknown>)[fn] !== "function") {
+    throw new TypeError(`${op}: the ${rule} rule must return ${shape}; its ${fn} is ${describe((r as Record<string, unknown>)[fn])}`);
+  }
+  return r as { value: Tensor } & Record<K, (...xs: never[]) => unknown>;
+}
+
+/** The output's tangent from the jvp rule's differential, checked against the rule's value. */
+function applyDifferential(op: string, differential: (...ts: never[]) => unknown, tangents: readonly Tensor[], value: Tensor): Tensor {
+  const t = differential(...(tangents as never[]));
+  checkSynchronous(op, "the jvp rule's differential", differential, t);
+  return ruleTensor(op, "the jvp rule's differential", "the output", t, value, false)!;
+}
+
+/** The inputs' cotangents from the vjp rule's pullback, one per input, each checked against its input. */
+function applyPullback(op: string, pb: (ct: Tensor) => unknown, ct: Tensor, primals: readonly Tensor[]): (Tensor | null)[] {
+  const r = pb(ct);
+  checkSynchronous(op, "the vjp rule's pullback", pb, r);
+  const n = primals.length;
+  const rule = "the vjp rule's pullback";
+  let list: readonly unknown[];
+  if (n === 1) list = Array.isArray(r) && r.length === 1 ? r : [r];
+  else if (Array.isArray(r)) list = r;
+  else throw new TypeError(`${op}: ${rule} returned ${describe(r)} for ${n} inputs; return an array of ${n} cotangents, one per input (null for a zero)`);
+  if (list.length !== n) {
+    throw new TypeError(`${op}: ${rule} returned ${list.length} cotangents for ${n} inputs; return one per input, in order (null for a zero)`);
+  }
+  return list.map((g, i) => {
+    const x = primals[i]!;
+    // An int32 input has no derivative: whatever the rule gives for it (null, zeros of any dtype) is dropped.
+    if (x.dtype === "int32" && (g === null || (g instanceof Tensor && sameShape(g.shape, x.shape)))) return null;
+    return ruleTensor(op, rule, `input ${i}`, g, x, true);
+  });
+}
+
+/** The output of `f` (or of a rule's value), which must be a tensor. */
+function checkOutput(op: string, f: unknown, y: unknown): Tensor {
+  checkSynchronous(op, "the function", f, y);
+  if (!(y instanceof Tensor)) throw new TypeError(`${op}: the function must return a Tensor, got ${describe(y)}`);
+  return y;
+}
+
+/**
+ * The cotangents of `f`'s inputs at `primals` for the output cotangent `ct`, by running `f` again under a
+ * pullback. int32 inputs have no derivative: they enter as constants and get `null`.
+ */
+function pullbackThrough(f: (xs: readonly Tensor[]) => Tensor, primals: readonly Tensor[], ct: Tensor): (Tensor | null)[] {
+  const floats = primals.flatMap((x, i) => (x.dtype === "int32" ? [] : [i]));
+  const gs = pullback(floats.map((i) => primals[i]!), (ys: Tensor[]) => {
+    const xs = primals.slice();
+    floats.forEach((i, k) => (xs[i] = ys[k]!));
+    return f(xs);
+  })(ct);
+  const out = new Array<Tensor | null>(primals.length).fill(null);
+  floats.forEach((i, k) => (out[i] = gs[k]!));
+  return out;
 }
 
 /**
@@ -36,6 +133,11 @@ function checkValue(op: string, v: unknown): Tensor {
  * itself (so a `vjp`-only function still works in forward mode). Rules are applied at the level being
  * differentiated; enclosing levels differentiate through the rules' own code, so the rules should be written
  * with tensor ops for higher-order derivatives to be right.
+ *
+ * What the rules return is checked on every use, in both modes: `value` must be a Tensor; the differential
+ * must return a Tensor of the value's shape and dtype; the pullback one cotangent per input (a tuple for
+ * several inputs, `null` for a zero) of that input's shape and dtype. A number is accepted for a one-element
+ * tensor. A mismatch is an error naming the rule, the input and the fix.
  *
  * @param f the function of one or more tensors, returning a tensor.
  * @param rules `vjp(...args) => { value, pullback: (ct) => dx | [dx, dy] }` and/or
@@ -54,50 +156,69 @@ export function customDerivative<A extends Tensor[]>(
   f: (...args: A) => Tensor,
   rules: { vjp?: CustomVJP<A>; jvp?: CustomJVP<A> },
 ): (...args: A) => Tensor {
-  const op = `customDerivative(${f.name || "anonymous"})`;
-  if (typeof f !== "function") throw new TypeError(`customDerivative: the first argument must be a function`);
+  if (typeof f !== "function") throw new TypeError(`customDerivative: the first argument must be the function, got ${describe(f)}`);
+  return withRules(`customDerivative(${f.name || "anonymous"})`, f, rules);
+}
+
+function withRules<A extends Tensor[]>(
+  op: string,
+  f: (...args: A) => Tensor,
+  rules: { vjp?: CustomVJP<A>; jvp?: CustomJVP<A> },
+): (...args: A) => Tensor {
+  checkSynchronous(op, "the function", f);
+  if (typeof rules !== "object" || rules === null) throw new TypeError(`${op}: the second argument must be { vjp?, jvp }, got ${describe(rules)}`);
+  for (const k of Object.keys(rules)) {
+    if (k !== "vjp" && k !== "jvp") throw new TypeError(`${op}: unknown rule '${k}'; the rules are vjp and jvp`);
+  }
+  for (const k of ["vjp", "jvp"] as const) {
+    const r = rules[k];
+    if (r !== undefined && typeof r !== "function") throw new TypeError(`${op}: the ${k} rule must be a function of the inputs, got ${describe(r)}`);
+    if (r !== undefined) checkSynchronous(op, `the ${k} rule`, r);
+  }
   if (rules.vjp === undefined && rules.jvp === undefined) {
     throw new TypeError(`${op}: give at least one rule, { vjp } or { jvp }`);
   }
+  const callF = (xs: readonly Tensor[]): Tensor => checkOutput(op, f, f(...(xs as A)));
   const forwardThroughRules = (primals: Tensor[], tangents: (Tensor | null)[]): Tensor => {
     const filled = tangents.map((t, i) => t ?? zeros(primals[i]!.shape, { dtype: primals[i]!.dtype }));
-    if (rules.jvp) return rules.jvp(...(primals as A)).differential(...(filled as { [K in keyof A]: Tensor }));
-    return jvp(op, [primals], [filled], (xs: Tensor[]) => f(...(xs as A))).tangent as Tensor;
+    if (rules.jvp) {
+      const { value, differential } = ruleResult(op, "jvp", rules.jvp(...(primals as A)), "differential");
+      return applyDifferential(op, differential, filled, value);
+    }
+    return jvp(op, [primals], [filled], (xs: Tensor[]) => callF(xs)).tangent as Tensor;
   };
   return (...raw: A): Tensor => {
     const args = raw.map((x, i) => settled(asTensor(op, x, i)));
     const top = topTrace(args);
-    if (top === undefined) return f(...(args as A));
+    if (top === undefined) return callF(args);
     const primals = args.map((x) => primalAt(top, x));
-    if (top.kind === "jvp") {
-      if (!rules.jvp) return f(...(args as A));
-      const { value, differential } = rules.jvp(...(primals as A));
-      checkValue(op, value);
-      const tangents = args.map((x, i) => (x._trace === top ? (x._tangent ?? zeros(x.shape, { dtype: x.dtype })) : zeros(primals[i]!.shape, { dtype: primals[i]!.dtype })));
-      return jvpTracer(top, value, differential(...(tangents as { [K in keyof A]: Tensor })));
+    if (top instanceof JvpTrace) {
+      if (!rules.jvp) return callF(args);
+      const { value, differential } = ruleResult(op, "jvp", rules.jvp(...(primals as A)), "differential");
+      const tangents = args.map((x, i) => tangentAt(top, x) ?? zeros(primals[i]!.shape, { dtype: primals[i]!.dtype }));
+      return jvpTracer(top, value, applyDifferential(op, differential, tangents, value));
     }
-    if (!rules.vjp) return f(...(args as A));
-    const { value, pullback: pb } = rules.vjp(...(primals as A));
-    checkValue(op, value);
+    if (!(top instanceof TapeTrace)) return callF(args);
+    // A reverse-mode level serves pullbacks (backward sweep) and differentials (forward sweep): the op is
+    // recorded once, with the vjp rule for the first and the jvp rule for the second. A missing rule is
+    // replaced by differentiating through `f` (rerun at the primals for a missing vjp rule).
+    let value: Tensor;
+    let backward: (ct: Tensor, ps: readonly Tensor[]) => (Tensor | null)[];
+    if (rules.vjp) {
+      const r = ruleResult(op, "vjp", rules.vjp(...(primals as A)), "pullback");
+      value = r.value;
+      backward = (ct, ps) => applyPullback(op, r.pullback as (ct: Tensor) => unknown, ct, ps);
+    } else {
+      value = ruleResult(op, "jvp", rules.jvp!(...(primals as A)), "differential").value;
+      backward = (ct, ps) => pullbackThrough(callF, ps, ct);
+    }
     const prim: Primitive<unknown> = {
       name: op,
       impl: () => {
         throw new Error(`${op}: internal: a recorded custom op is never re-evaluated`);
       },
       jvp: (ps, ts) => forwardThroughRules(ps as Tensor[], ts as (Tensor | null)[]),
-      vjp: (ct) => {
-        const r = pb(ct);
-        const list = Array.isArray(r) ? (r as (Tensor | null)[]) : [r];
-        if (list.length !== args.length) {
-          throw new TypeError(`${op}: the pullback returned ${list.length} cotangents for ${args.length} inputs; return one per input`);
-        }
-        list.forEach((g, i) => {
-          if (g !== null && !sameShape(g.shape, primals[i]!.shape)) {
-            throw new RangeError(`${op}: the pullback's cotangent ${i} has shape ${fmt(g.shape)} but input ${i} has shape ${fmt(primals[i]!.shape)}`);
-          }
-        });
-        return list;
-      },
+      vjp: (ct, ps) => backward(ct, ps),
     };
     return recordOnTape(top, prim, args, value);
   };
@@ -116,11 +237,13 @@ export function customDerivative<A extends Tensor[]>(
  * ```
  */
 export function withRecomputationInPullbacks<A extends Tensor[]>(f: (...args: A) => Tensor): (...args: A) => Tensor {
-  return customDerivative(f, {
+  if (typeof f !== "function") throw new TypeError(`withRecomputationInPullbacks: the argument must be the function, got ${describe(f)}`);
+  const op = `withRecomputationInPullbacks(${f.name || "anonymous"})`;
+  return withRules(op, f, {
     vjp: (...xs: A) => ({
-      value: f(...xs),
+      value: checkOutput(op, f, f(...xs)),
       pullback: (ct: Tensor) => {
-        const gs = pullback(xs as Tensor[], (ys: Tensor[]) => f(...(ys as A)))(ct);
+        const gs = pullbackThrough((ys) => checkOutput(op, f, f(...(ys as A))), xs, ct);
         return (xs.length === 1 ? gs[0]! : gs) as Tensor;
       },
     }),
@@ -133,7 +256,8 @@ export function withRecomputationInPullbacks<A extends Tensor[]>(f: (...args: A)
  * clipping, noise or logging at one point of a computation). Forward mode is unaffected.
  *
  * @param x a tensor (any shape).
- * @param body maps the cotangent arriving at `x` (same shape as `x`) to the one passed on.
+ * @param body maps the cotangent arriving at `x` (same shape as `x`) to the one passed on, of the same shape
+ *   and dtype (a number for a one-element `x`).
  * @returns `x`, as a value.
  * @example
  * ```ts
@@ -142,19 +266,17 @@ export function withRecomputationInPullbacks<A extends Tensor[]>(f: (...args: A)
  * ```
  */
 export function withDerivative(x: Tensor, body: (cotangent: Tensor) => Tensor): Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError(`withDerivative: x must be a Tensor, got ${typeof x}`);
-  if (typeof body !== "function") throw new TypeError("withDerivative: the second argument must be a function of the cotangent");
-  const hooked = customDerivative((v: Tensor) => v, {
+  const op = "withDerivative";
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: x must be a Tensor, got ${describe(x)}`);
+  if (typeof body !== "function") throw new TypeError(`${op}: the second argument must be a function of the cotangent, got ${describe(body)}`);
+  checkSynchronous(op, "the hook", body);
+  const hooked = withRules(op, (v: Tensor) => v, {
     vjp: (v) => ({
       value: v,
       pullback: (ct) => {
-        const g = body(ct);
-        if (!(g instanceof Tensor) || !sameShape(g.shape, ct.shape)) {
-          throw new RangeError(
-            `withDerivative: the hook must return a Tensor of the cotangent's shape ${fmt(ct.shape)}, got ${g instanceof Tensor ? fmt(g.shape) : typeof g}`,
-          );
-        }
-        return g;
+        const g: unknown = body(ct);
+        checkSynchronous(op, "the hook", body, g);
+        return ruleTensor(op, "the hook", "the cotangent", g, ct, false)!;
       },
     }),
     jvp: (v) => ({ value: v, differential: (dv) => dv }),

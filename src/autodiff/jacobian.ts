@@ -1,9 +1,8 @@
 /** Jacobians and Hessians of tensor functions, built from the differential operators. */
 import { Tensor } from "../tensor/tensor.js";
-import { fmt } from "../tensor/shape.js";
 import { scalar, zeros } from "../tensor/creation.js";
 import { stack } from "../ops/movement.js";
-import { valueWithDifferential, valueWithPullback, gradient, type Lifted } from "./operators.js";
+import { valueWithDifferentialNamed, valueWithPullbackNamed, valueWithGradientNamed, checkFunction, type Lifted } from "./operators.js";
 
 function asPoint(op: string, at: unknown): Tensor {
   if (at instanceof Tensor) return at;
@@ -31,10 +30,13 @@ function basis(shape: readonly number[], dtype: Tensor["dtype"], i: number): Ten
  * ```
  */
 export function jacobian<T extends Tensor | number>(at: T, f: (x: Lifted<T>) => Tensor): Tensor {
-  const op = "jacobian";
+  return jacobianNamed("jacobian", at, f as unknown as (x: Tensor) => Tensor);
+}
+
+function jacobianNamed(op: string, at: unknown, fx: (x: Tensor) => Tensor): Tensor {
+  checkFunction(op, fx);
   const x = asPoint(op, at);
-  const fx = f as unknown as (x: Tensor) => Tensor;
-  const { value, differential } = valueWithDifferential(x, fx);
+  const { value, differential } = valueWithDifferentialNamed(op, x, fx);
   if (!(value instanceof Tensor)) throw new TypeError(`${op}: the function must return a Tensor, got ${typeof value}`);
   const inShape = x.shape;
   const outShape = value.shape;
@@ -44,7 +46,7 @@ export function jacobian<T extends Tensor | number>(at: T, f: (x: Lifted<T>) => 
     if (cols.length === 0) return zeros([...outShape, ...inShape], { dtype: value.dtype });
     return stack(cols, -1).reshape([...outShape, ...inShape]);
   }
-  const pb = valueWithPullback(x, fx).pullback;
+  const pb = valueWithPullbackNamed(op, x, fx).pullback;
   const rows: Tensor[] = [];
   for (let j = 0; j < value.size; j++) rows.push(pb(basis(outShape, value.dtype, j)));
   if (rows.length === 0) return zeros([...outShape, ...inShape], { dtype: value.dtype });
@@ -63,11 +65,13 @@ export function jacobian<T extends Tensor | number>(at: T, f: (x: Lifted<T>) => 
  * ```
  */
 export function hessian<T extends Tensor | number>(at: T, f: (x: Lifted<T>) => Tensor | number): Tensor {
-  const x = asPoint("hessian", at);
+  const op = "hessian";
+  checkFunction(op, f);
+  const x = asPoint(op, at);
   const g = (y: Tensor): Tensor => {
-    const r = gradient(y, f as unknown as (x: Tensor) => Tensor);
-    if (!(r instanceof Tensor)) throw new TypeError(`hessian: internal: expected a tensor gradient, got ${fmt([])}`);
+    const r = valueWithGradientNamed(op, y, f as unknown as (x: Tensor) => Tensor).gradient;
+    if (!(r instanceof Tensor)) throw new TypeError(`${op}: internal: expected a tensor gradient, got ${typeof r}`);
     return r;
   };
-  return jacobian(x, g);
+  return jacobianNamed(op, x, g);
 }

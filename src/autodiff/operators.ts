@@ -7,9 +7,11 @@ import { fmt } from "../tensor/shape.js";
 import { ones } from "../tensor/creation.js";
 import type { TangentVector } from "../protocols/tangent.js";
 import { leavesOf, rebuild, buildTangent, tangentLeaves, type Leaf } from "../keypaths/walk.js";
-import { withNewLevel, liftInput, sweepBackward, sweepForward, type MainTrace } from "./trace.js";
+import { withTapeLevel, liftTapeInput, nodeAt, primalAt, sweepBackward, sweepForward, type TapeTrace } from "./tape.js";
+import { JvpTrace, withJvpLevel, liftJvpInput, tangentAt } from "./forward.js";
 import { add } from "../ops/binary.js";
 import { makeTangentStruct } from "../protocols/structs.js";
+import { checkSynchronous } from "./synchronous.js";
 
 /**
  * What a differentiated function sees for an input of type `T`: a number arrives as a rank-0 tensor, at the
@@ -20,6 +22,21 @@ export type Lifted<T> = T extends number ? Tensor : T extends readonly unknown[]
 /** A scalar result: a number or a one-element tensor. */
 export type Scalar = number | Tensor;
 
+/**
+ * The result type `R` of a differentiated function, unless it is a promise: then a message type, which no
+ * value has, so an `async` function does not compile and the compiler's error quotes the fix. Derivatives are
+ * taken of synchronous code (a promise settles after the operator has returned); at run time an `async`
+ * function is rejected by every operator.
+ *
+ * @typeParam R the function's result type.
+ * @example
+ * ```ts
+ * type Ok = Synchronous<Tensor>; // Tensor
+ * // pullback(x, async (v) => v); // error: ... not assignable to "a differentiated function must be synchronous: ..."
+ * ```
+ */
+export type Synchronous<R> = R extends PromiseLike<unknown> ? "a differentiated function must be synchronous: await the data first, then differentiate" : R;
+
 /** @internal The inputs of a call, lifted at `main`: the traced value and the tape nodes of its leaves. */
 interface LiftedInput {
   readonly leaves: Leaf[];
@@ -28,23 +45,25 @@ interface LiftedInput {
 }
 
 /** @internal Lifts `x` at `main`: every differentiable leaf becomes a tracer; the rest is copied. */
-export function lift(op: string, main: MainTrace, x: unknown, tangents?: readonly (Tensor | null)[]): LiftedInput {
+export function lift(op: string, main: TapeTrace | JvpTrace, x: unknown, tangents?: readonly (Tensor | null)[]): LiftedInput {
   const leaves = leavesOf(op, x);
-  const tracers = leaves.map((l, i) => liftInput(main, l.value, tangents ? (tangents[i] ?? null) : null));
+  const tracers = leaves.map((l, i) =>
+    main instanceof JvpTrace ? liftJvpInput(main, l.value, tangents ? (tangents[i] ?? null) : null) : liftTapeInput(main, l.value),
+  );
   const value = rebuild(x, (i) => tracers[i]);
   return { leaves, tracers, value };
 }
 
 /** @internal The differentiable leaves of an output, and the output with this level's tracing removed. */
-function splitOutput(op: string, main: MainTrace, y: unknown): { outs: Tensor[]; value: unknown } {
-  if (y instanceof Tensor) return { outs: [y], value: y._trace === main ? y._primal : y };
+function splitOutput(op: string, main: TapeTrace | JvpTrace, y: unknown): { outs: Tensor[]; value: unknown } {
+  if (y instanceof Tensor) return { outs: [y], value: primalAt(main, y) };
   if (typeof y === "number") return { outs: [], value: y };
   const leaves = leavesOf(op, y);
   const outs = leaves.map((l) => l.value);
   const value = rebuild(y, (i) => {
     const l = leaves[i]!;
     if (l.isNumber) return l.value.item();
-    return l.value._trace === main ? l.value._primal : l.value;
+    return primalAt(main, l.value);
   });
   return { outs, value };
 }
@@ -54,8 +73,10 @@ function tangentOf(x: unknown, leafTangents: readonly (Tensor | null)[]): unknow
   return buildTangent(x, leafTangents, makeTangentStruct);
 }
 
-function checkFunction(op: string, f: unknown): void {
+/** @internal Checks that `f` is a synchronous function (see `synchronous.ts`). */
+export function checkFunction(op: string, f: unknown): void {
   if (typeof f !== "function") throw new TypeError(`${op}: the last argument must be the function to differentiate, got ${typeof f}`);
+  checkSynchronous(op, "the function", f);
 }
 
 /**
@@ -64,11 +85,12 @@ function checkFunction(op: string, f: unknown): void {
  */
 function recordOnNewTape<T, R>(op: string, at: T, f: (x: Lifted<T>) => R) {
   checkFunction(op, f);
-  return withNewLevel("tape", (main) => {
+  return withTapeLevel((main) => {
     const input = lift(op, main, at);
     const y = f(input.value as Lifted<T>);
+    checkSynchronous(op, "the function", f, y);
     const { outs, value } = splitOutput(op, main, y);
-    return { main, input, y, outs, value: value as R };
+    return { main, tape: main.recording, input, y, outs, value: value as R };
   });
 }
 
@@ -90,19 +112,29 @@ function recordOnNewTape<T, R>(op: string, at: T, f: (x: Lifted<T>) => R) {
  */
 export function valueWithPullback<T, R>(
   at: T,
+  f: (x: Lifted<T>) => Synchronous<R>,
+): { value: R; pullback: (cotangent: TangentVector<R> | number) => TangentVector<T> } {
+  return valueWithPullbackNamed("valueWithPullback", at, f as (x: Lifted<T>) => R);
+}
+
+/** @internal {@link valueWithPullback}, with the name of the operator the user called for messages. */
+export function valueWithPullbackNamed<T, R>(
+  op: string,
+  at: T,
   f: (x: Lifted<T>) => R,
 ): { value: R; pullback: (cotangent: TangentVector<R> | number) => TangentVector<T> } {
-  const { main, input, y, outs, value } = recordOnNewTape("valueWithPullback", at, f);
-  const inputNodes = input.tracers.map((t) => t._node);
+  const { main, tape, input, y, outs, value } = recordOnNewTape(op, at, f);
+  const inputNodes = input.tracers.map((t) => nodeAt(main, t));
   const pullback = (cotangent: TangentVector<R> | number): TangentVector<T> => {
     const cts = tangentLeaves("pullback", y, cotangent, "cotangent");
     const seeds: { node: number; cotangent: Tensor }[] = [];
     for (let i = 0; i < outs.length; i++) {
       const o = outs[i]!;
       const c = cts[i];
-      if (o._trace === main && c) seeds.push({ node: o._node, cotangent: c.dtype === o.dtype ? c : c.cast(o.dtype) });
+      const node = nodeAt(main, o);
+      if (node >= 0 && c) seeds.push({ node, cotangent: c.dtype === o.dtype ? c : c.cast(o.dtype) });
     }
-    const grads = sweepBackward(main, seeds, inputNodes, add);
+    const grads = sweepBackward(tape, seeds, inputNodes, add);
     return tangentOf(at, grads) as TangentVector<T>;
   };
   return { value, pullback };
@@ -117,8 +149,8 @@ export function valueWithPullback<T, R>(
  * pullback(1, (x) => x.add(x).add(x))(2); // 6
  * ```
  */
-export function pullback<T, R>(at: T, f: (x: Lifted<T>) => R): (cotangent: TangentVector<R> | number) => TangentVector<T> {
-  return valueWithPullback(at, f).pullback;
+export function pullback<T, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): (cotangent: TangentVector<R> | number) => TangentVector<T> {
+  return valueWithPullbackNamed("pullback", at, f as (x: Lifted<T>) => R).pullback;
 }
 
 function scalarSeed(op: string, y: unknown): number {
@@ -133,14 +165,16 @@ function scalarSeed(op: string, y: unknown): number {
 
 function valueWithGradientN(op: string, inputs: readonly unknown[], f: (...xs: never[]) => unknown): { value: unknown; gradient: unknown[] } {
   checkFunction(op, f);
-  return withNewLevel("tape", (main) => {
+  return withTapeLevel((main) => {
     const lifted = inputs.map((x) => lift(op, main, x));
     const y = (f as (...xs: unknown[]) => unknown)(...lifted.map((l) => l.value));
+    checkSynchronous(op, "the function", f, y);
     scalarSeed(op, y);
-    const value = y instanceof Tensor ? (y._trace === main ? y._primal! : y) : y;
-    const nodes = lifted.flatMap((l) => l.tracers.map((t) => t._node));
-    const seeds = y instanceof Tensor && y._trace === main ? [{ node: y._node, cotangent: ones(y.shape, { dtype: y.dtype }) }] : [];
-    const grads = sweepBackward(main, seeds, nodes, add);
+    const value = y instanceof Tensor ? primalAt(main, y) : y;
+    const nodes = lifted.flatMap((l) => l.tracers.map((t) => nodeAt(main, t)));
+    const yNode = y instanceof Tensor ? nodeAt(main, y) : -1;
+    const seeds = yNode >= 0 ? [{ node: yNode, cotangent: ones((y as Tensor).shape, { dtype: (y as Tensor).dtype }) }] : [];
+    const grads = sweepBackward(main.recording, seeds, nodes, add);
     let k = 0;
     const gradient = inputs.map((x, i) => {
       const n = lifted[i]!.tracers.length;
@@ -162,7 +196,12 @@ function valueWithGradientN(op: string, inputs: readonly unknown[], f: (...xs: n
  * ```
  */
 export function valueWithGradient<T, R extends Scalar>(at: T, f: (x: Lifted<T>) => R): { value: R; gradient: TangentVector<T> } {
-  const r = valueWithGradientN("valueWithGradient", [at], f);
+  return valueWithGradientNamed("valueWithGradient", at, f);
+}
+
+/** @internal {@link valueWithGradient}, with the name of the operator the user called for messages. */
+export function valueWithGradientNamed<T, R extends Scalar>(op: string, at: T, f: (x: Lifted<T>) => R): { value: R; gradient: TangentVector<T> } {
+  const r = valueWithGradientN(op, [at], f);
   return { value: r.value as R, gradient: r.gradient[0] as TangentVector<T> };
 }
 
@@ -226,7 +265,8 @@ export function gradient(...args: unknown[]): unknown {
 export function gradientOf(f: (x: Tensor) => Scalar): <T extends number | Tensor>(at: T) => TangentVector<T>;
 export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVector<T>;
 export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVector<T> {
-  return (at: T) => gradient(at, f);
+  checkFunction("gradientOf", f);
+  return (at: T) => valueWithGradientN("gradientOf", [at], f).gradient[0] as TangentVector<T>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -247,14 +287,23 @@ export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVe
  */
 export function valueWithDifferential<T, R>(
   at: T,
+  f: (x: Lifted<T>) => Synchronous<R>,
+): { value: R; differential: (tangent: TangentVector<T> | number) => TangentVector<R> } {
+  return valueWithDifferentialNamed("valueWithDifferential", at, f as (x: Lifted<T>) => R);
+}
+
+/** @internal {@link valueWithDifferential}, with the name of the operator the user called for messages. */
+export function valueWithDifferentialNamed<T, R>(
+  op: string,
+  at: T,
   f: (x: Lifted<T>) => R,
 ): { value: R; differential: (tangent: TangentVector<T> | number) => TangentVector<R> } {
-  const { main, input, y, outs, value } = recordOnNewTape("valueWithDifferential", at, f);
+  const { main, tape, input, y, outs, value } = recordOnNewTape(op, at, f);
   const differential = (tangent: TangentVector<T> | number): TangentVector<R> => {
     const ts = tangentLeaves("differential", at, tangent);
-    const inputs = input.tracers.map((t, i) => ({ node: t._node, tangent: ts[i] ?? null }));
-    const wanted = outs.map((o) => (o._trace === main ? o._node : -1));
-    const res = sweepForward(main, inputs, wanted.map((w) => Math.max(w, 0)));
+    const inputs = input.tracers.map((t, i) => ({ node: nodeAt(main, t), tangent: ts[i] ?? null }));
+    const wanted = outs.map((o) => nodeAt(main, o));
+    const res = sweepForward(tape, inputs, wanted.map((w) => Math.max(w, 0)));
     const outT = res.map((r, i) => (wanted[i]! < 0 ? null : r));
     return tangentOf(y, outT) as TangentVector<R>;
   };
@@ -270,18 +319,19 @@ export function valueWithDifferential<T, R>(
  * differential(2, (x) => x.mul(x))(1); // 4
  * ```
  */
-export function differential<T, R>(at: T, f: (x: Lifted<T>) => R): (tangent: TangentVector<T> | number) => TangentVector<R> {
-  return valueWithDifferential(at, f).differential;
+export function differential<T, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): (tangent: TangentVector<T> | number) => TangentVector<R> {
+  return valueWithDifferentialNamed("differential", at, f as (x: Lifted<T>) => R).differential;
 }
 
 /** @internal Streaming forward mode: runs `f` once with tangents attached to the inputs' leaves. */
 export function jvp(op: string, inputs: readonly unknown[], tangents: readonly unknown[], f: (...xs: never[]) => unknown): { value: unknown; tangent: unknown } {
   checkFunction(op, f);
-  return withNewLevel("jvp", (main) => {
+  return withJvpLevel((main) => {
     const lifted = inputs.map((x, i) => lift(op, main, x, tangentLeaves(op, x, tangents[i])));
     const y = (f as (...xs: unknown[]) => unknown)(...lifted.map((l) => l.value));
+    checkSynchronous(op, "the function", f, y);
     const { outs, value } = splitOutput(op, main, y);
-    const ts = outs.map((o) => (o._trace === main ? o._tangent : null));
+    const ts = outs.map((o) => tangentAt(main, o));
     return { value, tangent: tangentOf(y, ts) };
   });
 }
@@ -304,9 +354,13 @@ function checkScalarPoint(op: string, at: unknown): void {
  * valueWithDerivative(0, (x) => x.exp()); // { value: Tensor 1, derivative: Tensor 1 }
  * ```
  */
-export function valueWithDerivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): { value: R; derivative: TangentVector<R> } {
-  checkScalarPoint("valueWithDerivative", at);
-  const r = jvp("valueWithDerivative", [at], [1], f);
+export function valueWithDerivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): { value: R; derivative: TangentVector<R> } {
+  return valueWithDerivativeNamed("valueWithDerivative", at, f as (x: Lifted<T>) => R);
+}
+
+function valueWithDerivativeNamed<T extends Scalar, R>(op: string, at: T, f: (x: Lifted<T>) => R): { value: R; derivative: TangentVector<R> } {
+  checkScalarPoint(op, at);
+  const r = jvp(op, [at], [1], f);
   return { value: r.value as R, derivative: r.tangent as TangentVector<R> };
 }
 
@@ -319,8 +373,8 @@ export function valueWithDerivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>
  * derivative(0, (x) => x.sin()); // Tensor 1
  * ```
  */
-export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): TangentVector<R> {
-  return valueWithDerivative(at, f).derivative;
+export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): TangentVector<R> {
+  return valueWithDerivativeNamed("derivative", at, f as (x: Lifted<T>) => R).derivative;
 }
 
 /**
@@ -331,8 +385,9 @@ export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => R): 
  * derivativeOf((x: Tensor) => x.mul(x))(3); // Tensor 6
  * ```
  */
-export function derivativeOf<R>(f: (x: Tensor) => R): (at: number | Tensor) => TangentVector<R> {
-  return (at: number | Tensor) => derivative(at, f);
+export function derivativeOf<R>(f: (x: Tensor) => Synchronous<R>): (at: number | Tensor) => TangentVector<R> {
+  checkFunction("derivativeOf", f);
+  return (at: number | Tensor) => valueWithDerivativeNamed("derivativeOf", at, f as (x: Tensor) => R).derivative;
 }
 
 /**

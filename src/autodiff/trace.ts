@@ -1,248 +1,126 @@
-import { Tensor } from "../tensor/tensor.js";
+import type { Tensor } from "../tensor/tensor.js";
 import type { Primitive } from "./primitive.js";
+import type { Tracer } from "./tracer.js";
 
 /**
- * @internal One level of differentiation.
+ * @internal One level of interpretation: what a differential operator (or, later, a staging call) opens
+ * while the function it was given runs.
  *
- * Each differential operator opens a level above every active one. A traced tensor belongs to exactly one
- * level and wraps a primal that may itself be traced at a lower level; an op on tensors of several levels
- * is handled by the highest one, which strips its own wrapping, re-applies the op to the primals (handled
- * in turn by the lower levels) and adds its derivative information. Because every level tags its own
- * tracers, perturbations of nested operators are never confused (Siskind & Pearlmutter, 2005; the same
- * scheme as JAX's tracer levels).
+ * Levels nest: each new one opens above every active one. A tracer belongs to exactly one level; an op on
+ * tensors of several levels goes to the highest one, whose {@link Trace.process} decides what the op means
+ * there. The derivative levels (`JvpTrace` in `forward.ts`, `TapeTrace` in `tape.ts`) strip their own
+ * wrapping, apply the op again to the primals through {@link bind} (so the lower levels see it in turn),
+ * and add their derivative information. Because every level tags its own tracers, perturbations of nested
+ * operators are never confused (Siskind & Pearlmutter, 2005; the same scheme as JAX's `Trace` classes).
  *
- * - `jvp` levels (forward mode) carry a tangent on every tracer and record nothing.
- * - `tape` levels record one entry per op in creation order. Sweeping the tape backwards with the VJP rules
- *   gives pullbacks; sweeping it forwards with the JVP rules gives differentials (linearization), so a
- *   `differential` closure can be applied to many tangents without re-running the function.
+ * A new kind of level (a staging level that records a program from tracers with a shape and a dtype but no
+ * data) is a new subclass with its own `process`; primitives and their rules do not change.
+ *
+ * This module imports no class at run time: the ops import `bind` from it while `Tensor` itself is still
+ * being defined, so the tracer classes (which extend `Tensor`) live in modules that only the operators load.
  */
-export class MainTrace {
+export abstract class Trace {
   /** False once the operator that opened this level has returned. */
   active = true;
-  /** Tape levels: the recorded entries; entry i produced the tracer whose `_node` is i. */
-  readonly tape: TapeEntry[] = [];
-  constructor(
-    readonly level: number,
-    readonly kind: "jvp" | "tape",
-  ) {}
+  /** @param level the position in the stack of open levels, 1 for the outermost. */
+  constructor(readonly level: number) {}
+
+  /**
+   * Applies `prim` to `inputs`, at least one of which is a tracer of this level and none of a higher one.
+   * @returns the output: a tracer of this level, or a lower-level value when the op carries no information here.
+   */
+  abstract process<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor;
+
+  /**
+   * Called once when the operator that opened the level returns. A tracer kept past that point (logits kept
+   * for an accuracy) still points at its level, so the level drops here whatever only the operator needed
+   * (its recording): a kept tracer then holds its value and nothing more.
+   */
+  close(): void {
+    this.active = false;
+  }
 }
 
-/** @internal One recorded op (or, with `prim` null, one input of the level). */
-export interface TapeEntry {
-  readonly prim: Primitive<unknown> | null;
-  /** Tape indices of the inputs traced at this level; -1 for inputs that are constants here. */
-  readonly inputs: readonly number[];
-  readonly primals: readonly Tensor[];
-  readonly out: Tensor;
-  readonly params: unknown;
+/** @internal What a tensor may be: concrete (no `_trace`) or a tracer. */
+type MaybeTracer = Tensor & { readonly _trace?: Trace };
+
+/**
+ * @internal The level `x` is traced at, or undefined for a concrete tensor. Tracers are recognised by the
+ * `_trace` slot that only the {@link Tracer} class has; a concrete tensor does not carry it at all.
+ */
+export function traceOf(x: Tensor): Trace | undefined {
+  return (x as MaybeTracer)._trace;
 }
 
-const stack: MainTrace[] = [];
+/** @internal Whether `x` is a tracer (of an open level or a closed one). */
+export function isTracer(x: Tensor): x is Tracer {
+  return (x as MaybeTracer)._trace !== undefined;
+}
+
+const stack: Trace[] = [];
 
 /** @internal The number of levels currently open. */
 export function currentLevel(): number {
   return stack.length;
 }
 
-/** @internal Runs `body` with a new level open above every active one, and closes it afterwards. */
-export function withNewLevel<R>(kind: "jvp" | "tape", body: (main: MainTrace) => R): R {
-  const main = new MainTrace(stack.length + 1, kind);
+/** @internal Opens a level made by `make` above every active one, runs `body` with it, then closes it. */
+export function withLevel<L extends Trace, R>(make: (level: number) => L, body: (level: L) => R): R {
+  const main = make(stack.length + 1);
   stack.push(main);
   try {
     return body(main);
   } finally {
     stack.pop();
-    main.active = false;
+    main.close();
   }
 }
 
-/** @internal Wraps `primal` as an input of `main`: a new tracer with a zero history. */
-export function liftInput(main: MainTrace, primal: Tensor, tangent: Tensor | null = null): Tensor {
-  const t = new Tensor(primal.shape, primal.dtype, undefined, main, primal);
-  if (main.kind === "tape") {
-    t._node = main.tape.length;
-    main.tape.push({ prim: null, inputs: [], primals: [], out: primal, params: undefined });
-  } else {
-    t._tangent = tangent;
-  }
-  return t;
+/** @internal The innermost open level that satisfies `test` (for tests of what a level holds). */
+export function innermostLevel<L extends Trace>(test: (t: Trace) => t is L): L | undefined {
+  for (let i = stack.length - 1; i >= 0; i--) if (test(stack[i]!)) return stack[i] as L;
+  return undefined;
 }
 
 /**
- * @internal A tensor kept from inside a differential operator that has since returned (e.g. logits saved to
- * compute an accuracy) is a plain value: its closed levels carry no derivative any more, so they are peeled
- * off down to the first level still open.
+ * @internal A tensor kept from inside an operator that has since returned (e.g. logits saved to compute an
+ * accuracy) is a plain value: its closed levels carry no derivative any more, so they are peeled off down
+ * to the first level still open.
  */
 export function settled(x: Tensor): Tensor {
   let t = x;
-  while (t._trace !== undefined && !t._trace.active) t = t._primal!;
+  for (let tr = traceOf(t); tr !== undefined && !tr.active; tr = traceOf(t)) {
+    const below = (t as Tracer)._primal;
+    if (below === undefined) {
+      throw new Error(`a tensor traced inside an operator that has returned has no value: use it inside the operator, or return it`);
+    }
+    t = below;
+  }
   return t;
 }
 
 /**
  * @internal Applies a primitive to tensors of any levels. Concrete inputs take the fast path straight to
- * the kernel; otherwise the highest level among the inputs handles the op.
+ * the kernel; otherwise the highest level among the inputs processes the op.
  */
 export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor {
-  let top: MainTrace | undefined;
+  let top: Trace | undefined;
   for (let i = 0; i < inputs.length; i++) {
-    const tr = inputs[i]!._trace;
+    const tr = (inputs[i] as MaybeTracer)._trace;
     if (tr === undefined) continue;
     if (!tr.active) return bind(prim, inputs.map(settled), params);
     if (top === undefined || tr.level > top.level) top = tr;
   }
   if (top === undefined) return prim.impl(inputs, params);
-  if (prim.nondifferentiable) return prim.impl(inputs.map((x) => x._concrete), params);
-
-  const n = inputs.length;
-  const primals = new Array<Tensor>(n);
-  for (let i = 0; i < n; i++) {
-    const x = inputs[i]!;
-    primals[i] = x._trace === top ? x._primal! : x;
-  }
-  const out = bind(prim, primals, params);
-
-  if (top.kind === "jvp") {
-    const tangents = new Array<Tensor | null>(n);
-    let any = false;
-    for (let i = 0; i < n; i++) {
-      const x = inputs[i]!;
-      const t = x._trace === top ? x._tangent : null;
-      tangents[i] = t;
-      if (t !== null) any = true;
-    }
-    if (!any) return out;
-    const tangent = prim.jvp(primals, tangents, out, params);
-    if (tangent === null) return out;
-    const r = new Tensor(out.shape, out.dtype, undefined, top, out);
-    r._tangent = tangent;
-    return r;
-  }
-
-  const ids = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    const x = inputs[i]!;
-    ids[i] = x._trace === top ? x._node : -1;
-  }
-  const r = new Tensor(out.shape, out.dtype, undefined, top, out);
-  r._node = top.tape.length;
-  top.tape.push({ prim: prim, inputs: ids, primals, out, params });
-  return r;
+  return top.process(prim, inputs, params);
 }
 
-/** @internal The part of `x` visible below `main`: its primal if traced at `main`, else itself. */
-export function primalAt(main: MainTrace, x: Tensor): Tensor {
-  return x._trace === main ? x._primal! : x;
-}
-
-// One reusable flag array per arity: rules read `needs` during the call and never keep it.
-const needsBuffers: boolean[][] = [];
-function needsBuffer(n: number): boolean[] {
-  return (needsBuffers[n] ??= new Array<boolean>(n).fill(false));
-}
-
-/**
- * @internal The reverse sweep of a tape level: seeds output cotangents, runs every entry's VJP rule from
- * last to first, and returns the cotangents accumulated at the requested nodes (null for a zero).
- * `add` accumulates fan-in; it is passed in so that this module stays free of op imports.
- */
-export function sweepBackward(
-  main: MainTrace,
-  seeds: readonly { node: number; cotangent: Tensor }[],
-  wanted: readonly number[],
-  add: (a: Tensor, b: Tensor) => Tensor,
-): (Tensor | null)[] {
-  const tape = main.tape;
-  const cts = new Array<Tensor | null>(tape.length).fill(null);
-  let last = -1;
-  for (const s of seeds) {
-    const prev = cts[s.node];
-    cts[s.node] = prev ? add(prev, s.cotangent) : s.cotangent;
-    if (s.node > last) last = s.node;
-  }
-  for (let i = last; i >= 0; i--) {
-    const ct = cts[i];
-    if (ct === null || ct === undefined) continue;
-    const e = tape[i]!;
-    if (e.prim === null) continue;
-    const ins = e.inputs;
-    const needs = needsBuffer(ins.length);
-    for (let j = 0; j < ins.length; j++) needs[j] = ins[j]! >= 0;
-    const gs = e.prim.vjp(ct, e.primals, e.out, e.params, needs);
-    for (let j = 0; j < ins.length; j++) {
-      const id = ins[j]!;
-      const g = gs[j];
-      if (id < 0 || g === null || g === undefined) continue;
-      const prev = cts[id];
-      cts[id] = prev ? add(prev, g) : g;
-    }
-    // Free what this entry's cotangent held once it is consumed, so a long sweep does not retain it.
-    if (e.prim !== null) cts[i] = null;
-  }
-  return wanted.map((id) => cts[id] ?? null);
-}
-
-/**
- * @internal The forward sweep of a tape level (linearization): given tangents of the input nodes, runs
- * every entry's JVP rule in order and returns the tangents of the requested nodes.
- */
-export function sweepForward(
-  main: MainTrace,
-  inputTangents: readonly { node: number; tangent: Tensor | null }[],
-  wanted: readonly number[],
-): (Tensor | null)[] {
-  const tape = main.tape;
-  const ts = new Array<Tensor | null>(tape.length).fill(null);
-  for (const s of inputTangents) ts[s.node] = s.tangent;
-  let last = -1;
-  for (const w of wanted) if (w > last) last = w;
-  for (let i = 0; i <= last; i++) {
-    const e = tape[i]!;
-    if (e.prim === null) continue;
-    const ins = e.inputs;
-    const tIn = new Array<Tensor | null>(ins.length);
-    let any = false;
-    for (let j = 0; j < ins.length; j++) {
-      const id = ins[j]!;
-      const t = id >= 0 ? ts[id]! : null;
-      tIn[j] = t;
-      if (t !== null) any = true;
-    }
-    if (any) ts[i] = e.prim.jvp(e.primals, tIn, e.out, e.params);
-  }
-  return wanted.map((id) => ts[id] ?? null);
-}
-
-/** @internal The highest level among the tensors' traces (undefined if all are concrete). */
-export function topTrace(inputs: readonly Tensor[]): MainTrace | undefined {
-  let top: MainTrace | undefined;
+/** @internal The highest open level among the tensors' traces (undefined if all are concrete). */
+export function topTrace(inputs: readonly Tensor[]): Trace | undefined {
+  let top: Trace | undefined;
   for (const x of inputs) {
-    const tr = settled(x)._trace;
+    const tr = traceOf(settled(x));
     if (tr !== undefined && (top === undefined || tr.level > top.level)) top = tr;
   }
   return top;
-}
-
-/** @internal Records an op with precomputed output on a tape level (used by custom derivatives). */
-export function recordOnTape(main: MainTrace, prim: Primitive<unknown>, inputs: readonly Tensor[], out: Tensor): Tensor {
-  const primals = inputs.map((x) => primalAt(main, x));
-  const ids = inputs.map((x) => (x._trace === main ? x._node : -1));
-  const r = new Tensor(out.shape, out.dtype, undefined, main, out);
-  r._node = main.tape.length;
-  main.tape.push({ prim, inputs: ids, primals, out, params: undefined });
-  return r;
-}
-
-/** @internal A forward-mode tracer of `main` with the given primal and tangent. */
-export function jvpTracer(main: MainTrace, primal: Tensor, tangent: Tensor | null): Tensor {
-  if (tangent === null) return primal;
-  const r = new Tensor(primal.shape, primal.dtype, undefined, main, primal);
-  r._tangent = tangent;
-  return r;
-}
-
-/** @internal The number of entries on the innermost tape level (for tests of what a pullback keeps). */
-export function innermostTapeLength(): number {
-  for (let i = stack.length - 1; i >= 0; i--) if (stack[i]!.kind === "tape") return stack[i]!.tape.length;
-  return 0;
 }

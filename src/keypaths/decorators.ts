@@ -1,5 +1,5 @@
 import { metadataSymbol } from "./metadata-polyfill.js";
-import type { Tensor } from "../tensor/tensor.js";
+import type { Tensor, tensorBrand } from "../tensor/tensor.js";
 import type { noDerivativeBrand } from "../protocols/differentiable.js";
 
 /** A class (constructor) of any signature, as `instance.constructor` is typed. */
@@ -71,10 +71,10 @@ type DifferentiableObject = object & { readonly [noDerivativeBrand]?: never; rea
 export type DifferentiableFieldValue = Tensor | DifferentiableObject | readonly DifferentiableFieldValue[] | null | undefined;
 
 /**
- * An object that is not a Tensor (a tensor has a `_trace` slot, which this type forbids) and not an array
+ * An object that is not a Tensor (a tensor carries a private brand, which this type forbids) and not an array
  * (arrays go through the array case, so that an array of tensors is caught).
  */
-type NonTensorObject = object & { readonly _trace?: never; readonly length?: never };
+type NonTensorObject = object & { readonly [tensorBrand]?: never; readonly length?: never };
 
 /**
  * The declared types `@noDerivative` accepts: anything but a Tensor (or arrays of tensors), which

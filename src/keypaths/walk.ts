@@ -18,6 +18,7 @@
  * see `src/keypaths/README.md`.
  */
 import { Tensor } from "../tensor/tensor.js";
+import { isTracer } from "../autodiff/trace.js";
 import { fmt, sameShape } from "../tensor/shape.js";
 import { scalar } from "../tensor/creation.js";
 import { zeros } from "../tensor/creation.js";
@@ -412,7 +413,7 @@ export function buildTangent(
 }
 
 function numberOf(t: Tensor, path: readonly Segment[]): number {
-  if (t._trace !== undefined) {
+  if (isTracer(t)) {
     throw new TypeError(
       `the derivative with respect to the number at ${pathString(path)} depends on an enclosing differential ` +
         `operator, which a plain number cannot carry; pass a tensor (tensor(x)) instead of a number there`,

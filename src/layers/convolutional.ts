@@ -57,7 +57,7 @@ function checkFilterShape(layer: string, shape: readonly number[], rank: number)
 }
 
 /**
- * @internal What the convolution layers share: the filter and bias built from {@link ConvLayerOptions}, the
+ * What the convolution layers share (not exported from the package root): the filter and bias built from {@link ConvLayerOptions}, the
  * activation, and the bias add and activation after the convolution. Subclasses hold their geometry.
  */
 export abstract class ConvLayer extends Layer<Tensor, Tensor> {

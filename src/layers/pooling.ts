@@ -19,7 +19,7 @@ export interface Pool2DLayerOptions {
 }
 
 /**
- * @internal What the 2-D window poolings share: their options, resolved once. Subclasses pick the
+ * What the 2-D window poolings share (not exported from the package root): their options, resolved once. Subclasses pick the
  * reduction in `callAsFunction`.
  */
 export abstract class Pool2DLayer extends Layer<Tensor, Tensor> {

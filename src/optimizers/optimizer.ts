@@ -278,7 +278,7 @@ export interface OptimizerOptions<Model> {
   skipNonFinite?: boolean;
 }
 
-/** @internal What scaleByLearningRate exposes, so an optimizer can read and set its rate. */
+/** What scaleByLearningRate exposes, so an optimizer can read and set its rate. */
 export interface LearningRateHolder {
   learningRate: number | Schedule;
 }

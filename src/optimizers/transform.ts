@@ -114,13 +114,13 @@ export interface GradientTransformation<H = unknown> {
  */
 export type ParameterPredicate = (path: string, parameter: ParameterInfo) => boolean;
 
-/** @internal A chain of transforms, as built by {@link chain}. */
+/** A chain of transforms (not exported from the package root), as built by {@link chain}. */
 export interface Chain {
   readonly kind: "chain";
   readonly parts: readonly Transform[];
 }
 
-/** @internal A transform restricted to some parameters, as built by {@link masked}. */
+/** A transform restricted to some parameters (not exported from the package root), as built by {@link masked}. */
 export interface Masked {
   readonly kind: "masked";
   readonly inner: Transform;

@@ -44,7 +44,7 @@ export interface Differentiable<TV> {
  */
 export const TangentVectorType: unique symbol = Symbol.for("difftypes.TangentVectorType");
 
-/** @internal The private brand of {@link NoDerivative} (a type only: nothing exists at run time). */
+/** The private brand of {@link NoDerivative} (a type only: nothing exists at run time). */
 export declare const noDerivativeBrand: unique symbol;
 
 /**

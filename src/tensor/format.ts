@@ -1,5 +1,5 @@
 /**
- * @internal Human-readable rendering of tensors, used by `Tensor.toString()`.
+ * Human-readable rendering of tensors, used by `Tensor.toString()`.
  *
  * The layout follows NumPy's printer: a header with shape and dtype, then nested brackets, rows aligned
  * in columns, blank lines between blocks of rank 3 and more, and `...` in place of the middle of any axis

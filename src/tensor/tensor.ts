@@ -1,6 +1,5 @@
 import type { DType, TypedArray } from "./dtype.js";
 import { sizeOf } from "./shape.js";
-import type { MainTrace } from "../autodiff/trace.js";
 import * as unary from "../ops/unary.js";
 import * as binary from "../ops/binary.js";
 import * as reduce from "../ops/reduce.js";
@@ -19,6 +18,12 @@ export type TensorLike = Tensor | number;
 export type NestedArray = number | NestedArray[];
 
 /**
+ * The private brand of {@link Tensor} (a type only: nothing exists at run time). Types that must tell a
+ * tensor apart from other objects (a `@noDerivative` field's type) forbid this key.
+ */
+export declare const tensorBrand: unique symbol;
+
+/**
  * An immutable n-dimensional array of numbers, and the value that automatic differentiation flows through.
  *
  * A tensor is either *concrete* (it holds its elements in a typed array) or *traced* (inside a
@@ -33,36 +38,33 @@ export type NestedArray = number | NestedArray[];
  * ```
  */
 export class Tensor {
+  declare private readonly [tensorBrand]: true;
   /** The size of each dimension, outermost first. */
   readonly shape: readonly number[];
   /** The element type. */
   readonly dtype: DType;
-  /** @internal The elements in row-major order; `undefined` for a traced tensor. */
+  /** @internal The elements in row-major order; `undefined` for a tracer (`src/autodiff/tracer.ts`). */
   readonly _data: TypedArray | undefined;
-  /** @internal The differentiation level this tensor is traced at; `undefined` when concrete. */
-  readonly _trace: MainTrace | undefined;
-  /** @internal For a traced tensor: the value it stands for (itself possibly traced at a lower level). */
-  readonly _primal: Tensor | undefined;
-  /** @internal Forward mode: the tangent (`null` for a known zero). Reverse mode: unused. */
-  _tangent: Tensor | null;
-  /** @internal Reverse mode: the index of the tape entry that produced this tensor (-1 for an input). */
-  _node: number;
 
-  /** @internal Use {@link tensor} and the other creation functions. */
-  constructor(
-    shape: readonly number[],
-    dtype: DType,
-    data: TypedArray | undefined,
-    trace?: MainTrace,
-    primal?: Tensor,
-  ) {
+  /**
+   * Wraps `data` as a tensor, without copying or checking it. Prefer {@link tensor} and the other creation
+   * functions, which validate their input; this is for code that already holds a typed array.
+   * @param shape the dimensions; their product must equal `data.length`.
+   * @param dtype the element type, matching the array (`Float32Array` for `'float32'`, and so on).
+   * @param data the elements in row-major order; never write to them afterwards.
+   * @example
+   * ```ts
+   * const t = new Tensor([2], "float32", Float32Array.of(1, 2));
+   * t.sum().item(); // 3
+   * ```
+   */
+  constructor(shape: readonly number[], dtype: DType, data: TypedArray);
+  /** @internal Also for tracers (`src/autodiff/tracer.ts`), which have no data of their own. */
+  constructor(shape: readonly number[], dtype: DType, data: TypedArray | undefined);
+  constructor(shape: readonly number[], dtype: DType, data: TypedArray | undefined) {
     this.shape = shape;
     this.dtype = dtype;
     this._data = data;
-    this._trace = trace;
-    this._primal = primal;
-    this._tangent = null;
-    this._node = -1;
   }
 
   /** The number of dimensions (0 for a scalar). */
@@ -75,9 +77,9 @@ export class Tensor {
     return sizeOf(this.shape);
   }
 
-  /** @internal The concrete tensor this one stands for, looking through every level of tracing. */
+  /** @internal The concrete tensor this one stands for: itself (a tracer looks through its levels). */
   get _concrete(): Tensor {
-    return this._data === undefined ? this._primal!._concrete : this;
+    return this;
   }
 
   /** @internal The concrete elements (no copy: never write to them). */

@@ -6,7 +6,7 @@ import {
   derivative, valueWithDerivative, gradientOf, derivativeOf, withoutDerivative, customDerivative,
   withRecomputationInPullbacks, withDerivative, jacobian, hessian, checkGradients, GradientCheckError,
 } from "../../src/index.js";
-import { innermostTapeLength } from "../../src/autodiff/trace.js";
+import { innermostTapeLength } from "../../src/autodiff/tape.js";
 import { uniform } from "../helpers/rows.js";
 
 const f64 = (v: number | number[]): Tensor => tensor(v, { dtype: "float64" });
@@ -177,7 +177,9 @@ describe("custom derivatives", () => {
   });
   test("a pullback returning the wrong shape is a clear error", () => {
     const bad = customDerivative((x: Tensor) => x, { vjp: (x) => ({ value: x, pullback: () => zeros([5]) }) });
-    expect(() => gradient(tensor([1, 2]), (x) => bad(x).sum())).toThrow(/pullback's cotangent 0 has shape \[5\] but input 0 has shape \[2\]/);
+    expect(() => gradient(tensor([1, 2]), (x) => bad(x).sum())).toThrow(
+      "customDerivative(anonymous): the vjp rule's pullback returned shape [5] for input 0, which has shape [2]; return a Tensor of shape [2] and dtype float32 (or null for a zero)",
+    );
   });
 });
 
@@ -285,7 +287,7 @@ describe("withDerivative", () => {
   });
   test("a hook returning the wrong shape is named", () => {
     expect(() => gradient(tensor([1, 2]), (w) => withDerivative(w, () => zeros([3])).sum())).toThrow(
-      /withDerivative: the hook must return a Tensor of the cotangent's shape \[2\], got \[3\]/,
+      "withDerivative: the hook returned shape [3] for the cotangent, which has shape [2]; return a Tensor of shape [2] and dtype float32 (zeros(shape) for a zero)",
     );
   });
 });

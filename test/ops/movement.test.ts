@@ -18,7 +18,8 @@ import {
   tile,
   transpose,
 } from "../../src/ops/movement.js";
-import { liftInput, sweepBackward, withNewLevel } from "../../src/autodiff/trace.js";
+import { liftTapeInput, nodeAt, sweepBackward, withTapeLevel } from "../../src/autodiff/tape.js";
+import { liftJvpInput, tangentAt, withJvpLevel } from "../../src/autodiff/forward.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Reference machinery: plain index arithmetic, independent of the kernels.
@@ -497,17 +498,14 @@ describe("gather and scatterAdd", () => {
 // compares with finite differences to second order.)
 
 function jvpOf(f: (x: Tensor) => Tensor, x: Tensor, t: Tensor): Tensor {
-  return withNewLevel("jvp", (main) => {
-    const y = f(liftInput(main, x, t));
-    return y._trace === main ? (y._tangent ?? tensor(0)) : tensor(0);
-  });
+  return withJvpLevel((main) => tangentAt(main, f(liftJvpInput(main, x, t))) ?? tensor(0));
 }
 
 function vjpOf(f: (x: Tensor) => Tensor, x: Tensor, ct: Tensor): Tensor | null {
-  return withNewLevel("tape", (main) => {
-    const xt = liftInput(main, x);
+  return withTapeLevel((main) => {
+    const xt = liftTapeInput(main, x);
     const y = f(xt);
-    const [g] = sweepBackward(main, [{ node: y._node, cotangent: ct }], [xt._node], (a, b) => a.add(b));
+    const [g] = sweepBackward(main.recording, [{ node: nodeAt(main, y), cotangent: ct }], [xt._node], (a, b) => a.add(b));
     return g!;
   });
 }

@@ -2,7 +2,7 @@ import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../src/tensor/creation.js";
 import { formatTensor } from "../../src/tensor/format.js";
-import { liftInput, withNewLevel } from "../../src/autodiff/trace.js";
+import { liftTapeInput, withTapeLevel } from "../../src/autodiff/tape.js";
 
 describe("formatTensor", () => {
   it("prints scalars and vectors on one line", () => {
@@ -52,7 +52,7 @@ describe("formatTensor", () => {
   });
 
   it("says when a tensor is traced, and shows the values it stands for", () => {
-    const s = withNewLevel("tape", (main) => formatTensor(liftInput(main, tensor([[1, 2], [3, 4]]))));
+    const s = withTapeLevel((main) => formatTensor(liftTapeInput(main, tensor([[1, 2], [3, 4]]))));
     expect(s).toBe("Tensor([2,2] float32, traced)\n[[1.0000, 2.0000],\n [3.0000, 4.0000]]");
   });
 
