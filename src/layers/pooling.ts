@@ -132,7 +132,7 @@ export interface Pool1DLayerOptions {
   dilation?: number;
 }
 
-/** @internal What the 1-D window poolings share: their options, resolved once. */
+/** What the 1-D window poolings share (not exported from the package root): their options, resolved once. */
 export abstract class Pool1DLayer extends Layer<Tensor, Tensor> {
   /** @internal Window, stride, padding and dilation (not public, so the layer's tangent vector stays empty). */
   protected readonly pool: Pool1DOptions;
@@ -241,7 +241,7 @@ export interface Pool3DLayerOptions {
   dilations?: number | readonly [number, number, number];
 }
 
-/** @internal What the 3-D window poolings share: their options, resolved once. */
+/** What the 3-D window poolings share (not exported from the package root): their options, resolved once. */
 export abstract class Pool3DLayer extends Layer<Tensor, Tensor> {
   /** @internal Window, strides, padding and dilations (not public, so the layer's tangent vector stays empty). */
   protected readonly pool: Pool3DOptions;
