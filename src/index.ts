@@ -227,3 +227,6 @@ export {
   type CheckpointFileSystem,
   type CheckpointFileHandle,
 } from "./checkpoint/checkpoint.js";
+
+// ONNX export (bytes; the file helper is in the Node-only entry)
+export { exportOnnx, type OnnxExportOptions, type OnnxOpset, type CallableModel } from "./onnx/export.js";
