@@ -230,3 +230,4 @@ export {
 
 // ONNX export (bytes; the file helper is in the Node-only entry)
 export { exportOnnx, type OnnxExportOptions, type OnnxOpset, type CallableModel } from "./onnx/export.js";
+export { importOnnxInitializers, type ImportedInitializers } from "./onnx/import.js";
