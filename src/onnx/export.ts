@@ -125,7 +125,7 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
   let second: PrimitiveGraph | undefined;
   const batchParam = o.dynamicBatch === true ? "batch" : o.dynamicBatch === false || o.dynamicBatch === undefined ? undefined : o.dynamicBatch;
   if (batchParam !== undefined) {
-    const b = batchSizeOf(inputLeaves.map((l) => l.tensor), inputLeaves.map((l) => formatPath(l.path)));
+    const b = batchSizeOf(inputLeaves.map((l) => l.tensor), inputNames);
     const other = 2 * b + 1;
     probe = { first: b, second: other, source: inputNames[0]! };
     second = record(resized(args, other)).graph;
@@ -236,7 +236,9 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
       output: outputs,
     },
   });
-  return ModelProto.encode(message).finish();
+  const encoded = ModelProto.encode(message).finish();
+  // A plain Uint8Array of its own (protobufjs hands out a Node Buffer, possibly a slice of a shared pool).
+  return new Uint8Array(encoded);
 }
 
 function rawOne(value: number, dtype: Tensor["dtype"]): Uint8Array {
@@ -293,11 +295,11 @@ function names(
   return [...given];
 }
 
-function batchSizeOf(tensors: readonly Tensor[], paths: readonly string[]): number {
+function batchSizeOf(tensors: readonly Tensor[], names: readonly string[]): number {
   const sizes = tensors.map((t) => (t.rank === 0 ? -1 : t.shape[0]!));
   const bad = sizes.findIndex((s) => s !== sizes[0] || s < 1);
   if (bad >= 0) {
-    const list = tensors.map((t, i) => `${paths[i] || "input"} [${t.shape.join(",")}]`).join(", ");
+    const list = tensors.map((t, i) => `${names[i]!} [${t.shape.join(",")}]`).join(", ");
     throw new RangeError(
       `${OP}: dynamicBatch needs every input to have the same non-zero size on axis 0 (the batch); got ${list}`,
     );
