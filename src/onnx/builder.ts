@@ -55,6 +55,8 @@ export class OnnxBuilder {
   readonly initializers: TensorMessage[] = [];
   private counter = 0;
   private batchName: string | undefined;
+  /** The ONNX name of each program variable written so far. */
+  readonly names = new Map<number, string>();
   /** Set while lowering one equation: its params at the second batch size, if recorded. */
   current: { eq: GraphEquation; alt: unknown; claimed: boolean } | undefined;
 
@@ -71,6 +73,11 @@ export class OnnxBuilder {
     while (this.taken.has(name));
     this.taken.add(name);
     return name;
+  }
+
+  /** The ONNX name of a variable already written. */
+  nameOfVar(v: { readonly id: number }): string {
+    return this.names.get(v.id)!;
   }
 
   /** Adds a node with one output and returns the output's name. */

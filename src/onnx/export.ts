@@ -8,7 +8,7 @@ import { collectSlots } from "../checkpoint/checkpoint.js";
 import type { GraphVar, PrimitiveGraph } from "./graph.js";
 import { formatPath, recordProgram, type Recording } from "./record.js";
 import { affine, LoweringError, OnnxBuilder, onnxType, type BatchProbe } from "./builder.js";
-import { onnxOperators, unmappedPrimitives } from "./operators.js";
+import { fusions, onnxOperators, unmappedPrimitives } from "./operators.js";
 import { ModelProto, type ValueInfoMessage } from "./schema.js";
 
 /** The ONNX operator sets {@link exportOnnx} can write. */
@@ -153,7 +153,7 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
   }
 
   const g = new OnnxBuilder(o.opset, probe, taken);
-  const nameOf = new Map<number, string>();
+  const nameOf = g.names;
   graph.inputs.forEach((v, i) => nameOf.set(v.id, inputNames[i]!));
   graph.constants.forEach((c, i) => {
     const name = constantNames.get(c.variable.id)!;
@@ -177,8 +177,10 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
     g.initializer(name, c.value);
   });
 
+  const { skip, replace } = fusions(graph.equations, graph.outputs.map((v) => v.id));
   graph.equations.forEach((eq, i) => {
-    const lower = onnxOperators.get(eq.primitive);
+    if (skip.has(i)) return;
+    const lower = replace.get(i) ?? onnxOperators.get(eq.primitive);
     if (lower === undefined) {
       const why = unmappedPrimitives.get(eq.primitive);
       throw new TypeError(

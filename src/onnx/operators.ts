@@ -240,3 +240,45 @@ export const unmappedPrimitives: ReadonlyMap<string, string> = new Map([
   ["depthwiseConv2dBackpropFilter", "the filter gradient of depthwiseConv2d, used only by derivatives"],
   ["avgPool2dBackprop", "the transpose of average pooling, used only by derivatives"],
 ]);
+
+/**
+ * @internal Patterns written as one ONNX operator instead of their primitives. `maxPool2d` is recorded as
+ * its winners' indices (`maxPool2dArgmax`) and a `gather` from the flattened input; when nothing else reads
+ * the indices or the flattened copy, the three are one MaxPool, as every ONNX tool expects to see it.
+ * Returns the equations to skip and the lowering that replaces an equation.
+ */
+export function fusions(equations: readonly GraphEquation[], outputs: readonly number[]): {
+  skip: ReadonlySet<number>;
+  replace: ReadonlyMap<number, Lowering>;
+} {
+  const producer = new Map<number, number>();
+  const uses = new Map<number, number>();
+  equations.forEach((eq, i) => {
+    producer.set(eq.output.id, i);
+    for (const v of eq.inputs) uses.set(v.id, (uses.get(v.id) ?? 0) + 1);
+  });
+  for (const id of outputs) uses.set(id, (uses.get(id) ?? 0) + 1);
+  const skip = new Set<number>();
+  const replace = new Map<number, Lowering>();
+  equations.forEach((eq, i) => {
+    if (eq.primitive !== "gather" || (eq.params as { axis: number }).axis !== 0) return;
+    const [data, indices] = eq.inputs as [GraphEquation["output"], GraphEquation["output"]];
+    const a = producer.get(indices.id);
+    const r = producer.get(data.id);
+    if (a === undefined || r === undefined) return;
+    const argmax = equations[a]!;
+    const flatten = equations[r]!;
+    if (argmax.primitive !== "maxPool2dArgmax" || flatten.primitive !== "reshape") return;
+    if (flatten.inputs[0]!.id !== argmax.inputs[0]!.id || flatten.output.shape.length !== 1) return;
+    if (uses.get(indices.id) !== 1 || uses.get(data.id) !== 1) return;
+    skip.add(a);
+    skip.add(r);
+    replace.set(i, (g, _eq) => {
+      const source = g.nameOfVar(argmax.inputs[0]!);
+      const y = g.node("MaxPool", [g.node("Transpose", [source], { perm: NCHW })], poolAttributes(argmax.params as PoolParams));
+      g.current!.claimed = true; // the input's shape, not these params, carries the batch
+      return g.node("Transpose", [y], { perm: NHWC });
+    });
+  });
+  return { skip, replace };
+}

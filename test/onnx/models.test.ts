@@ -169,6 +169,13 @@ test("the parameters of the model table are initializers under their key paths",
   );
 });
 
+test("max pooling is written as one MaxPool (no index arithmetic, no gather)", () => {
+  const ops = decodeModel(exportOnnx(cnn(), randomNormal([2, 8, 8, 2], { seed: 1 }))).opTypes;
+  expect(ops.filter((o) => o === "MaxPool")).toHaveLength(1);
+  expect(ops).not.toContain("Gather");
+  expect(ops).not.toContain("Mod");
+});
+
 test("export runs in the inference phase, even inside a training scope", async () => {
   const model = cnn();
   const x = randomNormal([2, 8, 8, 2], { seed: 5 });
@@ -200,4 +207,15 @@ test("a function of several structured inputs with several outputs, named by the
   const expected = f(...args);
   expectMatches(result.logits, expected.logits);
   expectMatches(result.probabilities, expected.probabilities);
+});
+
+test("float64 models export as DOUBLE and keep their precision", async () => {
+  const model = new Sequential(
+    new RNN(new LSTMCell({ inputSize: 2, hiddenSize: 3, seed: 1, dtype: "float64" }), { returnSequences: false }),
+    new Dense({ inputSize: 3, outputSize: 2, activation: relu, seed: 2, dtype: "float64" }),
+  );
+  const x = randomNormal([2, 3, 2], { seed: 3, dtype: "float64" });
+  const bytes = exportOnnx(model, x);
+  expect(decodeModel(bytes).outputs[0]!.elemType).toBe(11);
+  expectMatches((await runOnnx(bytes, { input: x })).output, model.callAsFunction(x), 1e-12);
 });

@@ -24,6 +24,8 @@ import {
 import { step } from "../../src/ops/unary.js";
 import { matmulT } from "../../src/ops/linalg.js";
 import { scatterAdd } from "../../src/ops/movement.js";
+import { maxPool2dArgmaxP } from "../../src/ops/conv.js";
+import { bind } from "../../src/autodiff/trace.js";
 import { onnxOperators } from "../../src/onnx/operators.js";
 import { recordProgram } from "../../src/onnx/record.js";
 import { expectMatches, runOnnx } from "./ort.js";
@@ -136,6 +138,13 @@ const rows: Row[] = [
     args: (b) => [normal([b, 3, 3, 4]), normal([3, 3, 2, 2])],
   },
   { primitive: "maxPool2dArgmax", f: (x) => maxPool2d(x, { size: 3, strides: 2, padding: "same" }), args: (b) => [steps([b, 7, 6, 3])], batched: true },
+  {
+    // The winners' flat NHWC indices on their own (not fused into a MaxPool).
+    primitive: "maxPool2dArgmax",
+    f: (x) => bind(maxPool2dArgmaxP, [x], { fh: 2, fw: 3, strideH: 2, strideW: 1, padTop: 0, padBottom: 1, padLeft: 1, padRight: 1 }),
+    args: (b) => [normal([b, 5, 4, 3])],
+    batched: true,
+  },
   { primitive: "avgPool2d", f: (x) => avgPool2d(x, { size: [2, 3], strides: 1, padding: "same" }), args: (b) => [normal([b, 5, 4, 2])], batched: true },
 ];
 
