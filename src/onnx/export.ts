@@ -59,8 +59,8 @@ function isCallableModel(f: unknown): f is CallableModel<unknown> {
  * running statistics), every primitive it applies is recorded, and each is written as ONNX operators (the
  * table is in the guide, "Deploying a model"). The model's tensors become initializers named by their key
  * paths (`layers.0.weight`, running statistics too); other tensors the function uses become initializers
- * named `constant_N`. The file declares opset 17 (or 18) of the default domain, which ONNX Runtime 1.14 and
- * later run in full.
+ * named `constant_N`. The file declares opset 17 (or 18) of the default domain, which every ONNX Runtime
+ * release since 1.20 implements (the tests run the exports in onnxruntime-node 1.31).
  *
  * The program must not depend on the values of its inputs: reading a value computed from an input
  * (`item()`, `toArray()`, `dataSync()`) inside `f` is an error, since the export would silently keep the
@@ -268,7 +268,7 @@ function checkOptions(options: OnnxExportOptions): Required<Pick<OnnxExportOptio
   if (options === null || typeof options !== "object") throw new TypeError(`${OP}: options must be an object, got ${describe(options)}`);
   const opset = options.opset ?? 17;
   if (opset !== 17 && opset !== 18) {
-    throw new RangeError(`${OP}: opset ${String(opset)} is not supported; choose 17 (default) or 18, which ONNX Runtime 1.14 and later run in full`);
+    throw new RangeError(`${OP}: opset ${String(opset)} is not supported; choose 17 (default) or 18`);
   }
   const d = options.dynamicBatch;
   if (d !== undefined && typeof d !== "boolean" && (typeof d !== "string" || d.length === 0)) {

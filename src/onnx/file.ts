@@ -20,6 +20,7 @@ import { importOnnxInitializers, type ImportedInitializers } from "./import.js";
  * @example
  * ```ts
  * import { saveOnnx } from "difftypes/node";
+ * const model = new Dense({ inputSize: 784, outputSize: 10 });
  * await saveOnnx("classifier.onnx", model, zeros([1, 784]), { dynamicBatch: true });
  * ```
  */
@@ -44,7 +45,8 @@ export async function saveOnnx(path: string, f: unknown, exampleInputs: unknown,
  * @example
  * ```ts
  * import { loadOnnxInitializers } from "difftypes/node";
- * await loadOnnxInitializers("classifier.onnx", model);
+ * const model = new Dense({ inputSize: 784, outputSize: 10 });
+ * (await loadOnnxInitializers("classifier.onnx", model)).loaded; // ["weight", "bias"]
  * ```
  */
 export async function loadOnnxInitializers(path: string, model: object): Promise<ImportedInitializers> {

@@ -78,9 +78,10 @@ function decodeTensor(t: TensorMessage, want: DType): Tensor | string {
  * @throws CheckpointError when the file is not an ONNX model or does not fit the model.
  * @example
  * ```ts
+ * const trained = new Dense({ inputSize: 4, outputSize: 2, seed: 1 });
  * const bytes = exportOnnx(trained, zeros([1, 4]));
  * const fresh = new Dense({ inputSize: 4, outputSize: 2 });
- * importOnnxInitializers(bytes, fresh).loaded; // ["weight", "bias"]
+ * importOnnxInitializers(bytes, fresh).loaded; // ["weight", "bias"]; fresh now computes what trained does
  * ```
  */
 export function importOnnxInitializers(bytes: Uint8Array, model: object): ImportedInitializers {

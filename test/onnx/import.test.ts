@@ -19,9 +19,10 @@ import {
   importOnnxInitializers,
   randomNormal,
   relu,
+  zeros,
 } from "../../src/index.js";
 import { loadOnnxInitializers, saveOnnx } from "../../src/onnx/file.js";
-import { expectMatches, toOrt } from "./ort.js";
+import { decodeModel, expectMatches, toOrt } from "./ort.js";
 
 const mlp = (seed: number) =>
   new Sequential(new Dense({ inputSize: 4, outputSize: 6, activation: relu, seed }), new BatchNorm({ featureCount: 6 }), new Dense({ inputSize: 6, outputSize: 2, seed: seed + 1 }));
@@ -127,4 +128,19 @@ describe("Node file helpers", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+test("the doc comments' examples do what they say", () => {
+  const model = new Sequential(new Dense({ inputSize: 4, outputSize: 8, activation: relu }), new Dense({ inputSize: 8, outputSize: 3 }));
+  const bytes = exportOnnx(model, zeros([2, 4]), { dynamicBatch: true });
+  const file = decodeModel(bytes);
+  expect(file.inputs).toEqual([{ name: "input", elemType: 1, dims: ["batch", 4] }]);
+  expect(file.outputs).toEqual([{ name: "output", elemType: 1, dims: ["batch", 3] }]);
+  expect([...file.initializers.keys()].filter((k) => k.startsWith("layers"))).toEqual(["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]);
+
+  const trained = new Dense({ inputSize: 4, outputSize: 2, seed: 1 });
+  const fresh = new Dense({ inputSize: 4, outputSize: 2 });
+  expect(importOnnxInitializers(exportOnnx(trained, zeros([1, 4])), fresh).loaded).toEqual(["weight", "bias"]);
+  const x = randomNormal([3, 4], { seed: 2 });
+  expect(values(fresh.callAsFunction(x))).toEqual(values(trained.callAsFunction(x)));
 });

@@ -26,7 +26,7 @@ import { matmulT } from "../../src/ops/linalg.js";
 import { scatterAdd } from "../../src/ops/movement.js";
 import { maxPool2dArgmaxP } from "../../src/ops/conv.js";
 import { bind } from "../../src/autodiff/trace.js";
-import { onnxOperators } from "../../src/onnx/operators.js";
+import { onnxOperators, unmappedPrimitives } from "../../src/onnx/operators.js";
 import { recordProgram } from "../../src/onnx/record.js";
 import { expectMatches, runOnnx } from "./ort.js";
 
@@ -150,6 +150,13 @@ const rows: Row[] = [
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `x${i}`);
 const feeds = (xs: Tensor[]) => Object.fromEntries(xs.map((x, i) => [`x${i}`, x]));
+
+test("the guide's table lists every mapped and every unmapped primitive", async () => {
+  const { readFile } = await import("node:fs/promises");
+  const guide = await readFile(new URL("../../docs/deploying.md", import.meta.url), "utf8");
+  for (const p of onnxOperators.keys()) expect(guide).toMatch(new RegExp("\\| `" + p + "`"));
+  for (const p of unmappedPrimitives.keys()) expect(guide).toContain("`" + p + "`");
+});
 
 test("every primitive of the exporter's table has a row", () => {
   const covered = new Set(rows.map((r) => r.primitive));
