@@ -214,7 +214,9 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
         dim: v.shape.map((d, j) => {
           if (probe === undefined || alt === undefined || alt.shape[j] === d) return { dimValue: d };
           const a = affine("output", d, alt.shape[j]!, probe);
-          return a.a === 1 && a.c === 0 ? { dimParam: batchParam! } : { dimParam: `${batchParam!}*${a.a}+${a.c}` };
+          if (a.a === 1 && a.c === 0) return { dimParam: batchParam! };
+          // Another size that follows the batch (a flattened [batch·t, d], say) gets a readable symbol.
+          return { dimParam: `${a.a === 1 ? "" : `${a.a}*`}${batchParam!}${a.c === 0 ? "" : a.c > 0 ? `+${a.c}` : `${a.c}`}` };
         }),
       },
     },

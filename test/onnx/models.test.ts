@@ -184,6 +184,12 @@ test("export runs in the inference phase, even inside a training scope", async (
   expectMatches(result.output, model.callAsFunction(x));
 });
 
+test("an output size that follows the batch without equalling it gets its own symbol", () => {
+  const file = decodeModel(exportOnnx((x: Tensor) => x.reshape([-1, 2]), [randomNormal([3, 4], { seed: 1 })], { dynamicBatch: "N" }));
+  expect(file.inputs[0]!.dims).toEqual(["N", 4]);
+  expect(file.outputs[0]!.dims).toEqual(["2*N", 2]);
+});
+
 test("a fixed batch (the default) declares every dimension", () => {
   const file = decodeModel(exportOnnx(new Dense({ inputSize: 4, outputSize: 2, seed: 1 }), randomNormal([3, 4], { seed: 2 })));
   expect(file.inputs[0]!.dims).toEqual([3, 4]);
