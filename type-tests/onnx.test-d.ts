@@ -1,8 +1,9 @@
-import { expectType, expectError } from "tsd";
+import { expectType, expectError, expectAssignable } from "tsd";
 import {
   Dense, Embedding, Tensor, tensor, zeros, exportOnnx, importOnnxInitializers,
-  type ImportedInitializers, type OnnxExportOptions, type OnnxOpset,
+  type ImportedInitializers, type OnnxExportOptions, type OnnxOpset, type CallableModel,
 } from "../dist/index.js";
+import { saveOnnx, loadOnnxInitializers } from "../dist/onnx/file.js";
 
 const dense = new Dense({ inputSize: 4, outputSize: 2 });
 const x = zeros([1, 4]);
@@ -36,3 +37,12 @@ expectType<ImportedInitializers>(report);
 expectType<readonly string[]>(report.loaded);
 expectType<readonly string[]>(report.unused);
 expectError(importOnnxInitializers("model.onnx", dense));
+
+// Every layer is a CallableModel of its input type.
+expectAssignable<CallableModel<Tensor>>(dense);
+
+// The Node file helpers mirror the byte functions.
+expectType<Promise<void>>(saveOnnx("model.onnx", dense, x, { dynamicBatch: true }));
+expectType<Promise<void>>(saveOnnx("model.onnx", (a: Tensor, b: Tensor) => a.add(b), [x, x]));
+expectError(saveOnnx("model.onnx", dense, [x, x]));
+expectType<Promise<ImportedInitializers>>(loadOnnxInitializers("model.onnx", dense));
