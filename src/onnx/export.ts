@@ -342,5 +342,18 @@ function compareRecordings(a: PrimitiveGraph, b: PrimitiveGraph, probe: BatchPro
     if (ea.inputs.length !== eb.inputs.length || ea.inputs.some((v, j) => v.id !== eb.inputs[j]!.id)) differ(`operation ${i} ('${ea.primitive}') reads other values`);
   });
   if (a.constants.length !== b.constants.length || a.constants.some((c, i) => c.path !== b.constants[i]!.path)) differ("other constants");
+  a.constants.forEach((c, i) => {
+    const other = b.constants[i]!.value;
+    if (c.path !== undefined || other.shape.some((d, j) => d !== c.value.shape[j])) return;
+    const u = c.value._values;
+    const v = other._values;
+    if (u.some((e, j) => !Object.is(e, v[j]))) {
+      throw new RangeError(
+        `${OP}: a constant of shape [${c.value.shape.join(",")}] made inside the function holds other values at batch size ${probe.second} ` +
+          `than at ${probe.first}: it was computed from the inputs outside the recorded operations (or drawn at random), ` +
+          `so the file would keep the example's values; compute it with tensor ops on the inputs`,
+      );
+    }
+  });
   if (a.outputs.some((v, i) => v.id !== b.outputs[i]?.id)) differ("other outputs");
 }

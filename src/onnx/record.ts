@@ -44,6 +44,8 @@ export function tensorLeaves(op: string, value: unknown, what: string, strict: b
       v.forEach((e, i) => visit(e, [...path, i]));
     } else if (v !== null && typeof v === "object" && isPlainObject(v)) {
       for (const k of Object.keys(v)) visit((v as Record<string, unknown>)[k], [...path, k]);
+    } else if (strict && v instanceof Promise) {
+      throw new TypeError(`${op}: the function returned a Promise; an exported function must be synchronous and return its tensors`);
     } else if (strict) {
       const where = path.length === 0 ? what : `${what} at ${formatPath(path)}`;
       const kind = v === null ? "null" : typeof v === "object" ? `an instance of ${v.constructor?.name ?? "a class"}` : `a ${typeof v}`;

@@ -49,6 +49,19 @@ describe("exportOnnx refuses", () => {
     expect(() => exportOnnx(f, [x], { dynamicBatch: true })).toThrow(/changes shape with the batch size and is not filled with one value/);
   });
 
+  test("a constant computed from the inputs outside the recorded operations, under a dynamic batch", () => {
+    // gather converts float indices to int32 outside any primitive, so these indices (computed from the input)
+    // would be recorded as the example's; recorded at two batch sizes, the constant's values differ.
+    const table = randomNormal([10, 2], { seed: 6 });
+    const f = (ids: Tensor) => table.gather(ids.sum(0));
+    const ids = tensor([[0, 1], [3, 2]]);
+    expect(() => exportOnnx(f, [ids], { dynamicBatch: true })).toThrow(/a constant of shape \[2\] made inside the function holds other values at batch size 5 than at 2/);
+  });
+
+  test("an async function", () => {
+    expect(() => exportOnnx(async (a: Tensor) => Promise.resolve(a.exp()), [x])).toThrow(/the function returned a Promise; an exported function must be synchronous/);
+  });
+
   test("inputs of unequal batch sizes under a dynamic batch", () => {
     expect(() => exportOnnx((a: Tensor, b: Tensor) => a.add(b), [x, randomNormal([1, 3], { seed: 5 })], { dynamicBatch: true })).toThrow(
       /dynamicBatch needs every input to have the same non-zero size on axis 0 .*got input_0 \[2,3\], input_1 \[1,3\]/,
