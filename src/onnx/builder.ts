@@ -54,6 +54,8 @@ export class OnnxBuilder {
   readonly nodes: NodeMessage[] = [];
   readonly initializers: TensorMessage[] = [];
   private counter = 0;
+  /** Small constants already written, by value: each is written once. */
+  private readonly small = new Map<string, string>();
   private batchName: string | undefined;
   /** The ONNX name of each program variable written so far. */
   readonly names = new Map<number, string>();
@@ -106,17 +108,27 @@ export class OnnxBuilder {
     return name;
   }
 
-  /** A constant 1-D int64 tensor. */
+  /** A constant 1-D int64 tensor (one initializer per distinct list). */
   ints(values: readonly number[]): string {
-    const name = this.fresh("ints");
-    this.initializers.push({ name, dims: [values.length], dataType: OnnxType.INT64, int64Data: [...values] });
+    const key = `ints:${values.join(",")}`;
+    let name = this.small.get(key);
+    if (name === undefined) {
+      name = this.fresh("ints");
+      this.small.set(key, name);
+      this.initializers.push({ name, dims: [values.length], dataType: OnnxType.INT64, int64Data: [...values] });
+    }
     return name;
   }
 
-  /** A constant scalar of `dtype`. */
+  /** A constant scalar of `dtype` (one initializer per distinct value and dtype). */
   scalar(value: number, dtype: DType | "int64"): string {
-    const name = this.fresh("scalar");
-    this.initializers.push(scalarTensor(name, value, dtype));
+    const key = `${dtype}:${Object.is(value, -0) ? "-0" : String(value)}`;
+    let name = this.small.get(key);
+    if (name === undefined) {
+      name = this.fresh("scalar");
+      this.small.set(key, name);
+      this.initializers.push(scalarTensor(name, value, dtype));
+    }
     return name;
   }
 

@@ -231,7 +231,6 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
     irVersion: IR_VERSION,
     opsetImport: [{ domain: "", version: o.opset }],
     producerName: PRODUCER,
-    producerVersion: "0.1.0",
     graph: {
       name: o.graphName ?? (model !== undefined && isClassInstance(model) ? model.constructor.name : PRODUCER),
       node: g.nodes,
