@@ -4,7 +4,8 @@
  * ONNX names of its inputs, adds nodes to the builder and returns the name of the output.
  *
  * difftypes lays images out NHWC and filters HWIO; ONNX's Conv and pooling are NCHW and OIHW, so those rows
- * transpose around the ONNX op (ONNX Runtime folds the filter transposes into the initializers at load).
+ * transpose around the ONNX op; filters keep their own layout in the file, transposed by a node over a constant
+ * (which a runtime's constant folding can do once at load).
  */
 import type { ConvParams, PoolParams } from "../ops/conv.js";
 import type { GraphEquation } from "./graph.js";
