@@ -259,3 +259,7 @@ export {
 } from "./checkpoint/safetensors.js";
 // Checkpoint files (saveCheckpoint, loadCheckpoint) need Node's file system: they are in `difftypes/node`.
 export { serializeCheckpoint, deserializeCheckpoint, type SaveCheckpointOptions, type LoadedCheckpoint } from "./checkpoint/checkpoint.js";
+
+// ONNX export (bytes; the file helpers are in the Node-only entry)
+export { exportOnnx, type OnnxExportOptions, type OnnxOpset, type CallableModel } from "./onnx/export.js";
+export { importOnnxInitializers, type ImportedInitializers } from "./onnx/import.js";

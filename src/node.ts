@@ -1,7 +1,8 @@
 /**
  * difftypes/node: what needs Node's file system. Checkpoint files are written atomically and loaded with
- * every check of `deserializeCheckpoint`; everything else, including checkpoints as bytes, is in the
- * package root (`difftypes`), which runs in browsers too.
+ * every check of `deserializeCheckpoint`; ONNX files are written atomically and their initializers read back
+ * into a model. Everything else, including checkpoints and ONNX models as bytes, is in the package root
+ * (`difftypes`), which runs in browsers too.
  *
  * @example
  * ```ts
@@ -22,3 +23,4 @@ export {
   type CheckpointFileSystem,
   type CheckpointFileHandle,
 } from "./checkpoint/files.js";
+export { saveOnnx, loadOnnxInitializers } from "./onnx/file.js";

@@ -1,5 +1,6 @@
 import type { DType, TypedArray } from "./dtype.js";
 import { sizeOf } from "./shape.js";
+import { noteRead } from "../autodiff/trace.js";
 import * as unary from "../ops/unary.js";
 import * as binary from "../ops/binary.js";
 import * as reduce from "../ops/reduce.js";
@@ -96,6 +97,7 @@ export class Tensor {
    * ```
    */
   item(): number {
+    noteRead(this, "item()");
     if (this.size !== 1) {
       throw new RangeError(
         `item: the tensor has shape [${this.shape.join(",")}] (${this.size} elements); item() needs exactly one. ` +
@@ -114,6 +116,7 @@ export class Tensor {
    * ```
    */
   toArray(): NestedArray {
+    noteRead(this, "toArray()");
     const data = this._values;
     const shape = this.shape;
     if (shape.length === 0) return data[0]!;
@@ -140,6 +143,7 @@ export class Tensor {
    * ```
    */
   dataSync(): TypedArray {
+    noteRead(this, "dataSync()");
     return this._values.slice();
   }
 
@@ -151,6 +155,7 @@ export class Tensor {
    * ```
    */
   toString(): string {
+    noteRead(this, "toString()");
     return formatTensor(this);
   }
 
@@ -192,6 +197,7 @@ export class Tensor {
    * @example `tensor([1, 2]).dot(tensor([3, 4]))` is `11`.
    */
   dot(other: Tensor): number {
+    noteRead(this, "dot()");
     if (!(other instanceof Tensor) || other.shape.length !== this.shape.length || other.shape.some((d, i) => d !== this.shape[i])) {
       throw new RangeError(`dot: both tensors must have the same shape, got [${this.shape.join(",")}] and [${other instanceof Tensor ? other.shape.join(",") : typeof other}]`);
     }

@@ -1,0 +1,55 @@
+/// <reference types="node" />
+/**
+ * ONNX files on disk (Node only; the package root stays free of Node modules). Re-exported by the Node
+ * entry `difftypes/node`.
+ */
+import { readFile, rename, writeFile } from "node:fs/promises";
+import type { Tensor } from "../tensor/tensor.js";
+import { exportOnnx, type CallableModel, type OnnxExportOptions } from "./export.js";
+import { importOnnxInitializers, type ImportedInitializers } from "./import.js";
+
+/**
+ * Exports a model or function as {@link exportOnnx} does and writes the `.onnx` file. The file is written
+ * whole under a temporary name in the same folder and then renamed, so a reader never sees half a model.
+ *
+ * @param path where to write, e.g. `"model.onnx"`.
+ * @param f a layer or a function of tensors (see {@link exportOnnx}).
+ * @param exampleInputs the layer's input, or the function's argument list.
+ * @param options as for {@link exportOnnx}.
+ * @returns a promise settled once the file is in place.
+ * @example
+ * ```ts
+ * import { saveOnnx } from "difftypes/node";
+ * const model = new Dense({ inputSize: 784, outputSize: 10 });
+ * await saveOnnx("classifier.onnx", model, zeros([1, 784]), { dynamicBatch: true });
+ * ```
+ */
+export async function saveOnnx<Input>(path: string, f: CallableModel<Input>, exampleInputs: Input, options?: OnnxExportOptions): Promise<void>;
+export async function saveOnnx<Args extends unknown[]>(path: string, f: (...args: Args) => unknown, exampleInputs: Args, options?: OnnxExportOptions): Promise<void>;
+export async function saveOnnx(path: string, f: (x: Tensor) => unknown, exampleInputs: Tensor, options?: OnnxExportOptions): Promise<void>;
+export async function saveOnnx(path: string, f: unknown, exampleInputs: unknown, options?: OnnxExportOptions): Promise<void> {
+  if (typeof path !== "string" || path.length === 0) throw new TypeError(`saveOnnx: the path must be a non-empty string, got ${JSON.stringify(path)}`);
+  const bytes = exportOnnx(f as (...args: unknown[]) => unknown, exampleInputs as unknown[], options);
+  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(temporary, bytes);
+  await rename(temporary, path);
+}
+
+/**
+ * Reads an `.onnx` file and loads its initializers into `model` by key path, as
+ * {@link importOnnxInitializers} does (all checked first; nothing changes on a problem).
+ *
+ * @param path the `.onnx` file.
+ * @param model the model to update in place.
+ * @returns the key paths set and the initializers left unused.
+ * @example
+ * ```ts
+ * import { loadOnnxInitializers } from "difftypes/node";
+ * const model = new Dense({ inputSize: 784, outputSize: 10 });
+ * (await loadOnnxInitializers("classifier.onnx", model)).loaded; // ["weight", "bias"]
+ * ```
+ */
+export async function loadOnnxInitializers(path: string, model: object): Promise<ImportedInitializers> {
+  const bytes = await readFile(path);
+  return importOnnxInitializers(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), model);
+}

@@ -1,0 +1,285 @@
+/**
+ * How each primitive is written in ONNX operators: one row per primitive, so supporting a new primitive is
+ * one more row. A row receives the equation (its params and the shapes and dtypes of its variables) and the
+ * ONNX names of its inputs, adds nodes to the builder and returns the name of the output.
+ *
+ * difftypes lays images out NHWC and filters HWIO; ONNX's Conv and pooling are NCHW and OIHW, so those rows
+ * transpose around the ONNX op; filters keep their own layout in the file, transposed by a node over a constant
+ * (which a runtime's constant folding can do once at load).
+ */
+import type { ConvParams, PoolParams } from "../ops/conv.js";
+import type { GraphEquation } from "./graph.js";
+import { onnxType, type OnnxBuilder } from "./builder.js";
+import { OnnxType } from "./schema.js";
+
+/** @internal Writes one equation into the builder; returns the ONNX name of its output. */
+export type Lowering = (g: OnnxBuilder, eq: GraphEquation, inputs: readonly string[]) => string;
+
+const NCHW = [0, 3, 1, 2];
+const NHWC = [0, 2, 3, 1];
+const HWIO_TO_OIHW = [3, 2, 0, 1];
+
+const unary = (opType: string): Lowering => (g, _eq, [x]) => g.node(opType, [x!]);
+const binary = (opType: string): Lowering => (g, _eq, [a, b]) => g.node(opType, [a!, b!]);
+const comparison = (opType: string, negate = false): Lowering => (g, _eq, [a, b]) => {
+  const c = g.node(opType, [a!, b!]);
+  return g.node("Cast", [negate ? g.node("Not", [c]) : c], { to: OnnxType.INT32 });
+};
+
+function reduce(opType: string): Lowering {
+  return (g, eq, [x]) => {
+    const p = eq.params as { axes: readonly number[]; keepDims: boolean };
+    const keepdims = p.keepDims ? 1 : 0;
+    // ReduceSum takes its axes as an input from opset 13, the other reductions from opset 18.
+    if (opType === "ReduceSum" || g.opset >= 18) return g.node(opType, [x!, g.ints(p.axes)], { keepdims });
+    return g.node(opType, [x!], { axes: p.axes, keepdims });
+  }
+}
+
+function argReduce(opType: string): Lowering {
+  return (g, eq, [x]) => g.node("Cast", [g.node(opType, [x!], { axis: eq.params as number, keepdims: 0 })], { to: OnnxType.INT32 });
+}
+
+/** Swaps the last two axes of a rank-`r` value. */
+function swapLast(r: number): number[] {
+  const perm = Array.from({ length: r }, (_, i) => i);
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return perm;
+}
+
+function convAttributes(p: ConvParams): Record<string, readonly number[]> {
+  return {
+    strides: [p.strideH, p.strideW],
+    dilations: [p.dilationH, p.dilationW],
+    pads: [p.padTop, p.padLeft, p.padBottom, p.padRight],
+  };
+}
+
+function poolAttributes(p: PoolParams): Record<string, readonly number[]> {
+  return { kernel_shape: [p.fh, p.fw], strides: [p.strideH, p.strideW], pads: [p.padTop, p.padLeft, p.padBottom, p.padRight] };
+}
+
+/** A depthwise filter `[fh, fw, C, M]` as a grouped ONNX weight `[C·M, 1, fh, fw]` (output channel c·M + q). */
+function depthwiseWeight(g: OnnxBuilder, filter: string, shape: readonly number[]): string {
+  const [fh, fw, c, m] = shape as [number, number, number, number];
+  return g.node("Transpose", [g.node("Reshape", [filter, g.ints([fh, fw, 1, c * m])])], { perm: HWIO_TO_OIHW });
+}
+
+function convolution(depthwise: boolean): Lowering {
+  return (g, eq, [x, f]) => {
+    const p = eq.params as ConvParams;
+    const fs = eq.inputs[1]!.shape;
+    const weight = depthwise ? depthwiseWeight(g, f!, fs) : g.node("Transpose", [f!], { perm: HWIO_TO_OIHW });
+    const y = g.node("Conv", [g.node("Transpose", [x!], { perm: NCHW }), weight], {
+      ...convAttributes(p),
+      group: depthwise ? fs[2]! : 1,
+    });
+    return g.node("Transpose", [y], { perm: NHWC });
+  };
+}
+
+/** The input gradient of a convolution is the transposed convolution with the same filter. */
+function transposedConvolution(depthwise: boolean): Lowering {
+  return (g, eq, [dy, f]) => {
+    const p = eq.params as ConvParams & { inputShape: readonly number[] };
+    const fs = eq.inputs[1]!.shape;
+    const dys = eq.inputs[0]!.shape;
+    const weight = depthwise ? depthwiseWeight(g, f!, fs) : g.node("Transpose", [f!], { perm: HWIO_TO_OIHW });
+    // ONNX's output extent is stride·(in − 1) + extent of the dilated filter − pads + output_padding; the
+    // output_padding supplies the rows a strided forward convolution dropped.
+    const extent = (n: number, stride: number, k: number, d: number, before: number, after: number): number =>
+      stride * (n - 1) + (k - 1) * d + 1 - before - after;
+    const outputPadding = [
+      p.inputShape[1]! - extent(dys[1]!, p.strideH, fs[0]!, p.dilationH, p.padTop, p.padBottom),
+      p.inputShape[2]! - extent(dys[2]!, p.strideW, fs[1]!, p.dilationW, p.padLeft, p.padRight),
+    ];
+    const y = g.node("ConvTranspose", [g.node("Transpose", [dy!], { perm: NCHW }), weight], {
+      ...convAttributes(p),
+      group: depthwise ? fs[2]! : 1,
+      output_padding: outputPadding,
+    });
+    g.current!.claimed = true; // only the batch entry of inputShape can vary, and ONNX infers it
+    return g.node("Transpose", [y], { perm: NHWC });
+  };
+}
+
+/**
+ * Max pooling's winners as flat NHWC indices (what `maxPool2dArgmax` gives): ONNX's MaxPool reports flat
+ * NCHW indices, which are re-based here with the static height, width and channel count.
+ */
+const maxPoolArgmax: Lowering = (g, eq, [x]) => {
+  const [, h, w, c] = eq.inputs[0]!.shape as [number, number, number, number];
+  const [, idx] = g.nodeOutputs("MaxPool", [g.node("Transpose", [x!], { perm: NCHW })], 2, poolAttributes(eq.params as PoolParams));
+  const i64 = (v: number): string => g.scalar(v, "int64");
+  const hw = g.node("Mod", [idx!, i64(h * w)]);
+  const nc = g.node("Div", [idx!, i64(h * w)]);
+  const channel = g.node("Mod", [nc, i64(c)]);
+  const n = g.node("Div", [nc, i64(c)]);
+  const flat = g.node("Add", [g.node("Mul", [g.node("Add", [g.node("Mul", [n, i64(h * w)]), hw]), i64(c)]), channel]);
+  return g.node("Cast", [g.node("Transpose", [flat], { perm: NHWC })], { to: OnnxType.INT32 });
+};
+
+const avgPool: Lowering = (g, eq, [x]) => {
+  const y = g.node("AveragePool", [g.node("Transpose", [x!], { perm: NCHW })], {
+    ...poolAttributes(eq.params as PoolParams),
+    count_include_pad: 0,
+  });
+  return g.node("Transpose", [y], { perm: NHWC });
+};
+
+/**
+ * `scatterAdd` along `axis`: the indexed axis is moved to the front so that ONNX's ScatterND (with
+ * `reduction = add`, so repeated indices accumulate) can index it, then moved back.
+ */
+const scatterAdd: Lowering = (g, eq, [updates, indices]) => {
+  const { axis } = eq.params as { axis: number; shape: readonly number[] };
+  const k = eq.inputs[1]!.shape.length;
+  const ur = eq.inputs[0]!.shape.length;
+  const r = ur - k + 1;
+  const toFront = [...Array.from({ length: k }, (_, i) => axis + i), ...Array.from({ length: axis }, (_, i) => i), ...Array.from({ length: ur - axis - k }, (_, i) => axis + k + i)];
+  const u = g.node("Transpose", [updates!], { perm: toFront });
+  const shape = g.shapeFrom((p: { shape: readonly number[] }) => [p.shape[axis]!, ...p.shape.slice(0, axis), ...p.shape.slice(axis + 1)]);
+  const zero = { tensor: { name: "", dims: [1], dataType: onnxType(eq.output.dtype), rawData: new Uint8Array(eq.output.dtype === "float64" ? 8 : 4) } };
+  const data = g.node("ConstantOfShape", [shape], { value: zero });
+  const idx = g.node("Unsqueeze", [g.node("Cast", [indices!], { to: OnnxType.INT64 }), g.ints([-1])]);
+  const s = g.node("ScatterND", [data, idx, u], { reduction: "add" });
+  const back = Array.from({ length: r }, (_, i) => (i < axis ? i + 1 : i === axis ? 0 : i));
+  return g.node("Transpose", [s], { perm: back });
+};
+
+/** @internal Primitive name → ONNX lowering. Primitives absent here cannot be exported (a clear error). */
+export const onnxOperators: ReadonlyMap<string, Lowering> = new Map<string, Lowering>([
+  // elementwise, one operand
+  ["neg", unary("Neg")],
+  ["exp", unary("Exp")],
+  ["log", unary("Log")],
+  ["log1p", (g, eq, [x]) => g.node("Log", [g.node("Add", [x!, g.scalar(1, eq.output.dtype)])])],
+  ["expm1", (g, eq, [x]) => g.node("Sub", [g.node("Exp", [x!]), g.scalar(1, eq.output.dtype)])],
+  ["sqrt", unary("Sqrt")],
+  ["abs", unary("Abs")],
+  ["sign", unary("Sign")],
+  ["sin", unary("Sin")],
+  ["cos", unary("Cos")],
+  ["tan", unary("Tan")],
+  ["tanh", unary("Tanh")],
+  ["sigmoid", unary("Sigmoid")],
+  ["relu", unary("Relu")],
+  ["step", (g, eq, [x]) => g.node("Cast", [g.node("Greater", [x!, g.scalar(0, eq.inputs[0]!.dtype)])], { to: onnxType(eq.output.dtype) })],
+  ["cast", (g, eq, [x]) => g.node("Cast", [x!], { to: onnxType(eq.output.dtype) })],
+  // elementwise, two operands (ONNX broadcasts as NumPy does)
+  ["add", binary("Add")],
+  ["sub", binary("Sub")],
+  ["mul", binary("Mul")],
+  ["div", binary("Div")],
+  ["pow", binary("Pow")],
+  ["maximum", binary("Max")],
+  ["minimum", binary("Min")],
+  ["equal", comparison("Equal")],
+  ["notEqual", comparison("Equal", true)],
+  ["less", comparison("Less")],
+  ["lessEqual", comparison("LessOrEqual")],
+  ["greater", comparison("Greater")],
+  ["greaterEqual", comparison("GreaterOrEqual")],
+  ["where", (g, _eq, [c, a, b]) => g.node("Where", [g.node("Cast", [c!], { to: OnnxType.BOOL }), a!, b!])],
+  // reductions
+  ["sum", reduce("ReduceSum")],
+  ["max", reduce("ReduceMax")],
+  ["min", reduce("ReduceMin")],
+  ["prod", reduce("ReduceProd")],
+  ["argmax", argReduce("ArgMax")],
+  ["argmin", argReduce("ArgMin")],
+  // linear algebra
+  [
+    "matmul",
+    (g, eq, [a, b]) => {
+      const p = eq.params as { transposeA: boolean; transposeB: boolean };
+      const ta = p.transposeA ? g.node("Transpose", [a!], { perm: swapLast(eq.inputs[0]!.shape.length) }) : a!;
+      const tb = p.transposeB ? g.node("Transpose", [b!], { perm: swapLast(eq.inputs[1]!.shape.length) }) : b!;
+      return g.node("MatMul", [ta, tb]);
+    },
+  ],
+  // movement
+  ["reshape", (g, _eq, [x]) => g.node("Reshape", [x!, g.shapeFrom((p: { shape: readonly number[] }) => p.shape)])],
+  ["transpose", (g, eq, [x]) => g.node("Transpose", [x!], { perm: (eq.params as { perm: readonly number[] }).perm })],
+  ["broadcastTo", (g, _eq, [x]) => g.node("Expand", [x!, g.shapeFrom((p: { shape: readonly number[] }) => p.shape)])],
+  [
+    "slice",
+    (g, eq, [x]) => {
+      type P = { begin: readonly number[]; size: readonly number[] };
+      const starts = g.shapeFrom((p: P) => p.begin);
+      const ends = g.shapeFrom((p: P) => p.begin.map((b, i) => b + p.size[i]!));
+      return g.node("Slice", [x!, starts, ends, g.ints(eq.output.shape.map((_, i) => i))]);
+    },
+  ],
+  [
+    "pad",
+    (g, eq, [x]) => {
+      const { paddings, value } = eq.params as { paddings: readonly (readonly [number, number])[]; value: number };
+      const pads = g.ints([...paddings.map((p) => p[0]), ...paddings.map((p) => p[1])]);
+      return g.node("Pad", [x!, pads, g.scalar(value, eq.output.dtype)], { mode: "constant" });
+    },
+  ],
+  ["concat", (g, eq, ins) => g.node("Concat", ins, { axis: (eq.params as { axis: number }).axis })],
+  ["gather", (g, eq, [x, i]) => g.node("Gather", [x!, i!], { axis: (eq.params as { axis: number }).axis })],
+  ["scatterAdd", scatterAdd],
+  // convolution and pooling (NHWC)
+  ["conv2d", convolution(false)],
+  ["depthwiseConv2d", convolution(true)],
+  ["conv2dBackpropInput", transposedConvolution(false)],
+  ["depthwiseConv2dBackpropInput", transposedConvolution(true)],
+  ["maxPool2dArgmax", maxPoolArgmax],
+  ["avgPool2d", avgPool],
+]);
+
+/**
+ * @internal Primitives with no ONNX mapping, and why (a forward pass does not use them: they are the
+ * derivatives of convolution and pooling).
+ */
+export const unmappedPrimitives: ReadonlyMap<string, string> = new Map([
+  ["conv2dBackpropFilter", "the filter gradient of conv2d, used only by derivatives"],
+  ["depthwiseConv2dBackpropFilter", "the filter gradient of depthwiseConv2d, used only by derivatives"],
+  ["avgPool2dBackprop", "the transpose of average pooling, used only by derivatives"],
+]);
+
+/**
+ * @internal Patterns written as one ONNX operator instead of their primitives. `maxPool2d` is recorded as
+ * its winners' indices (`maxPool2dArgmax`) and a `gather` from the flattened input; when nothing else reads
+ * the indices or the flattened copy, the three are one MaxPool, as every ONNX tool expects to see it.
+ * Returns the equations to skip and the lowering that replaces an equation.
+ */
+export function fusions(equations: readonly GraphEquation[], outputs: readonly number[]): {
+  skip: ReadonlySet<number>;
+  replace: ReadonlyMap<number, Lowering>;
+} {
+  const producer = new Map<number, number>();
+  const uses = new Map<number, number>();
+  equations.forEach((eq, i) => {
+    producer.set(eq.output.id, i);
+    for (const v of eq.inputs) uses.set(v.id, (uses.get(v.id) ?? 0) + 1);
+  });
+  for (const id of outputs) uses.set(id, (uses.get(id) ?? 0) + 1);
+  const skip = new Set<number>();
+  const replace = new Map<number, Lowering>();
+  equations.forEach((eq, i) => {
+    if (eq.primitive !== "gather" || (eq.params as { axis: number }).axis !== 0) return;
+    const [data, indices] = eq.inputs as [GraphEquation["output"], GraphEquation["output"]];
+    const a = producer.get(indices.id);
+    const r = producer.get(data.id);
+    if (a === undefined || r === undefined) return;
+    const argmax = equations[a]!;
+    const flatten = equations[r]!;
+    if (argmax.primitive !== "maxPool2dArgmax" || flatten.primitive !== "reshape") return;
+    if (flatten.inputs[0]!.id !== argmax.inputs[0]!.id || flatten.output.shape.length !== 1) return;
+    if (uses.get(indices.id) !== 1 || uses.get(data.id) !== 1) return;
+    skip.add(a);
+    skip.add(r);
+    replace.set(i, (g, _eq) => {
+      const source = g.nameOfVar(argmax.inputs[0]!);
+      const y = g.node("MaxPool", [g.node("Transpose", [source], { perm: NCHW })], poolAttributes(argmax.params as PoolParams));
+      g.current!.claimed = true; // the input's shape, not these params, carries the batch
+      return g.node("Transpose", [y], { perm: NHWC });
+    });
+  });
+  return { skip, replace };
+}

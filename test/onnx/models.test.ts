@@ -1,0 +1,227 @@
+/**
+ * The model table: each model is exported with a dynamic batch, loaded and run by ONNX Runtime at the
+ * example's batch size and at another, and compared with difftypes' own output. The file's inputs,
+ * outputs and initializers are checked against what the exporter documents.
+ */
+import { describe, expect, test } from "vitest";
+import {
+  AvgPool2D,
+  BatchNorm,
+  Conv2D,
+  Dense,
+  Dropout,
+  Embedding,
+  Flatten,
+  Layer,
+  LayerNorm,
+  LSTMCell,
+  MaxPool2D,
+  NoDerivative,
+  RNN,
+  Sequential,
+  Tensor,
+  differentiable,
+  exportOnnx,
+  noDerivative,
+  randomNormal,
+  randomUniform,
+  relu,
+  tensor,
+  withLearningPhase,
+} from "../../src/index.js";
+import { collectSlots } from "../../src/checkpoint/checkpoint.js";
+import { decodeModel, expectMatches, runOnnx } from "./ort.js";
+
+/** Token embeddings, layer normalization and one head of scaled dot-product attention, pooled over time. */
+class TinyAttention extends Layer<Tensor, Tensor> {
+  @differentiable embed = new Embedding({ vocabularySize: 11, embeddingSize: 8, seed: 1 });
+  @differentiable norm = new LayerNorm({ featureCount: 8 });
+  @differentiable query = new Dense({ inputSize: 8, outputSize: 8, seed: 2 });
+  @differentiable key = new Dense({ inputSize: 8, outputSize: 8, seed: 3 });
+  @differentiable value = new Dense({ inputSize: 8, outputSize: 8, seed: 4 });
+  @differentiable head = new Dense({ inputSize: 8, outputSize: 2, seed: 5 });
+  @noDerivative readonly scale = 1 / Math.sqrt(8);
+  callAsFunction(ids: Tensor): Tensor {
+    const h = this.norm.callAsFunction(this.embed.callAsFunction(ids));
+    const q = this.query.callAsFunction(h);
+    const k = this.key.callAsFunction(h);
+    const v = this.value.callAsFunction(h);
+    const weights = q.matmul(k.transpose([0, 2, 1])).mul(this.scale).softmax(-1);
+    return this.head.callAsFunction(weights.matmul(v).mean(1));
+  }
+}
+
+/** A custom class whose configuration (`@noDerivative`) picks the ops, with a boxed running statistic. */
+class Configured extends Layer<Tensor, Tensor> {
+  @differentiable weight = randomNormal([3, 4], { seed: 6 });
+  @differentiable bias = randomNormal([4], { seed: 7 });
+  @noDerivative readonly squash: "tanh" | "sigmoid";
+  @noDerivative readonly power = 2;
+  @noDerivative readonly label = "configured";
+  @noDerivative shift = new NoDerivative(randomNormal([4], { seed: 8 }));
+  constructor(squash: "tanh" | "sigmoid") {
+    super();
+    this.squash = squash;
+  }
+  callAsFunction(x: Tensor): Tensor {
+    const y = x.matmul(this.weight).add(this.bias).sub(this.shift.value);
+    const s = this.squash === "tanh" ? y.tanh() : y.sigmoid();
+    return s.pow(this.power).logSoftmax();
+  }
+}
+
+function cnn(): Layer<Tensor, Tensor> {
+  const bn = new BatchNorm({ featureCount: 4 });
+  // Running statistics as after training, so the inference path is not the identity.
+  bn.runningMean.value = randomNormal([4], { seed: 9 });
+  bn.runningVariance.value = randomUniform([4], { seed: 10, min: 0.5, max: 2 });
+  bn.scale = randomNormal([4], { seed: 11 });
+  return new Sequential(
+    new Conv2D({ filterShape: [3, 3, 2, 4], padding: "same", activation: relu, seed: 12 }),
+    bn,
+    new MaxPool2D({ poolSize: 2 }),
+    new Conv2D({ filterShape: [3, 3, 4, 4], strides: 2, padding: "same", seed: 13 }),
+    new AvgPool2D({ poolSize: 2, strides: 1, padding: "same" }),
+    new Flatten(),
+    new Dropout({ probability: 0.5 }),
+    new Dense({ inputSize: 2 * 2 * 4, outputSize: 3, seed: 14 }),
+  );
+}
+
+interface ModelCase {
+  name: string;
+  make: () => Layer<Tensor, Tensor>;
+  /** An input of the given batch size. */
+  input: (batch: number, seed: number) => Tensor;
+}
+
+const ids = (batch: number, seed: number): Tensor => randomUniform([batch, 5], { seed, min: 0, max: 11, dtype: "int32" });
+
+const models: ModelCase[] = [
+  {
+    name: "Dense MLP",
+    make: () => new Sequential(new Dense({ inputSize: 4, outputSize: 16, activation: relu, seed: 1 }), new Dropout({ probability: 0.3 }), new Dense({ inputSize: 16, outputSize: 3, seed: 2 })),
+    input: (b, seed) => randomNormal([b, 4], { seed }),
+  },
+  { name: "CNN with pooling and batch norm", make: cnn, input: (b, seed) => randomNormal([b, 8, 8, 2], { seed }) },
+  {
+    name: "LSTM over a sequence",
+    make: () => new Sequential(new RNN(new LSTMCell({ inputSize: 3, hiddenSize: 6, seed: 3 }), { returnSequences: false }), new Dense({ inputSize: 6, outputSize: 2, seed: 4 })),
+    input: (b, seed) => randomNormal([b, 4, 3], { seed }),
+  },
+  { name: "Embedding + LayerNorm + attention", make: () => new TinyAttention(), input: ids },
+  { name: "custom class with @noDerivative configuration", make: () => new Configured("sigmoid"), input: (b, seed) => randomNormal([b, 3], { seed }) },
+];
+
+describe.each(models)("$name", ({ make, input }) => {
+  test("runs in ONNX Runtime with the same outputs, at the example's batch size and another", async () => {
+    const model = make();
+    const example = input(2, 100);
+    const bytes = exportOnnx(model, example, { dynamicBatch: true });
+    for (const [batch, seed] of [[2, 101], [5, 102], [1, 103]] as const) {
+      const x = input(batch, seed);
+      const result = await runOnnx(bytes, { input: x });
+      expectMatches(result.output, model.callAsFunction(x));
+    }
+  });
+
+  test("names and types its inputs, outputs and initializers as documented", () => {
+    const model = make();
+    const example = input(3, 100);
+    const file = decodeModel(exportOnnx(model, example, { dynamicBatch: true }));
+    expect(file.opset).toBe(17);
+    expect(file.irVersion).toBe(8);
+    const elem = example.dtype === "int32" ? 6 : 1;
+    expect(file.inputs).toEqual([{ name: "input", elemType: elem, dims: ["batch", ...example.shape.slice(1)] }]);
+    const out = model.callAsFunction(example);
+    expect(file.outputs).toEqual([{ name: "output", elemType: 1, dims: ["batch", ...out.shape.slice(1)] }]);
+    const seen = new Set<Tensor>();
+    for (const slot of collectSlots(model).tensors) {
+      if (seen.has(slot.value)) continue;
+      seen.add(slot.value);
+      // Every tensor the forward pass reads is an initializer under its key path; an unread one (an
+      // empty bias, say) has nothing to do in the program.
+      const init = file.initializers.get(slot.key);
+      if (init === undefined) continue;
+      expect(init).toEqual({ dims: slot.value.shape, dataType: slot.value.dtype === "float32" ? 1 : 11 });
+    }
+    const params = [...file.initializers.keys()].filter((k) => !/^(constant|ints|scalar)_\d+$/.test(k));
+    expect(params.length).toBeGreaterThan(0);
+    for (const k of params) expect(collectSlots(model).tensors.some((s) => s.key === k)).toBe(true);
+  });
+});
+
+test("the parameters of the model table are initializers under their key paths", () => {
+  const file = decodeModel(exportOnnx(cnn(), randomNormal([2, 8, 8, 2], { seed: 1 })));
+  expect([...file.initializers.keys()].filter((k) => !/^(constant|ints|scalar)_\d+$/.test(k)).sort()).toEqual(
+    [
+      "layers.0.filter",
+      "layers.0.bias",
+      "layers.1.scale",
+      "layers.1.offset",
+      "layers.1.runningMean",
+      "layers.1.runningVariance",
+      "layers.3.filter",
+      "layers.3.bias",
+      "layers.7.weight",
+      "layers.7.bias",
+    ].sort(),
+  );
+});
+
+test("max pooling is written as one MaxPool (no index arithmetic, no gather)", () => {
+  const ops = decodeModel(exportOnnx(cnn(), randomNormal([2, 8, 8, 2], { seed: 1 }))).opTypes;
+  expect(ops.filter((o) => o === "MaxPool")).toHaveLength(1);
+  expect(ops).not.toContain("Gather");
+  expect(ops).not.toContain("Mod");
+});
+
+test("export runs in the inference phase, even inside a training scope", async () => {
+  const model = cnn();
+  const x = randomNormal([2, 8, 8, 2], { seed: 5 });
+  const bytes = withLearningPhase("training", () => exportOnnx(model, x));
+  const result = await runOnnx(bytes, { input: x });
+  expectMatches(result.output, model.callAsFunction(x));
+});
+
+test("an output size that follows the batch without equalling it gets its own symbol", () => {
+  const file = decodeModel(exportOnnx((x: Tensor) => x.reshape([-1, 2]), [randomNormal([3, 4], { seed: 1 })], { dynamicBatch: "N" }));
+  expect(file.inputs[0]!.dims).toEqual(["N", 4]);
+  expect(file.outputs[0]!.dims).toEqual(["2*N", 2]);
+});
+
+test("a fixed batch (the default) declares every dimension", () => {
+  const file = decodeModel(exportOnnx(new Dense({ inputSize: 4, outputSize: 2, seed: 1 }), randomNormal([3, 4], { seed: 2 })));
+  expect(file.inputs[0]!.dims).toEqual([3, 4]);
+  expect(file.outputs[0]!.dims).toEqual([3, 2]);
+});
+
+test("a function of several structured inputs with several outputs, named by the options", async () => {
+  const dense = new Dense({ inputSize: 3, outputSize: 2, seed: 1 });
+  const f = (a: { x: Tensor; y: Tensor }, scale: Tensor) => {
+    const h = dense.callAsFunction(a.x.add(a.y)).mul(scale);
+    return { logits: h, probabilities: h.softmax() };
+  };
+  const args: [{ x: Tensor; y: Tensor }, Tensor] = [{ x: randomNormal([2, 3], { seed: 2 }), y: randomNormal([2, 3], { seed: 3 }) }, tensor([2])];
+  const bytes = exportOnnx(f, args, { model: dense, inputNames: ["x", "y", "scale"], outputNames: ["logits", "probabilities"], opset: 18 });
+  const file = decodeModel(bytes);
+  expect(file.opset).toBe(18);
+  expect(file.inputs.map((i) => i.name)).toEqual(["x", "y", "scale"]);
+  expect(file.outputs.map((i) => i.name)).toEqual(["logits", "probabilities"]);
+  expect(file.initializers.has("weight") && file.initializers.has("bias")).toBe(true);
+  const result = await runOnnx(bytes, { x: args[0].x, y: args[0].y, scale: args[1] });
+  const expected = f(...args);
+  expectMatches(result.logits, expected.logits);
+  expectMatches(result.probabilities, expected.probabilities);
+});
+
+test("float64 models export as DOUBLE and keep their precision", async () => {
+  const model = new Sequential(
+    new RNN(new LSTMCell({ inputSize: 2, hiddenSize: 3, seed: 1, dtype: "float64" }), { returnSequences: false }),
+    new Dense({ inputSize: 3, outputSize: 2, activation: relu, seed: 2, dtype: "float64" }),
+  );
+  const x = randomNormal([2, 3, 2], { seed: 3, dtype: "float64" });
+  const bytes = exportOnnx(model, x);
+  expect(decodeModel(bytes).outputs[0]!.elemType).toBe(11);
+  expectMatches((await runOnnx(bytes, { input: x })).output, model.callAsFunction(x), 1e-12);
+});

@@ -1,0 +1,237 @@
+/**
+ * Every primitive on its own: a small function that applies it is exported, run in ONNX Runtime and
+ * compared with difftypes. One row per primitive of the exporter's table (a test checks that none is
+ * missing, and that each row's program really applies its primitive); rows marked `batched` are also
+ * exported with a dynamic batch and run at another batch size.
+ */
+import { describe, expect, test } from "vitest";
+import {
+  Tensor,
+  avgPool2d,
+  concat,
+  conv2d,
+  conv2dTranspose,
+  depthwiseConv2d,
+  depthwiseConv2dBackpropInput,
+  exportOnnx,
+  gather,
+  maxPool2d,
+  randomNormal,
+  randomUniform,
+  tensor,
+  where,
+} from "../../src/index.js";
+import { step } from "../../src/ops/unary.js";
+import { matmulT } from "../../src/ops/linalg.js";
+import { scatterAdd } from "../../src/ops/movement.js";
+import { maxPool2dArgmaxP } from "../../src/ops/conv.js";
+import { bind } from "../../src/autodiff/trace.js";
+import { onnxOperators, unmappedPrimitives } from "../../src/onnx/operators.js";
+import { recordProgram } from "../../src/onnx/record.js";
+import { expectMatches, runOnnx } from "./ort.js";
+
+const weights = randomNormal([3, 3, 2, 3], { seed: 1000 });
+
+interface Row {
+  primitive: string;
+  f: (...xs: Tensor[]) => Tensor;
+  /** The arguments at a batch size (axis 0 of every argument when `batched`). */
+  args: (batch: number) => Tensor[];
+  batched?: boolean;
+  tolerance?: number;
+}
+
+let seed = 1;
+const normal = (shape: number[]) => randomNormal(shape, { seed: seed++ });
+const positive = (shape: number[]) => randomUniform(shape, { seed: seed++, min: 0.2, max: 3 });
+const ints = (shape: number[], max: number) => randomUniform(shape, { seed: seed++, min: 0, max, dtype: "int32" });
+/** A float tensor with exact ties and zeros, so comparisons and signs meet every case. */
+const steps = (shape: number[]) => ints(shape, 5).cast("float32").sub(2);
+
+const unary = (primitive: string, f: (x: Tensor) => Tensor, make = normal): Row => ({
+  primitive,
+  f,
+  args: (b) => [make([b, 3, 4])],
+  batched: true,
+});
+const binary = (primitive: string, f: (a: Tensor, b: Tensor) => Tensor, make = normal): Row => ({
+  primitive,
+  f,
+  args: (b) => [make([b, 3, 4]), make([4])],
+  batched: false,
+});
+
+const rows: Row[] = [
+  unary("neg", (x) => x.neg()),
+  unary("exp", (x) => x.exp()),
+  unary("log", (x) => x.log(), positive),
+  unary("log1p", (x) => x.log1p(), positive),
+  unary("expm1", (x) => x.expm1()),
+  unary("sqrt", (x) => x.sqrt(), positive),
+  unary("abs", (x) => x.abs()),
+  unary("sign", (x) => x.sign(), steps),
+  unary("sin", (x) => x.sin()),
+  unary("cos", (x) => x.cos()),
+  unary("tan", (x) => x.mul(0.5).tan()),
+  unary("tanh", (x) => x.tanh()),
+  unary("sigmoid", (x) => x.sigmoid()),
+  unary("relu", (x) => x.relu()),
+  unary("step", (x) => step(x), steps),
+  { primitive: "cast", f: (x) => x.mul(3).cast("int32"), args: (b) => [normal([b, 5])], batched: true },
+  binary("add", (a, b) => a.add(b)),
+  binary("sub", (a, b) => a.sub(b)),
+  binary("mul", (a, b) => a.mul(b)),
+  binary("div", (a, b) => a.div(b), positive),
+  binary("pow", (a, b) => a.pow(b), positive),
+  binary("maximum", (a, b) => a.maximum(b), steps),
+  binary("minimum", (a, b) => a.minimum(b), steps),
+  binary("equal", (a, b) => a.equal(b), steps),
+  binary("notEqual", (a, b) => a.notEqual(b), steps),
+  binary("less", (a, b) => a.less(b), steps),
+  binary("lessEqual", (a, b) => a.lessEqual(b), steps),
+  binary("greater", (a, b) => a.greater(b), steps),
+  binary("greaterEqual", (a, b) => a.greaterEqual(b), steps),
+  { primitive: "where", f: (x, y) => where(x.greater(y), x, y.mul(2)), args: (b) => [steps([b, 4]), steps([b, 4])], batched: true },
+  { primitive: "sum", f: (x) => x.sum([1, 2], true).add(x.sum()), args: (b) => [normal([b, 3, 4])], batched: true },
+  { primitive: "max", f: (x) => x.max(1), args: (b) => [normal([b, 3, 4])], batched: true },
+  { primitive: "min", f: (x) => x.min([0, 2]), args: (b) => [normal([b, 3, 4])] },
+  { primitive: "prod", f: (x) => x.prod(-1, true), args: (b) => [normal([b, 3, 4])], batched: true },
+  { primitive: "argmax", f: (x) => x.argmax(1), args: (b) => [normal([b, 6, 2])], batched: true },
+  { primitive: "argmin", f: (x) => x.argmin(-1), args: (b) => [normal([b, 6])], batched: true },
+  { primitive: "matmul", f: (a, b) => a.matmul(b), args: (b) => [normal([b, 2, 3, 4]), normal([b, 2, 4, 5])], batched: true },
+  {
+    primitive: "matmul",
+    f: (a, b) => matmulT(a, b, true, true),
+    args: () => [normal([3, 4, 2]), normal([3, 5, 4])],
+  },
+  { primitive: "reshape", f: (x) => x.reshape([-1, 6]), args: (b) => [normal([b, 3, 4])], batched: true },
+  { primitive: "transpose", f: (x) => x.transpose([2, 0, 1]), args: (b) => [normal([b, 3, 4])], batched: true },
+  { primitive: "broadcastTo", f: (x) => x.broadcastTo([2, 3, 4]), args: () => [normal([3, 1])] },
+  { primitive: "broadcastTo", f: (x, y) => x.add(y.broadcastTo([y.shape[0]!, 3, 4])), args: (b) => [normal([b, 3, 4]), normal([b, 1, 4])], batched: true },
+  { primitive: "slice", f: (x) => x.slice([0, 1, -2], [-1, 2, 2]), args: (b) => [normal([b, 3, 4])], batched: true },
+  { primitive: "pad", f: (x) => x.pad([[0, 0], [1, 2], [0, 1]], 0.5), args: (b) => [normal([b, 3, 4])], batched: true },
+  { primitive: "concat", f: (x, y) => concat([...x.split([1, 2], 1).reverse(), y], 1), args: (b) => [normal([b, 3]), normal([b, 2])], batched: true },
+  { primitive: "gather", f: (x, i) => x.gather(i, 1), args: (b) => [normal([b, 7, 2]), ints([3, 2], 7)] },
+  { primitive: "gather", f: (t, i) => gather(t, i), args: (b) => [normal([9, 3]), ints([b, 4], 9)], batched: false },
+  { primitive: "scatterAdd", f: (u, i) => scatterAdd(u, i, 1, [2, 6, 3]), args: () => [normal([2, 4, 3]), tensor([0, 5, 0, 2], { dtype: "int32" })] },
+  {
+    primitive: "conv2d",
+    f: (x, w) => conv2d(x, w, { strides: [2, 1], padding: "same", dilations: [1, 2] }),
+    args: (b) => [normal([b, 7, 8, 3]), normal([3, 2, 3, 4])],
+  },
+  { primitive: "conv2d", f: (x, w) => conv2d(x, w, { padding: [[1, 0], [2, 1]] }), args: (b) => [normal([b, 5, 5, 2]), normal([2, 3, 2, 3])] },
+  { primitive: "depthwiseConv2d", f: (x, w) => depthwiseConv2d(x, w, { strides: 2, padding: "same" }), args: (b) => [normal([b, 6, 6, 3]), normal([3, 3, 3, 2])] },
+  {
+    primitive: "conv2dBackpropInput",
+    f: (x, w) => conv2dTranspose(x, w, [x.shape[0]!, 8, 7, 2], { strides: 2, padding: "same" }),
+    args: (b) => [normal([b, 4, 4, 3]), normal([3, 3, 2, 3])],
+  },
+  {
+    primitive: "conv2dBackpropInput",
+    f: (x) => conv2dTranspose(x, weights, [x.shape[0]!, 8, 7, 2], { strides: 2, padding: "same" }),
+    args: (b) => [normal([b, 4, 4, 3])],
+    batched: true,
+  },
+  {
+    primitive: "depthwiseConv2dBackpropInput",
+    f: (dy, w) => depthwiseConv2dBackpropInput(dy, w, [dy.shape[0]!, 5, 5, 2], { strides: 2, padding: "same" }),
+    args: (b) => [normal([b, 3, 3, 4]), normal([3, 3, 2, 2])],
+  },
+  { primitive: "maxPool2dArgmax", f: (x) => maxPool2d(x, { size: 3, strides: 2, padding: "same" }), args: (b) => [steps([b, 7, 6, 3])], batched: true },
+  {
+    // The winners' flat NHWC indices on their own (not fused into a MaxPool).
+    primitive: "maxPool2dArgmax",
+    f: (x) => bind(maxPool2dArgmaxP, [x], { fh: 2, fw: 3, strideH: 2, strideW: 1, padTop: 0, padBottom: 1, padLeft: 1, padRight: 1 }),
+    args: (b) => [normal([b, 5, 4, 3])],
+    batched: true,
+  },
+  { primitive: "avgPool2d", f: (x) => avgPool2d(x, { size: [2, 3], strides: 1, padding: "same" }), args: (b) => [normal([b, 5, 4, 2])], batched: true },
+];
+
+const names = (n: number) => Array.from({ length: n }, (_, i) => `x${i}`);
+const feeds = (xs: Tensor[]) => Object.fromEntries(xs.map((x, i) => [`x${i}`, x]));
+
+test("the guide's table lists every mapped and every unmapped primitive", async () => {
+  const { readFile } = await import("node:fs/promises");
+  const guide = await readFile(new URL("../../docs/deploying.md", import.meta.url), "utf8");
+  for (const p of onnxOperators.keys()) expect(guide).toMatch(new RegExp("\\| `" + p + "`"));
+  for (const p of unmappedPrimitives.keys()) expect(guide).toContain("`" + p + "`");
+});
+
+test("every primitive of the exporter's table has a row", () => {
+  const covered = new Set(rows.map((r) => r.primitive));
+  expect([...onnxOperators.keys()].filter((p) => !covered.has(p))).toEqual([]);
+});
+
+describe.each(rows.map((r, i) => ({ ...r, label: `${r.primitive} #${i}` })))("$label", (row) => {
+  test("the program applies it", () => {
+    const { graph } = recordProgram("test", (a) => row.f(...(a as Tensor[])), row.args(2), new Map());
+    expect(graph.equations.map((e) => e.primitive)).toContain(row.primitive);
+  });
+
+  test("ONNX Runtime gives difftypes' result, on other inputs than the example's", async () => {
+    const example = row.args(2);
+    const bytes = exportOnnx(row.f, example, { inputNames: names(example.length) });
+    const xs = row.args(2);
+    const result = await runOnnx(bytes, feeds(xs));
+    expectMatches(result.output, row.f(...xs), row.tolerance);
+  });
+
+});
+
+describe.each(rows.filter((r) => r.batched === true).map((r, i) => ({ ...r, label: `${r.primitive} #${i}` })))("$label", (row) => {
+  test("with a dynamic batch, at other batch sizes", async () => {
+    const bytes = exportOnnx(row.f, row.args(2), { inputNames: names(row.args(2).length), dynamicBatch: true });
+    for (const b of [5, 1]) {
+      const xs = row.args(b);
+      const result = await runOnnx(bytes, feeds(xs));
+      expectMatches(result.output, row.f(...xs), row.tolerance);
+    }
+  });
+});
+
+describe.each(rows.filter((r) => ["sum", "max", "min", "prod"].includes(r.primitive)))("$primitive at opset 18 (axes as an input)", (row) => {
+  test("ONNX Runtime gives difftypes' result", async () => {
+    const example = row.args(2);
+    const bytes = exportOnnx(row.f, example, { inputNames: names(example.length), opset: 18 });
+    const xs = row.args(2);
+    const result = await runOnnx(bytes, feeds(xs));
+    expectMatches(result.output, row.f(...xs), row.tolerance);
+  });
+});
+
+/** Integer programs (indices, counts, masks): ONNX Runtime has int32 kernels for each of these. */
+const intRows: [string, (x: Tensor, y: Tensor) => Tensor][] = [
+  ["neg", (x) => x.neg()],
+  ["abs", (x) => x.abs()],
+  ["relu", (x) => x.relu()],
+  ["sign", (x) => x.sign()],
+  ["add", (x, y) => x.add(y)],
+  ["sub", (x, y) => x.sub(y)],
+  ["mul", (x, y) => x.mul(y)],
+  ["pow", (x) => x.abs().pow(2)],
+  ["maximum", (x, y) => x.maximum(y)],
+  ["minimum", (x, y) => x.minimum(y)],
+  ["equal", (x, y) => x.equal(y)],
+  ["less", (x, y) => x.less(y)],
+  ["where", (x, y) => where(x.greater(y), x, y)],
+  ["sum", (x) => x.sum(1)],
+  ["max", (x) => x.max(1)],
+  ["min", (x) => x.min(0)],
+  ["prod", (x) => x.prod(1)],
+  ["argmax", (x) => x.argmax(1)],
+  ["matmul", (x, y) => x.matmul(y.transpose())],
+  ["pad", (x) => x.pad([[1, 0], [0, 1]], 7)],
+  ["gather", (x, y) => x.gather(y.abs().minimum(1))],
+  ["div (as float32)", (x, y) => x.div(y.abs().add(1))],
+];
+
+describe.each(intRows.map(([name, f]) => ({ name, f })))("int32 $name", ({ f }) => {
+  test("ONNX Runtime gives difftypes' result", async () => {
+    const draw = (s: number) => randomUniform([2, 3], { seed: s, min: -5, max: 5, dtype: "int32" });
+    const bytes = exportOnnx(f, [draw(1), draw(2)], { inputNames: ["x0", "x1"] });
+    const [x, y] = [draw(3), draw(4)];
+    const result = await runOnnx(bytes, { x0: x, x1: y });
+    expectMatches(result.output, f(x, y));
+  });
+});
