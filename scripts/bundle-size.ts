@@ -14,7 +14,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const entry = path.join(root, "src", "index.ts");
 
 /** Size budgets in bytes (gzipped, which is what a page downloads); the README reports the measured sizes. */
-export const BUDGETS = { fullLibrary: 100_000, denseAdam: 60_000 } as const;
+export const BUDGETS = { fullLibrary: 125_000, denseAdam: 60_000 } as const;
 
 /** A small training program: what tree shaking keeps of the library for a Dense + Adam model. */
 export const DENSE_ADAM_PROGRAM = `
@@ -47,6 +47,9 @@ export interface BrowserBundle {
   readonly inputs: readonly string[];
 }
 
+/** Marks the plugin's own look-ups, so that they are not intercepted again. */
+const ownLookup = Symbol("own lookup");
+
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 /**
@@ -69,8 +72,19 @@ export async function bundleForBrowser(source: { file: string } | { contents: st
       {
         name: "record-node-imports",
         setup(build) {
-          build.onResolve({ filter: /.*/ }, (args) => {
+          build.onResolve({ filter: /.*/ }, async (args) => {
+            if (args.pluginData === ownLookup) return undefined;
             if (!builtins.has(args.path) && !args.path.startsWith("node:")) return undefined;
+            // A dependency may map a built-in away for browsers (`"browser": { "fs": false }` in its
+            // package.json, as protobufjs does for an optional, guarded `require("fs")`): esbuild then resolves
+            // it to an empty module, which is what every browser bundler does with that field.
+            const resolved = await build.resolve(args.path, {
+              kind: args.kind,
+              importer: args.importer,
+              resolveDir: args.resolveDir,
+              pluginData: ownLookup,
+            });
+            if (resolved.errors.length === 0 && resolved.namespace === "") return undefined;
             nodeImports.push({ importer: path.relative(root, args.importer) || "(entry)", path: args.path });
             return { path: args.path, external: true };
           });
