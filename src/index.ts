@@ -227,3 +227,8 @@ export {
   type CheckpointFileSystem,
   type CheckpointFileHandle,
 } from "./checkpoint/checkpoint.js";
+
+// Staged execution
+export { compile, type CompiledFunction, type CompiledArgs, type CompileStats, type CompiledProgramText } from "./staged/compile.js";
+export { type CompileOptions } from "./staged/execute.js";
+export { cond, fori } from "./staged/control.js";

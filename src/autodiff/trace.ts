@@ -39,6 +39,12 @@ export interface TapeEntry {
 
 const stack: MainTrace[] = [];
 
+/**
+ * @internal The staging level's hook (installed by `src/staged` when it first traces): records an op whose
+ * inputs include staged values (shape and dtype, no elements) as an equation of the program being built.
+ */
+export const staging: { record: ((prim: Primitive<unknown>, inputs: readonly Tensor[], params: unknown) => Tensor) | null } = { record: null };
+
 /** @internal The number of levels currently open. */
 export function currentLevel(): number {
   return stack.length;
@@ -85,14 +91,20 @@ export function settled(x: Tensor): Tensor {
  */
 export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor {
   let top: MainTrace | undefined;
+  let staged = false;
   for (let i = 0; i < inputs.length; i++) {
-    const tr = inputs[i]!._trace;
-    if (tr === undefined) continue;
+    const x = inputs[i]!;
+    const tr = x._trace;
+    if (tr === undefined) {
+      // Below every level, a tensor without elements is a staged value: the op is recorded, not run.
+      if (x._data === undefined) staged = true;
+      continue;
+    }
     if (!tr.active) return bind(prim, inputs.map(settled), params);
     if (top === undefined || tr.level > top.level) top = tr;
   }
-  if (top === undefined) return prim.impl(inputs, params);
-  if (prim.nondifferentiable) return prim.impl(inputs.map((x) => x._concrete), params);
+  if (top === undefined) return staged ? staging.record!(prim, inputs, params) : prim.impl(inputs, params);
+  if (prim.nondifferentiable) return bind(prim, inputs.map((x) => x._concrete), params);
 
   const n = inputs.length;
   const primals = new Array<Tensor>(n);
