@@ -215,6 +215,9 @@ export function fuse(p: Program): Program {
   return { ...p, equations };
 }
 
+// Kernels that always write a new array and keep no reference to their inputs.
+const allocating: ReadonlySet<string> = new Set(["matmul", "sum", "max", "min", "prod", "conv2d", "transpose", "broadcastTo", "slice", "pad", "concat", "gather", "scatterAdd"]);
+
 /**
  * @internal Buffer reuse from liveness: a fused loop writes its result into the buffer of an operand read
  * whole that dies at this equation (same dtype and size), when nothing else can see that buffer: the operand
@@ -229,17 +232,13 @@ export function reuseBuffers(p: Program): Program {
   });
   for (const v of p.outputs) lastUse[v.id] = p.equations.length;
   const fresh = new Uint8Array(p.size);
+  const elementwise = (e: Equation): boolean => e.prim === (fusedP as never) || (k !== null && (k.ops.has(e.prim) || e.prim === k.cast));
   for (const e of p.equations) {
-    if (e.prim === (fusedP as never) || (k !== null && (k.ops.has(e.prim) || e.prim === k.cast)) || e.prim.name === "matmul" || e.prim.name === "conv2d") {
-      fresh[e.out.id] = 1;
-    }
-    // A reshape shares its input's elements: neither may be overwritten.
-    if (k !== null && e.prim === k.reshape) {
-      fresh[e.inputs[0]!.id] = 0;
-      fresh[e.out.id] = 0;
-    }
+    // Outputs of these are new arrays; a consumer that may return or keep its input (a reshape shares its
+    // elements) makes the buffer visible elsewhere, so it is never overwritten.
+    if (elementwise(e) || allocating.has(e.prim.name)) fresh[e.out.id] = 1;
+    if (!elementwise(e) && !allocating.has(e.prim.name)) for (const v of e.inputs) fresh[v.id] = 0;
   }
-  for (const e of p.equations) if (k !== null && e.prim === k.reshape) fresh[e.inputs[0]!.id] = 0;
   let changed = false;
   const equations = p.equations.map((e, i) => {
     if (e.prim !== (fusedP as never)) return e;
