@@ -43,7 +43,11 @@ const stack: MainTrace[] = [];
  * @internal The staging level's hook (installed by `src/staged` when it first traces): records an op whose
  * inputs include staged values (shape and dtype, no elements) as an equation of the program being built.
  */
-export const staging: { record: ((prim: Primitive<unknown>, inputs: readonly Tensor[], params: unknown) => Tensor) | null } = { record: null };
+export const staging: {
+  record: ((prim: Primitive<unknown>, inputs: readonly Tensor[], params: unknown) => Tensor) | null;
+  /** Levels at or below this one were opened outside the program being traced: their tracers are its inputs. */
+  floor: number;
+} = { record: null, floor: 0 };
 
 /** @internal The number of levels currently open. */
 export function currentLevel(): number {
@@ -95,7 +99,7 @@ export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i]!;
     const tr = x._trace;
-    if (tr === undefined) {
+    if (tr === undefined || tr.level <= staging.floor) {
       // Below every level, a tensor without elements is a staged value: the op is recorded, not run.
       if (x._data === undefined) staged = true;
       continue;

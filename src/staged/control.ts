@@ -35,13 +35,13 @@ function traceBody(tree: Node, leaves: readonly Tensor[], extra: readonly Var[] 
     const y = f({ pre, args: unflatten(tree, (i) => xs[i]) });
     const out = flatten(y, false);
     return { program: b.finish(out.leaves), output: out.tree, key: out.key };
-  });
+  }, true);
   return { ...r.result, builder: r.builder, declared: (extra?.length ?? 0) + leaves.length };
 }
 
 /** Gives programs the same inputs: their declared ones, then every value any of them captured. */
-function alignCaptures(traced: readonly Traced[]): { programs: Program[]; captured: StagedTensor[] } {
-  const captured: StagedTensor[] = [];
+function alignCaptures(traced: readonly Traced[]): { programs: Program[]; captured: Tensor[] } {
+  const captured: Tensor[] = [];
   for (const t of traced) for (const c of t.builder.captured) if (!captured.includes(c)) captured.push(c);
   const programs = traced.map((t) => {
     let size = t.program.size;

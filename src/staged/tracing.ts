@@ -11,7 +11,7 @@ import { Tensor, type NestedArray } from "../tensor/tensor.js";
 import type { DType, TypedArray } from "../tensor/dtype.js";
 import { allocate } from "../tensor/dtype.js";
 import { broadcastShapes } from "../tensor/shape.js";
-import { staging } from "../autodiff/trace.js";
+import { staging, currentLevel } from "../autodiff/trace.js";
 import type { Primitive } from "../autodiff/primitive.js";
 import type { Constant, Equation, Program, Var } from "./ir.js";
 import { typeOf } from "./ir.js";
@@ -72,11 +72,18 @@ export class ProgramBuilder {
   readonly constants: Constant[] = [];
   readonly equations: Equation[] = [];
   private readonly constantVars = new Map<Tensor, Var>();
-  /** Staged values of enclosing builders used here: they become extra inputs (closure conversion). */
-  readonly captured: StagedTensor[] = [];
-  private readonly capturedVars = new Map<StagedTensor, Var>();
+  /**
+   * Values from outside used here: staged values of enclosing builders and, where allowed, tracers of
+   * differentiation levels opened before this trace. They become extra inputs (closure conversion).
+   */
+  readonly captured: Tensor[] = [];
+  private readonly capturedVars = new Map<Tensor, Var>();
 
-  constructor(readonly parent: ProgramBuilder | null) {}
+  constructor(
+    readonly parent: ProgramBuilder | null,
+    /** Whether tracers of enclosing differentiation levels may be captured (cond and fori: bound per call). */
+    readonly capturesTracers: boolean,
+  ) {}
 
   newVar(shape: readonly number[], dtype: DType): Var {
     return { id: this.next++, shape, dtype };
@@ -94,15 +101,9 @@ export class ProgramBuilder {
     if (t instanceof StagedTensor) {
       if (t._builder === this) return t._var;
       if (!t._builder.open) throw escaped(op, t);
-      let v = this.capturedVars.get(t);
-      if (v === undefined) {
-        // A value of an enclosing program: pass it in as an input.
-        v = this.newVar(t.shape, t.dtype);
-        this.capturedVars.set(t, v);
-        this.captured.push(t);
-      }
-      return v;
+      return this.capture(t);
     }
+    if (t._trace !== undefined && this.capturesTracers) return this.capture(t);
     if (t._trace !== undefined) {
       throw new TypeError(
         `${op}: a staged function (compile, or a cond branch or fori body inside it) uses a tensor that is being ` +
@@ -128,8 +129,19 @@ export class ProgramBuilder {
     return new StagedTensor(this, out);
   }
 
+  /** A value of an enclosing program or level: passed in as an input. */
+  private capture(t: Tensor): Var {
+    let v = this.capturedVars.get(t);
+    if (v === undefined) {
+      v = this.newVar(t.shape, t.dtype);
+      this.capturedVars.set(t, v);
+      this.captured.push(t);
+    }
+    return v;
+  }
+
   /** The input variable a captured outer value became here, if it was captured. */
-  capturedVar(t: StagedTensor): Var | undefined {
+  capturedVar(t: Tensor): Var | undefined {
     return this.capturedVars.get(t);
   }
 
@@ -170,16 +182,23 @@ function record(prim: Primitive<unknown>, inputs: readonly Tensor[], params: unk
   return b.record(prim, inputs, params);
 }
 
-/** @internal Runs `body` with a new builder open (nested in the current one) and returns its program. */
-export function trace<R>(body: (b: ProgramBuilder) => R): { result: R; builder: ProgramBuilder } {
+/**
+ * @internal Runs `body` with a new builder open (nested in the current one) and returns its program. The
+ * differentiation levels open now are outside the program: their tracers are inputs (`capturesTracers`) or
+ * an error; levels opened by `body` itself differentiate inside it.
+ */
+export function trace<R>(body: (b: ProgramBuilder) => R, capturesTracers = false): { result: R; builder: ProgramBuilder } {
   staging.record ??= record;
-  const b = new ProgramBuilder(current);
+  const b = new ProgramBuilder(current, capturesTracers);
   const saved = current;
+  const savedFloor = staging.floor;
   current = b;
+  staging.floor = currentLevel();
   try {
     return { result: body(b), builder: b };
   } finally {
     current = saved;
+    staging.floor = savedFloor;
     if (b.open) b.open = false;
   }
 }
