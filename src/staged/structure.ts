@@ -70,11 +70,19 @@ export function flatten(x: unknown, numberLeaves: boolean): Flat {
       return { kind: "constant", value: v };
     }
     if (seen.has(v)) {
-      // A shared or cyclic object is carried as it is (its identity is in the signature).
+      // A cycle (an object inside itself) is carried as it is (its identity is in the signature). An object
+      // reached twice without a cycle is walked twice: its leaves are inputs at both places.
       key.push(`R${identity(v)}`);
       return { kind: "constant", value: v };
     }
     seen.add(v);
+    try {
+      return walkObject(v, top, path);
+    } finally {
+      seen.delete(v);
+    }
+  };
+  const walkObject = (v: object, top: boolean, path: string): Node => {
     if (Array.isArray(v)) {
       key.push(`A${v.length}(`);
       const items = v.map((e, i) => go(e, top, `${path}[${i}]`));
