@@ -36,8 +36,10 @@ export interface CompiledProgramText {
 /**
  * What a compiled function's parameters accept: where `f` takes a `Tensor`, a number may be passed (it
  * arrives as a rank-0 float32 tensor, an input of the program like any other, never a baked-in constant).
+ * A parameter `f` declares as `number` accepts nothing (`never`): top-level numbers arrive as tensors, so
+ * declare it a `Tensor`.
  */
-export type CompiledArgs<A extends readonly unknown[]> = { [K in keyof A]: A[K] extends Tensor ? Tensor | number : A[K] };
+export type CompiledArgs<A extends readonly unknown[]> = { [K in keyof A]: A[K] extends Tensor ? Tensor | number : A[K] extends number ? never : A[K] };
 
 /** A function returned by {@link compile}: callable like `f`, with counters and a look at its program. */
 export interface CompiledFunction<A extends readonly unknown[], R> {

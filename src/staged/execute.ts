@@ -4,11 +4,11 @@
  * is forbidden (a Content-Security-Policy without `unsafe-eval`), an interpreter of the same program.
  */
 import { Tensor } from "../tensor/tensor.js";
-import type { DType } from "../tensor/dtype.js";
-import type { Program } from "./ir.js";
+import { allocate, type DType, type TypedArray } from "../tensor/dtype.js";
+import type { Equation, Program, Var } from "./ir.js";
 import { nameOf } from "./ir.js";
 import { dce, cse, foldConstants } from "./passes.js";
-import { fuse, fusedP, reuseBuffers, runFused, type FusedParams } from "./fuse.js";
+import { allocating, fuse, fusedP, reuseBuffers, runFused, type FusedParams } from "./fuse.js";
 import { roundTo } from "./elementwise.js";
 
 /**
@@ -120,6 +120,15 @@ export function generate(p: Program): Executable {
   const Q: unknown[] = [];
   const C: Tensor[] = [];
   const S: (readonly number[])[] = [];
+  const scratch = planScratch(p);
+  // One tensor per scratch-backed variable, over its slot's array: created once, reused by every call.
+  const V: Tensor[] = [];
+  const slotTensor = new Map<number, number>();
+  for (const [id, slot] of scratch.slotOf) {
+    const v = scratch.vars.get(id)!;
+    slotTensor.set(id, V.length);
+    V.push(new Tensor(v.shape, v.dtype, scratch.buffers[slot]));
+  }
   const id = (v: { id: number }): string => `v${v.id}`;
   const int = (n: number): string => {
     if (!Number.isSafeInteger(n)) throw new Error(`generate: ${n} is not an integer`);
@@ -141,6 +150,7 @@ export function generate(p: Program): Executable {
     }
     const fp = e.params as FusedParams;
     const nIn = e.inputs.length;
+    const inPlace = scratch.inPlace.get(e) ?? fp.inPlace;
     lines.push(`  let ${fp.outVars.map(id).join(", ")};`);
     lines.push("  {");
     lines.push(`    const n = ${int(fp.size)};`);
@@ -148,10 +158,11 @@ export function generate(p: Program): Executable {
       lines.push(`    const x${j} = ${id(v)}._data;`);
       if (fp.modes[j] === "scalar") lines.push(`    const s${j} = x${j}[0];`);
     });
-    fp.stores.forEach((s, k) => {
-      const dt = fp.outVars[k]!.dtype;
-      lines.push(k === 0 && fp.inPlace >= 0 ? `    const o0 = x${int(fp.inPlace)};` : `    const o${k} = new ${arrayType[dt]}(n);`);
-      void s;
+    fp.outVars.forEach((v, k) => {
+      const t = slotTensor.get(v.id);
+      if (t !== undefined) lines.push(`    const o${k} = V[${int(t)}]._data;`);
+      else if (k === 0 && inPlace >= 0) lines.push(`    const o0 = x${int(inPlace)};`);
+      else lines.push(`    const o${k} = new ${arrayType[v.dtype]}(n);`);
     });
     // One period shared by every suffix operand gives a row loop without a modulo.
     const periods = new Set(fp.periods.filter((_, j) => fp.modes[j] === "suffix"));
@@ -174,6 +185,11 @@ export function generate(p: Program): Executable {
     fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = ${slot(s)};`));
     lines.push("    }");
     fp.outVars.forEach((v, k) => {
+      const t = slotTensor.get(v.id);
+      if (t !== undefined) {
+        lines.push(`    ${id(v)} = V[${int(t)}];`);
+        return;
+      }
       lines.push(`    ${id(v)} = new T(S[${int(S.length)}], ${dtypeLiteral[v.dtype]}, o${k});`);
       S.push(fp.shape);
     });
@@ -183,7 +199,102 @@ export function generate(p: Program): Executable {
   lines.push("};");
   const source = lines.join("\n");
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from identifiers and integers only (see above)
-  const factory = new Function("T", "P", "Q", "C", "S", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
-  const run = factory(Tensor, P, Q, C, S);
-  return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
+  const factory = new Function("T", "P", "Q", "C", "S", "V", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
+  const run = factory(Tensor, P, Q, C, S, V);
+  if (scratch.buffers.length === 0) return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
+  // Scratch arrays belong to one run at a time; a nested run of the same program (none is known) would
+  // take the interpreter instead of sharing them.
+  let busy = false;
+  let fallback: Executable | null = null;
+  const guarded = (inputs: readonly Tensor[]): Tensor[] => {
+    if (busy) return (fallback ??= interpret(p))(inputs);
+    busy = true;
+    try {
+      return run(inputs);
+    } finally {
+      busy = false;
+    }
+  };
+  return Object.assign(guarded, { program: p, source });
+}
+
+/**
+ * @internal Buffer reuse across calls, from liveness: a fused loop's result that is neither a program output
+ * nor seen by anything that could keep it (only fused loops and kernels that write new arrays read it) lives
+ * in a scratch array owned by the executable. Results whose lifetimes do not overlap share one array. A loop
+ * writing in place into a scratch-backed operand keeps that array only if its own result may live there.
+ */
+function planScratch(p: Program): {
+  slotOf: Map<number, number>;
+  vars: Map<number, Var>;
+  buffers: TypedArray[];
+  inPlace: Map<Equation, number>;
+} {
+  const n = p.equations.length;
+  const lastUse = new Int32Array(p.size).fill(-1);
+  const privateVar = new Uint8Array(p.size).fill(1);
+  p.equations.forEach((e, i) => {
+    const reads = e.prim === (fusedP as never) || allocating.has(e.prim.name);
+    for (const v of e.inputs) {
+      lastUse[v.id] = i;
+      if (!reads) privateVar[v.id] = 0;
+    }
+  });
+  for (const v of p.outputs) {
+    lastUse[v.id] = n;
+    privateVar[v.id] = 0;
+  }
+  const slotOf = new Map<number, number>();
+  const vars = new Map<number, Var>();
+  const buffers: TypedArray[] = [];
+  const inPlace = new Map<Equation, number>();
+  const free: number[] = [];
+  /** The variable currently living in each slot. */
+  const owner: number[] = [];
+  const take = (v: Var): number => {
+    let size = 1;
+    for (const d of v.shape) size *= d;
+    const k = free.findIndex((s) => buffers[s]!.length === size && arrayDType(buffers[s]!) === v.dtype);
+    if (k >= 0) {
+      const [slot] = free.splice(k, 1);
+      return slot!;
+    }
+    buffers.push(allocate(v.dtype, size));
+    return buffers.length - 1;
+  };
+  p.equations.forEach((e, i) => {
+    if (e.prim === (fusedP as never)) {
+      const fp = e.params as FusedParams;
+      fp.outVars.forEach((v, k) => {
+        if (k === 0 && fp.inPlace >= 0) {
+          const src = e.inputs[fp.inPlace]!;
+          const slot = slotOf.get(src.id);
+          if (slot === undefined) return; // writing into a per-call array: nothing to plan
+          if (privateVar[v.id]) {
+            // The result takes over the operand's array (the operand dies here).
+            slotOf.set(v.id, slot);
+            owner[slot] = v.id;
+            vars.set(v.id, v);
+          } else inPlace.set(e, -1); // the result escapes: it gets a new array, the scratch stays private
+          return;
+        }
+        if (!privateVar[v.id] || lastUse[v.id]! < 0) return;
+        const slot = take(v);
+        slotOf.set(v.id, slot);
+        owner[slot] = v.id;
+        vars.set(v.id, v);
+      });
+    }
+    // Operands whose last reader this is give their arrays back (after the results took theirs).
+    for (const v of e.inputs) {
+      if (lastUse[v.id] !== i) continue;
+      const slot = slotOf.get(v.id);
+      if (slot !== undefined && owner[slot] === v.id) free.push(slot);
+    }
+  });
+  return { slotOf, vars, buffers, inPlace };
+}
+
+function arrayDType(a: TypedArray): DType {
+  return a instanceof Float32Array ? "float32" : a instanceof Float64Array ? "float64" : "int32";
 }

@@ -215,8 +215,8 @@ export function fuse(p: Program): Program {
   return { ...p, equations };
 }
 
-// Kernels that always write a new array and keep no reference to their inputs.
-const allocating: ReadonlySet<string> = new Set(["matmul", "sum", "max", "min", "prod", "conv2d", "transpose", "broadcastTo", "slice", "pad", "concat", "gather", "scatterAdd"]);
+/** @internal Kernels that always write a new array and keep no reference to their inputs. */
+export const allocating: ReadonlySet<string> = new Set(["matmul", "sum", "max", "min", "prod", "conv2d", "transpose", "broadcastTo", "slice", "pad", "concat", "gather", "scatterAdd"]);
 
 /**
  * @internal Buffer reuse from liveness: a fused loop writes its result into the buffer of an operand read
