@@ -8,7 +8,7 @@ import { allocate, type DType, type TypedArray } from "../tensor/dtype.js";
 import type { Equation, Program, Var } from "./ir.js";
 import { nameOf } from "./ir.js";
 import { dce, cse, foldConstants } from "./passes.js";
-import { allocating, fuse, fusedP, reuseBuffers, runFused, type FusedParams } from "./fuse.js";
+import { allocating, fuse, fusedP, reuseBuffers, runFused, type FusedNode, type FusedParams } from "./fuse.js";
 import { roundTo } from "./elementwise.js";
 
 /**
@@ -107,6 +107,9 @@ export function interpret(p: Program): Executable {
   return Object.assign(run, { program: p, source: null });
 }
 
+/** Nodes per generated function in long fused chains (V8 stops optimising very large functions). */
+const CHUNK = 128;
+
 const arrayType: Record<DType, string> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array" };
 const dtypeLiteral: Record<DType, string> = { float32: '"float32"', float64: '"float64"', int32: '"int32"' };
 
@@ -121,6 +124,10 @@ export function generate(p: Program): Executable {
   const C: Tensor[] = [];
   const S: (readonly number[])[] = [];
   const scratch = planScratch(p);
+  // Register arrays and chunk functions of long fused chains.
+  const R: Float64Array[] = [];
+  const chunks: string[] = [];
+  const registerSets: string[] = [];
   // One tensor per scratch-backed variable, over its slot's array: created once, reused by every call.
   const V: Tensor[] = [];
   const slotTensor = new Map<number, number>();
@@ -170,19 +177,41 @@ export function generate(p: Program): Executable {
     const period = rowLoop ? [...periods][0]! : 0;
     if (rowLoop) lines.push(`    for (let r = 0, i = 0; r < n; r += ${int(period)}) for (let j = 0; j < ${int(period)}; j++, i++) {`);
     else lines.push("    for (let i = 0; i < n; i++) {");
-    const slot = (k: number): string => (k < nIn ? `a${k}` : `t${k - nIn}`);
-    e.inputs.forEach((_, j) => {
+    const read = (j: number): string => {
       const m = fp.modes[j];
-      const read = m === "full" ? `x${j}[i]` : m === "scalar" ? `s${j}` : rowLoop ? `x${j}[j]` : `x${j}[i % ${int(fp.periods[j]!)}]`;
-      lines.push(`      const a${j} = ${read};`);
-    });
-    fp.nodes.forEach((nd, k) => {
-      const r = `t${k}`;
+      return m === "full" ? `x${j}[i]` : m === "scalar" ? `s${j}` : rowLoop ? `x${j}[j]` : `x${j}[i % ${int(fp.periods[j]!)}]`;
+    };
+    const node = (nd: FusedNode, r: string, slot: (k: number) => string): string => {
       const [a, b, c] = [nd.args[0], nd.args[1], nd.args[2]].map((x) => (x === undefined ? "0" : slot(x)));
       const body = nd.op === null ? `${r} = ${a!};` : nd.op.code(r, a!, b!, c!);
-      lines.push(`      let ${r}; ${body} ${roundTo(nd.dtype, r)}`.trimEnd());
-    });
-    fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = ${slot(s)};`));
+      return `${body} ${roundTo(nd.dtype, r)}`.trimEnd();
+    };
+    if (fp.nodes.length <= CHUNK) {
+      // Locals in one loop body.
+      const slot = (k: number): string => (k < nIn ? `a${k}` : `t${k - nIn}`);
+      e.inputs.forEach((_, j) => lines.push(`      const a${j} = ${read(j)};`));
+      fp.nodes.forEach((nd, k) => lines.push(`      let t${k}; ${node(nd, `t${k}`, slot)}`));
+      fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = ${slot(s)};`));
+    } else {
+      // A long chain (a scalar program's whole gradient) is cut into functions of CHUNK nodes over a register
+      // array, so that each stays small enough for the optimising compiler.
+      const regs = int(R.length);
+      R.push(new Float64Array(nIn + fp.nodes.length));
+      const slot = (k: number): string => `R[${int(k)}]`;
+      const calls: string[] = [];
+      for (let start = 0; start < fp.nodes.length; start += CHUNK) {
+        const name = `k${int(chunks.length)}`;
+        const body = fp.nodes
+          .slice(start, start + CHUNK)
+          .map((nd, d) => `  { let r; ${node(nd, "r", slot)} R[${int(nIn + start + d)}] = r; }`);
+        chunks.push(`function ${name}(R) {\n${body.join("\n")}\n}`);
+        calls.push(`${name}(R${regs})`);
+      }
+      e.inputs.forEach((_, j) => lines.push(`      R${regs}[${int(j)}] = ${read(j)};`));
+      lines.push(`      ${calls.join("; ")};`);
+      fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = R${regs}[${int(s)}];`));
+      registerSets.push(regs);
+    }
     lines.push("    }");
     fp.outVars.forEach((v, k) => {
       const t = slotTensor.get(v.id);
@@ -197,10 +226,11 @@ export function generate(p: Program): Executable {
   }
   lines.push(`  return [${p.outputs.map(id).join(", ")}];`);
   lines.push("};");
-  const source = lines.join("\n");
+  const preamble = [...registerSets.map((r) => `const R${r} = R[${r}];`), ...chunks];
+  const source = [...preamble, ...lines].join("\n");
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from identifiers and integers only (see above)
-  const factory = new Function("T", "P", "Q", "C", "S", "V", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
-  const run = factory(Tensor, P, Q, C, S, V);
+  const factory = new Function("T", "P", "Q", "C", "S", "V", "R", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
+  const run = factory(Tensor, P, Q, C, S, V, R);
   if (scratch.buffers.length === 0) return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
   // Scratch arrays belong to one run at a time; a nested run of the same program (none is known) would
   // take the interpreter instead of sharing them.

@@ -189,6 +189,20 @@ describe("execution", () => {
     });
   });
 
+  test("a long scalar chain's gradient is one loop cut into functions, bit-identical to eager", () => {
+    const chain = (x: Tensor): Tensor => {
+      let y = x;
+      for (let i = 0; i < 300; i++) y = y.mul(1.0001).tanh();
+      return y;
+    };
+    const g = compile((x: Tensor) => gradient(x, chain));
+    const x = tensor(0.5);
+    expect(g(x).item()).toBe(gradient(x, chain).item());
+    const { optimized, code } = g.inspect(x);
+    expect(optimized.match(/= fused/g)).toHaveLength(1);
+    expect(code!.match(/^function k\d+\(R\)/gm)!.length).toBeGreaterThan(4);
+  });
+
   test("generated code holds generated names only, never text from user code", () => {
     const weird = customDerivative((x: Tensor) => x.mul(2), { vjp: (x) => ({ value: x.mul(2), pullback: (v) => v.mul(2) }) });
     const f = compile((x: Tensor) => gradient(x, (y) => weird(y).sum()));
