@@ -98,10 +98,10 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
   const cache = new Map<string, Entry>();
   const stats = { traces: 0, compilations: 0, signatures: 0 };
 
-  const entryFor = (flat: Flat, args: readonly unknown[]): Entry => {
+  const entryFor = (flat: Flat): Entry => {
     let e = cache.get(flat.key);
     if (e === undefined) {
-      e = traceEntry(f as unknown as (...a: unknown[]) => unknown, flat, args);
+      e = traceEntry(f as unknown as (...a: unknown[]) => unknown, flat);
       stats.traces++;
       cache.set(flat.key, e);
       stats.signatures = cache.size;
@@ -124,7 +124,7 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
     if (simple) {
       let key = "A" + String(args.length) + "(";
       for (const a of args as Tensor[]) key += `T${a.dtype}[${a.shape.join(",")}]`;
-      flat = { tree: SIMPLE, leaves: args as Tensor[], paths: [], key: key + ")" };
+      flat = { tree: simpleTree(args.length), leaves: args as Tensor[], paths: [], key: key + ")" };
     } else flat = flatten(args, true);
     const leaves = flat.leaves;
     let staged = false;
@@ -135,8 +135,8 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
       else if (l._trace !== undefined) traced = true;
     }
     // Inside another compiled function: inline (the enclosing program records the ops).
-    if (staged) return f(...(unflatten(flat.tree === SIMPLE ? simpleTree(leaves.length) : flat.tree, (i) => leaves[i]) as A));
-    const e = entryFor(flat.tree === SIMPLE ? { ...flat, tree: simpleTree(leaves.length) } : flat, args);
+    if (staged) return f(...(unflatten(flat.tree, (i) => leaves[i]) as A));
+    const e = entryFor(flat);
     let outs: Tensor[];
     if (traced) {
       // Under a differential operator: one `call` per output, each differentiable through its programs.
@@ -151,7 +151,7 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
 
   const inspect = (...args: unknown[]): CompiledProgramText => {
     const flat = flatten(args, true);
-    const e = entryFor(flat, args);
+    const e = entryFor(flat);
     const x = executable(e);
     return { program: printProgram(e.program), optimized: printProgram(x.program), code: x.source };
   };
@@ -164,14 +164,13 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
   return compiled as CompiledFunction<A, R>;
 }
 
-const SIMPLE: Node = { kind: "constant", value: undefined };
+// The tree of n tensor arguments, shared by every call with n tensors.
 const simpleTrees: Node[] = [];
 function simpleTree(n: number): Node {
   return (simpleTrees[n] ??= { kind: "array", items: Array.from({ length: n }, (_, i) => ({ kind: "leaf", index: i, isNumber: false })) });
 }
 
-function traceEntry(f: (...a: unknown[]) => unknown, flat: Flat, args: readonly unknown[]): Entry {
-  void args;
+function traceEntry(f: (...a: unknown[]) => unknown, flat: Flat): Entry {
   return trace((b) => {
     const inputs = flat.leaves.map((l) => b.input(l.shape, l.dtype));
     const stagedArgs = unflatten(flat.tree, (i) => inputs[i]) as unknown[];

@@ -64,7 +64,10 @@ export class StagedTensor extends Tensor {
   }
 }
 
-/** @internal Records equations for one program. Builders nest (the branches of `cond`, loop bodies). */
+/**
+ * @internal Records equations for one program. Builders nest (the branches of `cond`, loop bodies): the
+ * innermost open one records, and values of enclosing ones are captured as its inputs.
+ */
 export class ProgramBuilder {
   open = true;
   private next = 0;
@@ -80,7 +83,6 @@ export class ProgramBuilder {
   private readonly capturedVars = new Map<Tensor, Var>();
 
   constructor(
-    readonly parent: ProgramBuilder | null,
     /** Whether tracers of enclosing differentiation levels may be captured (cond and fori: bound per call). */
     readonly capturesTracers: boolean,
   ) {}
@@ -163,11 +165,6 @@ function escaped(op: string, t: StagedTensor): TypeError {
 
 let current: ProgramBuilder | null = null;
 
-/** @internal The innermost open builder, if tracing. */
-export function currentBuilder(): ProgramBuilder | null {
-  return current;
-}
-
 function record(prim: Primitive<unknown>, inputs: readonly Tensor[], params: unknown): Tensor {
   let owner: ProgramBuilder | null = null;
   for (const x of inputs) {
@@ -189,7 +186,7 @@ function record(prim: Primitive<unknown>, inputs: readonly Tensor[], params: unk
  */
 export function trace<R>(body: (b: ProgramBuilder) => R, capturesTracers = false): { result: R; builder: ProgramBuilder } {
   staging.record ??= record;
-  const b = new ProgramBuilder(current, capturesTracers);
+  const b = new ProgramBuilder(capturesTracers);
   const saved = current;
   const savedFloor = staging.floor;
   current = b;
