@@ -19,7 +19,7 @@ export interface CompileStats {
   readonly traces: number;
   /** Executables built (once per signature; none for calls that only run under a differential operator). */
   readonly compilations: number;
-  /** Input signatures seen (the size of the cache; it never grows with the number of calls). */
+  /** Input signatures held (the size of the cache: at most 64, the least recently traced dropped first). */
   readonly signatures: number;
 }
 
@@ -64,6 +64,9 @@ interface Entry {
 
 const isConcrete = (t: Tensor): boolean => t._data !== undefined;
 
+/** Signatures kept per compiled function. */
+const MAX_SIGNATURES = 64;
+
 /**
  * Stages `f`: returns a function with the same parameters and results that traces `f` once per input
  * signature (the structure of the arguments, the shapes and dtypes of their tensors) into a program, and
@@ -103,6 +106,9 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
     if (e === undefined) {
       e = traceEntry(f as unknown as (...a: unknown[]) => unknown, flat);
       stats.traces++;
+      // The least recently traced signature goes first, so a signature that changes every call (a number
+      // in a field) costs a retrace per call but never unbounded memory.
+      if (cache.size >= MAX_SIGNATURES) cache.delete(cache.keys().next().value!);
       cache.set(flat.key, e);
       stats.signatures = cache.size;
     }

@@ -47,6 +47,13 @@ describe("signatures", () => {
     expect(f.stats.traces).toBe(2);
   });
 
+  test("the cache is bounded: a signature that changes every call retraces, and memory stays bounded", () => {
+    const f = compile((s: { x: Tensor; scale: number }) => s.x.mul(s.scale));
+    for (let i = 0; i < 100; i++) expect(f({ x: tensor([1]), scale: i }).item()).toBe(i);
+    expect(f.stats.traces).toBe(100);
+    expect(f.stats.signatures).toBe(64);
+  });
+
   test("int32 tensors (labels) are inputs too", () => {
     const f = compile((logits: Tensor, labels: Tensor) => logits.gather(labels, 1).sum());
     const logits = tensor([[1, 2, 3], [4, 5, 6]]);
