@@ -8,6 +8,7 @@ import type { DType } from "../tensor/dtype.js";
 import { neg, exp, log, log1p, expm1, sqrt, abs, sign, sin, cos, tan, tanh, sigmoid, relu, cast, step } from "../ops/unary.js";
 import { add, sub, mul, div, pow, maximum, minimum, equal, notEqual, less, lessEqual, greater, greaterEqual, where } from "../ops/binary.js";
 import { reshape } from "../ops/movement.js";
+import { matmul } from "../ops/linalg.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { trace } from "./tracing.js";
 
@@ -69,6 +70,7 @@ interface Known {
   readonly ops: Map<Primitive<unknown>, ElementwiseOp>;
   readonly cast: Primitive<unknown>;
   readonly reshape: Primitive<unknown>;
+  readonly matmul: Primitive<unknown>;
 }
 
 let known: Known | null = null;
@@ -105,6 +107,7 @@ export function knownPrimitives(): Known | null {
       ops,
       cast: primOf((b) => cast(b.input([2], "float32"), "float64")),
       reshape: primOf((b) => reshape(b.input([2], "float32"), [1, 2])),
+      matmul: primOf((b) => matmul(b.input([2, 2], "float32"), b.input([2, 2], "float32"))),
     };
     return known;
   } finally {

@@ -218,6 +218,7 @@ function abstractEval(prim: Primitive<unknown>, inputs: readonly Tensor[], param
   const name = prim.name;
   const x = inputs[0]!;
   const k = knownPrimitives();
+  if (k !== null && prim === k.matmul) return matmulShape(x, inputs[1]!, params as { transposeA: boolean; transposeB: boolean });
   if (k === null || !(k.ops.has(prim) || prim === k.cast || prim === k.reshape)) return evalOnZeros(prim, inputs, params);
   if (name in unaryKeepsInt && inputs.length === 1) {
     return { shape: x.shape, dtype: x.dtype === "int32" && !unaryKeepsInt[name] ? "float32" : x.dtype };
@@ -230,6 +231,15 @@ function abstractEval(prim: Primitive<unknown>, inputs: readonly Tensor[], param
   if (name === "cast") return { shape: x.shape, dtype: params as DType };
   if (name === "reshape") return { shape: (params as { shape: readonly number[] }).shape, dtype: x.dtype };
   return evalOnZeros(prim, inputs, params);
+}
+
+/** `op(A) · op(B)` over the last two axes of operands of rank ≥ 2, batch axes broadcast (as the kernel does). */
+function matmulShape(a: Tensor, b: Tensor, p: { transposeA: boolean; transposeB: boolean }): { shape: readonly number[]; dtype: DType } {
+  const sa = a.shape, sb = b.shape;
+  const m = sa[sa.length - (p.transposeA ? 1 : 2)]!;
+  const n = sb[sb.length - (p.transposeB ? 2 : 1)]!;
+  const batch = broadcastShapes("matmul", sa.slice(0, -2), sb.slice(0, -2));
+  return { shape: Object.freeze([...batch, m, n]), dtype: a.dtype };
 }
 
 /** Anything else: runs the kernel once on zeros of the right types (only while tracing). */
