@@ -263,3 +263,8 @@ export { serializeCheckpoint, deserializeCheckpoint, type SaveCheckpointOptions,
 // ONNX export (bytes; the file helpers are in the Node-only entry)
 export { exportOnnx, type OnnxExportOptions, type OnnxOpset, type CallableModel } from "./onnx/export.js";
 export { importOnnxInitializers, type ImportedInitializers } from "./onnx/import.js";
+
+// Staged execution
+export { compile, type CompiledFunction, type CompiledArgs, type CompileStats, type CompiledProgramText } from "./staged/compile.js";
+export { type CompileOptions } from "./staged/execute.js";
+export { cond, fori } from "./staged/control.js";

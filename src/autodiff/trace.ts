@@ -59,6 +59,16 @@ export function isTracer(x: Tensor): x is Tracer {
 
 const stack: Trace[] = [];
 
+/**
+ * @internal The staging level's hook (installed by `src/staged` when it first traces): records an op whose
+ * inputs include staged values (shape and dtype, no elements) as an equation of the program being built.
+ */
+export const staging: {
+  record: ((prim: Primitive<unknown>, inputs: readonly Tensor[], params: unknown) => Tensor) | null;
+  /** Levels at or below this one were opened outside the program being traced: their tracers are its inputs. */
+  floor: number;
+} = { record: null, floor: 0 };
+
 /** @internal The number of levels currently open. */
 export function currentLevel(): number {
   return stack.length;
@@ -139,13 +149,19 @@ function applied<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): T
  */
 export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor {
   let top: Trace | undefined;
+  let staged = false;
   for (let i = 0; i < inputs.length; i++) {
-    const tr = (inputs[i] as MaybeTracer)._trace;
-    if (tr === undefined) continue;
+    const x = inputs[i]!;
+    const tr = (x as MaybeTracer)._trace;
+    if (tr === undefined || tr.level <= staging.floor) {
+      // Below every level, a tensor without elements is a staged value: the op is recorded, not run.
+      if (x._data === undefined) staged = true;
+      continue;
+    }
     if (!tr.active) return bind(prim, inputs.map(settled), params);
     if (top === undefined || tr.level > top.level) top = tr;
   }
-  if (top === undefined) return applied(prim, inputs, params);
+  if (top === undefined) return staged ? staging.record!(prim, inputs, params) : applied(prim, inputs, params);
   return top.process(prim, inputs, params);
 }
 

@@ -23,7 +23,7 @@ import { checkShape, fmt, normalizeAxes, normalizeAxis, sameShape, sizeOf } from
 import { backend } from "../tensor/backend.js";
 import { zeros } from "../tensor/creation.js";
 import { bind } from "../autodiff/trace.js";
-import { definePrimitive } from "../autodiff/primitive.js";
+import { definePrimitive, defineNondifferentiable } from "../autodiff/primitive.js";
 import { checkTensor, unbroadcast } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------------
@@ -706,6 +706,22 @@ function checkIndices(op: string, indices: Tensor | readonly number[], n: number
   } else {
     throw new TypeError(`${op}: indices must be an int32 Tensor or an array of integers, got ${typeof indices}`);
   }
+  // Staged indices have no values yet: an equation checks them when the program runs.
+  const c = t._concrete;
+  if (c._data === undefined) return bind(checkedIndicesP, [c], { op, n, axisDesc });
+  return validIndices(op, t, n, axisDesc);
+}
+
+interface IndexCheckParams {
+  readonly op: string;
+  readonly n: number;
+  readonly axisDesc: string;
+}
+
+/** @internal Checks indices when they only get values later (in a staged program); no derivative. */
+const checkedIndicesP = defineNondifferentiable<IndexCheckParams>("checkIndices", ([t], p) => validIndices(p.op, t!, p.n, p.axisDesc));
+
+function validIndices(op: string, t: Tensor, n: number, axisDesc: string): Tensor {
   const v = t._values;
   let data = v;
   if (t.dtype !== "int32") data = new Int32Array(v.length);

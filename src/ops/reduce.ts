@@ -155,7 +155,9 @@ export function logSumExp(x: Tensor, axes?: number | readonly number[], keepDims
 function stableShift(x: Tensor, axes: number | readonly number[] | undefined): Tensor {
   const c = x._concrete;
   const m = max(c, axes, true);
-  const data = m._data!;
+  // A staged maximum has no elements yet: the same replacement as ops (m - m is 0 only where m is finite).
+  if (m._data === undefined) return where(equal(sub(m, m), 0), m, 0);
+  const data = m._data;
   let finite = true;
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) finite = false;
   if (finite) return m;

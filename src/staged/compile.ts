@@ -1,0 +1,203 @@
+/**
+ * `compile(f)`: staged execution. The first call per input signature traces `f` over staged values into a
+ * program; later calls with that signature run the optimised program. Under a differential operator the
+ * compiled function is one primitive whose derivatives are programs too.
+ */
+import { Tensor } from "../tensor/tensor.js";
+import { settled, isTracer } from "../autodiff/trace.js";
+import type { Program } from "./ir.js";
+import { printProgram } from "./ir.js";
+import { StagedTensor, trace } from "./tracing.js";
+import { flatten, unflatten, type Flat, type Node } from "./structure.js";
+import { makeExecutable, type CompileOptions, type Executable } from "./execute.js";
+import { callProgram } from "./call.js";
+import { prune } from "./passes.js";
+
+/** Counters of a compiled function: how often it traced and built code, and how many signatures it holds. */
+export interface CompileStats {
+  /** Times `f` was run over staged values (once per new input signature). */
+  readonly traces: number;
+  /** Executables built (once per signature; none for calls that only run under a differential operator). */
+  readonly compilations: number;
+  /** Input signatures held (the size of the cache: at most 64, the least recently traced dropped first). */
+  readonly signatures: number;
+}
+
+/** What {@link CompiledFunction.inspect} shows for one signature. */
+export interface CompiledProgramText {
+  /** The traced program, one equation per line. */
+  readonly program: string;
+  /** The program after the passes (folding, CSE, DCE, fusion, buffer reuse). */
+  readonly optimized: string;
+  /** The generated JavaScript, or null where the program is interpreted. */
+  readonly code: string | null;
+}
+
+/**
+ * What a compiled function's parameters accept: where `f` takes a `Tensor`, a number may be passed (it
+ * arrives as a rank-0 float32 tensor, an input of the program like any other, never a baked-in constant).
+ * A parameter `f` declares as `number` accepts nothing (`never`): top-level numbers arrive as tensors, so
+ * declare it a `Tensor`.
+ */
+export type CompiledArgs<A extends readonly unknown[]> = { [K in keyof A]: A[K] extends Tensor ? Tensor | number : A[K] extends number ? never : A[K] };
+
+/** A function returned by {@link compile}: callable like `f`, with counters and a look at its program. */
+export interface CompiledFunction<A extends readonly unknown[], R> {
+  /** Runs the program for this signature (tracing and compiling it first if the signature is new). */
+  (...args: CompiledArgs<A>): R;
+  /** Counters of traces, compilations and cached signatures. */
+  readonly stats: CompileStats;
+  /**
+   * The program and generated code for the signature of `args` (tracing it if new).
+   * @param args arguments of the signature to show.
+   * @returns the program before and after the passes, and the generated code.
+   */
+  inspect(...args: CompiledArgs<A>): CompiledProgramText;
+}
+
+interface Entry {
+  readonly program: Program;
+  /** The output tree; its leaves index `program.outputs`. Numbers returned by `f` are constants in it. */
+  readonly output: Node;
+  executable: Executable | null;
+}
+
+const isConcrete = (t: Tensor): boolean => t._data !== undefined;
+
+/** Signatures kept per compiled function. */
+const MAX_SIGNATURES = 64;
+
+/**
+ * Stages `f`: returns a function with the same parameters and results that traces `f` once per input
+ * signature (the structure of the arguments, the shapes and dtypes of their tensors) into a program, and
+ * runs the optimised, compiled program on later calls.
+ *
+ * - Tensors anywhere in the arguments (arrays, plain objects, models) are program inputs; so is a number
+ *   at the top level, which `f` receives as a rank-0 float32 tensor: a learning rate from a schedule or a
+ *   step count changes from call to call without retracing. Other values (numbers in fields, strings,
+ *   functions) are part of the signature: a new value retraces. Values `f` closes over are read once, while
+ *   tracing: pass what changes as an argument.
+ * - Differential operators compose in both directions: `compile((x) => gradient(x, g))` stages the pullback
+ *   built from the primitives' rules, and `gradient(x, compile(g))` differentiates the program (its
+ *   derivatives are programs too, compiled once).
+ * - Inside `f`, tensors have shapes and dtypes but no values: reading them (`item()`, `toArray()`,
+ *   `dataSync()`, JS arithmetic) is an error; use {@link cond} and {@link fori} for value-dependent control.
+ *   Plain recursion and loops over numbers unroll while tracing.
+ * - `f` must not assign to its arguments (in-place updates are not yet staged): return new values instead.
+ *
+ * @param f the function to stage: tensors (and structures of them) in, tensors (and structures) out.
+ * @param options switches for the optimisation passes and code generation (all on by default).
+ * @returns the compiled function, with `stats` (traces, compilations, signatures) and `inspect(...args)`.
+ * @example
+ * ```ts
+ * const step = compile((x: Tensor, lr: Tensor) => x.sub(gradient(x, (y) => y.square().sum()).mul(lr)));
+ * step(tensor([1, 2]), 0.1);  // [0.8, 1.6]
+ * step(tensor([3, 4]), 0.05); // same signature: runs the program, no retrace
+ * step.stats.traces;          // 1
+ * ```
+ */
+export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, options: CompileOptions = {}): CompiledFunction<A, R> {
+  if (typeof f !== "function") throw new TypeError(`compile: the argument must be the function to stage, got ${typeof f}`);
+  const cache = new Map<string, Entry>();
+  const stats = { traces: 0, compilations: 0, signatures: 0 };
+
+  const entryFor = (flat: Flat): Entry => {
+    let e = cache.get(flat.key);
+    if (e === undefined) {
+      e = traceEntry(f as unknown as (...a: unknown[]) => unknown, flat);
+      stats.traces++;
+      // The least recently traced signature goes first, so a signature that changes every call (a number
+      // in a field) costs a retrace per call but never unbounded memory.
+      if (cache.size >= MAX_SIGNATURES) cache.delete(cache.keys().next().value!);
+      cache.set(flat.key, e);
+      stats.signatures = cache.size;
+    }
+    return e;
+  };
+  const executable = (e: Entry): Executable => {
+    if (e.executable === null) {
+      e.executable = makeExecutable(e.program, options);
+      stats.compilations++;
+    }
+    return e.executable;
+  };
+
+  const call = (...args: unknown[]): unknown => {
+    // Fast path: concrete tensors only.
+    let simple = true;
+    for (const a of args) if (!(a instanceof Tensor) || !isConcrete(a)) simple = false;
+    let flat: Flat;
+    if (simple) {
+      let key = "A" + String(args.length) + "(";
+      for (const a of args as Tensor[]) key += `T${a.dtype}[${a.shape.join(",")}]`;
+      flat = { tree: simpleTree(args.length), leaves: args as Tensor[], paths: [], key: key + ")" };
+    } else flat = flatten(args, true);
+    const leaves = flat.leaves;
+    let staged = false;
+    let traced = false;
+    for (let i = 0; i < leaves.length; i++) {
+      const l = settled(leaves[i]!);
+      if (l._concrete instanceof StagedTensor) staged = true;
+      else if (isTracer(l)) traced = true;
+    }
+    // Inside another compiled function: inline (the enclosing program records the ops).
+    if (staged) return f(...(unflatten(flat.tree, (i) => leaves[i]) as A));
+    const e = entryFor(flat);
+    let outs: Tensor[];
+    if (traced) {
+      // Under a differential operator: one `call` per output, each differentiable through its programs.
+      outs = e.program.outputs.map((_, k) => callProgram([prune(e.program, [k])], false, leaves));
+    } else {
+      outs = executable(e)(leaves);
+    }
+    const out = e.output;
+    if (out.kind === "leaf") return outs[0];
+    return unflatten(out, (i) => outs[i]);
+  };
+
+  const inspect = (...args: unknown[]): CompiledProgramText => {
+    const flat = flatten(args, true);
+    const e = entryFor(flat);
+    const x = executable(e);
+    return { program: printProgram(e.program), optimized: printProgram(x.program), code: x.source };
+  };
+
+  const compiled = Object.assign(call as unknown as (...a: CompiledArgs<A>) => R, {
+    inspect: inspect as unknown as (...a: CompiledArgs<A>) => CompiledProgramText,
+  });
+  // A getter (Object.assign would copy the counters' value once).
+  Object.defineProperty(compiled, "stats", { get: (): CompileStats => ({ ...stats }), enumerable: true });
+  return compiled as CompiledFunction<A, R>;
+}
+
+// The tree of n tensor arguments, shared by every call with n tensors.
+const simpleTrees: Node[] = [];
+function simpleTree(n: number): Node {
+  return (simpleTrees[n] ??= { kind: "array", items: Array.from({ length: n }, (_, i) => ({ kind: "leaf", index: i, isNumber: false })) });
+}
+
+function traceEntry(f: (...a: unknown[]) => unknown, flat: Flat): Entry {
+  return trace((b) => {
+    const inputs = flat.leaves.map((l) => b.input(l.shape, l.dtype));
+    const stagedArgs = unflatten(flat.tree, (i) => inputs[i]) as unknown[];
+    const y = f(...stagedArgs);
+    // The arguments are copies: an assignment to them would be lost, so it is an error, not a silent no-op.
+    const after = flatten(stagedArgs, true);
+    for (let i = 0; i < inputs.length; i++) {
+      if (after.leaves[i] !== inputs[i]) {
+        throw new TypeError(
+          `compile: the compiled function assigned a new value to its argument at ${describePath(flat.paths[i])}; ` +
+            `updating arguments in place is not yet supported inside compile: return the new values instead`,
+        );
+      }
+    }
+    const out = flatten(y, false);
+    const program = b.finish(out.leaves);
+    return { program, output: out.tree, executable: null };
+  }).result;
+}
+
+function describePath(p: string | undefined): string {
+  if (p === undefined || p === "") return "the top level";
+  return p.startsWith("[") ? `arguments${p}` : p;
+}
