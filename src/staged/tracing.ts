@@ -242,9 +242,23 @@ function matmulShape(a: Tensor, b: Tensor, p: { transposeA: boolean; transposeB:
   return { shape: Object.freeze([...batch, m, n]), dtype: a.dtype };
 }
 
-/** Anything else: runs the kernel once on zeros of the right types (only while tracing). */
+/**
+ * Anything else: runs the kernel once on stand-ins of the right types (only while tracing). Stand-ins are
+ * zeros, except that float inputs whose last two axes are square hold identity matrices there, so that
+ * factorizations and solves (which reject singular input) succeed.
+ */
 function evalOnZeros(prim: Primitive<unknown>, inputs: readonly Tensor[], params: unknown): { shape: readonly number[]; dtype: DType } {
-  const dummies = inputs.map((t) => new Tensor(t.shape, t.dtype, allocate(t.dtype, t.size)));
+  const dummies = inputs.map((t) => new Tensor(t.shape, t.dtype, standIn(t)));
   const out = prim.impl(dummies, params);
   return { shape: out.shape, dtype: out.dtype };
+}
+
+/** Zeros of `t`'s type, with identity matrices in the last two axes of a float tensor when they are square. */
+function standIn(t: Tensor): TypedArray {
+  const data = allocate(t.dtype, t.size);
+  const r = t.shape.length;
+  const n = r >= 2 ? t.shape[r - 1]! : 0;
+  if (t.dtype === "int32" || n === 0 || t.shape[r - 2] !== n) return data;
+  for (let start = 0; start < data.length; start += n * n) for (let i = 0; i < n; i++) data[start + i * n + i] = 1;
+  return data;
 }
