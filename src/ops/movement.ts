@@ -201,6 +201,18 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 // ---------------------------------------------------------------------------------------------------
 // expandDims, squeeze (derived from reshape)
 
+/** Normalises the position of a new axis in a tensor of rank r: `[-(r+1), r]`, negative from the end. */
+function insertionAxis(op: string, axis: number, x: Tensor): number {
+  const r = x.rank;
+  if (typeof axis !== "number" || !Number.isInteger(axis) || axis < -(r + 1) || axis > r) {
+    throw new RangeError(
+      `${op}: axis ${String(axis)} is out of range for a new axis in a tensor of shape ${fmt(x.shape)} (rank ${r}); ` +
+        `a new axis goes at a position from ${-(r + 1)} to ${r} (-1 appends it)`,
+    );
+  }
+  return axis < 0 ? axis + r + 1 : axis;
+}
+
 /**
  * Inserts an axis of size 1.
  *
@@ -216,7 +228,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 export function expandDims(x: Tensor, axis = 0): Tensor {
   const op = "expandDims";
   checkTensor(op, "x", x);
-  const a = normalizeAxis(op, axis, x.rank + 1);
+  const a = insertionAxis(op, axis, x);
   const shape = x.shape.slice();
   shape.splice(a, 0, 1);
   return reshape(x, shape);
@@ -550,7 +562,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   const op = "stack";
   const first = checkTensorList(op, tensors);
-  const a = normalizeAxis(op, axis, first.rank + 1);
+  const a = insertionAxis(op, axis, first);
   tensors.forEach((t, i) => {
     if (!sameShape(t.shape, first.shape)) {
       throw new RangeError(

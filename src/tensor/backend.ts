@@ -3,11 +3,13 @@ import type { ReduceKernels } from "./cpu/reduce.js";
 import type { LinalgKernels } from "./cpu/linalg.js";
 import type { ConvKernels } from "./cpu/conv.js";
 import type { MovementKernels } from "./cpu/movement.js";
+import type { SpecialKernels } from "./cpu/special.js";
 import { cpuElementwise } from "./cpu/elementwise.js";
 import { cpuReduce } from "./cpu/reduce.js";
 import { cpuLinalg } from "./cpu/linalg.js";
 import { cpuConv } from "./cpu/conv.js";
 import { cpuMovement } from "./cpu/movement.js";
+import { cpuSpecial } from "./cpu/special.js";
 
 /**
  * @internal Every kernel the ops call, in one interface. Kernels work on typed arrays and shapes only
@@ -15,7 +17,7 @@ import { cpuMovement } from "./cpu/movement.js";
  * Each family declares its part next to its CPU implementation; another backend (WebAssembly SIMD)
  * implements the same interface and is swapped in with {@link setBackend}.
  */
-export interface Backend extends ElementwiseKernels, ReduceKernels, LinalgKernels, ConvKernels, MovementKernels {
+export interface Backend extends ElementwiseKernels, ReduceKernels, LinalgKernels, ConvKernels, MovementKernels, SpecialKernels {
   readonly name: string;
 }
 
@@ -27,6 +29,7 @@ export const cpuBackend: Backend = {
   ...cpuLinalg,
   ...cpuConv,
   ...cpuMovement,
+  ...cpuSpecial,
 };
 
 let current: Backend = cpuBackend;

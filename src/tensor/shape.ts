@@ -20,6 +20,28 @@ export function checkShape(op: string, shape: unknown): readonly number[] {
   return Object.freeze((shape as number[]).slice());
 }
 
+/**
+ * The largest number of elements a tensor may hold: 2³¹ − 1. Kernels index elements with int32 offsets,
+ * and a JavaScript engine caps typed arrays near this size anyway (memory usually runs out first: a
+ * float32 tensor of this size takes 8 GiB). Creating a larger tensor is an error naming the shape.
+ */
+export const MAX_TENSOR_SIZE = 2147483647;
+
+/**
+ * @internal Checks that a tensor of `shape` stays within {@link MAX_TENSOR_SIZE} elements, naming the op
+ * and the shape otherwise; returns the size.
+ */
+export function checkSize(op: string, shape: readonly number[]): number {
+  const n = sizeOf(shape);
+  if (n > MAX_TENSOR_SIZE) {
+    throw new RangeError(
+      `${op}: shape ${fmt(shape)} has ${n} elements, more than a tensor can hold (${MAX_TENSOR_SIZE}, 2^31 - 1); ` +
+        `use smaller dimensions or split the data into several tensors`,
+    );
+  }
+  return n;
+}
+
 /** @internal The number of elements of a shape (1 for a scalar). */
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
