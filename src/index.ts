@@ -32,6 +32,13 @@ export { neg, exp, log, log1p, expm1, sqrt, rsqrt, square, reciprocal, abs, sign
 export { erf, floor, ceil, round, isFinite, isNaN, logicalNot } from "./ops/unary.js";
 export { sum, mean, max, min, prod, logSumExp, softmax, logSoftmax, argmax, argmin } from "./ops/reduce.js";
 export { reshape, transpose, expandDims, squeeze, broadcastTo, slice, split, concat, stack, gather, pad, tile } from "./ops/movement.js";
+export type { PadMode, PadOptions } from "./ops/movement.js";
+export { cumsum, cumprod, reverse, type ScanOptions } from "./ops/scan.js";
+export { sort, argsort, topk, type SortOptions, type TopK } from "./ops/sort.js";
+export { gatherNd, scatter, segmentSum } from "./ops/indexing.js";
+export { einsum } from "./ops/einsum.js";
+export { norm, l2Normalize, type NormOrder } from "./ops/norms.js";
+export { outer, diag, bandPart } from "./ops/matrix.js";
 export { matmul } from "./ops/linalg.js";
 export {
   conv2d,

@@ -424,20 +424,62 @@ const padP = definePrimitive<PadParams>({
 });
 
 /**
- * Pads with a constant: along axis `i`, `paddings[i][0]` elements before and `paddings[i][1]` after.
+ * How {@link pad} fills: `'constant'` (a fill value), `'reflect'` (mirrored without repeating the edge:
+ * `[1, 2, 3]` padded by 2 on each side is `[3, 2, 1, 2, 3, 2, 1]`) or `'symmetric'` (mirrored with the
+ * edge repeated: `[2, 1, 1, 2, 3, 3, 2]`), the modes of TensorFlow's `pad` (NumPy's `reflect` and `symmetric`).
+ */
+export type PadMode = "constant" | "reflect" | "symmetric";
+
+/** Options of {@link pad}. */
+export interface PadOptions {
+  /** The fill mode (default `'constant'`). */
+  mode?: PadMode;
+  /** The fill value of `'constant'` mode (default 0). */
+  value?: number;
+}
+
+/**
+ * Pads along every axis: along axis `i`, `paddings[i][0]` elements before and `paddings[i][1]` after,
+ * with a constant (the default) or a mirror image of the tensor's edge (`'reflect'`, `'symmetric'`).
+ * Mirrored padding is differentiable in `x`: a padded element passes its cotangent to the element it copies.
  *
  * @param x a tensor of rank `r`.
- * @param paddings `r` pairs `[before, after]` of non-negative integers.
- * @param value the fill value (default 0; an integer for int32 tensors).
+ * @param paddings `r` pairs `[before, after]` of non-negative integers; `'reflect'` allows up to
+ *   `x.shape[i] - 1` on each side, `'symmetric'` up to `x.shape[i]`.
+ * @param value the fill value (default 0; an integer for int32 tensors), or options `{ mode, value }`.
  * @returns a tensor of shape `x.shape[i] + before + after` per axis.
  * @example
  * ```ts
- * pad(tensor([[1, 2]]), [[1, 0], [0, 1]]).toArray(); // [[0, 0, 0], [1, 2, 0]]
+ * pad(tensor([[1, 2]]), [[1, 0], [0, 1]]).toArray();                      // [[0, 0, 0], [1, 2, 0]]
+ * pad(tensor([1, 2, 3]), [[2, 2]], { mode: "reflect" }).toArray();   // [3, 2, 1, 2, 3, 2, 1]
+ * pad(tensor([1, 2, 3]), [[2, 2]], { mode: "symmetric" }).toArray(); // [2, 1, 1, 2, 3, 3, 2]
  * ```
  */
-export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
+export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value: number | PadOptions = 0): Tensor {
   const op = "pad";
   checkTensor(op, "x", x);
+  if (typeof value === "object" && value !== null) {
+    const mode = value.mode ?? "constant";
+    if (mode !== "constant" && mode !== "reflect" && mode !== "symmetric") {
+      throw new TypeError(`${op}: unknown mode ${JSON.stringify(mode)}; use 'constant', 'reflect' or 'symmetric'`);
+    }
+    if (mode !== "constant") {
+      if (value.value !== undefined) throw new TypeError(`${op}: a fill value only applies to 'constant' mode, not '${mode}'`);
+      return mirrorPad(x, paddings, mode);
+    }
+    return pad(x, paddings, value.value ?? 0);
+  }
+  const { pairs: ps, none } = checkPaddings(op, x, paddings);
+  if (typeof value !== "number") throw new TypeError(`${op}: the fill value must be a number, got ${typeof value}`);
+  if (x.dtype === "int32" && !Number.isInteger(value)) {
+    throw new RangeError(`${op}: the fill value ${value} is not an integer, but the tensor is int32; cast it to float32 first`);
+  }
+  if (none) return x;
+  return bind(padP, [x], { paddings: Object.freeze(ps), value });
+}
+
+/** Validates `paddings` (one `[before, after]` pair of non-negative integers per axis); returns frozen pairs. */
+function checkPaddings(op: string, x: Tensor, paddings: readonly (readonly [number, number])[]): { pairs: (readonly [number, number])[]; none: boolean } {
   if (!Array.isArray(paddings) || paddings.length !== x.rank) {
     throw new RangeError(
       `${op}: paddings must hold one [before, after] pair per axis: the tensor of shape ${fmt(x.shape)} has rank ${x.rank}, ` +
@@ -461,12 +503,33 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
     if (pair[0] !== 0 || pair[1] !== 0) none = false;
     ps.push(pair);
   }
-  if (typeof value !== "number") throw new TypeError(`${op}: the fill value must be a number, got ${typeof value}`);
-  if (x.dtype === "int32" && !Number.isInteger(value)) {
-    throw new RangeError(`${op}: the fill value ${value} is not an integer, but the tensor is int32; cast it to float32 first`);
-  }
-  if (none) return x;
-  return bind(padP, [x], { paddings: Object.freeze(ps), value });
+  return { pairs: ps, none };
+}
+
+/** Reflect or symmetric padding: one `gather` per padded axis, with the mirrored source positions. */
+function mirrorPad(x: Tensor, paddings: readonly (readonly [number, number])[], mode: "reflect" | "symmetric"): Tensor {
+  const op = "pad";
+  checkPaddings(op, x, paddings);
+  let y = x;
+  paddings.forEach(([before, after], axis) => {
+    if (before === 0 && after === 0) return;
+    const d = x.shape[axis]!;
+    const most = mode === "reflect" ? d - 1 : d;
+    if (before > most || after > most) {
+      throw new RangeError(
+        `${op}: ${mode} padding of [${before}, ${after}] on axis ${axis} of shape ${fmt(x.shape)} is too wide: ` +
+          `${mode} mode allows at most ${most} on each side of an axis of size ${d} (${mode === "reflect" ? "its size - 1" : "its size"})`,
+      );
+    }
+    const positions = Array.from({ length: before + d + after }, (_, o) => {
+      const p = o - before;
+      if (p < 0) return mode === "reflect" ? -p : -p - 1;
+      if (p >= d) return mode === "reflect" ? 2 * (d - 1) - p : 2 * d - 1 - p;
+      return p;
+    });
+    y = gather(y, positions, axis);
+  });
+  return y;
 }
 
 // ---------------------------------------------------------------------------------------------------

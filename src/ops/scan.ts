@@ -84,7 +84,7 @@ export function cumsum(x: Tensor, axis = -1, options?: ScanOptions): Tensor {
  * ```ts
  * cumprod(tensor([1, 2, 3, 4])).toArray();                    // [1, 2, 6, 24]
  * cumprod(tensor([2, 3]), 0, { exclusive: true }).toArray();    // [1, 2]
- * gradient(tensor([2, 0, 3]), (x) => cumprod(x).sum()).toArray(); // [1, 2, 0]
+ * gradient(tensor([2, 0, 3]), (x) => cumprod(x).sum()).toArray(); // [1, 8, 0]
  * ```
  */
 export function cumprod(x: Tensor, axis = -1, options?: ScanOptions): Tensor {
