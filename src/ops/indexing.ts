@@ -9,6 +9,7 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { checkShape, fmt, sameShape, sizeOf } from "../tensor/shape.js";
+import { tensor } from "../tensor/creation.js";
 import { checkTensor } from "./util.js";
 import { reshape, gather, scatterAdd } from "./movement.js";
 
@@ -18,7 +19,7 @@ function indexTensor(op: string, name: string, indices: unknown): Tensor {
   if (indices instanceof Tensor) t = indices._concrete;
   else if (Array.isArray(indices)) {
     try {
-      t = tensorFromNested(indices);
+      t = tensor(indices as number[], { dtype: "int32" });
     } catch (e) {
       throw new TypeError(`${op}: ${name} must be integers in nested arrays of one shape: ${(e as Error).message}`);
     }
@@ -30,18 +31,6 @@ function indexTensor(op: string, name: string, indices: unknown): Tensor {
     }
   }
   return t;
-}
-
-function tensorFromNested(v: unknown[]): Tensor {
-  const shape: number[] = [];
-  let cur: unknown = v;
-  while (Array.isArray(cur)) {
-    shape.push(cur.length);
-    cur = cur[0];
-  }
-  const flat = (v as unknown[]).flat(Infinity) as unknown[];
-  if (flat.length !== sizeOf(shape) || flat.some((e) => typeof e !== "number")) throw new Error("ragged or non-numeric");
-  return new Tensor(Object.freeze(shape), "int32", Int32Array.from(flat as number[]));
 }
 
 /**
@@ -58,7 +47,7 @@ function rowsOf(op: string, indices: Tensor, shape: readonly number[], what: str
     );
   }
   const v = indices._data!;
-  const count = m === 0 ? sizeOf(indices.shape) : v.length / m;
+  const count = sizeOf(indices.shape.slice(0, -1));
   const rows = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     let r = 0;

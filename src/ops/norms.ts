@@ -76,7 +76,7 @@ export function norm(x: Tensor, ord: NormOrder = 2, axes?: number | readonly num
     if (typeof p !== "number") throw new TypeError(`${op}: unknown order ${JSON.stringify(ord)}; use a number, 'fro' or 'euclidean'`);
     return vectorNorm(op, f, p, ax, keepDims);
   }
-  const given = (typeof axes === "number" ? [axes] : axes!).map((a) => normalizeAxis(op, a, x.rank));
+  const given = (typeof axes === "number" ? [axes] : axes).map((a) => normalizeAxis(op, a, x.rank));
   const [rowAxis, colAxis] = given as [number, number];
   if (ord === "fro" || ord === "euclidean") return safeRoot(sum(mul(f, f), ax, keepDims), 2);
   if (ord === 1 || ord === Infinity) {
