@@ -142,7 +142,7 @@ describe("reflect and symmetric padding", () => {
   ] as const)("%s %j by %j", (mode, shape, paddings) => {
     for (const dtype of ["float32", "float64", "int32"] as const) {
       const x = make(shape, dtype, 60);
-      const y = pad(x, paddings as unknown as [number, number][], { mode });
+      const y = pad(x, paddings, { mode });
       const outShape = shape.map((d, i) => d + paddings[i]![0] + paddings[i]![1]);
       expect(y.shape).toEqual(outShape);
       const xv = x.dataSync();

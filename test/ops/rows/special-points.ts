@@ -4,7 +4,19 @@
  * differences are valid there, so the checker holds the derivatives to the true values, first and second
  * order, both modes. Kinks themselves have conventions, not derivatives: `test/ops/conventions.test.ts`.
  */
-import { tensor, erf, huberLoss, logCoshLoss, sigmoidCrossEntropy, squaredHingeLoss, gelu, swish, type Tensor } from "../../../src/index.js";
+import {
+  tensor,
+  elu,
+  erf,
+  huberLoss,
+  logCoshLoss,
+  sigmoidCrossEntropy,
+  softmaxCrossEntropy,
+  squaredHingeLoss,
+  gelu,
+  swish,
+  type Tensor,
+} from "../../../src/index.js";
 import type { GradRow } from "../../helpers/rows.js";
 
 const at = (v: number[]): Tensor => tensor(v, { dtype: "float64" });
@@ -22,6 +34,9 @@ export const rows: GradRow[] = [
     f: (x) => sigmoidCrossEntropy(x, at([0, 1, 0.25, 0.75])),
     inputs: () => [zero([4])],
   },
+  { name: "softmaxCrossEntropy at logits exactly 0", f: (x) => softmaxCrossEntropy(x, at([0.2, 0.3, 0.5, 1, 0, 0]).reshape([2, 3])), inputs: () => [zero([2, 3])] },
+  // elu with α = 1 is C¹ at 0 (both sides have slope 1); its second derivative jumps there.
+  { name: "elu (α = 1) at 0", f: (x) => elu(x), inputs: () => [at([0])], firstOrderOnly: true },
   { name: "sigmoidCrossEntropy in the labels at logits 0", f: (z) => sigmoidCrossEntropy(zero([2]), z), inputs: () => [at([0.3, 0.9])] },
   // C¹ at the margin (its second derivative jumps there), so first order only; a small step because the
   // central difference of max(0, h)² at h = 0 is off by step / 2.
