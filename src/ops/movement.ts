@@ -19,7 +19,7 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { allocate, type DType } from "../tensor/dtype.js";
-import { checkShape, fmt, normalizeAxes, normalizeAxis, sameShape, sizeOf } from "../tensor/shape.js";
+import { checkShape, checkSize, fmt, normalizeAxes, normalizeAxis, sameShape, sizeOf } from "../tensor/shape.js";
 import { backend } from "../tensor/backend.js";
 import { zeros } from "../tensor/creation.js";
 import { bind } from "../autodiff/trace.js";
@@ -714,6 +714,7 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
   const rank = Math.max(x.rank, reps.length);
   const shape = [...new Array<number>(rank - x.rank).fill(1), ...x.shape];
   const r = [...new Array<number>(rank - reps.length).fill(1), ...reps];
+  checkSize(op, shape.map((d, i) => d * r[i]!));
   const base = rank === x.rank ? x : reshape(x, shape);
   if (r.every((k) => k === 1)) return base;
   const interleaved: number[] = [];

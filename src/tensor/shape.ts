@@ -5,7 +5,10 @@ export function fmt(shape: readonly number[]): string {
   return `[${shape.join(",")}]`;
 }
 
-/** @internal Checks that `shape` is a list of non-negative integers and returns a frozen copy. */
+/**
+ * @internal Checks that `shape` is a list of non-negative integers with at most {@link MAX_TENSOR_SIZE}
+ * elements in all, and returns a frozen copy.
+ */
 export function checkShape(op: string, shape: unknown): readonly number[] {
   if (!Array.isArray(shape)) {
     throw new TypeError(`${op}: a shape must be an array of non-negative integers, got ${String(shape)}`);
@@ -17,6 +20,7 @@ export function checkShape(op: string, shape: unknown): readonly number[] {
       );
     }
   }
+  checkSize(op, shape as number[]);
   return Object.freeze((shape as number[]).slice());
 }
 
