@@ -1,7 +1,7 @@
 /**
  * @internal CPU kernels of the ops added after the first elementwise family: rounding, the error function,
  * predicates, logical connectives, floored modulo, `atan2`, wrapping int32 products, checked int32 casts,
- * cumulative sums along an axis and stable sorting along an axis.
+ * cumulative sums and products along an axis and stable sorting along an axis.
  *
  * They are kept apart from `elementwise.ts` (whose loops are tuned per op) because none of them is on a
  * training loop's hot path; each is a plain loop, written for clarity first.
@@ -27,10 +27,11 @@ export interface SpecialKernels {
    */
   castToInt32(x: TypedArray, out: Int32Array): number;
   /**
-   * Cumulative sum along `axis` of `x` (shape `shape`): `exclusive` starts from 0 (the element itself is
-   * left out), `reverse` runs from the end of the axis. Accumulates in float64.
+   * Cumulative sum or product along `axis` of `x` (shape `shape`): `exclusive` starts from the identity
+   * (the element itself is left out), `reverse` runs from the end of the axis. Accumulates in float64
+   * (int32 products wrap exactly, like int32 `mul`).
    */
-  cumsum(x: TypedArray, shape: readonly number[], axis: number, exclusive: boolean, reverse: boolean, out: TypedArray): void;
+  cumulative(op: "sum" | "prod", x: TypedArray, shape: readonly number[], axis: number, exclusive: boolean, reverse: boolean, out: TypedArray): void;
   /**
    * For every line along `axis`, the positions of its elements in sorted order (a stable sort: equal
    * elements keep their order). Ascending puts NaN last; descending puts NaN first (the reverse order).
@@ -111,7 +112,9 @@ export const cpuSpecial: SpecialKernels = {
     }
     return -1;
   },
-  cumsum(x, shape, axis, exclusive, reverse, o) {
+  cumulative(op, x, shape, axis, exclusive, reverse, o) {
+    const product = op === "prod";
+    const wrap = product && o instanceof Int32Array;
     let outer = 1;
     for (let d = 0; d < axis; d++) outer *= shape[d]!;
     const len = shape[axis]!;
@@ -121,16 +124,12 @@ export const cpuSpecial: SpecialKernels = {
     for (let p = 0; p < outer; p++) {
       for (let k = 0; k < inner; k++) {
         let at = p * len * inner + k + (reverse ? (len - 1) * inner : 0);
-        let acc = 0;
+        let acc = product ? 1 : 0;
         for (let j = 0; j < len; j++, at += step) {
           const v = x[at]!;
-          if (exclusive) {
-            o[at] = acc;
-            acc += v;
-          } else {
-            acc += v;
-            o[at] = acc;
-          }
+          if (exclusive) o[at] = acc;
+          acc = !product ? acc + v : wrap ? Math.imul(acc, v) : acc * v;
+          if (!exclusive) o[at] = acc;
         }
       }
     }
