@@ -10,7 +10,7 @@
  * either choice is one side's derivative).
  */
 import { Tensor } from "../tensor/tensor.js";
-import { fmt, normalizeAxis } from "../tensor/shape.js";
+import { fmt, normalizeAxis, sizeOf } from "../tensor/shape.js";
 import { backend } from "../tensor/backend.js";
 import { bind } from "../autodiff/trace.js";
 import { defineNondifferentiable } from "../autodiff/primitive.js";
@@ -29,6 +29,14 @@ interface ArgsortParams {
   readonly axis: number;
   readonly descending: boolean;
 }
+
+const topkIndicesP = defineNondifferentiable<number>("topk", ([x], k) => {
+  const n = x!.shape[x!.rank - 1]!;
+  const rows = n === 0 ? 0 : x!.size / n;
+  const out = new Int32Array(rows * k);
+  backend().topkIndices(x!._data!, rows, n, k, out);
+  return new Tensor(Object.freeze([...x!.shape.slice(0, -1), k]), "int32", out);
+});
 
 const argsortP = defineNondifferentiable<ArgsortParams>("argsort", ([x], { axis, descending }) => {
   const out = new Int32Array(x!.size);
@@ -136,10 +144,12 @@ export function topk(x: Tensor, k: number): TopK {
     throw new RangeError(`${op}: k must be an integer from 0 to ${n} (the last axis of shape ${fmt(x.shape)}), got ${String(k)}`);
   }
   const last = x.rank - 1;
-  const order = bind(argsortP, [x._concrete], { axis: last, descending: true });
   const size = x.shape.slice();
   size[last] = k;
-  const indices = slice(order, new Array<number>(x.rank).fill(0), size);
-  const values = x.size === 0 || k === 0 ? slice(x, new Array<number>(x.rank).fill(0), size) : takeAlongAxis(x, indices, last);
+  if (x.size === 0 || k === 0) {
+    return { values: slice(x, new Array<number>(x.rank).fill(0), size), indices: new Tensor(Object.freeze(size), "int32", new Int32Array(sizeOf(size))) };
+  }
+  const indices = bind(topkIndicesP, [x._concrete], k);
+  const values = takeAlongAxis(x, indices, last);
   return { values, indices };
 }

@@ -85,6 +85,17 @@ describe("sorting details", () => {
     expect(sort(x, 0, { descending: true }).toArray()).toEqual([NaN, NaN, Infinity, 3, 1, -Infinity]);
     expect(topk(x, 2).indices.toArray()).toEqual([1, 5]);
   });
+  test("topk (a bounded heap) equals the first k of a stable descending argsort, for every k, with ties and NaN", () => {
+    for (let seed = 0; seed < 20; seed++) {
+      const x = make([3, 9], "float64", 100 + seed, -2, 2).round();
+      const v = Array.from(x.dataSync(), (e, i) => ((i * 7 + seed) % 11 === 0 ? NaN : e));
+      const t = tensor(v, { shape: [3, 9], dtype: "float64" });
+      const full = argsort(t, -1, { descending: true }).toArray() as number[][];
+      for (let k = 0; k <= 9; k++) {
+        expect(topk(t, k).indices.toArray()).toEqual(full.map((row) => row.slice(0, k)));
+      }
+    }
+  });
   test("topk takes the lower index first among ties", () => {
     const r = topk(tensor([[1, 5, 3, 5], [2, 2, 2, 2]]), 3);
     expect(r.values.toArray()).toEqual([[5, 5, 3], [2, 2, 2]]);

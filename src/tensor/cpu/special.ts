@@ -37,6 +37,12 @@ export interface SpecialKernels {
    * elements keep their order). Ascending puts NaN last; descending puts NaN first (the reverse order).
    */
   argsort(x: TypedArray, shape: readonly number[], axis: number, descending: boolean, out: Int32Array): void;
+  /**
+   * For each of `rows` consecutive lines of length `n`, the positions of the `k` largest elements, largest
+   * first, the lower position first among equals, NaN counted as the largest: the first `k` entries of a
+   * stable descending argsort, found with a bounded heap in O(n log k).
+   */
+  topkIndices(x: TypedArray, rows: number, n: number, k: number, out: Int32Array): void;
 }
 
 /** Rounds half to even, as IEEE 754's default rounding, NumPy, JAX and TensorFlow do. */
@@ -78,6 +84,16 @@ const binaryOps: Record<MathBinaryKernel, (a: number, b: number) => number> = {
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
+
+/**
+ * True when position `i` (value `u`) ranks strictly below position `j` (value `v`) in a stable descending
+ * order: a smaller value, or an equal value at a later position. NaN ranks above every number.
+ */
+function ranksBelow(u: number, i: number, v: number, j: number): boolean {
+  const un = u !== u, vn = v !== v;
+  if (un || vn) return un === vn ? i > j : vn;
+  return u < v || (u === v && i > j);
+}
 
 /** @internal The CPU implementation of this family. */
 export const cpuSpecial: SpecialKernels = {
@@ -164,6 +180,52 @@ export const cpuSpecial: SpecialKernels = {
         }
         order.sort(cmp);
         for (let j = 0; j < len; j++) o[base + j * inner] = order[j]!;
+      }
+    }
+  },
+  topkIndices(x, rows, n, k, o) {
+    // A min-heap (by rank) of the best k positions seen so far; its root is the weakest of them.
+    const heap = new Int32Array(k);
+    for (let r = 0; r < rows; r++) {
+      const base = r * n;
+      const below = (a: number, b: number): boolean => ranksBelow(x[base + a]!, a, x[base + b]!, b);
+      const siftDown = (size: number): void => {
+        let at = 0;
+        for (;;) {
+          const l = 2 * at + 1, rr = l + 1;
+          let least = at;
+          if (l < size && below(heap[l]!, heap[least]!)) least = l;
+          if (rr < size && below(heap[rr]!, heap[least]!)) least = rr;
+          if (least === at) return;
+          const t = heap[at]!;
+          heap[at] = heap[least]!;
+          heap[least] = t;
+          at = least;
+        }
+      };
+      let size = 0;
+      for (let i = 0; i < n; i++) {
+        if (size < k) {
+          let at = size++;
+          heap[at] = i;
+          while (at > 0) {
+            const parent = (at - 1) >> 1;
+            if (!below(heap[at]!, heap[parent]!)) break;
+            const t = heap[at]!;
+            heap[at] = heap[parent]!;
+            heap[parent] = t;
+            at = parent;
+          }
+        } else if (k > 0 && below(heap[0]!, i)) {
+          heap[0] = i;
+          siftDown(size);
+        }
+      }
+      // Pop the weakest first into the back of the output row.
+      for (let j = size - 1; j >= 0; j--) {
+        o[r * k + j] = heap[0]!;
+        heap[0] = heap[j]!;
+        siftDown(j);
       }
     }
   },
