@@ -4,8 +4,8 @@
  * masks and carry no derivative.
  *
  * Conventions at the points where a derivative is not unique: `maximum` and `minimum` send the whole
- * derivative to their first operand on ties (so `clip` has derivative 1 on the closed interval
- * `[min, max]`, boundaries included); `pow(a, b)` takes `∂/∂b = 0` where `a <= 0`, and its factor
+ * derivative to their first operand on ties, as TensorFlow does (JAX splits it in halves), so `clip` has
+ * derivative 1 on the closed interval `[min, max]`, boundaries included; `pow(a, b)` takes `∂/∂b = 0` where `a <= 0`, and its factor
  * `b a^(b-1)` is 0 where `b = 0`, so `x^n` has exact derivatives of every order at `x = 0` (never
  * `0 · ∞ = NaN`); `atan2` has derivative 0 at the origin; `mod(a, b)` has `∂/∂a = 1` and
  * `∂/∂b = -floor(a / b)` (taken also at its jumps).

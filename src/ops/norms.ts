@@ -97,7 +97,8 @@ export function norm(x: Tensor, ord: NormOrder = 2, axes?: number | readonly num
  * `l2_normalize`). The floor `epsilon` keeps a zero vector at 0 with a finite derivative (`1/√epsilon`
  * times the tangent).
  * @param x a float tensor (int32 is converted to float32).
- * @param axis the axis (default -1, the last) or axes along which the norm is taken.
+ * @param axis the axis (default -1, the last, as for `softmax`; TensorFlow's default is every axis) or axes
+ *   along which the norm is taken.
  * @param epsilon the floor on the squared norm (default 1e-12).
  * @returns a tensor of the shape of `x`.
  * @example

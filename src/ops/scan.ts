@@ -58,7 +58,8 @@ function scanArgs(op: string, x: Tensor, axis: number, options: ScanOptions | un
  * Cumulative sum along `axis`: `out[i] = x[0] + … + x[i]` (TensorFlow's and JAX's `cumsum`; float sums
  * accumulate in float64, int32 sums wrap like int32 `add`).
  * @param x a tensor of rank >= 1, any dtype.
- * @param axis the axis to scan (default -1, the last; negative counts from the end).
+ * @param axis the axis to scan (default -1, the last, as for `softmax` and `argmax`; TensorFlow's default is
+ *   0 and NumPy's flattens; negative counts from the end).
  * @param options `exclusive` (start from 0, leaving each element out) and `reverse` (scan from the end).
  * @returns a tensor of the shape and dtype of `x`.
  * @example
