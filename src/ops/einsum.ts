@@ -101,7 +101,8 @@ function contract(a: Term, b: Term, keep: Set<string>, size: Map<string, number>
  * are multiplied together; labels absent from the output (after `->`) are summed over. Supported:
  * any number of operands; repeated labels inside one operand (`"ii->i"` is the diagonal, `"ii"` the
  * trace); labels summed within one operand (`"ij->i"`); `...` for leading broadcast axes, which are
- * right-aligned and broadcast where one operand has size 1 (`"...ij,...jk->...ik"`); and the implicit
+ * right-aligned and broadcast where one operand has size 1 (`"...ij,...jk->...ik"`; an explicit output that
+ * leaves `...` out sums over those axes, as PyTorch does); and the implicit
  * output (no `->`): the labels used exactly once, in alphabetical order, after the broadcast axes.
  * Operands of different dtypes are promoted (int32 < float32 < float64). Differentiable in every operand,
  * to any order.

@@ -100,6 +100,8 @@ describe("einsum details", () => {
     expect(einsum("...ii->...i", make([3, 2, 2], "float64", 5)).shape).toEqual([3, 2]);
     expect(einsum("...i->...", make([3, 2], "float64", 5)).shape).toEqual([3]);
     expect(einsum("i...->...", make([3, 2, 4], "float64", 5)).shape).toEqual([2, 4]);
+    const z = make([2, 3, 4], "float64", 6);
+    close(einsum("...ij->ij", z).dataSync(), z.sum(0).dataSync(), "float64");
   });
   test("mixed dtypes are promoted", () => {
     expect(einsum("i,i->", tensor([1, 2], { dtype: "int32" }), tensor([0.5, 0.25], { dtype: "float64" })).dtype).toBe("float64");
