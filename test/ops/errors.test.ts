@@ -142,6 +142,9 @@ describe("int32 arithmetic wraps modulo 2^32", () => {
     const expected = a.map((x, i) => wrap(BigInt(x) * BigInt(b[i]!)));
     expect(i32(a).mul(i32(b)).toArray()).toEqual(expected);
   });
+  test("pow is computed in float64 and wrapped, exact below 2^53", () => {
+    expect(i32([3, 2, -2]).pow(i32([20, 31, 31])).toArray()).toEqual([wrap(3n ** 20n), wrap(2n ** 31n), wrap((-2n) ** 31n)]);
+  });
   test("neg and abs of the minimum wrap to itself", () => {
     expect(i32([-2147483648]).neg().toArray()).toEqual([-2147483648]);
     expect(i32([-2147483648]).abs().toArray()).toEqual([-2147483648]);
