@@ -12,6 +12,7 @@ import "./keypaths/metadata-polyfill.js";
 export { Tensor, type TensorLike, type NestedArray } from "./tensor/tensor.js";
 export type { DType, TypedArray } from "./tensor/dtype.js";
 export { tensor, zeros, ones, full, type CreationOptions, type TensorOptions } from "./tensor/creation.js";
+export { MAX_TENSOR_SIZE } from "./tensor/shape.js";
 export { arange, linspace, eye, oneHot, zerosLike, onesLike, type OneHotOptions } from "./tensor/ranges.js";
 export {
   randomUniform,
@@ -26,9 +27,18 @@ export {
 
 // Operations (also available as Tensor methods)
 export { add, sub, mul, div, pow, maximum, minimum, clip, equal, notEqual, less, lessEqual, greater, greaterEqual, where } from "./ops/binary.js";
+export { mod, atan2, logicalAnd, logicalOr } from "./ops/binary.js";
 export { neg, exp, log, log1p, expm1, sqrt, rsqrt, square, reciprocal, abs, sign, sin, cos, tan, tanh, sigmoid, relu, softplus, cast } from "./ops/unary.js";
+export { erf, floor, ceil, round, isFinite, isNaN, logicalNot } from "./ops/unary.js";
 export { sum, mean, max, min, prod, logSumExp, softmax, logSoftmax, argmax, argmin } from "./ops/reduce.js";
 export { reshape, transpose, expandDims, squeeze, broadcastTo, slice, split, concat, stack, gather, pad, tile } from "./ops/movement.js";
+export type { PadMode, PadOptions } from "./ops/movement.js";
+export { cumsum, cumprod, reverse, type ScanOptions } from "./ops/scan.js";
+export { sort, argsort, topk, type SortOptions, type TopK } from "./ops/sort.js";
+export { gatherNd, scatter, segmentSum } from "./ops/indexing.js";
+export { einsum } from "./ops/einsum.js";
+export { norm, l2Normalize, type NormOrder } from "./ops/norms.js";
+export { outer, diag, bandPart } from "./ops/matrix.js";
 export {
   matmul,
   cholesky,

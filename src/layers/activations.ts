@@ -7,6 +7,7 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { where, minimum } from "../ops/binary.js";
+import { erf } from "../ops/unary.js";
 
 // The activations that are also tensor operations are the operations themselves.
 export { relu, sigmoid, tanh, softplus } from "../ops/unary.js";
@@ -69,16 +70,25 @@ export function selu(x: Tensor): Tensor {
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /**
- * Gaussian error linear unit `x · Φ(x)` (Hendrycks & Gimpel, 2016, "Gaussian Error Linear Units"), in the
- * paper's tanh approximation `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`, which differs from the exact
- * form by less than 1e-3 everywhere.
+ * Gaussian error linear unit `x · Φ(x) = ½ x (1 + erf(x / √2))` (Hendrycks & Gimpel, 2016, "Gaussian Error
+ * Linear Units"), exact by default (as PyTorch and Keras compute it). With `approximate: true` it is the
+ * paper's tanh approximation `½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))` (JAX's default, and Swift's
+ * `gelu`), which differs from the exact form by less than 1e-3 everywhere.
  * @param x a float tensor of any shape.
+ * @param approximate use the tanh approximation (default false).
  * @returns a tensor of the same shape.
- * @example `gelu(tensor([0]))` is `[0]`.
+ * @example
+ * ```ts
+ * gelu(tensor([0, 1])).toArray();       // [0, 0.8413]
+ * gelu(tensor([0, 1]), true).toArray(); // [0, 0.8412]
+ * ```
  */
-export function gelu(x: Tensor): Tensor {
-  const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(SQRT_2_OVER_PI);
-  return x.mul(inner.tanh().add(1)).mul(0.5);
+export function gelu(x: Tensor, approximate = false): Tensor {
+  if (approximate) {
+    const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(SQRT_2_OVER_PI);
+    return x.mul(inner.tanh().add(1)).mul(0.5);
+  }
+  return x.mul(erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5);
 }
 
 /**

@@ -4,10 +4,16 @@
  * `'mean'` (the default), `'sum'`, or `'none'` (the unreduced tensor). Anything with an exponential is
  * computed in a form that cannot overflow: cross-entropies go through log-sum-exp and `softplus`, so
  * logits of ±1e4 give finite losses and gradients.
+ *
+ * A loss that is smooth is written with smooth pieces only, so its derivatives are exact everywhere, to
+ * every order: `softplus` (a primitive whose derivative is `sigmoid`) rather than `relu` and `abs`, and a
+ * `where` between the two branches of the Huber loss rather than `|d|` (whose derivative at 0 is a
+ * convention). The kinks that remain are the losses' own (`|d|` in the L1 losses, the margin of the hinge
+ * losses, a tie in the categorical hinge's maximum).
  */
 import { Tensor } from "../tensor/tensor.js";
 import { oneHot } from "../tensor/ranges.js";
-import { where, minimum, maximum } from "../ops/binary.js";
+import { where, maximum } from "../ops/binary.js";
 
 /** How a loss reduces its per-element (or per-example) values. */
 export type Reduction = "mean" | "sum" | "none";
@@ -77,9 +83,12 @@ export function huberLoss(predicted: Tensor, expected: Tensor, options?: LossOpt
   sameShape("huberLoss", predicted, expected, "predicted", "expected");
   const delta = options?.delta ?? 1;
   if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be positive, got ${delta}`);
-  const a = predicted.sub(floatOf(expected, predicted)).abs();
-  const q = minimum(a, delta); // the quadratic part
-  return reduce("huberLoss", q.mul(q).mul(0.5).add(a.sub(q).mul(delta)), options);
+  const d = predicted.sub(floatOf(expected, predicted));
+  const a = d.abs();
+  // Two smooth branches joined by `where`: the quadratic one holds d = 0, so the second derivative there
+  // is 1 (through |d|, whose second derivative is 0, it would be 0). At |d| = δ the quadratic side is taken.
+  const l = where(a.lessEqual(delta), d.mul(d).mul(0.5), a.sub(delta / 2).mul(delta));
+  return reduce("huberLoss", l, options);
 }
 
 /**
@@ -142,7 +151,8 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, options?: Lo
 
 /**
  * Sigmoid cross-entropy (binary cross-entropy on logits) `−z log σ(x) − (1 − z) log(1 − σ(x))`, computed
- * as `max(x, 0) − x z + log(1 + e^−|x|)`, which is finite for any logit.
+ * as `softplus(x) − x z`, which is finite for any logit and has the exact gradient `σ(x) − z` everywhere
+ * (`0.5 − z` at a logit of exactly 0, what a zero-initialised output layer produces).
  * @param logits float, any shape.
  * @param labels the same shape, each in [0, 1].
  * @param options `reduction` (`'none'` keeps the elementwise losses).
@@ -152,7 +162,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, options?: Lo
 export function sigmoidCrossEntropy(logits: Tensor, labels: Tensor, options?: LossOptions): Tensor {
   sameShape("sigmoidCrossEntropy", logits, labels, "logits", "labels");
   const z = floatOf(labels, logits);
-  const l = logits.relu().sub(logits.mul(z)).add(logits.abs().neg().exp().log1p());
+  const l = logits.softplus().sub(logits.mul(z));
   return reduce("sigmoidCrossEntropy", l, options);
 }
 

@@ -1,16 +1,29 @@
 /**
  * Elementwise functions of two tensors, with NumPy broadcasting, and `where`. Each primitive carries its
- * kernel, JVP and VJP together; `clip` is derived. Comparisons give int32 masks and carry no derivative.
+ * kernel, JVP and VJP together; `clip` is derived. Comparisons and the logical connectives give int32
+ * masks and carry no derivative.
+ *
+ * Conventions at the points where a derivative is not unique: `maximum` and `minimum` send the whole
+ * derivative to their first operand on ties, as TensorFlow does (JAX splits it in halves), so `clip` has
+ * derivative 1 on the closed interval `[min, max]`, boundaries included; `pow(a, b)` takes `∂/∂b = 0` where `a <= 0`, and its factor
+ * `b a^(b-1)` is 0 where `b = 0`, so `x^n` has exact derivatives of every order at `x = 0` (never
+ * `0 · ∞ = NaN`); `atan2` has derivative 0 at the origin; `mod(a, b)` has `∂/∂a = 1` and
+ * `∂/∂b = -floor(a / b)` (taken also at its jumps).
+ *
+ * int32 arithmetic wraps around modulo 2³² (two's complement, as C and Java do): `add`, `sub`, `mul`
+ * and `neg` give the low 32 bits of the exact result. `pow` on int32 is computed in float64 and wrapped
+ * the same way, exact while the true power is below 2⁵³. `div` of int32 operands gives float32.
  */
 import { Tensor, type TensorLike } from "../tensor/tensor.js";
 import { allocate, type DType } from "../tensor/dtype.js";
 import { broadcastShapes } from "../tensor/shape.js";
 import { backend } from "../tensor/backend.js";
 import type { BinaryKernel, CompareKernel } from "../tensor/cpu/elementwise.js";
+import type { MathBinaryKernel } from "../tensor/cpu/special.js";
 import { bind } from "../autodiff/trace.js";
 import { definePrimitive, defineNondifferentiable, type Primitive } from "../autodiff/primitive.js";
 import { checkTensor, coerce, unbroadcast, bcast } from "./util.js";
-import { neg, log, cast } from "./unary.js";
+import { neg, log, cast, floor } from "./unary.js";
 import { scalar } from "../tensor/creation.js";
 
 function run(kernel: BinaryKernel | CompareKernel, a: Tensor, b: Tensor, dtype: DType): Tensor {
@@ -19,6 +32,15 @@ function run(kernel: BinaryKernel | CompareKernel, a: Tensor, b: Tensor, dtype: 
   for (const d of shape) size *= d;
   const out = allocate(dtype, size);
   backend().binary(kernel, a._data!, a.shape, b._data!, b.shape, out, shape);
+  return new Tensor(shape, dtype, out);
+}
+
+function runMath(kernel: MathBinaryKernel, a: Tensor, b: Tensor, dtype: DType): Tensor {
+  const shape = broadcastShapes(kernel, a.shape, b.shape);
+  let size = 1;
+  for (const d of shape) size *= d;
+  const out = allocate(dtype, size);
+  backend().mathBinary(kernel, a._data!, a.shape, b._data!, b.shape, out, shape);
   return new Tensor(shape, dtype, out);
 }
 
@@ -40,18 +62,20 @@ const subP = arithmetic(
   (_, [ta, tb], out) => (ta && tb ? sub(ta, tb) : ta ? bcast(ta, out.shape) : bcast(neg(tb!), out.shape)),
   (ct, [a, b], _out, _p, [na, nb]) => [na ? unbroadcast(ct, a!.shape) : null, nb ? unbroadcast(neg(ct), b!.shape) : null],
 );
-const mulP = arithmetic(
-  "mul",
-  ([a, b], [ta, tb]) => {
+const mulP = definePrimitive({
+  name: "mul",
+  // int32 products wrap exactly (Math.imul); a float64 product would lose the low bits past 2^53 first.
+  impl: ([a, b]) => (a!.dtype === "int32" ? runMath("imul", a!, b!, "int32") : run("mul", a!, b!, a!.dtype)),
+  jvp: ([a, b], [ta, tb]) => {
     const da = ta ? mul(ta, b!) : null;
     const db = tb ? mul(a!, tb) : null;
     return da && db ? add(da, db) : (da ?? db)!;
   },
-  (ct, [a, b], _out, _p, [na, nb]) => [
+  vjp: (ct, [a, b], _out, _p, [na, nb]) => [
     na ? unbroadcast(mul(ct, b!), a!.shape) : null,
     nb ? unbroadcast(mul(ct, a!), b!.shape) : null,
   ],
-);
+});
 const divP = arithmetic(
   "div",
   ([, b], [ta, tb], out) => {
@@ -68,15 +92,22 @@ const divP = arithmetic(
 // d(a^b) = b a^(b-1) da + a^b ln(a) db. Convention: the ln(a) factor is taken as 0 where a <= 0, where
 // a^b is only defined for integer b and so has no derivative in b.
 const logBase = (a: Tensor): Tensor => log(where(greater(a, 0), a, 1));
+// b a^(b-1), taken as 0 where b = 0 (a^0 is constant): otherwise 0 · 0^(-1) would be NaN at a = 0, and
+// since every higher derivative goes through this factor again, x^n is exact at 0 to every order. The
+// unused branch sees a = 1, so its own derivative (multiplied by a zero cotangent) is finite too.
+function powFactor(a: Tensor, b: Tensor): Tensor {
+  const constant = equal(b, 0);
+  return where(constant, 0, mul(b, pow(where(constant, 1, a), sub(b, 1))));
+}
 const powP = arithmetic(
   "pow",
   ([a, b], [ta, tb], out) => {
-    const da = ta ? mul(ta, mul(b!, pow(a!, sub(b!, 1)))) : null;
+    const da = ta ? mul(ta, powFactor(a!, b!)) : null;
     const db = tb ? mul(tb, mul(out, logBase(a!))) : null;
     return da && db ? add(da, db) : (da ?? db)!;
   },
   (ct, [a, b], out, _p, [na, nb]) => [
-    na ? unbroadcast(mul(ct, mul(b!, pow(a!, sub(b!, 1)))), a!.shape) : null,
+    na ? unbroadcast(mul(ct, powFactor(a!, b!)), a!.shape) : null,
     nb ? unbroadcast(mul(ct, mul(out, logBase(a!))), b!.shape) : null,
   ],
 );
@@ -134,12 +165,17 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor { return arith(max
 export function minimum(a: TensorLike, b: TensorLike): Tensor { return arith(minimumP, a, b); }
 
 /**
- * Clamps every element of `x` into `[min, max]`. The derivative is 1 inside the interval and 0 outside.
+ * Clamps every element of `x` into `[min, max]`. The derivative is 1 on the closed interval (boundaries
+ * included) and 0 outside it.
  * @param x a tensor. @param min lower bound. @param max upper bound (≥ min).
  * @returns the clipped tensor. @example `clip(tensor([-2, 0, 2]), -1, 1)` is `[-1, 0, 1]`.
  */
 export function clip(x: Tensor, min: number, max: number): Tensor {
-  if (!(min <= max)) throw new RangeError(`clip: min (${min}) must be <= max (${max})`);
+  checkTensor("clip", "x", x);
+  if (typeof min !== "number" || typeof max !== "number") {
+    throw new TypeError(`clip: min and max must be numbers, got ${typeof min} and ${typeof max}`);
+  }
+  if (!(min <= max)) throw new RangeError(`clip: min (${min}) must be <= max (${max}); swap them`);
   return minimum(maximum(x, min), max);
 }
 
@@ -195,3 +231,118 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   broadcastShapes("where", broadcastShapes("where", cond.shape, x.shape), y.shape);
   return bind(whereP, [cond._concrete, x, y], undefined);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// mod, atan2, logical connectives
+
+// mod(a, b) = a - b floor(a / b): ∂/∂a = 1, ∂/∂b = -floor(a / b), constant between the jumps.
+const modP = definePrimitive({
+  name: "mod",
+  impl: ([a, b]) => runMath("mod", a!, b!, a!.dtype),
+  jvp: ([a, b], [ta, tb], out) => {
+    const db = tb ? mul(tb, neg(floor(div(a!, b!)))) : null;
+    return ta && db ? add(ta, db) : ta ? bcast(ta, out.shape) : bcast(db!, out.shape);
+  },
+  vjp: (ct, [a, b], _out, _p, [na, nb]) => [
+    na ? unbroadcast(ct, a!.shape) : null,
+    nb ? unbroadcast(mul(ct, neg(floor(div(a!, b!)))), b!.shape) : null,
+  ],
+});
+
+// atan2(y, x): ∂/∂y = x / (x² + y²), ∂/∂x = -y / (x² + y²); 0 at the origin, where no limit exists.
+function atan2Weights(y: Tensor, x: Tensor): [Tensor, Tensor] {
+  const r2 = add(mul(x, x), mul(y, y));
+  const zero = equal(r2, 0);
+  const safe = where(zero, 1, r2);
+  return [where(zero, 0, div(x, safe)), where(zero, 0, neg(div(y, safe)))];
+}
+const atan2P = definePrimitive({
+  name: "atan2",
+  impl: ([y, x]) => runMath("atan2", y!, x!, y!.dtype),
+  jvp: ([y, x], [ty, tx], out) => {
+    const [wy, wx] = atan2Weights(y!, x!);
+    const dy = ty ? mul(ty, wy) : null;
+    const dx = tx ? mul(tx, wx) : null;
+    return bcast(dy && dx ? add(dy, dx) : (dy ?? dx)!, out.shape);
+  },
+  vjp: (ct, [y, x], _out, _p, [ny, nx]) => {
+    const [wy, wx] = atan2Weights(y!, x!);
+    return [ny ? unbroadcast(mul(ct, wy), y!.shape) : null, nx ? unbroadcast(mul(ct, wx), x!.shape) : null];
+  },
+});
+
+const logicalAndP = defineNondifferentiable("logicalAnd", ([a, b]) => runMath("logicalAnd", a!, b!, "int32"));
+const logicalOrP = defineNondifferentiable("logicalOr", ([a, b]) => runMath("logicalOr", a!, b!, "int32"));
+
+/**
+ * Floored modulo with broadcasting: `a - b · floor(a / b)`, whose sign follows the divisor `b` (Python's
+ * `%`, NumPy's and JAX's `mod`, TensorFlow.js's `mod`; JavaScript's `%` would follow `a`). Float division
+ * by 0 gives NaN, as in IEEE 754; int32 division by 0 is an error (int32 has no NaN).
+ * Derivatives: 1 in `a` and `-floor(a / b)` in `b`.
+ * @param a the dividend (tensor or number). @param b the divisor (tensor or number).
+ * @returns the remainder, shaped by broadcasting, in the operands' common dtype.
+ * @example
+ * ```ts
+ * mod(tensor([5, -5, 5.5]), 3).toArray(); // [2, 1, 2.5]
+ * mod(tensor([5, -5]), -3).toArray();     // [-1, -2]
+ * ```
+ */
+export function mod(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = coerce("mod", a, b, cast);
+  broadcastShapes("mod", x.shape, y.shape);
+  if (y.dtype === "int32") {
+    const v = y._values;
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] === 0) {
+        throw new RangeError(`mod: the int32 divisor is 0 at flat index ${i} (shape [${y.shape.join(",")}]); int32 has no NaN to return, so cast to float32 or mask the zeros first`);
+      }
+    }
+  }
+  return bind(modP, [x, y], undefined);
+}
+
+/**
+ * The angle of the point `(x, y)` from the positive x axis, in `(-π, π]`, elementwise with broadcasting
+ * (`Math.atan2(y, x)`; note the order: `y` first). int32 operands give float32. The derivative at the
+ * origin, where the angle has no limit, is taken as 0.
+ * @param y the ordinate (tensor or number). @param x the abscissa (tensor or number).
+ * @returns the angle in radians, shaped by broadcasting.
+ * @example
+ * ```ts
+ * atan2(tensor([1, 1, -1]), tensor([1, -1, 0])).toArray(); // [π/4, 3π/4, -π/2]
+ * ```
+ */
+export function atan2(y: TensorLike, x: TensorLike): Tensor {
+  const [p, q] = coerce("atan2", y, x, cast);
+  broadcastShapes("atan2", p.shape, q.shape);
+  const d = p.dtype === "int32" ? "float32" : p.dtype;
+  return bind(atan2P, [cast(p, d), cast(q, d)], undefined);
+}
+
+function logical(p: Primitive, op: string, a: TensorLike, b: TensorLike): Tensor {
+  const x = typeof a === "number" ? scalar(a, "float64") : checkTensor(op, "the first operand", a);
+  const y = typeof b === "number" ? scalar(b, "float64") : checkTensor(op, "the second operand", b);
+  broadcastShapes(op, x.shape, y.shape);
+  return bind(p, [x._concrete, y._concrete], undefined);
+}
+/**
+ * Elementwise logical AND with broadcasting: 1 where both operands are non-zero (NaN counts as true, as
+ * in C and NumPy), 0 elsewhere; no derivative.
+ * @param a a mask or any tensor (or number). @param b a mask or any tensor (or number); dtypes may differ.
+ * @returns an int32 mask, shaped by broadcasting.
+ * @example
+ * ```ts
+ * logicalAnd(tensor([1, 1, 0]), tensor([1, 0, 0])).toArray(); // [1, 0, 0]
+ * ```
+ */
+export function logicalAnd(a: TensorLike, b: TensorLike): Tensor { return logical(logicalAndP, "logicalAnd", a, b); }
+/**
+ * Elementwise logical OR with broadcasting: 1 where either operand is non-zero, 0 elsewhere; no derivative.
+ * @param a a mask or any tensor (or number). @param b a mask or any tensor (or number); dtypes may differ.
+ * @returns an int32 mask, shaped by broadcasting.
+ * @example
+ * ```ts
+ * logicalOr(tensor([1, 1, 0]), tensor([1, 0, 0])).toArray(); // [1, 1, 0]
+ * ```
+ */
+export function logicalOr(a: TensorLike, b: TensorLike): Tensor { return logical(logicalOrP, "logicalOr", a, b); }

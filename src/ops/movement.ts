@@ -19,7 +19,7 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { allocate, type DType } from "../tensor/dtype.js";
-import { checkShape, fmt, normalizeAxes, normalizeAxis, sameShape, sizeOf } from "../tensor/shape.js";
+import { checkShape, checkSize, fmt, normalizeAxes, normalizeAxis, sameShape, sizeOf } from "../tensor/shape.js";
 import { backend } from "../tensor/backend.js";
 import { zeros } from "../tensor/creation.js";
 import { bind } from "../autodiff/trace.js";
@@ -201,6 +201,18 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 // ---------------------------------------------------------------------------------------------------
 // expandDims, squeeze (derived from reshape)
 
+/** Normalises the position of a new axis in a tensor of rank r: `[-(r+1), r]`, negative from the end. */
+function insertionAxis(op: string, axis: number, x: Tensor): number {
+  const r = x.rank;
+  if (typeof axis !== "number" || !Number.isInteger(axis) || axis < -(r + 1) || axis > r) {
+    throw new RangeError(
+      `${op}: axis ${String(axis)} is out of range for a new axis in a tensor of shape ${fmt(x.shape)} (rank ${r}); ` +
+        `a new axis goes at a position from ${-(r + 1)} to ${r} (-1 appends it)`,
+    );
+  }
+  return axis < 0 ? axis + r + 1 : axis;
+}
+
 /**
  * Inserts an axis of size 1.
  *
@@ -216,7 +228,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 export function expandDims(x: Tensor, axis = 0): Tensor {
   const op = "expandDims";
   checkTensor(op, "x", x);
-  const a = normalizeAxis(op, axis, x.rank + 1);
+  const a = insertionAxis(op, axis, x);
   const shape = x.shape.slice();
   shape.splice(a, 0, 1);
   return reshape(x, shape);
@@ -412,20 +424,62 @@ const padP = definePrimitive<PadParams>({
 });
 
 /**
- * Pads with a constant: along axis `i`, `paddings[i][0]` elements before and `paddings[i][1]` after.
+ * How {@link pad} fills: `'constant'` (a fill value), `'reflect'` (mirrored without repeating the edge:
+ * `[1, 2, 3]` padded by 2 on each side is `[3, 2, 1, 2, 3, 2, 1]`) or `'symmetric'` (mirrored with the
+ * edge repeated: `[2, 1, 1, 2, 3, 3, 2]`), the modes of TensorFlow's `pad` (NumPy's `reflect` and `symmetric`).
+ */
+export type PadMode = "constant" | "reflect" | "symmetric";
+
+/** Options of {@link pad}. */
+export interface PadOptions {
+  /** The fill mode (default `'constant'`). */
+  mode?: PadMode;
+  /** The fill value of `'constant'` mode (default 0). */
+  value?: number;
+}
+
+/**
+ * Pads along every axis: along axis `i`, `paddings[i][0]` elements before and `paddings[i][1]` after,
+ * with a constant (the default) or a mirror image of the tensor's edge (`'reflect'`, `'symmetric'`).
+ * Mirrored padding is differentiable in `x`: a padded element passes its cotangent to the element it copies.
  *
  * @param x a tensor of rank `r`.
- * @param paddings `r` pairs `[before, after]` of non-negative integers.
- * @param value the fill value (default 0; an integer for int32 tensors).
+ * @param paddings `r` pairs `[before, after]` of non-negative integers; `'reflect'` allows up to
+ *   `x.shape[i] - 1` on each side, `'symmetric'` up to `x.shape[i]`.
+ * @param value the fill value (default 0; an integer for int32 tensors), or options `{ mode, value }`.
  * @returns a tensor of shape `x.shape[i] + before + after` per axis.
  * @example
  * ```ts
- * pad(tensor([[1, 2]]), [[1, 0], [0, 1]]).toArray(); // [[0, 0, 0], [1, 2, 0]]
+ * pad(tensor([[1, 2]]), [[1, 0], [0, 1]]).toArray();                      // [[0, 0, 0], [1, 2, 0]]
+ * pad(tensor([1, 2, 3]), [[2, 2]], { mode: "reflect" }).toArray();   // [3, 2, 1, 2, 3, 2, 1]
+ * pad(tensor([1, 2, 3]), [[2, 2]], { mode: "symmetric" }).toArray(); // [2, 1, 1, 2, 3, 3, 2]
  * ```
  */
-export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
+export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value: number | PadOptions = 0): Tensor {
   const op = "pad";
   checkTensor(op, "x", x);
+  if (typeof value === "object" && value !== null) {
+    const mode = value.mode ?? "constant";
+    if (mode !== "constant" && mode !== "reflect" && mode !== "symmetric") {
+      throw new TypeError(`${op}: unknown mode ${JSON.stringify(mode)}; use 'constant', 'reflect' or 'symmetric'`);
+    }
+    if (mode !== "constant") {
+      if (value.value !== undefined) throw new TypeError(`${op}: a fill value only applies to 'constant' mode, not '${mode}'`);
+      return mirrorPad(x, paddings, mode);
+    }
+    return pad(x, paddings, value.value ?? 0);
+  }
+  const { pairs: ps, none } = checkPaddings(op, x, paddings);
+  if (typeof value !== "number") throw new TypeError(`${op}: the fill value must be a number, got ${typeof value}`);
+  if (x.dtype === "int32" && !Number.isInteger(value)) {
+    throw new RangeError(`${op}: the fill value ${value} is not an integer, but the tensor is int32; cast it to float32 first`);
+  }
+  if (none) return x;
+  return bind(padP, [x], { paddings: Object.freeze(ps), value });
+}
+
+/** Validates `paddings` (one `[before, after]` pair of non-negative integers per axis); returns frozen pairs. */
+function checkPaddings(op: string, x: Tensor, paddings: readonly (readonly [number, number])[]): { pairs: (readonly [number, number])[]; none: boolean } {
   if (!Array.isArray(paddings) || paddings.length !== x.rank) {
     throw new RangeError(
       `${op}: paddings must hold one [before, after] pair per axis: the tensor of shape ${fmt(x.shape)} has rank ${x.rank}, ` +
@@ -449,12 +503,33 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
     if (pair[0] !== 0 || pair[1] !== 0) none = false;
     ps.push(pair);
   }
-  if (typeof value !== "number") throw new TypeError(`${op}: the fill value must be a number, got ${typeof value}`);
-  if (x.dtype === "int32" && !Number.isInteger(value)) {
-    throw new RangeError(`${op}: the fill value ${value} is not an integer, but the tensor is int32; cast it to float32 first`);
-  }
-  if (none) return x;
-  return bind(padP, [x], { paddings: Object.freeze(ps), value });
+  return { pairs: ps, none };
+}
+
+/** Reflect or symmetric padding: one `gather` per padded axis, with the mirrored source positions. */
+function mirrorPad(x: Tensor, paddings: readonly (readonly [number, number])[], mode: "reflect" | "symmetric"): Tensor {
+  const op = "pad";
+  checkPaddings(op, x, paddings);
+  let y = x;
+  paddings.forEach(([before, after], axis) => {
+    if (before === 0 && after === 0) return;
+    const d = x.shape[axis]!;
+    const most = mode === "reflect" ? d - 1 : d;
+    if (before > most || after > most) {
+      throw new RangeError(
+        `${op}: ${mode} padding of [${before}, ${after}] on axis ${axis} of shape ${fmt(x.shape)} is too wide: ` +
+          `${mode} mode allows at most ${most} on each side of an axis of size ${d} (${mode === "reflect" ? "its size - 1" : "its size"})`,
+      );
+    }
+    const positions = Array.from({ length: before + d + after }, (_, o) => {
+      const p = o - before;
+      if (p < 0) return mode === "reflect" ? -p : -p - 1;
+      if (p >= d) return mode === "reflect" ? 2 * (d - 1) - p : 2 * d - 1 - p;
+      return p;
+    });
+    y = gather(y, positions, axis);
+  });
+  return y;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -550,7 +625,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   const op = "stack";
   const first = checkTensorList(op, tensors);
-  const a = normalizeAxis(op, axis, first.rank + 1);
+  const a = insertionAxis(op, axis, first);
   tensors.forEach((t, i) => {
     if (!sameShape(t.shape, first.shape)) {
       throw new RangeError(
@@ -639,6 +714,7 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
   const rank = Math.max(x.rank, reps.length);
   const shape = [...new Array<number>(rank - x.rank).fill(1), ...x.shape];
   const r = [...new Array<number>(rank - reps.length).fill(1), ...reps];
+  checkSize(op, shape.map((d, i) => d * r[i]!));
   const base = rank === x.rank ? x : reshape(x, shape);
   if (r.every((k) => k === 1)) return base;
   const interleaved: number[] = [];

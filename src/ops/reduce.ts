@@ -10,9 +10,11 @@ import type { ReduceKernel } from "../tensor/cpu/reduce.js";
 import { bind } from "../autodiff/trace.js";
 import { definePrimitive, defineNondifferentiable } from "../autodiff/primitive.js";
 import { checkTensor } from "./util.js";
+import { scalar } from "../tensor/creation.js";
 import { add, sub, mul, div, equal, where } from "./binary.js";
 import { exp, log, cast } from "./unary.js";
-import { reshape, broadcastTo } from "./movement.js";
+import { reshape, broadcastTo, transpose } from "./movement.js";
+import { cumprod } from "./scan.js";
 
 /** Params of a reduction primitive: sorted axes and whether the output keeps them as size 1. */
 interface ReduceParams {
@@ -69,17 +71,23 @@ const minP = definePrimitive<ReduceParams>({
   vjp: (ct, [x], out, p) => [mul(keep(ct, x!.shape, p), extremumRule(x!, out, p))],
 });
 
-// ∂prod/∂x_i is the product of the other elements; computed without dividing by zero: with no zero in
-// the group it is prod/x_i, with exactly one zero it is the product of the non-zeros at that zero, and
-// with two or more zeros it is 0 everywhere.
+// ∂prod/∂x_i is the product of the other elements of its group: the exclusive cumulative product from the
+// left times the one from the right. Built from products only (no division by x_i), it is exact where
+// elements are 0, and so are its own derivatives, to every order.
 function prodRule(x: Tensor, p: ReduceParams): Tensor {
-  const isZero = cast(equal(x, 0), x.dtype);
-  const nonZero = where(isZero, 1, x);
-  const pnz = prod(nonZero, p.axes, true);
-  const zeros = sum(isZero, p.axes, true);
-  const oneZero = cast(equal(zeros, 1), x.dtype);
-  const noZero = cast(equal(zeros, 0), x.dtype);
-  return where(isZero, mul(oneZero, pnz), mul(noZero, div(pnz, nonZero)));
+  const axes = p.axes;
+  if (axes.length === 1) return othersAlong(x, axes[0]!);
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const perm = [...kept, ...axes];
+  const moved = transpose(x, perm);
+  const grouped = reshape(moved, [...kept.map((i) => x.shape[i]!), -1]);
+  const others = reshape(othersAlong(grouped, grouped.rank - 1), moved.shape);
+  const inverse = new Array<number>(perm.length);
+  perm.forEach((a, i) => (inverse[a] = i));
+  return transpose(others, inverse);
+}
+function othersAlong(x: Tensor, axis: number): Tensor {
+  return mul(cumprod(x, axis, { exclusive: true }), cumprod(x, axis, { exclusive: true, reverse: true }));
 }
 const prodP = definePrimitive<ReduceParams>({
   name: "prod",
@@ -133,8 +141,9 @@ function count(x: Tensor, axes: number | readonly number[] | undefined): number 
 /** Mean over `axes` (all by default); int32 input gives float32. @param x a tensor. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the mean. @example `mean(tensor([[1, 2], [3, 4]]), 0)` is `[2, 3]`. */
 export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   checkTensor("mean", "x", x);
+  const ax = normalizeAxes("mean", axes, x.rank);
   const f = isFloat(x.dtype) ? x : cast(x, "float32");
-  return div(sum(f, axes, keepDims), count(x, axes));
+  return div(sum(f, ax, keepDims), count(x, ax));
 }
 
 /**
@@ -145,15 +154,21 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDims = fa
  */
 export function logSumExp(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   checkTensor("logSumExp", "x", x);
-  const m = stableShift(x, axes);
-  const s = log(sum(exp(sub(x, m)), axes, true));
+  const ax = normalizeAxes("logSumExp", axes, x.rank);
+  if (ax.length === 0) return x;
+  const m = stableShift(x, ax);
+  const s = log(sum(exp(sub(x, m)), ax, true));
   const r = add(s, m);
-  return keepDims ? r : squeezeAxes(r, normalizeAxes("logSumExp", axes, x.rank));
+  return keepDims ? r : squeezeAxes(r, ax);
 }
 
-/** The max over axes (keepDims) as a constant, with infinities replaced by 0 so `x - m` stays finite. */
+/**
+ * The max over axes (keepDims) as a constant, with infinities replaced by 0 so `x - m` stays finite. An
+ * empty tensor needs no shift (its log-sum-exp is `log 0 = -Infinity`, its softmax is empty).
+ */
 function stableShift(x: Tensor, axes: number | readonly number[] | undefined): Tensor {
   const c = x._concrete;
+  if (c.size === 0) return scalar(0, c.dtype);
   const m = max(c, axes, true);
   // A staged maximum has no elements yet: the same replacement as ops (m - m is 0 only where m is finite).
   if (m._data === undefined) return where(equal(sub(m, m), 0), m, 0);

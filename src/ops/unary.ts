@@ -1,21 +1,36 @@
 /**
  * Elementwise functions of one tensor. Each primitive carries its value kernel, its JVP and its VJP
- * side by side; the rest (`square`, `rsqrt`, `reciprocal`, `softplus`) are derived from primitives.
+ * side by side; the rest (`square`, `rsqrt`, `reciprocal`) are derived from primitives.
+ *
+ * A function that is smooth at a point gets its exact derivative there, so a smooth function is never
+ * assembled from kinked pieces: `softplus` is its own primitive (its derivative is `sigmoid`, 0.5 at 0),
+ * where `max(x, 0) + log1p(e^-|x|)` would give the one-sided slopes of `max` and `|x|` at 0.
+ * Conventions at the kinks of the functions that have one: `relu'(0) = 0`, `abs'(0) = 0`,
+ * `sqrt'(0) = +Infinity`; `floor`, `ceil`, `round` and `sign` have derivative 0 everywhere (also at their
+ * jumps), as in JAX and TensorFlow.
  */
 import { Tensor } from "../tensor/tensor.js";
 import { allocate, checkDType, isFloat, type DType } from "../tensor/dtype.js";
 import { backend } from "../tensor/backend.js";
 import type { UnaryKernel } from "../tensor/cpu/elementwise.js";
+import type { MathUnaryKernel } from "../tensor/cpu/special.js";
 import { bind } from "../autodiff/trace.js";
 import { definePrimitive, defineNondifferentiable, type Primitive } from "../autodiff/primitive.js";
 import { checkTensor } from "./util.js";
-import { add, sub, mul, div, maximum } from "./binary.js";
+import { add, sub, mul, div } from "./binary.js";
 
 /** Runs a unary kernel on a concrete tensor; float kernels on int32 input produce float32. */
 function run(kernel: UnaryKernel, x: Tensor, keepInt = false): Tensor {
   const dtype: DType = x.dtype === "int32" && !keepInt ? "float32" : x.dtype;
   const out = allocate(dtype, x.size);
   backend().unary(kernel, x._data!, out);
+  return new Tensor(x.shape, dtype, out);
+}
+
+/** Runs one of the later elementwise kernels; `dtype` is the output's (int32 for predicates). */
+function runMath(kernel: MathUnaryKernel, x: Tensor, dtype: DType = x.dtype): Tensor {
+  const out = allocate(dtype, x.size);
+  backend().mathUnary(kernel, x._data!, out);
   return new Tensor(x.shape, dtype, out);
 }
 
@@ -62,6 +77,29 @@ const reluP = definePrimitive({
   vjp: (ct, [x]) => [mul(ct, step(x!))],
 });
 const stepP = defineNondifferentiable("step", ([x]) => run("step", x!));
+// softplus' = sigmoid, exact at 0 (0.5) and smooth to every order.
+const softplusP = definePrimitive({
+  name: "softplus",
+  impl: ([x]) => runMath("softplus", x!),
+  jvp: ([x], [t]) => mul(t!, sigmoid(x!)),
+  vjp: (ct, [x]) => [mul(ct, sigmoid(x!))],
+});
+// erf' = 2/√π e^(-x²).
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+const erfDerivative = (x: Tensor): Tensor => mul(exp(neg(mul(x, x))), TWO_OVER_SQRT_PI);
+const erfP = definePrimitive({
+  name: "erf",
+  impl: ([x]) => runMath("erf", x!),
+  jvp: ([x], [t]) => mul(t!, erfDerivative(x!)),
+  vjp: (ct, [x]) => [mul(ct, erfDerivative(x!))],
+});
+// Piecewise-constant functions: derivative 0 everywhere, so their outputs are constants.
+const floorP = defineNondifferentiable("floor", ([x]) => runMath("floor", x!));
+const ceilP = defineNondifferentiable("ceil", ([x]) => runMath("ceil", x!));
+const roundP = defineNondifferentiable("round", ([x]) => runMath("round", x!));
+const isFiniteP = defineNondifferentiable("isFinite", ([x]) => runMath("isFinite", x!, "int32"));
+const isNaNP = defineNondifferentiable("isNaN", ([x]) => runMath("isNaN", x!, "int32"));
+const logicalNotP = defineNondifferentiable("logicalNot", ([x]) => runMath("logicalNot", x!, "int32"));
 
 /** @internal The Heaviside step `x > 0 ? 1 : 0` as a float constant (no derivative). */
 export function step(x: Tensor): Tensor {
@@ -103,36 +141,140 @@ export function sigmoid(x: Tensor): Tensor { return bind(sigmoidP, [float("sigmo
 export function relu(x: Tensor): Tensor { return bind(reluP, [checkTensor("relu", "x", x)], undefined); }
 
 /** Elementwise `x²`. @param x a tensor. @returns the square. @example `square(tensor([3]))` is `[9]`. */
-export function square(x: Tensor): Tensor { return mul(x, x); }
+export function square(x: Tensor): Tensor {
+  checkTensor("square", "x", x);
+  return mul(x, x);
+}
 /** Elementwise `1 / x`. @param x a tensor. @returns the reciprocal. @example `reciprocal(tensor([4]))` is `[0.25]`. */
 export function reciprocal(x: Tensor): Tensor { return div(1, float("reciprocal", x)); }
 /** Elementwise `1 / √x`. @param x a tensor. @returns the reciprocal square root. @example `rsqrt(tensor([4]))` is `[0.5]`. */
-export function rsqrt(x: Tensor): Tensor { return reciprocal(sqrt(x)); }
+export function rsqrt(x: Tensor): Tensor { return reciprocal(sqrt(float("rsqrt", x))); }
 /**
- * Elementwise `ln(1 + e^x)`, computed as `max(x, 0) + log1p(e^-|x|)` so it never overflows.
- * @param x a tensor. @returns the softplus. @example `softplus(tensor([0]))` is `[ln 2]`.
+ * Elementwise `ln(1 + e^x)`, computed as `max(x, 0) + log1p(e^-|x|)` so it never overflows. Its derivative
+ * is `sigmoid(x)` at every point (0.5 at 0), to every order.
+ * @param x a tensor (int32 is converted to float32). @returns the softplus, same shape.
+ * @example
+ * ```ts
+ * softplus(tensor([0])).item();                   // ln 2
+ * gradient(0, (x) => softplus(x));                // 0.5
+ * ```
  */
-export function softplus(x: Tensor): Tensor {
-  const f = float("softplus", x);
-  return add(maximum(f, 0), log1p(exp(neg(abs(f)))));
+export function softplus(x: Tensor): Tensor { return bind(softplusP, [float("softplus", x)], undefined); }
+
+/**
+ * The error function `erf(x) = 2/√π ∫₀ˣ e^(-t²) dt`, accurate to float64 precision (the kernel is
+ * `@stdlib/math-base-special-erf`, a port of FreeBSD's `s_erf.c`). Its derivative is `2/√π e^(-x²)`.
+ * @param x a tensor of any shape (int32 is converted to float32). @returns `erf(x)`, same shape.
+ * @example
+ * ```ts
+ * erf(tensor([0, 0.5])).toArray(); // [0, 0.5205]
+ * ```
+ */
+export function erf(x: Tensor): Tensor { return bind(erfP, [float("erf", x)], undefined); }
+
+/**
+ * Elementwise floor: the largest integer `<= x`. The derivative is 0 everywhere (also at the jumps).
+ * @param x a tensor of any shape (int32 is returned unchanged). @returns `⌊x⌋`, same shape and dtype.
+ * @example
+ * ```ts
+ * floor(tensor([1.5, -1.5])).toArray(); // [1, -2]
+ * ```
+ */
+export function floor(x: Tensor): Tensor { return rounding(floorP, "floor", x); }
+/**
+ * Elementwise ceiling: the smallest integer `>= x`. The derivative is 0 everywhere (also at the jumps).
+ * @param x a tensor of any shape (int32 is returned unchanged). @returns `⌈x⌉`, same shape and dtype.
+ * @example
+ * ```ts
+ * ceil(tensor([1.5, -1.5])).toArray(); // [2, -1]
+ * ```
+ */
+export function ceil(x: Tensor): Tensor { return rounding(ceilP, "ceil", x); }
+/**
+ * Elementwise rounding to the nearest integer, halves to even (IEEE 754's default, as NumPy, JAX and
+ * TensorFlow round; `Math.round` would round halves up). The derivative is 0 everywhere.
+ * @param x a tensor of any shape (int32 is returned unchanged). @returns the rounded values, same shape and dtype.
+ * @example
+ * ```ts
+ * round(tensor([0.5, 1.5, 2.5, -0.5, 2.6])).toArray(); // [0, 2, 2, -0, 3]
+ * ```
+ */
+export function round(x: Tensor): Tensor { return rounding(roundP, "round", x); }
+
+function rounding(p: Primitive, op: string, x: Tensor): Tensor {
+  checkTensor(op, "x", x);
+  return x.dtype === "int32" ? x : bind(p, [x], undefined);
 }
+
+/**
+ * Elementwise test for a finite value (neither NaN nor ±Infinity), as an int32 mask; no derivative.
+ * @param x a tensor of any shape and dtype. @returns int32, 1 where finite and 0 elsewhere.
+ * @example
+ * ```ts
+ * isFinite(tensor([1, NaN, Infinity])).toArray(); // [1, 0, 0]
+ * ```
+ */
+export function isFinite(x: Tensor): Tensor { return bind(isFiniteP, [checkTensor("isFinite", "x", x)], undefined); }
+/**
+ * Elementwise test for NaN, as an int32 mask; no derivative.
+ * @param x a tensor of any shape and dtype. @returns int32, 1 where NaN and 0 elsewhere.
+ * @example
+ * ```ts
+ * isNaN(tensor([1, NaN, Infinity])).toArray(); // [0, 1, 0]
+ * ```
+ */
+export function isNaN(x: Tensor): Tensor { return bind(isNaNP, [checkTensor("isNaN", "x", x)], undefined); }
+/**
+ * Elementwise logical negation: 1 where `x` is 0, 0 elsewhere (any non-zero value, NaN included, is
+ * true, as in C and NumPy's `logical_not`); no derivative.
+ * @param x a tensor of any shape and dtype (typically an int32 mask). @returns an int32 mask, same shape.
+ * @example
+ * ```ts
+ * logicalNot(tensor([0, 1, 2], { dtype: "int32" })).toArray(); // [1, 0, 0]
+ * ```
+ */
+export function logicalNot(x: Tensor): Tensor { return bind(logicalNotP, [checkTensor("logicalNot", "x", x)], undefined); }
 
 const castP = definePrimitive<DType>({
   name: "cast",
   impl: ([x], dtype) => {
     const out = allocate(dtype, x!.size);
-    backend().cast(x!._data!, out);
+    if (dtype === "int32" && x!.dtype !== "int32") {
+      const bad = backend().castToInt32(x!._data!, out as Int32Array);
+      if (bad >= 0) {
+        const v = x!._data![bad]!;
+        throw new RangeError(
+          `cast: value ${v} at flat index ${bad} of a ${x!.dtype} tensor of shape [${x!.shape.join(",")}] has no int32 value ` +
+            `(after truncation toward zero it must be an integer in [${INT32_MIN}, ${INT32_MAX}]); ` +
+            (Number.isNaN(v)
+              ? "replace NaN first, e.g. where(isNaN(x), 0, x)"
+              : `clip it first, e.g. x.clip(${INT32_MIN}, ${INT32_MAX})`),
+        );
+      }
+    } else {
+      backend().cast(x!._data!, out);
+    }
     return new Tensor(x!.shape, dtype, out);
   },
   jvp: ([x], [t], out) => (isFloat(out.dtype) && isFloat(x!.dtype) ? cast(t!, out.dtype) : null),
   vjp: (ct, [x], out) => [isFloat(out.dtype) && isFloat(x!.dtype) ? cast(ct, x!.dtype) : null],
 });
 
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
 /**
- * Converts a tensor to another dtype. Float to int32 truncates toward zero and carries no derivative;
- * between float dtypes the derivative flows through.
+ * Converts a tensor to another dtype. Between float dtypes the derivative flows through (float64 to
+ * float32 rounds to nearest). Float to int32 truncates toward zero and carries no derivative; a value
+ * that has no int32 (NaN, ±Infinity, or outside `[-2147483648, 2147483647]` after truncation) is an
+ * error naming it, never a wrapped or saturated number: the same values that `tensor()` rejects for int32.
  * @param x a tensor. @param dtype the target dtype. @returns the converted tensor (x itself if already of that dtype).
- * @example `cast(tensor([1.7, -1.7]), "int32")` is `[1, -1]`.
+ * @throws RangeError for NaN, infinite or out-of-range values cast to int32.
+ * @example
+ * ```ts
+ * cast(tensor([1.7, -1.7]), "int32").toArray(); // [1, -1]
+ * cast(tensor([NaN]), "int32");                 // throws RangeError: cast: value NaN ...
+ * ```
  */
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor("cast", "x", x);

@@ -6,6 +6,7 @@ import type { MovementKernels } from "./cpu/movement.js";
 import type { DecompositionKernels } from "./cpu/decompositions.js";
 import type { Conv3DKernels } from "./cpu/conv3d.js";
 import type { Pool3DKernels } from "./cpu/pool.js";
+import type { SpecialKernels } from "./cpu/special.js";
 import { cpuElementwise } from "./cpu/elementwise.js";
 import { cpuReduce } from "./cpu/reduce.js";
 import { cpuLinalg } from "./cpu/linalg.js";
@@ -14,6 +15,7 @@ import { cpuMovement } from "./cpu/movement.js";
 import { cpuDecompositions } from "./cpu/decompositions.js";
 import { cpuConv3d } from "./cpu/conv3d.js";
 import { cpuPool3d } from "./cpu/pool.js";
+import { cpuSpecial } from "./cpu/special.js";
 
 /**
  * @internal Every kernel the ops call, in one interface. Kernels work on typed arrays and shapes only
@@ -22,7 +24,7 @@ import { cpuPool3d } from "./cpu/pool.js";
  * implements the same interface and is swapped in with {@link setBackend}.
  */
 export interface Backend extends ElementwiseKernels, ReduceKernels, LinalgKernels, ConvKernels, MovementKernels,
-    DecompositionKernels, Conv3DKernels, Pool3DKernels {
+    DecompositionKernels, Conv3DKernels, Pool3DKernels, SpecialKernels {
   readonly name: string;
 }
 
@@ -37,6 +39,7 @@ export const cpuBackend: Backend = {
   ...cpuDecompositions,
   ...cpuConv3d,
   ...cpuPool3d,
+  ...cpuSpecial,
 };
 
 let current: Backend = cpuBackend;

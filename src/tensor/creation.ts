@@ -1,6 +1,6 @@
 import { Tensor, type NestedArray } from "./tensor.js";
 import { allocate, checkDType, fillFrom, type DType, type TypedArray } from "./dtype.js";
-import { checkShape, fmt, sizeOf } from "./shape.js";
+import { checkShape, checkSize, fmt, sizeOf } from "./shape.js";
 
 /** Options shared by the creation functions. */
 export interface CreationOptions {
@@ -17,6 +17,25 @@ export interface TensorOptions extends CreationOptions {
 /** @internal Wraps an owned typed array as a concrete tensor (no copy, no checks). */
 export function fromTyped(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
   return new Tensor(shape, dtype, data);
+}
+
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
+
+/**
+ * Allocates the elements of a new tensor of `shape`, with a clear error when the shape is larger than
+ * {@link MAX_TENSOR_SIZE} or the engine cannot find the memory.
+ */
+function allocateFor(op: string, dtype: DType, shape: readonly number[]): TypedArray {
+  const n = checkSize(op, shape);
+  try {
+    return allocate(dtype, n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new RangeError(
+      `${op}: cannot allocate ${n} ${dtype} elements (${(n * BYTES[dtype] / 2 ** 20).toFixed(1)} MiB) for shape ${fmt(shape)}: ` +
+        `the JavaScript engine has no memory for it (${e.message}); use a smaller shape`,
+    );
+  }
 }
 
 function dtypeOf(op: string, options: CreationOptions | undefined): DType {
@@ -101,14 +120,14 @@ export function tensor(values: number | NestedArray | ArrayLike<number>, options
   } else {
     shape = Object.freeze(shape.slice());
   }
-  const data = allocate(dtype, flat.length);
+  const data = allocateFor(op, dtype, shape);
   fillFrom(op, dtype, flat, data);
   return new Tensor(shape, dtype, data);
 }
 
 /**
  * A tensor of the given shape filled with `value`.
- * @param shape the dimensions.
+ * @param shape the dimensions (at most {@link MAX_TENSOR_SIZE} elements in all).
  * @param value the fill value.
  * @param options `dtype`.
  * @returns the filled tensor.
@@ -118,10 +137,13 @@ export function tensor(values: number | NestedArray | ArrayLike<number>, options
  * ```
  */
 export function full(shape: readonly number[], value: number, options?: CreationOptions): Tensor {
-  const op = "full";
+  return filled("full", shape, value, options);
+}
+
+function filled(op: string, shape: readonly number[], value: number, options: CreationOptions | undefined): Tensor {
   const s = checkShape(op, shape);
   const dtype = dtypeOf(op, options);
-  const data = allocate(dtype, sizeOf(s));
+  const data = allocateFor(op, dtype, s);
   if (value !== 0) {
     fillFrom(op, dtype, [value], data.subarray(0, Math.min(1, data.length)));
     data.fill(value);
@@ -131,7 +153,7 @@ export function full(shape: readonly number[], value: number, options?: Creation
 
 /**
  * A tensor of zeros.
- * @param shape the dimensions.
+ * @param shape the dimensions (at most {@link MAX_TENSOR_SIZE} elements in all).
  * @param options `dtype`.
  * @returns the zero tensor.
  * @example
@@ -140,12 +162,12 @@ export function full(shape: readonly number[], value: number, options?: Creation
  * ```
  */
 export function zeros(shape: readonly number[], options?: CreationOptions): Tensor {
-  return full(shape, 0, options);
+  return filled("zeros", shape, 0, options);
 }
 
 /**
  * A tensor of ones.
- * @param shape the dimensions.
+ * @param shape the dimensions (at most {@link MAX_TENSOR_SIZE} elements in all).
  * @param options `dtype`.
  * @returns the tensor of ones.
  * @example
@@ -154,7 +176,7 @@ export function zeros(shape: readonly number[], options?: CreationOptions): Tens
  * ```
  */
 export function ones(shape: readonly number[], options?: CreationOptions): Tensor {
-  return full(shape, 1, options);
+  return filled("ones", shape, 1, options);
 }
 
 /**

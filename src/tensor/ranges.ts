@@ -5,6 +5,7 @@
 import { Tensor } from "./tensor.js";
 import { allocate, checkDType, fillFrom, type DType } from "./dtype.js";
 import { full, type CreationOptions } from "./creation.js";
+import { MAX_TENSOR_SIZE, checkSize } from "./shape.js";
 
 function dtypeOf(op: string, options: CreationOptions | undefined, fallback: DType = "float32"): DType {
   return options?.dtype === undefined ? fallback : checkDType(op, options.dtype);
@@ -17,8 +18,8 @@ function finite(op: string, name: string, v: unknown): number {
   return v;
 }
 
-/** Refuses sizes no typed array can hold, before trying to allocate them. */
-const MAX_ELEMENTS = 2 ** 32 - 1;
+/** Refuses sizes no tensor can hold ({@link MAX_TENSOR_SIZE}), before trying to allocate them. */
+const MAX_ELEMENTS = MAX_TENSOR_SIZE;
 
 /**
  * Evenly spaced values in the half-open interval `[start, stop)`: `start, start + step, …`.
@@ -51,7 +52,7 @@ export function arange(start: number, stop?: number, step = 1, options?: Creatio
     throw new RangeError(`${op}: an int32 range needs an integer start and step, got start ${lo}, step ${step}; use a float dtype`);
   }
   const n = Math.max(0, Math.ceil((hi - lo) / step));
-  if (n > MAX_ELEMENTS) throw new RangeError(`${op}: the range from ${lo} to ${hi} by ${step} has ${n} elements, too many for one tensor`);
+  if (n > MAX_ELEMENTS) throw new RangeError(`${op}: the range from ${lo} to ${hi} by ${step} has ${n} elements, more than a tensor can hold (${MAX_ELEMENTS}, 2^31 - 1); use a larger step or a shorter range`);
   const last = lo + (n - 1) * step;
   if (dtype === "int32" && n > 0 && (Math.min(lo, last) < -(2 ** 31) || Math.max(lo, last) >= 2 ** 31)) {
     throw new RangeError(`${op}: the range from ${lo} to ${last} leaves the int32 range; use a float dtype`);
@@ -81,7 +82,7 @@ export function linspace(start: number, stop: number, num: number, options?: Cre
   if (typeof num !== "number" || !Number.isInteger(num) || num < 0) {
     throw new RangeError(`${op}: num must be a non-negative integer, got ${String(num)}`);
   }
-  if (num > MAX_ELEMENTS) throw new RangeError(`${op}: num ${num} is too large for one tensor`);
+  if (num > MAX_ELEMENTS) throw new RangeError(`${op}: num ${num} is more than a tensor can hold (${MAX_ELEMENTS}, 2^31 - 1)`);
   const dtype = dtypeOf(op, options);
   const values = new Array<number>(num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
@@ -117,7 +118,7 @@ export function eye(n: number, m?: number, options?: CreationOptions): Tensor {
     }
   }
   const dtype = dtypeOf(op, options);
-  const data = allocate(dtype, n * cols);
+  const data = allocate(dtype, checkSize(op, [n, cols]));
   const k = Math.min(n, cols);
   for (let i = 0; i < k; i++) data[i * cols + i] = 1;
   return new Tensor(Object.freeze([n, cols]), dtype, data);
@@ -168,7 +169,7 @@ export function oneHot(indices: Tensor | readonly number[], depth: number, optio
     throw new RangeError(`${op}: int32 output needs integer onValue and offValue, got ${on} and ${off}`);
   }
   const n = values.length;
-  const data = allocate(dtype, n * depth);
+  const data = allocate(dtype, checkSize(op, [...shape, depth]));
   if (off !== 0) data.fill(off);
   for (let i = 0; i < n; i++) {
     const k = values[i] as unknown;

@@ -5,7 +5,10 @@ export function fmt(shape: readonly number[]): string {
   return `[${shape.join(",")}]`;
 }
 
-/** @internal Checks that `shape` is a list of non-negative integers and returns a frozen copy. */
+/**
+ * @internal Checks that `shape` is a list of non-negative integers with at most {@link MAX_TENSOR_SIZE}
+ * elements in all, and returns a frozen copy.
+ */
 export function checkShape(op: string, shape: unknown): readonly number[] {
   if (!Array.isArray(shape)) {
     throw new TypeError(`${op}: a shape must be an array of non-negative integers, got ${String(shape)}`);
@@ -17,7 +20,30 @@ export function checkShape(op: string, shape: unknown): readonly number[] {
       );
     }
   }
+  checkSize(op, shape as number[]);
   return Object.freeze((shape as number[]).slice());
+}
+
+/**
+ * The largest number of elements a tensor may hold: 2³¹ − 1. Kernels index elements with int32 offsets,
+ * and a JavaScript engine caps typed arrays near this size anyway (memory usually runs out first: a
+ * float32 tensor of this size takes 8 GiB). Creating a larger tensor is an error naming the shape.
+ */
+export const MAX_TENSOR_SIZE = 2147483647;
+
+/**
+ * @internal Checks that a tensor of `shape` stays within {@link MAX_TENSOR_SIZE} elements, naming the op
+ * and the shape otherwise; returns the size.
+ */
+export function checkSize(op: string, shape: readonly number[]): number {
+  const n = sizeOf(shape);
+  if (n > MAX_TENSOR_SIZE) {
+    throw new RangeError(
+      `${op}: shape ${fmt(shape)} has ${n} elements, more than a tensor can hold (${MAX_TENSOR_SIZE}, 2^31 - 1); ` +
+        `use smaller dimensions or split the data into several tensors`,
+    );
+  }
+  return n;
 }
 
 /** @internal The number of elements of a shape (1 for a scalar). */

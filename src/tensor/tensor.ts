@@ -7,6 +7,11 @@ import * as reduce from "../ops/reduce.js";
 import * as linalg from "../ops/linalg.js";
 import * as conv from "../ops/conv.js";
 import * as movement from "../ops/movement.js";
+import * as scan from "../ops/scan.js";
+import * as sorting from "../ops/sort.js";
+import * as indexing from "../ops/indexing.js";
+import * as norms from "../ops/norms.js";
+import * as matrix from "../ops/matrix.js";
 import { formatTensor } from "./format.js";
 
 /** Node's `util.inspect.custom`: a registered symbol, shared with every realm and runtime that honours it. */
@@ -314,6 +319,52 @@ export class Tensor {
   /** `log|det|` of (a stack of) square matrices, without overflow. @returns one value per matrix. @example `tensor([[2, 0], [0, 3]]).logDet()` is `log 6`. */
   logDet(): Tensor { return linalg.logDet(this); }
 
+  // ---- rounding, predicates, logic, modulo ----
+  /** Elementwise floor (derivative 0). @returns `⌊x⌋`. @example `tensor([1.5, -1.5]).floor()` is `[1, -2]`. */
+  floor(): Tensor { return unary.floor(this); }
+  /** Elementwise ceiling (derivative 0). @returns `⌈x⌉`. @example `tensor([1.5, -1.5]).ceil()` is `[2, -1]`. */
+  ceil(): Tensor { return unary.ceil(this); }
+  /** Elementwise rounding, halves to even (derivative 0). @returns the rounded values. @example `tensor([0.5, 1.5]).round()` is `[0, 2]`. */
+  round(): Tensor { return unary.round(this); }
+  /** Elementwise error function. @returns `erf(x)`. @example `tensor([0]).erf()` is `[0]`. */
+  erf(): Tensor { return unary.erf(this); }
+  /** Elementwise finiteness test as an int32 mask. @returns 1 where finite. @example `tensor([1, NaN]).isFinite()` is `[1, 0]`. */
+  isFinite(): Tensor { return unary.isFinite(this); }
+  /** Elementwise NaN test as an int32 mask. @returns 1 where NaN. @example `tensor([1, NaN]).isNaN()` is `[0, 1]`. */
+  isNaN(): Tensor { return unary.isNaN(this); }
+  /** Elementwise logical NOT as an int32 mask. @returns 1 where zero. @example `tensor([0, 2]).logicalNot()` is `[1, 0]`. */
+  logicalNot(): Tensor { return unary.logicalNot(this); }
+  /** Elementwise logical AND, broadcasting. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 0]).logicalAnd(1)` is `[1, 0]`. */
+  logicalAnd(other: TensorLike): Tensor { return binary.logicalAnd(this, other); }
+  /** Elementwise logical OR, broadcasting. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 0]).logicalOr(0)` is `[1, 0]`. */
+  logicalOr(other: TensorLike): Tensor { return binary.logicalOr(this, other); }
+  /** Floored modulo (the sign of the divisor), broadcasting. @param other the divisor. @returns the remainder. @example `tensor([5, -5]).mod(3)` is `[2, 1]`. */
+  mod(other: TensorLike): Tensor { return binary.mod(this, other); }
+  /** Elementwise `atan2(this, other)`: the angle of the point `(other, this)`. @param other the abscissa. @returns radians in `(-π, π]`. @example `tensor([1]).atan2(1)` is `[π/4]`. */
+  atan2(other: TensorLike): Tensor { return binary.atan2(this, other); }
+
+  // ---- scans, sorting, norms ----
+  /** Cumulative sum along `axis`. @param axis the axis (default -1). @param options `exclusive`, `reverse`. @returns the running sums. @example `tensor([1, 2, 3]).cumsum()` is `[1, 3, 6]`. */
+  cumsum(axis = -1, options?: scan.ScanOptions): Tensor { return scan.cumsum(this, axis, options); }
+  /** Cumulative product along `axis`. @param axis the axis (default -1). @param options `exclusive`, `reverse`. @returns the running products. @example `tensor([1, 2, 3]).cumprod()` is `[1, 2, 6]`. */
+  cumprod(axis = -1, options?: scan.ScanOptions): Tensor { return scan.cumprod(this, axis, options); }
+  /** Reverses the order along `axes` (all by default). @param axes the axes. @returns the reversed tensor. @example `tensor([1, 2, 3]).reverse()` is `[3, 2, 1]`. */
+  reverse(axes?: number | readonly number[]): Tensor { return scan.reverse(this, axes); }
+  /** Sorts along `axis` (stable). @param axis the axis (default -1). @param options `descending`. @returns the sorted tensor. @example `tensor([3, 1, 2]).sort()` is `[1, 2, 3]`. */
+  sort(axis = -1, options?: sorting.SortOptions): Tensor { return sorting.sort(this, axis, options); }
+  /** The positions that sort along `axis` (stable), int32. @param axis the axis (default -1). @param options `descending`. @returns int32 positions. @example `tensor([3, 1, 2]).argsort()` is `[1, 2, 0]`. */
+  argsort(axis = -1, options?: sorting.SortOptions): Tensor { return sorting.argsort(this, axis, options); }
+  /** The `k` largest along the last axis, with their positions. @param k how many. @returns `{ values, indices }`. @example `tensor([1, 5, 3]).topk(2).values` is `[5, 3]`. */
+  topk(k: number): sorting.TopK { return sorting.topk(this, k); }
+  /** A vector or matrix norm. @param ord the order (default 2). @param axes none, one axis or a pair. @param keepDims keep reduced axes. @returns the norm. @example `tensor([3, 4]).norm()` is `5`. */
+  norm(ord: norms.NormOrder = 2, axes?: number | readonly number[], keepDims = false): Tensor { return norms.norm(this, ord, axes, keepDims); }
+  /** Scales to unit Euclidean norm along `axis`. @param axis the axis (default -1). @param epsilon floor on the squared norm. @returns the normalized tensor. @example `tensor([3, 4]).l2Normalize()` is `[0.6, 0.8]`. */
+  l2Normalize(axis: number | readonly number[] = -1, epsilon = 1e-12): Tensor { return norms.l2Normalize(this, axis, epsilon); }
+  /** Slices addressed by index tuples in the last axis of `indices`. @param indices int32 `[..., m]`. @returns `[...indices.shape[:-1], ...shape[m:]]`. @example `tensor([[1, 2], [3, 4]]).gatherNd([[1, 0]])` is `[3]`. */
+  gatherNd(indices: Tensor | readonly unknown[]): Tensor { return indexing.gatherNd(this, indices); }
+  /** Keeps a band of diagonals of each matrix in the last two axes. @param numLower diagonals below (negative: all). @param numUpper diagonals above (negative: all). @returns the banded tensor. @example `ones([2, 2]).bandPart(0, -1)` is `[[1, 1], [0, 1]]`. */
+  bandPart(numLower: number, numUpper: number): Tensor { return matrix.bandPart(this, numLower, numUpper); }
+
   // ---- shape and movement ----
   /** The same elements in a new shape; one dimension may be -1 (inferred). @param shape the new shape. @returns the reshaped tensor. @example `tensor([1, 2, 3, 4]).reshape([2, -1])` has shape `[2, 2]`. */
   reshape(shape: readonly number[]): Tensor { return movement.reshape(this, shape); }
@@ -331,8 +382,8 @@ export class Tensor {
   split(sizes: number | readonly number[], axis = 0): Tensor[] { return movement.split(this, sizes, axis); }
   /** Takes the slices at `indices` along `axis`. @param indices int32 tensor or array of indices. @param axis the axis. @returns shape `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. @example `tensor([5, 6, 7]).gather([2, 0])` is `[7, 5]`. */
   gather(indices: Tensor | readonly number[], axis = 0): Tensor { return movement.gather(this, indices, axis); }
-  /** Pads with a constant: `paddings[i] = [before, after]` for axis i. @param paddings per-axis padding. @param value the fill (default 0). @returns the padded tensor. @example `tensor([1]).pad([[1, 1]])` is `[0, 1, 0]`. */
-  pad(paddings: readonly (readonly [number, number])[], value = 0): Tensor { return movement.pad(this, paddings, value); }
+  /** Pads with a constant or a mirror image: `paddings[i] = [before, after]` for axis i. @param paddings per-axis padding. @param value the fill (default 0), or `{ mode: 'reflect' | 'symmetric' }`. @returns the padded tensor. @example `tensor([1]).pad([[1, 1]])` is `[0, 1, 0]`. */
+  pad(paddings: readonly (readonly [number, number])[], value: number | movement.PadOptions = 0): Tensor { return movement.pad(this, paddings, value); }
   /** Repeats the tensor `reps[i]` times along axis i (NumPy rules: a longer `reps` adds leading axes). @param reps repetitions per axis. @returns the tiled tensor. @example `tensor([1, 2]).tile([2])` is `[1, 2, 1, 2]`. */
   tile(reps: readonly number[]): Tensor { return movement.tile(this, reps); }
 }

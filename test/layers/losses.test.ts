@@ -327,3 +327,19 @@ describe("stability at extreme logits (±1e4)", () => {
 test("an unknown reduction is an error", () => {
   expect(() => meanSquaredError(tensor([1]), tensor([1]), { reduction: "avg" as "mean" })).toThrow(/'mean', 'sum' or 'none'/);
 });
+
+describe("exact derivatives at the smooth points built from kinked pieces", () => {
+  test("sigmoidCrossEntropy at logits exactly 0 has gradient (0.5 - z) / n (Swift's testSigmoidCrossEntropyGradient values)", () => {
+    const labels = tensor([[0, 1, 0, 1], [1, 0, 1, 0]]);
+    const g = gradient(tensor([[0, 0, 0, 0], [0, 0, 0, 0]]), (x) => sigmoidCrossEntropy(x, labels));
+    expect(g.toArray()).toEqual([[0.0625, -0.0625, 0.0625, -0.0625], [-0.0625, 0.0625, -0.0625, 0.0625]]);
+  });
+  test("logCoshLoss has gradient 0 at zero error", () => {
+    const g = gradient(tensor([0, 2], { dtype: "float64" }), (p) => logCoshLoss(p, tensor([0, 2], { dtype: "float64" })));
+    expect(g.toArray()).toEqual([0, 0]);
+  });
+  test("huberLoss has second derivative 1 at zero error", () => {
+    const h = gradient(tensor(0, { dtype: "float64" }), (p) => gradient(p, (q) => huberLoss(q, tensor(0, { dtype: "float64" }))));
+    expect(h.item()).toBe(1);
+  });
+});
