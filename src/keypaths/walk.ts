@@ -595,13 +595,24 @@ export interface PairedLeaf {
   readonly other: Tensor | number | null;
 }
 
+/** @internal Options of {@link pairLeaves}. */
+export interface PairOptions {
+  /** `null`/`undefined` in the tangent-shaped value means "nothing here" (default true); otherwise an error. */
+  readonly absentIsZero?: boolean;
+  /** A leaf of another float dtype is an error (default true); otherwise the caller casts. */
+  readonly checkDtype?: boolean;
+  /** What the walked value's leaves are called in messages (default "parameter"). */
+  readonly subject?: string;
+}
+
 /**
  * @internal Walks `x` and a tangent-shaped value `t` together: one entry per differentiable leaf of `x`, in
  * walk order. With `absentIsZero`, `null`/`undefined` in `t` (at a leaf or above) means "nothing for these
  * leaves"; otherwise it is an error. Any other mismatch (a missing field, another length, a leaf of another
  * shape or dtype) throws, naming the key path. A number is accepted for a one-element tensor leaf.
  */
-export function pairLeaves(op: string, x: unknown, t: unknown, what: string, absentIsZero = true, checkDtype = true): PairedLeaf[] {
+export function pairLeaves(op: string, x: unknown, t: unknown, what: string, options: PairOptions = {}): PairedLeaf[] {
+  const { absentIsZero = true, checkDtype = true, subject = "parameter" } = options;
   const out: PairedLeaf[] = [];
   const fail = (path: readonly Segment[], message: string): never => {
     throw new TypeError(`${op}: the ${what} at ${pathString(path)} ${message}`);
@@ -623,11 +634,11 @@ export function pairLeaves(op: string, x: unknown, t: unknown, what: string, abs
         fail(path, `should be ${isNumber ? "a number" : `a Tensor of shape ${fmt(shape)}`}, got ${describe(o)}`);
       } else {
         if (!sameShape(o.shape, shape) && !(o.size === 1 && size === 1)) {
-          throw new RangeError(`${op}: the ${what} at ${key} has shape ${fmt(o.shape)} but the value has shape ${fmt(shape)}`);
+          throw new RangeError(`${op}: the ${what} at ${key} has shape ${fmt(o.shape)} but the ${subject} has shape ${fmt(shape)}`);
         }
         if (checkDtype && (o.dtype === "int32" || (!isNumber && o.dtype !== (v as Tensor).dtype))) {
           const want = isNumber ? "float64" : (v as Tensor).dtype;
-          throw new TypeError(`${op}: the ${what} at ${key} is ${o.dtype} but the value is ${isNumber ? "a number" : want}; cast it with .cast("${want}")`);
+          throw new TypeError(`${op}: the ${what} at ${key} is ${o.dtype} but the ${subject} is ${isNumber ? "a number" : want}; cast it with .cast("${want}")`);
         }
       }
       out.push({ path: path.slice(), key, value: v as number | Tensor, other: o as Tensor | number });
@@ -657,12 +668,11 @@ export function pairLeaves(op: string, x: unknown, t: unknown, what: string, abs
  * checking structure and shapes. A number is accepted for a one-element tensor leaf.
  */
 export function tangentLeaves(op: string, x: unknown, tangent: unknown, what = "tangent"): (Tensor | null)[] {
-  return pairLeaves(op, x, tangent, what, false, false).map((p, i) => {
+  return pairLeaves(op, x, tangent, what, { absentIsZero: false, checkDtype: false, subject: "value" }).map((p) => {
     const t = p.other!;
     const shape = typeof p.value === "number" ? [] : p.value.shape;
     const dtype = typeof p.value === "number" ? "float32" : p.value.dtype;
     if (typeof t === "number") return scalarOfShape(t, shape, dtype);
-    void i;
     return sameShape(t.shape, shape) ? t : t.reshape(shape);
   });
 }
