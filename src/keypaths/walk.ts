@@ -314,6 +314,8 @@ export interface WalkOptions {
   readonly shared?: boolean;
   /** Other structures walked alongside, child by child (`Visitor.enter`/`missing` check them). */
   readonly others?: readonly unknown[];
+  /** Treat a value the view would descend into as a leaf instead (Functors.jl's `exclude`). */
+  readonly leafIf?: (v: object) => boolean;
 }
 
 /** @internal Kinds of a value under a view. */
@@ -383,13 +385,14 @@ export function walk<R>(op: string, view: View, x: unknown, visitor: Visitor<R>,
   const onPath = new Map<object, number>();
   const path: Segment[] = [];
   const { constant, enter, missing, node } = visitor;
+  const leafIf = options.leafIf;
   const go = (v: unknown, ctx: Context, os: readonly unknown[], isConstant: boolean[] | null, slot: number): R => {
     const object = typeof v === "object" && v !== null;
     if (cache !== null && object) {
       const hit = cache.get(v);
       if (hit !== undefined || cache.has(v)) return hit as R;
     }
-    const { kind, keys, ctx: c } = childrenOf(view, op, v, path, ctx);
+    const { kind, keys, ctx: c } = object && leafIf !== undefined && leafIf(v) ? LEAF : childrenOf(view, op, v, path, ctx);
     if (kind === "leaf") {
       const r = visitor.leaf(v, path, os);
       if (cache !== null && object) cache.set(v, r);
@@ -436,6 +439,7 @@ export function walk<R>(op: string, view: View, x: unknown, visitor: Visitor<R>,
 }
 
 const NONE_OTHERS: readonly unknown[] = Object.freeze([]);
+const LEAF = Object.freeze({ kind: "leaf" as Kind, keys: NONE, ctx: 0 as Context });
 
 /** @internal Calls `f` on every leaf of `x` under `view`, in walk order (a fold with side effects). */
 export function forEachLeaf(op: string, view: View, x: unknown, f: (v: unknown, path: readonly Segment[]) => void, options?: WalkOptions): void {
