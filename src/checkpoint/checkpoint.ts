@@ -45,6 +45,8 @@ interface ValueSlot {
   readonly set: (v: Json) => void;
 }
 
+// Thrown (and caught) to stop the walk at the first value JSON cannot hold.
+const NOT_JSON = new Error("not JSON");
 /** A JSON copy of `v` when it holds only JSON data (no tensors, boxes, class instances, functions). */
 function asJson(v: unknown): { ok: true; value: Json } | { ok: false } {
   if (v === null || typeof v === "boolean" || typeof v === "string") return { ok: true, value: v };
@@ -68,7 +70,6 @@ function asJson(v: unknown): { ok: true; value: Json } | { ok: false } {
   }
 }
 
-const NOT_JSON = Symbol("not JSON");
 
 function checkSegment(path: readonly Segment[], key: string): void {
   if (FORBIDDEN_SEGMENTS.has(key) || key.includes(".") || key.length === 0) {

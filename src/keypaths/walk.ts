@@ -293,15 +293,15 @@ export type ContainerKind = "array" | "object" | "class";
 /** @internal What a client does at each place the walk reaches. Only `leaf` is required. */
 export interface Visitor<R> {
   /** A leaf, with what each other structure holds at the same path (`others[j]`). */
-  leaf(v: unknown, path: readonly Segment[], others: readonly unknown[]): R;
+  leaf: (v: unknown, path: readonly Segment[], others: readonly unknown[]) => R;
   /** A constant (carried unchanged, no tangent); by default its result is the value itself. */
-  constant?(v: unknown, path: readonly Segment[], others: readonly unknown[]): R;
+  constant?: (v: unknown, path: readonly Segment[], others: readonly unknown[]) => R;
   /** Before descending into a container: check the other structures against it (throw on mismatch). */
-  enter?(kind: ContainerKind, v: object, keys: readonly Segment[], path: readonly Segment[], others: readonly unknown[]): void;
+  enter?: (kind: ContainerKind, v: object, keys: readonly Segment[], path: readonly Segment[], others: readonly unknown[]) => void;
   /** An other structure has no entry `key` where the walked one has a non-constant child. */
-  missing?(other: number, key: Segment, path: readonly Segment[]): void;
+  missing?: (other: number, key: Segment, path: readonly Segment[]) => void;
   /** A container, from its children's results (`constant[j]` when child `j` was a constant). */
-  node?(kind: ContainerKind, v: object, keys: readonly Segment[], results: R[], constant: boolean[], path: readonly Segment[]): R;
+  node?: (kind: ContainerKind, v: object, keys: readonly Segment[], results: R[], constant: boolean[], path: readonly Segment[]) => R;
 }
 
 /** @internal Options of {@link walk}. */
@@ -423,7 +423,7 @@ export function walk<R>(op: string, view: View, x: unknown, visitor: Visitor<R>,
       if (os.length > 0) {
         childOthers = os.map((t, i) => {
           if (t === null || t === undefined) return t;
-          if (missing !== undefined && !(k in (t as object)) && childrenOf(view, op, child, path, c).kind !== "constant") missing(i, k, path);
+          if (missing !== undefined && !(k in (t)) && childrenOf(view, op, child, path, c).kind !== "constant") missing(i, k, path);
           return (t as Record<Segment, unknown>)[k];
         });
       }
@@ -439,7 +439,7 @@ export function walk<R>(op: string, view: View, x: unknown, visitor: Visitor<R>,
 }
 
 const NONE_OTHERS: readonly unknown[] = Object.freeze([]);
-const LEAF = Object.freeze({ kind: "leaf" as Kind, keys: NONE, ctx: 0 as Context });
+const LEAF = Object.freeze({ kind: "leaf", keys: NONE, ctx: 0 });
 
 /** @internal Calls `f` on every leaf of `x` under `view`, in walk order (a fold with side effects). */
 export function forEachLeaf(op: string, view: View, x: unknown, f: (v: unknown, path: readonly Segment[]) => void, options?: WalkOptions): void {
