@@ -423,7 +423,7 @@ export function walk<R>(op: string, view: View, x: unknown, visitor: Visitor<R>,
       if (os.length > 0) {
         childOthers = os.map((t, i) => {
           if (t === null || t === undefined) return t;
-          if (missing !== undefined && !(k in (t)) && childrenOf(view, op, child, path, c).kind !== "constant") missing(i, k, path);
+          if (missing !== undefined && typeof t === "object" && !(k in t) && childrenOf(view, op, child, path, c).kind !== "constant") missing(i, k, path);
           return (t as Record<Segment, unknown>)[k];
         });
       }
