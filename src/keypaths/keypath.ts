@@ -3,7 +3,8 @@
  * compiled accessors. One key path reads a parameter in a model and its gradient in the model's tangent,
  * because a tangent has the model's structure minus its constants.
  */
-import type { Tensor } from "../tensor/tensor.js";
+import { Tensor } from "../tensor/tensor.js";
+import { fmt, sameShape } from "../tensor/shape.js";
 import type { NoDerivative } from "../protocols/differentiable.js";
 import type { TangentVector } from "../protocols/tangent.js";
 import { describe, type Segment } from "./walk.js";
@@ -54,6 +55,20 @@ function compileSet(s: readonly Segment[]): Setter {
   };
 }
 
+/**
+ * Segments a key path may not have: they would reach an object's prototype or class rather than its data
+ * (checkpoints refuse them too).
+ */
+const FORBIDDEN = new Set(["__proto__", "constructor", "prototype"]);
+
+function checkSegments(op: string, shown: string, segments: readonly Segment[]): void {
+  for (const s of segments) {
+    if (typeof s === "string" && FORBIDDEN.has(s)) {
+      throw new TypeError(`${op}: '${shown}': the segment '${s}' is forbidden (it reaches a prototype, not a stored value); key paths name fields and indices`);
+    }
+  }
+}
+
 /** @internal Where a path breaks on `root`: the first missing container, for error messages. */
 function brokenAt(root: unknown, s: readonly Segment[], forSet: boolean): string {
   let v = root;
@@ -93,6 +108,7 @@ export class KeyPath<Root, Value> {
    * @param segments field names and array indices, from the root.
    */
   constructor(segments: readonly Segment[]) {
+    checkSegments("KeyPath", segments.join("."), segments);
     this.segments = Object.freeze(segments.slice());
     this.read = compileGet(this.segments);
   }
@@ -171,9 +187,11 @@ export class WritableKeyPath<Root, Value> extends KeyPath<Root, Value> {
   }
 
   /**
-   * Writes `value` at this path, in place.
+   * Writes `value` at this path, in place. Where the path holds a Tensor, the new value must be a Tensor
+   * of the same shape and dtype (a parameter keeps its shape; surgery assigns the field itself).
    * @param root a value of type `Root` (or a tangent vector of one).
    * @param value the new value.
+   * @throws TypeError naming the path and both shapes and dtypes when a tensor would change shape or dtype.
    * @example
    * ```ts
    * keyPath(model, "dense.bias").set(model, zeros([4]));
@@ -182,6 +200,22 @@ export class WritableKeyPath<Root, Value> extends KeyPath<Root, Value> {
   set(root: Root, value: Value): void;
   set(tangent: TangentVector<Root>, value: TangentVector<Value>): void;
   set(root: unknown, value: unknown): void {
+    let current: unknown;
+    try {
+      current = this.read(root);
+    } catch {
+      current = undefined; // the write below reports where the path breaks
+    }
+    if (current instanceof Tensor) {
+      if (!(value instanceof Tensor) || !sameShape(value.shape, current.shape) || value.dtype !== current.dtype) {
+        const got = value instanceof Tensor ? `a Tensor of shape ${fmt(value.shape)} (${value.dtype})` : describe(value);
+        throw new TypeError(
+          `KeyPath ${this.toString()}: cannot write ${got} where the value has shape ${fmt(current.shape)} (${current.dtype}); ` +
+            `a key path keeps a parameter's shape and dtype (cast or reshape the value). To change the architecture, ` +
+            `assign the field itself, then give an optimizer fresh state for it with resetState`,
+        );
+      }
+    }
     try {
       this.write(root, value);
     } catch (e) {
@@ -281,6 +315,7 @@ export type ValueAtPath<T, P extends string> = P extends `${infer H}.${infer R}`
 export function keyPath<Root, P extends KeyPathString<Root>>(root: Root, path: P): WritableKeyPath<Root, ValueAtPath<Root, P>> {
   if (typeof path !== "string" || path.length === 0) throw new TypeError(`keyPath: the path must be a non-empty dotted string, got ${describe(path)}`);
   const parts = path.split(".");
+  checkSegments("keyPath", path, parts);
   const segments: Segment[] = [];
   let v: unknown = root;
   for (const part of parts) {
