@@ -198,7 +198,11 @@ export function classify(op: string, v: unknown, path: readonly Segment[], inObj
     if (inObject) return "constant";
     throw new TypeError(`${op}: the value at ${pathString(path)} is a NoDerivative box, which is never differentiated`);
   }
-  if (typeof v === "object") return isPlainObject(v) || isTangentStruct(v) ? "object" : "class";
+  if (typeof v === "object") {
+    if (isPlainObject(v) || isTangentStruct(v)) return "object";
+    unsupported(op, v, path);
+    return "class";
+  }
   if (inObject) return "constant";
   throw new TypeError(
     `${op}: cannot differentiate with respect to ${describe(v)} at ${pathString(path)}; ` +
@@ -498,7 +502,9 @@ function checkPrivate(op: string, o: object, path: readonly Segment[]): void {
     for (let c: unknown = cls; typeof c === "function" && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
       const source = Function.prototype.toString.call(c);
       if (!source.startsWith("class")) continue;
-      for (const m of source.matchAll(PRIVATE_DECLARATION)) if (!found.includes(m[1]!)) found.push(m[1]!);
+      for (const pattern of PRIVATE_DECLARATIONS) {
+        for (const m of source.matchAll(pattern)) if (!found.includes(m[1]!)) found.push(m[1]!);
+      }
     }
     names = Object.freeze(found);
     privateFields.set(cls, names);
@@ -513,8 +519,13 @@ function checkPrivate(op: string, o: object, path: readonly Segment[]): void {
   privateChecked.add(o);
 }
 
-// A `#name` member declaration at the start of a class member (a field, a method, an accessor).
-const PRIVATE_DECLARATION = /(?:^|[;{}\n])\s*(?:static\s+)?(?:async\s+)?(?:get\s+|set\s+)?\*?#([A-Za-z_$][\w$]*)\s*(?=[=;(\n}])/g;
+// How a `#name` member shows in a class's source: natively (a field, a method, an accessor at the start of
+// a member), or as lowered by esbuild (`__privateAdd(this, _name`) or by tsc (`_Class_name.set(this`).
+const PRIVATE_DECLARATIONS = [
+  /(?:^|[;{}\n])\s*(?:static\s+)?(?:async\s+)?(?:get\s+|set\s+)?\*?#([A-Za-z_$][\w$]*)\s*(?=[=;(\n}])/g,
+  /__privateAdd\(this, _([A-Za-z_$][\w$]*)/g,
+  /\b_[A-Za-z$][\w$]*?_([A-Za-z_$][\w$]*)\.set\(this,/g,
+];
 
 // ---------------------------------------------------------------------------------------------------------
 // Clients used by AD, move and the optimizers (differentiable view).
