@@ -209,7 +209,7 @@ describe("KeyPath accessors: any segment name, models and tangents alike", () =>
   it("'__proto__', 'constructor' and 'prototype' segments are rejected: they reach prototypes, not stored values", () => {
     for (const name of ["__proto__", "constructor", "prototype"]) {
       expect(() => new KeyPath<unknown, unknown>(["a", name])).toThrow(`KeyPath: 'a.${name}': the segment '${name}' is forbidden`);
-      expect(() => keyPath({ a: { b: 1 } } as Record<string, unknown>, `a.${name}` as never)).toThrow(`keyPath: 'a.${name}': the segment '${name}' is forbidden`);
+      expect(() => keyPath({ a: { b: 1 } }, `a.${name}` as never)).toThrow(`keyPath: 'a.${name}': the segment '${name}' is forbidden`);
     }
   });
   it("numeric segments that are not array indices name the same keys as obj[n]", () => {
