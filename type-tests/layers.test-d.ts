@@ -50,6 +50,7 @@ import {
   type LSTMState,
   type LearningPhase,
   type Initializer,
+  type OptimizerState,
 } from "../dist/index.js";
 
 // Layers are functions from their input to their output.
@@ -126,7 +127,7 @@ expectError(meanSquaredError(zeros([2]), zeros([2]), { reduction: "average" }));
 expectType<string>(summary(model, [1, 4]));
 expectAssignable<Initializer>(glorotUniform());
 expectType<Uint8Array>(serializeCheckpoint(model));
-expectType<unknown>(deserializeCheckpoint(new Uint8Array(), model).optimizerState);
+expectType<OptimizerState<typeof model> | undefined>(deserializeCheckpoint(new Uint8Array(), model).optimizerState);
 expectType<Promise<void>>(saveCheckpoint("m.safetensors", model, { metadata: { epoch: "1" } }));
 expectType<Promise<Record<string, string>>>(loadCheckpoint("m.safetensors", model).then((r) => r.metadata));
 

@@ -83,12 +83,39 @@ function brokenAt(root: unknown, s: readonly Segment[], forSet: boolean): string
 }
 
 /**
+ * What a key path's tangent overloads accept: the root's tangent vector when the path exists in it, and
+ * otherwise nothing (a `@noDerivative` field or a constant has no tangent: reading one is a compile error).
+ * @typeParam InTangent whether the path exists in `TangentVector<Root>`.
+ * @typeParam Root the key path's root.
+ * @example
+ * ```ts
+ * keyPath(model, "head.steps").get(gradient(model, f)); // compile error: steps is @noDerivative
+ * ```
+ */
+export type TangentArgument<InTangent extends boolean, Root> = InTangent extends true ? TangentVector<Root> : NotInTangent;
+
+/**
+ * The parameter type of a tangent read through a path that has no tangent: an object no tangent matches,
+ * whose property names the rule in the compiler's message.
+ * @example
+ * ```ts
+ * const kp: WritableKeyPath<Model, number, false> = keyPath(model, "head.steps");
+ * ```
+ */
+export interface NotInTangent {
+  /** The explanation shown by the compiler. */
+  readonly "this key path names a @noDerivative field or a constant, which TangentVector<Root> does not have": never;
+}
+
+/**
  * A path from a value of type `Root` to a value of type `Value` inside it (Swift's `KeyPath`): a list of
  * segments (field names and array indices) with a compiled getter. It also applies to the tangent
  * vectors of `Root`, where it reads the tangent of the value it names.
  *
  * @typeParam Root the type the path starts from.
  * @typeParam Value the type it reaches.
+ * @typeParam InTangent whether the path also exists in `TangentVector<Root>` (`false` for a path to a
+ *   `@noDerivative` field, whose tangent reads then do not compile); `true` when not known.
  * @example
  * ```ts
  * const kp = keyPath(model, "layers.0.weight"); // WritableKeyPath<Model, Tensor>
@@ -97,7 +124,7 @@ function brokenAt(root: unknown, s: readonly Segment[], forSet: boolean): string
  * String(kp);                // "layers.0.weight"
  * ```
  */
-export class KeyPath<Root, Value> {
+export class KeyPath<Root, Value, InTangent extends boolean = true> {
   /** The path's segments from the root: field names, and array indices as numbers. */
   readonly segments: readonly Segment[];
   /** @internal The compiled getter. */
@@ -124,7 +151,7 @@ export class KeyPath<Root, Value> {
    * ```
    */
   get(root: Root): Value;
-  get(tangent: TangentVector<Root>): TangentVector<Value>;
+  get(tangent: TangentArgument<InTangent, Root>): TangentVector<Value>;
   get(root: unknown): unknown {
     try {
       return this.read(root);
@@ -154,7 +181,7 @@ export class KeyPath<Root, Value> {
    * keyPath(model, "layers.0").appending(keyPath(dense, "weight")); // layers.0.weight
    * ```
    */
-  appending<V2>(path: KeyPath<Value, V2>): KeyPath<Root, V2> {
+  appending<V2>(path: KeyPath<Value, V2, boolean>): KeyPath<Root, V2> {
     return new KeyPath<Root, V2>([...this.segments, ...path.segments]);
   }
 }
@@ -165,6 +192,7 @@ export class KeyPath<Root, Value> {
  *
  * @typeParam Root the type the path starts from.
  * @typeParam Value the type it reaches.
+ * @typeParam InTangent whether the path also exists in `TangentVector<Root>`.
  * @example
  * ```ts
  * for (const kp of recursivelyAllWritableKeyPaths(model, Tensor)) {
@@ -172,7 +200,7 @@ export class KeyPath<Root, Value> {
  * }
  * ```
  */
-export class WritableKeyPath<Root, Value> extends KeyPath<Root, Value> {
+export class WritableKeyPath<Root, Value, InTangent extends boolean = true> extends KeyPath<Root, Value, InTangent> {
   /** @internal The compiled setter. */
   protected readonly write: Setter;
 
@@ -198,7 +226,7 @@ export class WritableKeyPath<Root, Value> extends KeyPath<Root, Value> {
    * ```
    */
   set(root: Root, value: Value): void;
-  set(tangent: TangentVector<Root>, value: TangentVector<Value>): void;
+  set(tangent: TangentArgument<InTangent, Root>, value: TangentVector<Value>): void;
   set(root: unknown, value: unknown): void {
     let current: unknown;
     try {
@@ -232,9 +260,9 @@ export class WritableKeyPath<Root, Value> extends KeyPath<Root, Value> {
    * keyPath(model, "layers.0").appending(keyPath(dense, "weight")).set(model, w);
    * ```
    */
-  override appending<V2>(path: WritableKeyPath<Value, V2>): WritableKeyPath<Root, V2>;
-  override appending<V2>(path: KeyPath<Value, V2>): KeyPath<Root, V2>;
-  override appending<V2>(path: KeyPath<Value, V2>): KeyPath<Root, V2> {
+  override appending<V2>(path: WritableKeyPath<Value, V2, boolean>): WritableKeyPath<Root, V2>;
+  override appending<V2>(path: KeyPath<Value, V2, boolean>): KeyPath<Root, V2>;
+  override appending<V2>(path: KeyPath<Value, V2, boolean>): KeyPath<Root, V2> {
     const s = [...this.segments, ...path.segments];
     return path instanceof WritableKeyPath ? new WritableKeyPath<Root, V2>(s) : new KeyPath<Root, V2>(s);
   }
@@ -285,6 +313,40 @@ type Child<T, H extends string> = T extends readonly unknown[]
     ? T[H]
     : never;
 
+/** Whether the dotted path `P` also names a value of `TangentVector<Root>` (a `@noDerivative` field does not). */
+type IsTangentPath<Root, P extends string> = string extends P ? true : P extends KeyPathString<TangentVector<Root>> ? true : false;
+
+type ForbiddenSegment = "__proto__" | "constructor" | "prototype";
+type HasForbiddenSegment<P extends string> = P extends `${infer H}.${infer R}`
+  ? H extends ForbiddenSegment
+    ? true
+    : HasForbiddenSegment<R>
+  : P extends ForbiddenSegment
+    ? true
+    : false;
+
+/**
+ * `unknown` for a path without forbidden segments, else a type no string matches, which names the rule
+ * in the compiler's message.
+ * @example
+ * ```ts
+ * keyPath(record, "__proto__"); // compile error
+ * ```
+ */
+export type SegmentCheck<P extends string> = HasForbiddenSegment<P> extends true ? ForbiddenSegmentError : unknown;
+
+/**
+ * The type a path with a `__proto__`, `constructor` or `prototype` segment must (and cannot) match.
+ * @example
+ * ```ts
+ * type E = SegmentCheck<"a.__proto__">; // ForbiddenSegmentError
+ * ```
+ */
+export interface ForbiddenSegmentError {
+  /** The explanation shown by the compiler. */
+  readonly "key paths cannot have a __proto__, constructor or prototype segment": never;
+}
+
 /**
  * The type of the value at the dotted path `P` inside a `T`.
  * @typeParam T the root type. @typeParam P a {@link KeyPathString} of `T`.
@@ -312,7 +374,10 @@ export type ValueAtPath<T, P extends string> = P extends `${infer H}.${infer R}`
  * keyPath(model, "blocks.0.wieght");           // compile error
  * ```
  */
-export function keyPath<Root, P extends KeyPathString<Root>>(root: Root, path: P): WritableKeyPath<Root, ValueAtPath<Root, P>> {
+export function keyPath<Root, P extends KeyPathString<Root>>(
+  root: Root,
+  path: P & SegmentCheck<P>,
+): WritableKeyPath<Root, ValueAtPath<Root, P>, IsTangentPath<Root, P>> {
   if (typeof path !== "string" || path.length === 0) throw new TypeError(`keyPath: the path must be a non-empty dotted string, got ${describe(path)}`);
   const parts = path.split(".");
   checkSegments("keyPath", path, parts);
@@ -339,5 +404,5 @@ export function keyPath<Root, P extends KeyPathString<Root>>(root: Root, path: P
       v = (v as Rec)[part];
     }
   }
-  return new WritableKeyPath<Root, ValueAtPath<Root, P>>(segments);
+  return new WritableKeyPath<Root, ValueAtPath<Root, P>, IsTangentPath<Root, P>>(segments);
 }
