@@ -108,15 +108,32 @@ export function describe(x: unknown): string {
 }
 
 /**
- * True when `x` holds a float tensor somewhere below it, through arrays, plain objects and class
- * instances (used to catch undecorated fields and `@noDerivative` fields that should be boxed).
+ * True when `x` holds a float tensor somewhere below it, through arrays and plain objects, or a class
+ * instance that is differentiable (or holds a float tensor in an own field): used to catch undecorated
+ * fields and `@noDerivative` fields that should be boxed. A structure the walk refuses (a cycle, a Map)
+ * in an undecorated field is not the model's concern here.
  */
-function holdsTensor(x: unknown, depth = 0): boolean {
+function holdsTensor(x: unknown): boolean {
   if (x instanceof Tensor) return x.dtype !== "int32";
-  if (depth > 6 || typeof x !== "object" || x === null || x instanceof NoDerivative) return false;
-  if (Array.isArray(x)) return x.some((v) => holdsTensor(v, depth + 1));
-  if (!isPlainObject(x) && (isCustomIterable(x) || storedProperties(x).some((p) => p.kind === "differentiable"))) return true;
-  return Object.values(x).some((v) => holdsTensor(v, depth + 1));
+  if (typeof x !== "object" || x === null || x instanceof NoDerivative) return false;
+  let holds = false;
+  try {
+    forEachLeaf("check", "stored", x, (v) => {
+      if (holds || typeof v !== "object" || v === null) return;
+      if (v instanceof Tensor) holds = v.dtype !== "int32";
+      else if (!(v instanceof NoDerivative)) {
+        holds = isCustomIterable(v) || hasDifferentiableLayout(v) || Object.values(v).some((e) => e instanceof Tensor && e.dtype !== "int32");
+      }
+    }, { leafIf: isClassInstance });
+  } catch {
+    return false;
+  }
+  return holds;
+}
+
+/** A class instance: neither an array, nor a plain object, nor a class tangent. */
+function isClassInstance(v: object): boolean {
+  return !Array.isArray(v) && !isPlainObject(v) && !isTangentStruct(v);
 }
 
 // Instances already checked for misdecorated fields: the check runs on an instance's first walk only.
@@ -216,17 +233,23 @@ export function classify(op: string, v: unknown, path: readonly Segment[], inObj
  * holds none when none of its elements does; a class holds none when its layout has no differentiable
  * field. (An empty array is kept: `layers: Layer[] = []` is a differentiable field with no layers yet.)
  */
-function leafless(v: unknown, depth = 0): boolean {
+function leafless(v: unknown): boolean {
   if (v === null || v === undefined || typeof v !== "object") return true;
   if (v instanceof Tensor) return v.dtype === "int32";
   if (v instanceof NoDerivative) return true;
-  if (depth > 8) return false;
-  if (Array.isArray(v)) return v.length > 0 && v.every((e) => leafless(e, depth + 1));
-  if (isPlainObject(v) || isTangentStruct(v)) {
-    for (const k in v) if (Object.hasOwn(v, k) && !leafless((v as Record<string, unknown>)[k], depth + 1)) return false;
-    return true;
-  }
-  return !isCustomIterable(v) && !hasDifferentiableLayout(v);
+  if (isClassInstance(v)) return !isCustomIterable(v) && !hasDifferentiableLayout(v);
+  let holds = false;
+  walk<void>("check", "stored", v, {
+    leaf(x) {
+      if (holds || typeof x !== "object" || x === null) return;
+      if (x instanceof Tensor) holds = x.dtype !== "int32";
+      else if (!(x instanceof NoDerivative)) holds = isCustomIterable(x) || hasDifferentiableLayout(x);
+    },
+    enter(kind, _x, keys) {
+      if (kind === "array" && keys.length === 0) holds = true;
+    },
+  }, { leafIf: isClassInstance });
+  return !holds;
 }
 
 // Per class: whether its layout has a differentiable field (the layout itself is cached too, but this

@@ -45,14 +45,19 @@ function layersOf(root: Layer<unknown, unknown>): Node[] {
   return out;
 }
 
-function describeOutput(v: unknown, depth = 0): string {
-  if (v instanceof Tensor) return `[${v.shape.join(", ")}]`;
-  if (depth > 3) return "…";
-  if (Array.isArray(v)) return `[${v.map((e) => describeOutput(e, depth + 1)).join(", ")}]`;
-  if (v !== null && typeof v === "object") {
-    return `{ ${Object.entries(v).map(([k, e]) => `${k}: ${describeOutput(e, depth + 1)}`).join(", ")} }`;
+/** A layer's output as its shapes: `[1, 10]`, or the same inside arrays and records. */
+function describeOutput(v: unknown): string {
+  try {
+    return walk<string>("summary", "stored", v, {
+      leaf: (x) => (x instanceof Tensor ? `[${x.shape.join(", ")}]` : typeof x),
+      node(kind, _x, keys, results, _c, path) {
+        if (path.length >= 3) return "…";
+        return kind === "array" ? `[${results.join(", ")}]` : `{ ${keys.map((k, j) => `${String(k)}: ${results[j]!}`).join(", ")} }`;
+      },
+    });
+  } catch {
+    return "(an output of another kind)";
   }
-  return typeof v;
 }
 
 /** The number of parameters of `x`: elements of its differentiable leaves, a tied tensor counted once. */
