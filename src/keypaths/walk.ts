@@ -238,6 +238,10 @@ function leafless(v: unknown): boolean {
   if (v instanceof Tensor) return v.dtype === "int32";
   if (v instanceof NoDerivative) return true;
   if (isClassInstance(v)) return !isCustomIterable(v) && !hasDifferentiableLayout(v);
+  // The common case, an array of layers or tensors, is answered without a walk.
+  if (Array.isArray(v) && v.some((e) => (e instanceof Tensor ? e.dtype !== "int32" : typeof e === "object" && e !== null && isClassInstance(e) && !(e instanceof NoDerivative) && (isCustomIterable(e) || hasDifferentiableLayout(e))))) {
+    return false;
+  }
   let holds = false;
   walk<void>("check", "stored", v, {
     leaf(x) {
@@ -355,14 +359,14 @@ type Kind = "leaf" | "constant" | ContainerKind;
 export function childrenOf(view: View, op: string, v: unknown, path: readonly Segment[], ctx: Context): { kind: Kind; keys: readonly Segment[]; ctx: Context } {
   if (view === "differentiable") {
     const k = nodeKind(op, v, path, ctx);
-    if (k === "number" || k === "tensor") return { kind: "leaf", keys: NONE, ctx };
-    if (k === "constant") return { kind: "constant", keys: NONE, ctx };
+    if (k === "number" || k === "tensor") return LEAF;
+    if (k === "constant") return CONSTANT;
     const keys = k === "array" ? indicesOf((v as unknown[]).length) : childKeys(op, k, v as object, path);
     return { kind: k, keys, ctx: childContext(k, ctx) };
   }
   if (view === "tangent") {
-    if (typeof v === "number" || v instanceof Tensor) return { kind: "leaf", keys: NONE, ctx };
-    if (v === null || v === undefined) return { kind: "constant", keys: NONE, ctx };
+    if (typeof v === "number" || v instanceof Tensor) return LEAF;
+    if (v === null || v === undefined) return CONSTANT;
     if (Array.isArray(v)) return { kind: "array", keys: indicesOf(v.length), ctx };
     if (typeof v === "object" && (isPlainObject(v) || isTangentStruct(v))) return { kind: "object", keys: Object.keys(v), ctx };
     throw new TypeError(
@@ -370,18 +374,21 @@ export function childrenOf(view: View, op: string, v: unknown, path: readonly Se
         `tensors, and arrays or records of them (use zeroTangentVector(model) for the tangent of a model)`,
     );
   }
-  if (v === null || typeof v !== "object" || v instanceof Tensor || v instanceof NoDerivative) return { kind: "leaf", keys: NONE, ctx };
+  if (v === null || typeof v !== "object" || v instanceof Tensor || v instanceof NoDerivative) return LEAF;
   unsupported(op, v, path);
   if (Array.isArray(v)) return { kind: "array", keys: indicesOf(v.length), ctx };
   if (isPlainObject(v) || isTangentStruct(v)) return { kind: "object", keys: Object.keys(v), ctx };
   if (isCustomIterable(v)) return { kind: "class", keys: v[keyPathChildren](), ctx };
   const props = storedProperties(v);
-  if (props.length === 0) return { kind: "leaf", keys: NONE, ctx };
+  if (props.length === 0) return LEAF;
   classChildren(op, v, path); // reports misdecorated fields, as AD would
   return { kind: "class", keys: storedNames(props), ctx };
 }
 
 const NONE: readonly Segment[] = Object.freeze([]);
+// Leaves and constants have no children; one shared answer each saves an allocation per leaf.
+const LEAF = Object.freeze({ kind: "leaf" as Kind, keys: NONE, ctx: 0 as Context });
+const CONSTANT = Object.freeze({ kind: "constant" as Kind, keys: NONE, ctx: 0 as Context });
 
 // Every stored property name of a layout (cached with the layout).
 const storedNameCache = new WeakMap<readonly StoredProperty[], readonly string[]>();
@@ -466,7 +473,6 @@ export function walk<R>(op: string, view: View, x: unknown, visitor: Visitor<R>,
 }
 
 const NONE_OTHERS: readonly unknown[] = Object.freeze([]);
-const LEAF = Object.freeze({ kind: "leaf", keys: NONE, ctx: 0 });
 
 /** @internal Calls `f` on every leaf of `x` under `view`, in walk order (a fold with side effects). */
 export function forEachLeaf(op: string, view: View, x: unknown, f: (v: unknown, path: readonly Segment[]) => void, options?: WalkOptions): void {
