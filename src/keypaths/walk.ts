@@ -239,7 +239,7 @@ function leafless(v: unknown): boolean {
   if (v instanceof NoDerivative) return true;
   if (isClassInstance(v)) return !isCustomIterable(v) && !hasDifferentiableLayout(v);
   // The common case, an array of layers or tensors, is answered without a walk.
-  if (Array.isArray(v) && v.some((e) => (e instanceof Tensor ? e.dtype !== "int32" : typeof e === "object" && e !== null && isClassInstance(e) && !(e instanceof NoDerivative) && (isCustomIterable(e) || hasDifferentiableLayout(e))))) {
+  if (Array.isArray(v) && (v as unknown[]).some((e) => (e instanceof Tensor ? e.dtype !== "int32" : typeof e === "object" && e !== null && isClassInstance(e) && !(e instanceof NoDerivative) && (isCustomIterable(e) || hasDifferentiableLayout(e))))) {
     return false;
   }
   let holds = false;
@@ -387,8 +387,8 @@ export function childrenOf(view: View, op: string, v: unknown, path: readonly Se
 
 const NONE: readonly Segment[] = Object.freeze([]);
 // Leaves and constants have no children; one shared answer each saves an allocation per leaf.
-const LEAF = Object.freeze({ kind: "leaf" as Kind, keys: NONE, ctx: 0 as Context });
-const CONSTANT = Object.freeze({ kind: "constant" as Kind, keys: NONE, ctx: 0 as Context });
+const LEAF = Object.freeze({ kind: "leaf", keys: NONE, ctx: 0 });
+const CONSTANT = Object.freeze({ kind: "constant", keys: NONE, ctx: 0 });
 
 // Every stored property name of a layout (cached with the layout).
 const storedNameCache = new WeakMap<readonly StoredProperty[], readonly string[]>();
