@@ -160,7 +160,8 @@ export function classChildren(op: string, x: object, path: readonly Segment[]): 
         throw new TypeError(
           `${op}: field '${key}' of ${x.constructor.name} (at ${where}) holds a tensor but is not a stored property; ` +
             `decorate it with @differentiable (to learn it), or wrap it in a NoDerivative box and decorate it with ` +
-            `@noDerivative (to keep it constant)`,
+            `@noDerivative (to keep it constant). A constructor parameter property (\`constructor(private ${key}: Tensor)\`) ` +
+            `cannot be decorated: declare a public field \`@differentiable ${key}: Tensor;\` and assign it in the constructor`,
         );
       }
       throw new TypeError(

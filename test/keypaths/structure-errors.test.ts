@@ -92,7 +92,18 @@ describe("#private members", () => {
     new SGD(m, { learningRate: 1 }).update(m, { w: tensor([1, 1]) });
     expect(Array.from(m.scaled().dataSync())).toEqual([3, 6]); // (w + 1 - 1) · 3
   });
-  it("a TypeScript private field is a plain field: decorated, it is differentiated", () => {
+  it("a constructor parameter property holding a tensor is reported at the first walk, with the fix", () => {
+    class Param {
+      constructor(private w: Tensor) {}
+      scaled(): Tensor {
+        return this.w.mul(2);
+      }
+    }
+    const m = new Param(tensor([1, 2]));
+    expect(() => new SGD(m)).toThrow(/field 'w' of Param \(at w\) holds a tensor but is not a stored property.*declare a public field `@differentiable w: Tensor;` and assign it in the constructor/);
+    expect(() => gradient(m, (p) => p.scaled().sum())).toThrow(/not a stored property/);
+  });
+  it("a TypeScript private field is a plain field: decorated @noDerivative, it is carried", () => {
     class Hidden {
       @differentiable w: Tensor = tensor([1, 2]);
       @noDerivative private factor = 3;
