@@ -363,13 +363,13 @@ export function childrenOf(view: View, op: string, v: unknown, path: readonly Se
     if (k === "number" || k === "tensor") return LEAF;
     if (k === "constant") return CONSTANT;
     const keys = k === "array" ? indicesOf((v as unknown[]).length) : childKeys(op, k, v as object, path);
-    return { kind: k, keys, ctx: childContext(k, ctx) };
+    return container(k, keys, childContext(k, ctx));
   }
   if (view === "tangent") {
     if (typeof v === "number" || v instanceof Tensor) return LEAF;
     if (v === null || v === undefined) return CONSTANT;
-    if (Array.isArray(v)) return { kind: "array", keys: indicesOf(v.length), ctx };
-    if (typeof v === "object" && (isPlainObject(v) || isTangentStruct(v))) return { kind: "object", keys: Object.keys(v), ctx };
+    if (Array.isArray(v)) return container("array", indicesOf(v.length), ctx);
+    if (typeof v === "object" && (isPlainObject(v) || isTangentStruct(v))) return container("object", Object.keys(v), ctx);
     throw new TypeError(
       `${op}: the value at ${pathString(path)} is ${describe(v)}, which is not a tangent vector; tangents are numbers, ` +
         `tensors, and arrays or records of them (use zeroTangentVector(model) for the tangent of a model)`,
@@ -377,13 +377,25 @@ export function childrenOf(view: View, op: string, v: unknown, path: readonly Se
   }
   if (v === null || typeof v !== "object" || v instanceof Tensor || v instanceof NoDerivative) return LEAF;
   unsupported(op, v, path);
-  if (Array.isArray(v)) return { kind: "array", keys: indicesOf(v.length), ctx };
-  if (isPlainObject(v) || isTangentStruct(v)) return { kind: "object", keys: Object.keys(v), ctx };
-  if (isCustomIterable(v)) return { kind: "class", keys: v[keyPathChildren](), ctx };
+  if (Array.isArray(v)) return container("array", indicesOf(v.length), ctx);
+  if (isPlainObject(v) || isTangentStruct(v)) return container("object", Object.keys(v), ctx);
+  if (isCustomIterable(v)) return container("class", v[keyPathChildren](), ctx);
   const props = storedProperties(v);
   if (props.length === 0) return LEAF;
   classChildren(op, v, path); // reports misdecorated fields, as AD would
-  return { kind: "class", keys: storedNames(props), ctx };
+  return container("class", storedNames(props), ctx);
+}
+
+/**
+ * The answer for a container, in one reused object: callers read it at once (the traversal destructures it
+ * before descending), so no allocation per node is needed.
+ */
+const scratch: { kind: Kind; keys: readonly Segment[]; ctx: Context } = { kind: "leaf", keys: [], ctx: 0 };
+function container(kind: ContainerKind, keys: readonly Segment[], ctx: Context): { kind: Kind; keys: readonly Segment[]; ctx: Context } {
+  scratch.kind = kind;
+  scratch.keys = keys;
+  scratch.ctx = ctx;
+  return scratch;
 }
 
 const NONE: readonly Segment[] = Object.freeze([]);
@@ -415,69 +427,95 @@ function unsupported(op: string, v: object, path: readonly Segment[]): void {
  * `options.others` are walked alongside. A cycle is an error naming the path where it closes.
  */
 export function walk<R>(op: string, view: View, x: unknown, visitor: Visitor<R>, options: WalkOptions = {}): R {
-  const others = options.others ?? NONE_OTHERS;
-  const cache = options.shared === true ? new Map<object, R>() : null;
-  const onPath = new Map<object, number>();
-  const path: Segment[] = [];
-  const { constant, enter, missing, node } = visitor;
-  const leafIf = options.leafIf;
-  const go = (v: unknown, ctx: Context, os: readonly unknown[], isConstant: boolean[] | null, slot: number): R => {
-    const object = typeof v === "object" && v !== null;
-    if (cache !== null && object) {
-      const hit = cache.get(v);
-      if (hit !== undefined || cache.has(v)) return hit as R;
-    }
-    const { kind, keys, ctx: c } = object && leafIf !== undefined && leafIf(v) ? LEAF : childrenOf(view, op, v, path, ctx);
-    if (kind === "leaf") {
-      const r = visitor.leaf(v, path, os);
-      if (cache !== null && object) cache.set(v, r);
-      return r;
-    }
-    if (kind === "constant") {
-      if (isConstant !== null) isConstant[slot] = true;
-      return constant === undefined ? (v as R) : constant(v, path, os);
-    }
-    const o = v as Record<Segment, unknown>;
-    const start = onPath.get(o);
-    if (start !== undefined) {
-      throw new TypeError(
-        `${op}: the structure is cyclic: ${pathString(path)} is the same object as ${pathString(path.slice(0, start))}; ` +
-          `a model must be a tree (shared parts are fine, a part holding its own ancestor is not)`,
-      );
-    }
-    enter?.(kind, o, keys, path, os);
-    onPath.set(o, path.length);
-    const n = keys.length;
-    const results = new Array<R>(n);
-    const flags = node === undefined ? null : new Array<boolean>(n).fill(false);
-    for (let j = 0; j < n; j++) {
-      const k = keys[j]!;
-      path.push(k);
-      const child = o[k];
-      let childOthers = NONE_OTHERS;
-      if (os.length > 0) {
-        childOthers = os.map((t, i) => {
-          if (t === null || t === undefined) return t;
-          if (missing !== undefined && typeof t === "object" && !(k in t) && childrenOf(view, op, child, path, c).kind !== "constant") missing(i, k, path);
-          return (t as Record<Segment, unknown>)[k];
-        });
-      }
-      results[j] = go(child, c, childOthers, flags, j);
-      path.pop();
-    }
-    onPath.delete(o);
-    const r = node === undefined ? (undefined as R) : node(kind, o, keys, results, flags!, path);
-    if (cache !== null) cache.set(o, r);
-    return r;
+  const state: WalkState<R> = {
+    op,
+    view,
+    visitor,
+    cache: options.shared === true ? new Map<object, R>() : null,
+    leafIf: options.leafIf,
+    onPath: [],
+    path: [],
   };
-  return go(x, 0, others, null, 0);
+  return visit(state, x, 0, options.others ?? NONE_OTHERS, null, 0);
+}
+
+/** One traversal's state, passed down instead of captured (no closure is made per call). */
+interface WalkState<R> {
+  readonly op: string;
+  readonly view: View;
+  readonly visitor: Visitor<R>;
+  readonly cache: Map<object, R> | null;
+  readonly leafIf: ((v: object) => boolean) | undefined;
+  /** The containers on the current path, outermost first (short: a linear search beats a map here). */
+  readonly onPath: object[];
+  readonly path: Segment[];
+}
+
+function visit<R>(s: WalkState<R>, v: unknown, ctx: Context, os: readonly unknown[], isConstant: boolean[] | null, slot: number): R {
+  const { cache, path, visitor } = s;
+  const object = typeof v === "object" && v !== null;
+  if (cache !== null && object) {
+    const hit = cache.get(v);
+    if (hit !== undefined || cache.has(v)) return hit as R;
+  }
+  const { kind, keys, ctx: c } = object && s.leafIf !== undefined && s.leafIf(v) ? LEAF : childrenOf(s.view, s.op, v, path, ctx);
+  if (kind === "leaf") {
+    const r = visitor.leaf(v, path, os);
+    if (cache !== null && object) cache.set(v, r);
+    return r;
+  }
+  if (kind === "constant") {
+    if (isConstant !== null) isConstant[slot] = true;
+    return visitor.constant === undefined ? (v as R) : visitor.constant(v, path, os);
+  }
+  const o = v as Record<Segment, unknown>;
+  const start = s.onPath.indexOf(o);
+  if (start >= 0) {
+    throw new TypeError(
+      `${s.op}: the structure is cyclic: ${pathString(path)} is the same object as ${pathString(path.slice(0, start))}; ` +
+        `a model must be a tree (shared parts are fine, a part holding its own ancestor is not)`,
+    );
+  }
+  if (visitor.enter !== undefined) visitor.enter(kind, o, keys, path, os);
+  s.onPath.push(o);
+  const n = keys.length;
+  const results = new Array<R>(n);
+  const flags = visitor.node === undefined ? null : new Array<boolean>(n).fill(false);
+  for (let j = 0; j < n; j++) {
+    const k = keys[j]!;
+    path.push(k);
+    const child = o[k];
+    results[j] = visit(s, child, c, os.length === 0 ? NONE_OTHERS : othersAt(s, os, k, child, c), flags, j);
+    path.pop();
+  }
+  s.onPath.pop();
+  const r = visitor.node === undefined ? (undefined as R) : visitor.node(kind, o, keys, results, flags!, path);
+  if (cache !== null) cache.set(o, r);
+  return r;
+}
+
+/** What the other structures hold at key `k` (reporting, through `missing`, a key they lack). */
+function othersAt<R>(s: WalkState<R>, os: readonly unknown[], k: Segment, child: unknown, c: Context): unknown[] {
+  const out = new Array<unknown>(os.length);
+  for (let i = 0; i < os.length; i++) {
+    const t = os[i];
+    if (t === null || t === undefined) {
+      out[i] = t;
+      continue;
+    }
+    if (s.visitor.missing !== undefined && typeof t === "object" && !(k in t) && childrenOf(s.view, s.op, child, s.path, c).kind !== "constant") {
+      s.visitor.missing(i, k, s.path);
+    }
+    out[i] = (t as Record<Segment, unknown>)[k];
+  }
+  return out;
 }
 
 const NONE_OTHERS: readonly unknown[] = Object.freeze([]);
 
 /** @internal Calls `f` on every leaf of `x` under `view`, in walk order (a fold with side effects). */
 export function forEachLeaf(op: string, view: View, x: unknown, f: (v: unknown, path: readonly Segment[]) => void, options?: WalkOptions): void {
-  walk<void>(op, view, x, { leaf: (v, p) => f(v, p) }, options);
+  walk<void>(op, view, x, { leaf: f }, options);
 }
 
 /** @internal Folds the leaves of `x` under `view` into one value, in walk order. */
@@ -494,15 +532,11 @@ export function foldLeaves<A>(op: string, view: View, x: unknown, init: A, f: (a
  * class instances (and class tangents) as a copy with the same prototype and every own property, the
  * walked ones replaced.
  */
-export function rebuildNode(kind: ContainerKind, v: object, keys: readonly Segment[], values: readonly unknown[], keep: (j: number) => boolean = () => true): unknown {
+export function rebuildNode(kind: ContainerKind, v: object, keys: readonly Segment[], values: readonly unknown[]): unknown {
   if (kind === "array") return values;
   const plain = kind === "object" && isPlainObject(v);
   const copy = (plain ? {} : Object.assign(Object.create(Object.getPrototypeOf(v) as object | null) as object, v)) as Record<string, unknown>;
-  for (let j = 0; j < keys.length; j++) {
-    const key = keys[j] as string;
-    if (keep(j)) copy[key] = values[j];
-    else delete copy[key];
-  }
+  for (let j = 0; j < keys.length; j++) copy[keys[j] as string] = values[j];
   return copy;
 }
 
