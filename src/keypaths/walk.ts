@@ -315,7 +315,7 @@ export function childKeys(op: string, kind: "object" | "class", v: object, path:
  * - `"tangent"`: a tangent vector (numbers and tensors in arrays, records and class tangents; `null` and
  *   `undefined` stand for "nothing here");
  * - `"stored"`: every stored property (both kinds), as key paths and checkpoints list them; anything
- *   that is not a container (a tensor, a box, a primitive, an undecorated object) is a leaf.
+ *   that is not a container (a tensor, a box, a primitive, an undecorated object, a Map or Set) is a leaf.
  */
 export type View = "differentiable" | "tangent" | "stored";
 
@@ -375,8 +375,9 @@ export function childrenOf(view: View, op: string, v: unknown, path: readonly Se
         `tensors, and arrays or records of them (use zeroTangentVector(model) for the tangent of a model)`,
     );
   }
-  if (v === null || typeof v !== "object" || v instanceof Tensor || v instanceof NoDerivative) return LEAF;
-  unsupported(op, v, path);
+  // A Map or Set is a value here (a leaf): stored configuration may hold one; only the differentiable
+  // view, where it could hide parameters, refuses it.
+  if (v === null || typeof v !== "object" || v instanceof Tensor || v instanceof NoDerivative || isUnsupported(v)) return LEAF;
   if (Array.isArray(v)) return container("array", indicesOf(v.length), ctx);
   if (isPlainObject(v) || isTangentStruct(v)) return container("object", Object.keys(v), ctx);
   if (isCustomIterable(v)) return container("class", v[keyPathChildren](), ctx);
@@ -412,8 +413,12 @@ function storedNames(props: readonly StoredProperty[]): readonly string[] {
 }
 
 /** Containers the walk cannot see into: an error naming the path, rather than a silently skipped model part. */
+function isUnsupported(v: object): boolean {
+  return v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet;
+}
+
 function unsupported(op: string, v: object, path: readonly Segment[]): void {
-  if (v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet) {
+  if (isUnsupported(v)) {
     throw new TypeError(
       `${op}: the value at ${pathString(path)} is a ${v.constructor.name}, which the structural walk does not look into; ` +
         `hold the parts in an array, a plain object, or a class implementing CustomKeyPathIterable`,
