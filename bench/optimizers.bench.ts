@@ -21,7 +21,7 @@ import {
   type ParameterInfo,
   type Slots,
 } from "../src/index.js";
-import { pairLeaves, parameterInfos } from "../src/optimizers/optimizer.js";
+import { parametersOf } from "../src/optimizers/parameters.js";
 import { assignLeaves } from "../src/keypaths/walk.js";
 import { Suite, runIfMain } from "./harness.js";
 
@@ -100,8 +100,7 @@ export async function main(): Promise<void> {
   // The walk alone: pair model and gradient leaves (validating them), group parameters, write them back.
   const walkNet = new Net();
   const walkOnly = (): unknown => {
-    const pairs = pairLeaves("bench", walkNet, grad, "gradient");
-    parameterInfos("bench", walkNet);
+    const { pairs } = parametersOf("bench", walkNet, grad, "gradient");
     return assignLeaves(walkNet, pairs.map((p) => p.value));
   };
 

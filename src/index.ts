@@ -133,7 +133,17 @@ export {
   type DecoratorTypeError,
 } from "./keypaths/decorators.js";
 export { keyPathChildren, type CustomKeyPathIterable, type Segment } from "./keypaths/walk.js";
-export { KeyPath, WritableKeyPath, keyPath, type KeyPathString, type ValueAtPath } from "./keypaths/keypath.js";
+export {
+  KeyPath,
+  WritableKeyPath,
+  keyPath,
+  type KeyPathString,
+  type ValueAtPath,
+  type TangentArgument,
+  type NotInTangent,
+  type SegmentCheck,
+  type ForbiddenSegmentError,
+} from "./keypaths/keypath.js";
 export {
   allKeyPaths,
   allWritableKeyPaths,

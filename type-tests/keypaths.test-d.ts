@@ -76,7 +76,7 @@ expectError(class {
 // --- string key paths checked at compile time ---
 expectType<WritableKeyPath<Model, Tensor>>(keyPath(model, "blocks.0.weight"));
 expectType<WritableKeyPath<Model, Dense>>(keyPath(model, "head"));
-expectType<WritableKeyPath<Model, number>>(keyPath(model, "head.steps"));
+expectType<WritableKeyPath<Model, number, false>>(keyPath(model, "head.steps"));
 expectType<WritableKeyPath<Model, Dense[]>>(keyPath(model, "blocks"));
 expectError(keyPath(model, "blocks.0.wieght"));
 expectError(keyPath(model, "hed.weight"));
@@ -112,3 +112,38 @@ expectType<WritableKeyPath<Model, Tensor>[]>(recursivelyAllWritableKeyPaths(mode
 expectType<WritableKeyPath<Model, boolean>[]>(allWritableKeyPaths(model, Boolean));
 expectType<WritableKeyPath<Model, Tensor | number>[]>(differentiableKeyPaths(model));
 expectType<WritableKeyPath<TangentVector<Model>, Tensor>[]>(recursivelyAllWritableKeyPaths(g, Tensor));
+
+// --- a @noDerivative field has no tangent: reading it from a gradient does not compile ---
+const steps = keyPath(model, "head.steps");
+expectType<WritableKeyPath<Model, number, false>>(steps);
+expectType<number>(steps.get(model));
+expectError(steps.get(g));
+expectError(steps.set(g, 1));
+expectError(keyPath(model, "name").get(g));
+// Paths into the tangent keep working, for reads and writes.
+expectType<Tensor>(keyPath(model, "blocks.0.weight").get(g));
+keyPath(model, "blocks.0.weight").set(g, zeros([2, 2]));
+
+// --- forbidden segments do not compile, even where the type allows any key ---
+const record: Record<string, { w: Tensor }> = { a: { w: zeros([1]) } };
+expectType<WritableKeyPath<Record<string, { w: Tensor }>, Tensor>>(keyPath(record, "a.w"));
+expectError(keyPath(record, "__proto__"));
+expectError(keyPath(record, "constructor.w"));
+expectError(keyPath(record, "a.prototype"));
+
+// --- TypeScript private and protected fields: @noDerivative yes, @differentiable no ---
+class WithPrivate {
+  @differentiable w = zeros([1]);
+  @noDerivative private factor = 3;
+  @noDerivative protected label = "x";
+  scaled(): Tensor {
+    return this.w.mul(this.factor);
+  }
+}
+expectType<{ w: Tensor }>({} as TangentVector<WithPrivate>);
+expectError(class {
+  @differentiable private hidden = zeros([1]);
+});
+expectError(class {
+  @differentiable protected hidden = zeros([1]);
+});

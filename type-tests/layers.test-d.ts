@@ -48,6 +48,7 @@ import {
   type LSTMState,
   type LearningPhase,
   type Initializer,
+  type OptimizerState,
 } from "../dist/index.js";
 
 // Layers are functions from their input to their output.
@@ -124,7 +125,7 @@ expectError(meanSquaredError(zeros([2]), zeros([2]), { reduction: "average" }));
 expectType<string>(summary(model, [1, 4]));
 expectAssignable<Initializer>(glorotUniform());
 expectType<Uint8Array>(serializeCheckpoint(model));
-expectType<unknown>(deserializeCheckpoint(new Uint8Array(), model).optimizerState);
+expectType<OptimizerState<typeof model> | undefined>(deserializeCheckpoint(new Uint8Array(), model).optimizerState);
 
 // The layers added after Swift's library: exact tangents.
 expectType<{ depthwiseFilter: Tensor; pointwiseFilter: Tensor; bias: Tensor }>({} as TangentVector<SeparableConv2D>);

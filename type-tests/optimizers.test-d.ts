@@ -94,3 +94,9 @@ expectError(opt.loadState(new Adam(other).state()));
 // A generic optimizer over a chain.
 const custom = new Optimizer(model, chain(scaleByAdam(), scaleByLearningRate(1e-3)));
 expectType<Optimizer<Model>>(custom);
+
+// --- re-initialising state after surgery: paths are checked against the model's type ---
+opt.resetState();
+opt.resetState("head");
+opt.resetState(["head.weight", "blocks.0"]);
+expectError(opt.resetState("hed"));

@@ -16,12 +16,13 @@
  * anywhere; the files (atomic writes) are in `files.ts`, behind the Node-only entry `difftypes/node`.
  */
 import { Tensor } from "../tensor/tensor.js";
-import { storedProperties } from "../keypaths/decorators.js";
-import { isCustomIterable, keyPathChildren } from "../keypaths/walk.js";
+import { describe, isPlainObject, rebuildNode, tieGroups, walk, type Segment } from "../keypaths/walk.js";
 import { NoDerivative } from "../protocols/differentiable.js";
+import type { OptimizerState } from "../optimizers/state.js";
 import { encodeSafetensors, decodeSafetensors, CheckpointError, FORBIDDEN_SEGMENTS } from "./safetensors.js";
 
 const VALUES_KEY = "difftypes.values";
+const TIES_KEY = "difftypes.ties";
 const OPTIMIZER_KEY = "difftypes.optimizer";
 const OPTIMIZER_PREFIX = "optimizer.";
 
@@ -40,37 +41,33 @@ interface ValueSlot {
   readonly set: (v: Json) => void;
 }
 
-function isPlain(x: object): boolean {
-  const p = Object.getPrototypeOf(x) as unknown;
-  return p === Object.prototype || p === null;
-}
-
+// Thrown (and caught) to stop the walk at the first value JSON cannot hold.
+const NOT_JSON = new Error("not JSON");
 /** A JSON copy of `v` when it holds only JSON data (no tensors, boxes, class instances, functions). */
-function asJson(v: unknown, depth = 0): { ok: true; value: Json } | { ok: false } {
+function asJson(v: unknown): { ok: true; value: Json } | { ok: false } {
   if (v === null || typeof v === "boolean" || typeof v === "string") return { ok: true, value: v };
   if (typeof v === "number") return Number.isFinite(v) ? { ok: true, value: v } : { ok: false };
-  if (depth > 16 || typeof v !== "object") return { ok: false };
-  if (Array.isArray(v)) {
-    const out: Json[] = [];
-    for (const e of v) {
-      const j = asJson(e, depth + 1);
-      if (!j.ok) return j;
-      out.push(j.value);
-    }
-    return { ok: true, value: out };
+  if (typeof v !== "object" || !(Array.isArray(v) || isPlainObject(v))) return { ok: false };
+  try {
+    const value = walk<Json>("checkpoint", "stored", v, {
+      leaf(x) {
+        if (x === null || typeof x === "boolean" || typeof x === "string" || (typeof x === "number" && Number.isFinite(x))) return x;
+        throw NOT_JSON;
+      },
+      enter(kind, _x, keys) {
+        if (kind === "class" || keys.some((k) => FORBIDDEN_SEGMENTS.has(String(k)))) throw NOT_JSON;
+      },
+      node: (kind, x, keys, results) => rebuildNode(kind, x, keys, results) as Json,
+    });
+    return { ok: true, value };
+  } catch (e) {
+    if (e === NOT_JSON) return { ok: false };
+    throw e;
   }
-  if (!isPlain(v)) return { ok: false };
-  const out: { [k: string]: Json } = {};
-  for (const k of Object.keys(v)) {
-    if (FORBIDDEN_SEGMENTS.has(k)) return { ok: false };
-    const j = asJson((v as Record<string, unknown>)[k], depth + 1);
-    if (!j.ok) return j;
-    out[k] = j.value;
-  }
-  return { ok: true, value: out };
 }
 
-function checkSegment(path: readonly string[], key: string): void {
+
+function checkSegment(path: readonly Segment[], key: string): void {
   if (FORBIDDEN_SEGMENTS.has(key) || key.includes(".") || key.length === 0) {
     throw new CheckpointError(`checkpoint: the stored property '${key}' at '${path.join(".") || "(root)"}' cannot be named in a key path`, [
       `rename it: names must be non-empty, contain no '.', and not be __proto__, constructor or prototype`,
@@ -78,60 +75,72 @@ function checkSegment(path: readonly string[], key: string): void {
   }
 }
 
-/** @internal Every tensor and JSON value reachable through the model's stored properties, with setters. */
-export function collectSlots(model: object): { tensors: TensorSlot[]; values: ValueSlot[] } {
+/** A setter for the value at `path` below `root` (the container is looked up when the setter runs). */
+function setterAt(root: object, path: readonly Segment[]): (x: unknown) => void {
+  const at = path.slice();
+  if (at.length === 0) throw new CheckpointError("checkpoint: the root must be an object (a model), not a bare value", []);
+  return (x) => {
+    let o = root as Record<Segment, unknown>;
+    for (let i = 0; i < at.length - 1; i++) o = o[at[i]!] as Record<Segment, unknown>;
+    o[at[at.length - 1]!] = x;
+  };
+}
+
+/**
+ * @internal Every tensor and JSON value reachable through the model's stored properties, with setters: a
+ * client of the structural walk (stored view), whose leaves are tensors, boxes (looked through) and
+ * values; containers holding only JSON data are one value.
+ */
+export function collectSlots(model: object, prefix: readonly Segment[] = [], into?: { tensors: TensorSlot[]; values: ValueSlot[] }): { tensors: TensorSlot[]; values: ValueSlot[] } {
   if (model === null || typeof model !== "object" || model instanceof Tensor) {
     throw new CheckpointError("checkpoint: the root must be an object (a model), not a bare value", []);
   }
-  const tensors: TensorSlot[] = [];
-  const values: ValueSlot[] = [];
-  const onPath = new Set<object>();
-  const visit = (v: unknown, path: string[], set: (x: unknown) => void): void => {
-    const key = path.join(".");
-    if (v instanceof Tensor) {
-      tensors.push({ key, value: v, set });
-      return;
-    }
-    if (v instanceof NoDerivative) {
-      const box = v as NoDerivative<unknown>;
-      visit(box.value, path, (x) => {
-        box.value = x;
-      });
-      return;
-    }
-    if (v === null || typeof v !== "object") {
+  const out = into ?? { tensors: [], values: [] };
+  const keyOf = (path: readonly Segment[]): string => [...prefix, ...path].join(".");
+  walk<void>("checkpoint", "stored", model, {
+    leaf(v, path) {
+      const key = keyOf(path);
+      if (v instanceof Tensor) {
+        out.tensors.push({ key, value: v, set: setterAt(model, path) });
+        return;
+      }
+      if (v instanceof NoDerivative) {
+        const box = v as NoDerivative<unknown>;
+        const inner = box.value;
+        const set = (x: unknown): void => {
+          box.value = x;
+        };
+        if (inner instanceof Tensor) out.tensors.push({ key, value: inner, set });
+        else if (inner !== null && typeof inner === "object" && !asJson(inner).ok) collectSlots(inner, [...prefix, ...path], out);
+        else {
+          const j = asJson(inner);
+          if (j.ok) out.values.push({ key, value: j.value, set });
+        }
+        return;
+      }
       const j = asJson(v);
-      if (j.ok) values.push({ key, value: j.value, set });
-      return;
-    }
-    if (onPath.has(v)) throw new CheckpointError(`checkpoint: the model contains a cycle at '${key}'`, []);
-    const j = asJson(v);
-    if (j.ok) {
-      values.push({ key, value: j.value, set });
-      return;
-    }
-    onPath.add(v);
-    const child = (container: Record<string | number, unknown>, k: string | number): void => {
-      checkSegment(path, String(k));
-      visit(container[k], [...path, String(k)], (x) => {
-        container[k] = x;
-      });
-    };
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) child(v as unknown as Record<number, unknown>, i);
-    } else if (isPlain(v)) {
-      for (const k of Object.keys(v)) child(v as Record<string, unknown>, k);
-    } else if (isCustomIterable(v)) {
-      for (const k of v[keyPathChildren]()) child(v as unknown as Record<string, unknown>, k);
-    } else {
-      for (const p of storedProperties(v)) child(v as Record<string, unknown>, p.name);
-    }
-    onPath.delete(v);
-  };
-  visit(model, [], () => {
-    throw new CheckpointError("checkpoint: the root must be an object (a model), not a bare value", []);
-  });
-  return { tensors, values };
+      if (j.ok) out.values.push({ key, value: j.value, set: setterAt(model, path) });
+    },
+    enter(_kind, _v, keys, path) {
+      for (const k of keys) checkSegment([...prefix, ...path], String(k));
+    },
+  }, { leafIf: (v) => asJson(v).ok });
+  return out;
+}
+
+/**
+ * @internal The tensors to save: one entry per tensor object (a tensor reached by several paths, a tie,
+ * is stored once under its first path), and the other paths of each tie, mapped to that first path.
+ */
+function tiedEntries(tensors: readonly TensorSlot[]): { entries: Map<string, Tensor>; ties: Record<string, string> } {
+  const entries = new Map<string, Tensor>();
+  const ties: Record<string, string> = {};
+  for (const group of tieGroups(tensors)) {
+    const first = tensors[group[0]!]!;
+    entries.set(first.key, first.value);
+    for (const i of group.slice(1)) ties[tensors[i]!.key] = first.key;
+  }
+  return { entries, ties };
 }
 
 /** Options of {@link serializeCheckpoint}, and of `saveCheckpoint` from `difftypes/node`. */
@@ -142,70 +151,88 @@ export interface SaveCheckpointOptions {
   metadata?: Readonly<Record<string, string>>;
 }
 
-/** What a load returns besides the restored model. */
-export interface LoadedCheckpoint {
+/**
+ * What a load returns besides the restored model.
+ * @typeParam Model the model type, so that `optimizer.loadState(loaded.optimizerState)` type-checks.
+ * @example
+ * ```ts
+ * const loaded: LoadedCheckpoint<Model> = deserializeCheckpoint(bytes, model);
+ * opt.loadState(loaded.optimizerState);
+ * ```
+ */
+export interface LoadedCheckpoint<Model = unknown> {
   /** The user metadata saved with the checkpoint (without the library's own `difftypes.` entries). */
   readonly metadata: Record<string, string>;
-  /** The optimizer state saved with the checkpoint, rebuilt from plain objects and arrays, or `undefined`. */
-  readonly optimizerState: unknown;
+  /**
+   * The optimizer state saved with the checkpoint (`{ optimizerState: opt.state() }`), rebuilt from plain
+   * objects and arrays, or `undefined` when none was saved. Typed as that optimizer's state; `loadState`
+   * checks it in full (format, rules, shapes, values) before using it.
+   */
+  readonly optimizerState: OptimizerState<Model> | undefined;
 }
 
 /** Splits an optimizer state into tensors (by path) and a JSON skeleton with `{"$tensor": key}` placeholders. */
 function flattenState(state: unknown, tensors: Map<string, Tensor>): Json {
-  const go = (v: unknown, path: string[], depth: number): Json => {
-    if (v instanceof Tensor) {
-      const key = OPTIMIZER_PREFIX + path.join(".");
-      if (tensors.has(key)) throw new CheckpointError(`saveCheckpoint: two tensors of the optimizer state are both named '${key}'`, []);
-      tensors.set(key, v);
-      return { $tensor: key };
-    }
-    if (v === undefined) return null;
-    const j = asJson(v);
-    if (j.ok && (v === null || typeof v !== "object")) return j.value;
-    if (typeof v !== "object" || v === null || depth > 32) {
-      throw new CheckpointError(`saveCheckpoint: the optimizer state at '${path.join(".")}' holds ${typeof v}, which cannot be saved`, []);
-    }
-    if (Array.isArray(v)) return { $array: v.map((e, i) => go(e, [...path, String(i)], depth + 1)) };
-    const out: { [k: string]: Json } = {};
-    for (const k of Object.keys(v)) {
-      if (FORBIDDEN_SEGMENTS.has(k)) throw new CheckpointError(`saveCheckpoint: the optimizer state has the forbidden key '${k}'`, []);
-      if (k.startsWith("$")) throw new CheckpointError(`saveCheckpoint: the optimizer state key '${k}' is reserved (starts with $)`, []);
-      out[k] = go((v as Record<string, unknown>)[k], [...path, k], depth + 1);
-    }
-    return out;
-  };
-  return go(state, [], 0);
+  const where = (path: readonly Segment[]): string => path.join(".");
+  return walk<Json>("saveCheckpoint", "stored", state, {
+    leaf(v, path) {
+      if (v instanceof Tensor) {
+        const key = OPTIMIZER_PREFIX + where(path);
+        if (tensors.has(key)) throw new CheckpointError(`saveCheckpoint: two tensors of the optimizer state are both named '${key}'`, []);
+        tensors.set(key, v);
+        return { $tensor: key };
+      }
+      if (v === undefined) return null;
+      const j = asJson(v);
+      if (j.ok) return j.value;
+      throw new CheckpointError(`saveCheckpoint: the optimizer state at '${where(path)}' holds ${describe(v)}, which cannot be saved`, []);
+    },
+    enter(kind, v, keys, path) {
+      if (kind === "class") throw new CheckpointError(`saveCheckpoint: the optimizer state at '${where(path)}' holds ${describe(v)}, which cannot be saved`, []);
+      for (const k of keys) {
+        if (typeof k !== "string") continue;
+        if (FORBIDDEN_SEGMENTS.has(k)) throw new CheckpointError(`saveCheckpoint: the optimizer state has the forbidden key '${k}'`, []);
+        if (k.startsWith("$")) throw new CheckpointError(`saveCheckpoint: the optimizer state key '${k}' is reserved (starts with $)`, []);
+      }
+    },
+    node(kind, _v, keys, results) {
+      if (kind === "array") return { $array: results };
+      const out: { [k: string]: Json } = {};
+      keys.forEach((k, j) => (out[k as string] = results[j]!));
+      return out;
+    },
+  });
 }
 
+/** The optimizer state back from its skeleton and the file's tensors; problems are collected, not thrown. */
 function rebuildState(skeleton: unknown, tensors: ReadonlyMap<string, Tensor>, problems: string[]): unknown {
-  const go = (v: unknown, depth: number): unknown => {
-    if (v === null || typeof v !== "object") return v;
-    if (depth > 64) {
-      problems.push("the optimizer state is nested too deeply");
-      return null;
-    }
-    if (Array.isArray(v)) {
-      problems.push("the optimizer skeleton holds a bare array");
-      return null;
-    }
-    const o = v as Record<string, unknown>;
-    if (typeof o.$tensor === "string") {
-      const t = tensors.get(o.$tensor);
-      if (t === undefined) problems.push(`the optimizer state refers to the missing tensor '${o.$tensor}'`);
+  if (skeleton === null || typeof skeleton !== "object" || Array.isArray(skeleton)) {
+    problems.push("the optimizer skeleton is not a JSON object");
+    return undefined;
+  }
+  const isTensorRef = (o: object): boolean => typeof (o as { $tensor?: unknown }).$tensor === "string";
+  return walk<unknown>("loadCheckpoint", "stored", skeleton, {
+    leaf(v) {
+      if (v === null || typeof v !== "object") return v;
+      const key = (v as { $tensor: string }).$tensor;
+      const t = tensors.get(key);
+      if (t === undefined) problems.push(`the optimizer state refers to the missing tensor '${key}'`);
       return t;
-    }
-    if (Array.isArray(o.$array)) return o.$array.map((e) => go(e, depth + 1));
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(o)) {
-      if (FORBIDDEN_SEGMENTS.has(k)) {
-        problems.push(`the optimizer state has the forbidden key '${k}'`);
-        continue;
-      }
-      out[k] = go(o[k], depth + 1);
-    }
-    return out;
-  };
-  return go(skeleton, 0);
+    },
+    enter(kind, _v, keys, path) {
+      if (kind === "array" && path[path.length - 1] !== "$array") problems.push("the optimizer skeleton holds a bare array");
+      for (const k of keys) if (FORBIDDEN_SEGMENTS.has(String(k))) problems.push(`the optimizer state has the forbidden key '${String(k)}'`);
+    },
+    node(kind, v, keys, results, _constant, path) {
+      if (kind === "array") return path[path.length - 1] === "$array" ? results : null;
+      if (keys.length === 1 && keys[0] === "$array" && Array.isArray((v as { $array?: unknown }).$array)) return results[0];
+      const out: Record<string, unknown> = {};
+      keys.forEach((k, j) => {
+        if (!FORBIDDEN_SEGMENTS.has(String(k))) out[k as string] = results[j];
+      });
+      return out;
+    },
+  }, { leafIf: isTensorRef });
 }
 
 /**
@@ -223,8 +250,7 @@ function rebuildState(skeleton: unknown, tensors: ReadonlyMap<string, Tensor>, p
  */
 export function serializeCheckpoint(model: object, options: SaveCheckpointOptions = {}): Uint8Array {
   const { tensors, values } = collectSlots(model);
-  const entries = new Map<string, Tensor>();
-  for (const s of tensors) entries.set(s.key, s.value);
+  const { entries, ties } = tiedEntries(tensors);
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.metadata ?? {})) {
     if (k.startsWith("difftypes.")) throw new CheckpointError(`saveCheckpoint: the metadata key '${k}' is reserved (keys starting with 'difftypes.')`, []);
@@ -233,12 +259,36 @@ export function serializeCheckpoint(model: object, options: SaveCheckpointOption
   const valueRecord: Record<string, Json> = {};
   for (const s of values) valueRecord[s.key] = s.value;
   metadata[VALUES_KEY] = JSON.stringify(valueRecord);
+  if (Object.keys(ties).length > 0) metadata[TIES_KEY] = JSON.stringify(ties);
   if (options.optimizerState !== undefined) {
     const stateTensors = new Map<string, Tensor>();
     metadata[OPTIMIZER_KEY] = JSON.stringify(flattenState(options.optimizerState, stateTensors));
     for (const [k, t] of stateTensors) entries.set(k, t);
   }
   return encodeSafetensors(entries, metadata);
+}
+
+/** The `difftypes.ties` record (tied path → the path whose entry holds the tensor), checked. */
+function readTies(text: string | undefined, problems: string[]): Record<string, string> {
+  if (text === undefined) return {};
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) && Object.values(parsed).every((v) => typeof v === "string")) {
+      return Object.assign(Object.create(null) as object, parsed) as Record<string, string>;
+    }
+  } catch {
+    // reported below
+  }
+  problems.push(`${TIES_KEY} is not a JSON object from key path to key path`);
+  return {};
+}
+
+function sameValues(a: Tensor, b: Tensor): boolean {
+  if (a.dtype !== b.dtype || a.size !== b.size) return false;
+  const x = a._values;
+  const y = b._values;
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+  return true;
 }
 
 function jsonKind(v: Json): string {
@@ -260,22 +310,41 @@ function jsonKind(v: Json): string {
  * if (optimizerState) optimizer.loadState(optimizerState);
  * ```
  */
-export function deserializeCheckpoint(bytes: Uint8Array, model: object): LoadedCheckpoint {
+export function deserializeCheckpoint<Model extends object>(bytes: Uint8Array, model: Model): LoadedCheckpoint<Model> {
   const file = decodeSafetensors(bytes);
   const { tensors, values } = collectSlots(model);
   const problems: string[] = [];
+  const fileTies = readTies(file.metadata.get(TIES_KEY), problems);
   const expected = new Set<string>();
-  for (const s of tensors) {
-    expected.add(s.key);
-    const t = file.tensors.get(s.key);
-    if (t === undefined) {
-      problems.push(`missing: '${s.key}' (${s.value.dtype} [${s.value.shape.join(",")}]) is not in the checkpoint`);
+  // A tie (one tensor at several paths) is restored as one tensor: the file holds it once (under the
+  // first path, the others listed in `difftypes.ties`), or, from other writers, at each path with equal values.
+  const tensorUpdates: [number[], Tensor][] = [];
+  for (const group of tieGroups(tensors)) {
+    const first = tensors[group[0]!]!;
+    const found: [string, Tensor][] = [];
+    for (const i of group) {
+      const key = tensors[i]!.key;
+      expected.add(key);
+      const source = file.tensors.has(key) ? key : fileTies[key];
+      const t = source === undefined ? undefined : file.tensors.get(source);
+      if (source !== undefined) expected.add(source);
+      if (t !== undefined && !found.some(([, u]) => u === t)) found.push([key, t]);
+    }
+    if (found.length === 0) {
+      problems.push(`missing: '${first.key}' (${first.value.dtype} [${first.value.shape.join(",")}]) is not in the checkpoint`);
       continue;
     }
-    if (t.dtype !== s.value.dtype) problems.push(`mistyped: '${s.key}' is ${t.dtype} in the checkpoint but ${s.value.dtype} in the model`);
-    if (t.rank !== s.value.rank || t.shape.some((d, i) => d !== s.value.shape[i])) {
-      problems.push(`misshapen: '${s.key}' has shape [${t.shape.join(",")}] in the checkpoint but [${s.value.shape.join(",")}] in the model`);
+    const [, t] = found[0]!;
+    if (t.dtype !== first.value.dtype) problems.push(`mistyped: '${first.key}' is ${t.dtype} in the checkpoint but ${first.value.dtype} in the model`);
+    if (t.rank !== first.value.rank || t.shape.some((d, i) => d !== first.value.shape[i])) {
+      problems.push(`misshapen: '${first.key}' has shape [${t.shape.join(",")}] in the checkpoint but [${first.value.shape.join(",")}] in the model`);
     }
+    for (const [key, u] of found.slice(1)) {
+      if (!sameValues(t, u)) {
+        problems.push(`untied: '${found[0]![0]}' and '${key}' are one tensor in the model but differ in the checkpoint`);
+      }
+    }
+    tensorUpdates.push([group, t]);
   }
   for (const k of file.tensors.keys()) {
     if (!expected.has(k) && !k.startsWith(OPTIMIZER_PREFIX)) problems.push(`unexpected: '${k}' is in the checkpoint but not in the model`);
@@ -311,9 +380,9 @@ export function deserializeCheckpoint(bytes: Uint8Array, model: object): LoadedC
   if (problems.length > 0) {
     throw new CheckpointError(`loadCheckpoint: the checkpoint does not fit the model (${problems.length} problem${problems.length > 1 ? "s" : ""}); nothing was changed`, problems);
   }
-  for (const s of tensors) s.set(file.tensors.get(s.key)!);
+  for (const [group, t] of tensorUpdates) for (const i of group) tensors[i]!.set(t);
   for (const [s, v] of valueUpdates) s.set(v);
   const metadata: Record<string, string> = {};
   for (const [k, v] of file.metadata) if (!k.startsWith("difftypes.")) metadata[k] = v;
-  return { metadata, optimizerState };
+  return { metadata, optimizerState: optimizerState as OptimizerState<Model> | undefined };
 }

@@ -114,7 +114,11 @@ export async function saveCheckpoint(path: string, model: object, options: SaveC
  * await loadCheckpoint("mnist.safetensors", fresh);
  * ```
  */
-export async function loadCheckpoint(path: string, model: object, options: { fs?: CheckpointFileSystem } = {}): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint<Model extends object>(
+  path: string,
+  model: Model,
+  options: { fs?: CheckpointFileSystem } = {},
+): Promise<LoadedCheckpoint<Model>> {
   const fs = options.fs ?? (nodeFs);
   const bytes = await fs.readFile(path);
   return deserializeCheckpoint(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), model);

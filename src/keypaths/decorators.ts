@@ -105,6 +105,14 @@ type Messages = {
   noDerivative: "@noDerivative cannot hold a Tensor (TangentVector<Model> counts every Tensor field); box it: @noDerivative x = new NoDerivative(t)";
 };
 
+type PrivateMessage = "@differentiable cannot decorate a private or protected field: TangentVector<Model> lists public fields only, so its gradient would vanish from the type; make the field public (readonly if you like)";
+
+/**
+ * TC39 decorators: `unknown` when field `N` of `This` may carry the decorator of kind `K`, else the
+ * error type (a private or protected field cannot be differentiable: types cannot see it).
+ */
+type PublicCheck<K extends StoredPropertyKind, This, N> = K extends "differentiable" ? (N extends keyof This ? unknown : DecoratorTypeError<PrivateMessage, N>) : unknown;
+
 /**
  * Legacy decorators: `void` when a field of type `V` passes the check of kind `K`, else the
  * error type. Distributive, and arrays are unwrapped first, so that a generic field (`cell: C`,
@@ -126,16 +134,22 @@ export type FieldCheck<K extends StoredPropertyKind, V> = V extends readonly (in
  * type R = LegacyFieldCheck<"noDerivative", Dense, "weight">; // DecoratorTypeError<…, Tensor>
  * ```
  */
-export type LegacyFieldCheck<K extends StoredPropertyKind, Target, Key> = Key extends keyof Target ? FieldCheck<K, Target[Key]> : void;
+export type LegacyFieldCheck<K extends StoredPropertyKind, Target, Key> = Key extends keyof Target
+  ? FieldCheck<K, Target[Key]>
+  : K extends "differentiable"
+    ? DecoratorTypeError<PrivateMessage, Key>
+    : void;
 
 /**
  * The type of `@differentiable` (`K = "differentiable"`) and `@noDerivative` (`K = "noDerivative"`): a field
  * decorator that works with TC39 decorators and with legacy `experimentalDecorators` alike (it detects the
  * mode from its arguments). Its type checks the field's declared type: `@differentiable` rejects a field
  * that can hold no Tensor (a number, a string, an array of numbers, a `NoDerivative` box), and
- * `@noDerivative` rejects a `Tensor` field (box it instead). With TC39 decorators the check sees every
- * field (private ones too); legacy decorators see the field through the prototype's type, so `private`
- * and `protected` fields are checked only at run time.
+ * `@noDerivative` rejects a `Tensor` field (box it instead); a wrongly typed field's compiler message
+ * carries the explanation in both modes. TypeScript `private` and `protected` fields may be `@noDerivative`
+ * (configuration the tangent never lists anyway) but not `@differentiable`: `TangentVector<Model>` is a
+ * mapped type and sees public fields only, so such a gradient would vanish from the type. Legacy
+ * decorators see a private field's type only at run time.
  * @example
  * ```ts
  * class Dense {
@@ -146,8 +160,10 @@ export type LegacyFieldCheck<K extends StoredPropertyKind, Target, Key> = Key ex
  * ```
  */
 export interface FieldDecorator<K extends StoredPropertyKind = StoredPropertyKind> {
-  /** TC39 decorators: `(undefined, context)`; the field's type must extend `FieldValue`. */
-  <This, V extends FieldValue<K>>(value: undefined, context: ClassFieldDecoratorContext<This, V>): void;
+  /** TC39 decorators: `(undefined, context)`; the field's type must extend `FieldValue`, and a differentiable field must be public. */
+  <This, V extends FieldValue<K>, N extends string | symbol>(value: undefined, context: ClassFieldDecoratorContext<This, V> & { readonly name: N } & PublicCheck<K, This, N>): void;
+  /** TC39 decorators, a field of the wrong type: this signature only carries the explanation into the compiler's message. */
+  <This, V>(value: undefined, context: ClassFieldDecoratorContext<This, V> & DecoratorTypeError<Messages[K], V>): void;
   /** Legacy `experimentalDecorators`: `(prototype, name)`. */
   <Target extends object, Key extends string>(target: Target, propertyKey: Key): LegacyFieldCheck<K, Target, Key>;
 }
@@ -190,7 +206,8 @@ function makeFieldDecorator<K extends StoredPropertyKind>(kind: K): FieldDecorat
       throw new TypeError(`${at} must be used as a field decorator (e.g. \`${at} weight: Tensor\`)`);
     }
   };
-  return decorate;
+  // The run-time function serves every signature; the signatures exist for the compile-time checks.
+  return decorate as FieldDecorator<K>;
 }
 
 function checkName(at: string, kind: StoredPropertyKind, name: string): void {

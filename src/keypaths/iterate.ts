@@ -1,14 +1,11 @@
 /**
  * Key-path iteration (Swift's `KeyPathIterable`): the key paths of a value's children, optionally
- * recursive and filtered by value type. Children come from the same place as the walk's: stored
- * properties for classes (from the decorators, cached per class), `CustomKeyPathIterable` for classes that
- * list their own, own enumerable keys for plain objects and tangents, indices for arrays.
+ * recursive and filtered by value type: clients of the structural walk's stored view (stored properties
+ * for classes, from the decorators, cached per class; `CustomKeyPathIterable` for classes that list their
+ * own; own enumerable keys for plain objects and tangents; indices for arrays).
  */
 import { Tensor } from "../tensor/tensor.js";
-import { NoDerivative } from "../protocols/differentiable.js";
-import { storedProperties } from "./decorators.js";
-import { classChildren, isCustomIterable, isPlainObject, keyPathChildren, leavesOf, type Segment } from "./walk.js";
-import { isTangentStruct } from "../protocols/structs.js";
+import { childrenOf, leavesOf, walk, type Segment } from "./walk.js";
 import { KeyPath, WritableKeyPath } from "./keypath.js";
 
 /**
@@ -48,23 +45,6 @@ function matches(v: unknown, type: KeyPathValueType | undefined): boolean {
   return v instanceof (type as abstract new (...args: never[]) => unknown);
 }
 
-/**
- * The children of a value for key paths, in order: array indices; own enumerable keys of plain objects and
- * tangents; the keys a `CustomKeyPathIterable` lists; every stored property of a decorated class (both
- * kinds, superclass first, as Swift's `allKeyPaths` lists `@noDerivative` properties too). Tensors,
- * boxes, primitives and undecorated classes have none.
- */
-function childrenOf(v: unknown): readonly Segment[] {
-  if (v === null || typeof v !== "object" || v instanceof Tensor || v instanceof NoDerivative) return [];
-  if (Array.isArray(v)) return Array.from(v.keys());
-  if (isPlainObject(v) || isTangentStruct(v)) return Object.keys(v);
-  if (isCustomIterable(v)) return v[keyPathChildren]();
-  const props = storedProperties(v);
-  if (props.length === 0) return [];
-  classChildren("allKeyPaths", v, []); // reports misdecorated fields, as AD would
-  return props.map((p) => p.name);
-}
-
 function isWritable(container: object, key: Segment): boolean {
   if (Object.isFrozen(container)) return false;
   let o: object | null = container;
@@ -76,20 +56,30 @@ function isWritable(container: object, key: Segment): boolean {
   return Object.isExtensible(container);
 }
 
-function collect(x: unknown, recursive: boolean, writable: boolean, type: KeyPathValueType | undefined): Segment[][] {
+/**
+ * The key paths below `x` (children only, or every value depth first), from the structural walk's stored
+ * view: array indices; own enumerable keys of plain objects and tangents; the keys a
+ * `CustomKeyPathIterable` lists; every stored property of a decorated class (both kinds, superclass first,
+ * as Swift's `allKeyPaths` lists `@noDerivative` properties too). Tensors, boxes, primitives and
+ * undecorated classes have no children.
+ */
+function collect(op: string, x: unknown, recursive: boolean, writable: boolean, type: KeyPathValueType | undefined): Segment[][] {
   const out: Segment[][] = [];
-  const path: Segment[] = [];
-  const go = (v: unknown, depth: number): void => {
-    if (depth > 64) throw new RangeError(`allKeyPaths: nesting deeper than 64 at ${path.join(".")}; is the structure cyclic?`);
-    for (const k of childrenOf(v)) {
-      const c = (v as Record<Segment, unknown>)[k];
-      path.push(k);
-      if (matches(c, type) && (!writable || isWritable(v as object, k))) out.push(path.slice());
-      if (recursive) go(c, depth + 1);
-      path.pop();
+  const consider = (v: unknown, path: readonly Segment[]): void => {
+    if (path.length === 0 || !matches(v, type)) return;
+    if (writable) {
+      let parent = x as Record<Segment, unknown>;
+      for (let i = 0; i < path.length - 1; i++) parent = parent[path[i]!] as Record<Segment, unknown>;
+      if (!isWritable(parent, path[path.length - 1]!)) return;
     }
+    out.push(path.slice());
   };
-  go(x, 0);
+  if (!recursive) {
+    const { keys } = childrenOf("stored", op, x, [], 0);
+    for (const k of keys) consider((x as Record<Segment, unknown>)[k], [k]);
+    return out;
+  }
+  walk<void>(op, "stored", x, { leaf: consider, enter: (_kind, v, _keys, path) => consider(v, path) });
   return out;
 }
 
@@ -119,7 +109,7 @@ export function allKeyPaths<T>(x: T): KeyPath<T, unknown>[];
  */
 export function allKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): KeyPath<T, ValueOfType<C>>[];
 export function allKeyPaths(x: unknown, type?: KeyPathValueType): KeyPath<unknown, unknown>[] {
-  return collect(x, false, false, type).map((s) => new KeyPath(s));
+  return collect("allKeyPaths", x, false, false, type).map((s) => new KeyPath(s));
 }
 
 /**
@@ -145,7 +135,7 @@ export function allWritableKeyPaths<T>(x: T): WritableKeyPath<T, unknown>[];
  */
 export function allWritableKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): WritableKeyPath<T, ValueOfType<C>>[];
 export function allWritableKeyPaths(x: unknown, type?: KeyPathValueType): WritableKeyPath<unknown, unknown>[] {
-  return collect(x, false, true, type).map((s) => new WritableKeyPath(s));
+  return collect("allWritableKeyPaths", x, false, true, type).map((s) => new WritableKeyPath(s));
 }
 
 /**
@@ -171,7 +161,7 @@ export function recursivelyAllKeyPaths<T>(x: T): KeyPath<T, unknown>[];
  */
 export function recursivelyAllKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): KeyPath<T, ValueOfType<C>>[];
 export function recursivelyAllKeyPaths(x: unknown, type?: KeyPathValueType): KeyPath<unknown, unknown>[] {
-  return collect(x, true, false, type).map((s) => new KeyPath(s));
+  return collect("recursivelyAllKeyPaths", x, true, false, type).map((s) => new KeyPath(s));
 }
 
 /**
@@ -197,7 +187,7 @@ export function recursivelyAllWritableKeyPaths<T>(x: T): WritableKeyPath<T, unkn
  */
 export function recursivelyAllWritableKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): WritableKeyPath<T, ValueOfType<C>>[];
 export function recursivelyAllWritableKeyPaths(x: unknown, type?: KeyPathValueType): WritableKeyPath<unknown, unknown>[] {
-  return collect(x, true, true, type).map((s) => new WritableKeyPath(s));
+  return collect("recursivelyAllWritableKeyPaths", x, true, true, type).map((s) => new WritableKeyPath(s));
 }
 
 /**

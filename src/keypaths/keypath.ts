@@ -3,7 +3,8 @@
  * compiled accessors. One key path reads a parameter in a model and its gradient in the model's tangent,
  * because a tangent has the model's structure minus its constants.
  */
-import type { Tensor } from "../tensor/tensor.js";
+import { Tensor } from "../tensor/tensor.js";
+import { fmt, sameShape } from "../tensor/shape.js";
 import type { NoDerivative } from "../protocols/differentiable.js";
 import type { TangentVector } from "../protocols/tangent.js";
 import { describe, type Segment } from "./walk.js";
@@ -54,6 +55,20 @@ function compileSet(s: readonly Segment[]): Setter {
   };
 }
 
+/**
+ * Segments a key path may not have: they would reach an object's prototype or class rather than its data
+ * (checkpoints refuse them too).
+ */
+const FORBIDDEN = new Set(["__proto__", "constructor", "prototype"]);
+
+function checkSegments(op: string, shown: string, segments: readonly Segment[]): void {
+  for (const s of segments) {
+    if (typeof s === "string" && FORBIDDEN.has(s)) {
+      throw new TypeError(`${op}: '${shown}': the segment '${s}' is forbidden (it reaches a prototype, not a stored value); key paths name fields and indices`);
+    }
+  }
+}
+
 /** @internal Where a path breaks on `root`: the first missing container, for error messages. */
 function brokenAt(root: unknown, s: readonly Segment[], forSet: boolean): string {
   let v = root;
@@ -68,12 +83,39 @@ function brokenAt(root: unknown, s: readonly Segment[], forSet: boolean): string
 }
 
 /**
+ * What a key path's tangent overloads accept: the root's tangent vector when the path exists in it, and
+ * otherwise nothing (a `@noDerivative` field or a constant has no tangent: reading one is a compile error).
+ * @typeParam InTangent whether the path exists in `TangentVector<Root>`.
+ * @typeParam Root the key path's root.
+ * @example
+ * ```ts
+ * keyPath(model, "head.steps").get(gradient(model, f)); // compile error: steps is @noDerivative
+ * ```
+ */
+export type TangentArgument<InTangent extends boolean, Root> = InTangent extends true ? TangentVector<Root> : NotInTangent;
+
+/**
+ * The parameter type of a tangent read through a path that has no tangent: an object no tangent matches,
+ * whose property names the rule in the compiler's message.
+ * @example
+ * ```ts
+ * const kp: WritableKeyPath<Model, number, false> = keyPath(model, "head.steps");
+ * ```
+ */
+export interface NotInTangent {
+  /** The explanation shown by the compiler. */
+  readonly "this key path names a @noDerivative field or a constant, which TangentVector<Root> does not have": never;
+}
+
+/**
  * A path from a value of type `Root` to a value of type `Value` inside it (Swift's `KeyPath`): a list of
  * segments (field names and array indices) with a compiled getter. It also applies to the tangent
  * vectors of `Root`, where it reads the tangent of the value it names.
  *
  * @typeParam Root the type the path starts from.
  * @typeParam Value the type it reaches.
+ * @typeParam InTangent whether the path also exists in `TangentVector<Root>` (`false` for a path to a
+ *   `@noDerivative` field, whose tangent reads then do not compile); `true` when not known.
  * @example
  * ```ts
  * const kp = keyPath(model, "layers.0.weight"); // WritableKeyPath<Model, Tensor>
@@ -82,7 +124,7 @@ function brokenAt(root: unknown, s: readonly Segment[], forSet: boolean): string
  * String(kp);                // "layers.0.weight"
  * ```
  */
-export class KeyPath<Root, Value> {
+export class KeyPath<Root, Value, InTangent extends boolean = true> {
   /** The path's segments from the root: field names, and array indices as numbers. */
   readonly segments: readonly Segment[];
   /** @internal The compiled getter. */
@@ -93,6 +135,7 @@ export class KeyPath<Root, Value> {
    * @param segments field names and array indices, from the root.
    */
   constructor(segments: readonly Segment[]) {
+    checkSegments("KeyPath", segments.join("."), segments);
     this.segments = Object.freeze(segments.slice());
     this.read = compileGet(this.segments);
   }
@@ -108,7 +151,7 @@ export class KeyPath<Root, Value> {
    * ```
    */
   get(root: Root): Value;
-  get(tangent: TangentVector<Root>): TangentVector<Value>;
+  get(tangent: TangentArgument<InTangent, Root>): TangentVector<Value>;
   get(root: unknown): unknown {
     try {
       return this.read(root);
@@ -138,7 +181,7 @@ export class KeyPath<Root, Value> {
    * keyPath(model, "layers.0").appending(keyPath(dense, "weight")); // layers.0.weight
    * ```
    */
-  appending<V2>(path: KeyPath<Value, V2>): KeyPath<Root, V2> {
+  appending<V2>(path: KeyPath<Value, V2, boolean>): KeyPath<Root, V2> {
     return new KeyPath<Root, V2>([...this.segments, ...path.segments]);
   }
 }
@@ -149,6 +192,7 @@ export class KeyPath<Root, Value> {
  *
  * @typeParam Root the type the path starts from.
  * @typeParam Value the type it reaches.
+ * @typeParam InTangent whether the path also exists in `TangentVector<Root>`.
  * @example
  * ```ts
  * for (const kp of recursivelyAllWritableKeyPaths(model, Tensor)) {
@@ -156,7 +200,7 @@ export class KeyPath<Root, Value> {
  * }
  * ```
  */
-export class WritableKeyPath<Root, Value> extends KeyPath<Root, Value> {
+export class WritableKeyPath<Root, Value, InTangent extends boolean = true> extends KeyPath<Root, Value, InTangent> {
   /** @internal The compiled setter. */
   protected readonly write: Setter;
 
@@ -171,17 +215,35 @@ export class WritableKeyPath<Root, Value> extends KeyPath<Root, Value> {
   }
 
   /**
-   * Writes `value` at this path, in place.
+   * Writes `value` at this path, in place. Where the path holds a Tensor, the new value must be a Tensor
+   * of the same shape and dtype (a parameter keeps its shape; surgery assigns the field itself).
    * @param root a value of type `Root` (or a tangent vector of one).
    * @param value the new value.
+   * @throws TypeError naming the path and both shapes and dtypes when a tensor would change shape or dtype.
    * @example
    * ```ts
    * keyPath(model, "dense.bias").set(model, zeros([4]));
    * ```
    */
   set(root: Root, value: Value): void;
-  set(tangent: TangentVector<Root>, value: TangentVector<Value>): void;
+  set(tangent: TangentArgument<InTangent, Root>, value: TangentVector<Value>): void;
   set(root: unknown, value: unknown): void {
+    let current: unknown;
+    try {
+      current = this.read(root);
+    } catch {
+      current = undefined; // the write below reports where the path breaks
+    }
+    if (current instanceof Tensor) {
+      if (!(value instanceof Tensor) || !sameShape(value.shape, current.shape) || value.dtype !== current.dtype) {
+        const got = value instanceof Tensor ? `a Tensor of shape ${fmt(value.shape)} (${value.dtype})` : describe(value);
+        throw new TypeError(
+          `KeyPath ${this.toString()}: cannot write ${got} where the value has shape ${fmt(current.shape)} (${current.dtype}); ` +
+            `a key path keeps a parameter's shape and dtype (cast or reshape the value). To change the architecture, ` +
+            `assign the field itself, then give an optimizer fresh state for it with resetState`,
+        );
+      }
+    }
     try {
       this.write(root, value);
     } catch (e) {
@@ -198,9 +260,9 @@ export class WritableKeyPath<Root, Value> extends KeyPath<Root, Value> {
    * keyPath(model, "layers.0").appending(keyPath(dense, "weight")).set(model, w);
    * ```
    */
-  override appending<V2>(path: WritableKeyPath<Value, V2>): WritableKeyPath<Root, V2>;
-  override appending<V2>(path: KeyPath<Value, V2>): KeyPath<Root, V2>;
-  override appending<V2>(path: KeyPath<Value, V2>): KeyPath<Root, V2> {
+  override appending<V2>(path: WritableKeyPath<Value, V2, boolean>): WritableKeyPath<Root, V2>;
+  override appending<V2>(path: KeyPath<Value, V2, boolean>): KeyPath<Root, V2>;
+  override appending<V2>(path: KeyPath<Value, V2, boolean>): KeyPath<Root, V2> {
     const s = [...this.segments, ...path.segments];
     return path instanceof WritableKeyPath ? new WritableKeyPath<Root, V2>(s) : new KeyPath<Root, V2>(s);
   }
@@ -251,6 +313,40 @@ type Child<T, H extends string> = T extends readonly unknown[]
     ? T[H]
     : never;
 
+/** Whether the dotted path `P` also names a value of `TangentVector<Root>` (a `@noDerivative` field does not). */
+type IsTangentPath<Root, P extends string> = string extends P ? true : P extends KeyPathString<TangentVector<Root>> ? true : false;
+
+type ForbiddenSegment = "__proto__" | "constructor" | "prototype";
+type HasForbiddenSegment<P extends string> = P extends `${infer H}.${infer R}`
+  ? H extends ForbiddenSegment
+    ? true
+    : HasForbiddenSegment<R>
+  : P extends ForbiddenSegment
+    ? true
+    : false;
+
+/**
+ * `unknown` for a path without forbidden segments, else a type no string matches, which names the rule
+ * in the compiler's message.
+ * @example
+ * ```ts
+ * keyPath(record, "__proto__"); // compile error
+ * ```
+ */
+export type SegmentCheck<P extends string> = HasForbiddenSegment<P> extends true ? ForbiddenSegmentError : unknown;
+
+/**
+ * The type a path with a `__proto__`, `constructor` or `prototype` segment must (and cannot) match.
+ * @example
+ * ```ts
+ * type E = SegmentCheck<"a.__proto__">; // ForbiddenSegmentError
+ * ```
+ */
+export interface ForbiddenSegmentError {
+  /** The explanation shown by the compiler. */
+  readonly "key paths cannot have a __proto__, constructor or prototype segment": never;
+}
+
 /**
  * The type of the value at the dotted path `P` inside a `T`.
  * @typeParam T the root type. @typeParam P a {@link KeyPathString} of `T`.
@@ -278,9 +374,13 @@ export type ValueAtPath<T, P extends string> = P extends `${infer H}.${infer R}`
  * keyPath(model, "blocks.0.wieght");           // compile error
  * ```
  */
-export function keyPath<Root, P extends KeyPathString<Root>>(root: Root, path: P): WritableKeyPath<Root, ValueAtPath<Root, P>> {
+export function keyPath<Root, P extends KeyPathString<Root>>(
+  root: Root,
+  path: P & SegmentCheck<P>,
+): WritableKeyPath<Root, ValueAtPath<Root, P>, IsTangentPath<Root, P>> {
   if (typeof path !== "string" || path.length === 0) throw new TypeError(`keyPath: the path must be a non-empty dotted string, got ${describe(path)}`);
   const parts = path.split(".");
+  checkSegments("keyPath", path, parts);
   const segments: Segment[] = [];
   let v: unknown = root;
   for (const part of parts) {
@@ -304,5 +404,5 @@ export function keyPath<Root, P extends KeyPathString<Root>>(root: Root, path: P
       v = (v as Rec)[part];
     }
   }
-  return new WritableKeyPath<Root, ValueAtPath<Root, P>>(segments);
+  return new WritableKeyPath<Root, ValueAtPath<Root, P>, IsTangentPath<Root, P>>(segments);
 }

@@ -46,7 +46,8 @@ export abstract class Layer<Input, Output> {
   /**
    * Moves every differentiable stored property (recursively) by the matching field of `by`, in place:
    * `weight ← weight + by.weight` (the library's {@link move}; each parameter keeps its dtype). The whole
-   * tangent is checked before anything is written.
+   * tangent is checked before anything is written. A tensor shared by several fields (tied weights) moves
+   * once, by the sum of its fields' steps, and stays shared.
    * @param by a tangent vector of this layer (e.g. a gradient scaled by `-learningRate`).
    * @example
    * ```ts

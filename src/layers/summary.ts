@@ -5,8 +5,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { zeros } from "../tensor/creation.js";
 import type { DType } from "../tensor/dtype.js";
-import { storedProperties } from "../keypaths/decorators.js";
-import { leavesOf } from "../keypaths/walk.js";
+import { foldLeaves, leavesOf, tieGroups, walk, type Segment } from "../keypaths/walk.js";
 import { NoDerivative } from "../protocols/differentiable.js";
 import { Layer } from "./layer.js";
 import { withLearningPhase } from "./phase.js";
@@ -23,62 +22,60 @@ interface Node {
   readonly layer: Layer<unknown, unknown>;
 }
 
+/**
+ * Every layer reachable through stored properties (also inside arrays, records and containers that list
+ * their own children), before the layers inside it; a layer reached twice is listed once.
+ */
 function layersOf(root: Layer<unknown, unknown>): Node[] {
   const out: Node[] = [];
-  const seen = new Set<object>();
-  const visit = (v: unknown, path: string[], depth: number): void => {
-    if (v === null || typeof v !== "object" || v instanceof Tensor || v instanceof NoDerivative) return;
-    if (Array.isArray(v)) {
-      v.forEach((e, i) => visit(e, [...path, String(i)], depth));
-      return;
-    }
-    let d = depth;
-    if (v instanceof Layer) {
-      if (seen.has(v)) return;
-      seen.add(v);
+  walk<void>("summary", "stored", root, {
+    leaf: () => undefined,
+    enter(_kind, v, _keys, path) {
+      if (!(v instanceof Layer)) return;
+      // The depth is the number of layers above this one on its path.
+      let depth = 0;
+      let o: unknown = root;
+      for (const k of path) {
+        if (o instanceof Layer) depth++;
+        o = (o as Record<Segment, unknown>)[k];
+      }
       out.push({ path: path.join(".") || "(model)", depth, layer: v as Layer<unknown, unknown> });
-      d = depth + 1;
-    }
-    const isPlain = Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null;
-    const keys = isPlain ? Object.keys(v) : storedProperties(v).filter((p) => p.kind === "differentiable").map((p) => p.name);
-    for (const k of keys) visit((v as Record<string, unknown>)[k], [...path, k], d);
-  };
-  visit(root, [], 0);
+    },
+  }, { shared: true });
   return out;
 }
 
-function describeOutput(v: unknown, depth = 0): string {
-  if (v instanceof Tensor) return `[${v.shape.join(", ")}]`;
-  if (depth > 3) return "…";
-  if (Array.isArray(v)) return `[${v.map((e) => describeOutput(e, depth + 1)).join(", ")}]`;
-  if (v !== null && typeof v === "object") {
-    return `{ ${Object.entries(v).map(([k, e]) => `${k}: ${describeOutput(e, depth + 1)}`).join(", ")} }`;
+/** A layer's output as its shapes: `[1, 10]`, or the same inside arrays and records. */
+function describeOutput(v: unknown): string {
+  try {
+    return walk<string>("summary", "stored", v, {
+      leaf: (x) => (x instanceof Tensor ? `[${x.shape.join(", ")}]` : typeof x),
+      node(kind, _x, keys, results, _c, path) {
+        if (path.length >= 3) return "…";
+        return kind === "array" ? `[${results.join(", ")}]` : `{ ${keys.map((k, j) => `${String(k)}: ${results[j]!}`).join(", ")} }`;
+      },
+    });
+  } catch {
+    return "(an output of another kind)";
   }
-  return typeof v;
 }
 
+/** The number of parameters of `x`: elements of its differentiable leaves, a tied tensor counted once. */
 function countParameters(x: object): number {
+  const leaves = leavesOf("summary", x);
   let n = 0;
-  for (const l of leavesOf("summary", x)) n += l.value.size;
+  for (const group of tieGroups(leaves)) n += leaves[group[0]!]!.value.size;
   return n;
 }
 
-function countState(x: unknown, seen = new Set<object>()): number {
-  if (x === null || typeof x !== "object" || seen.has(x)) return 0;
-  seen.add(x);
-  if (x instanceof NoDerivative) return x.value instanceof Tensor ? x.value.size : 0;
-  if (x instanceof Tensor) return 0;
-  if (Array.isArray(x)) return x.reduce((s: number, e) => s + countState(e, seen), 0);
-  let n = 0;
-  const isPlain = Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null;
-  const keys = isPlain ? Object.keys(x) : storedProperties(x).map((p) => p.name);
-  for (const k of keys) n += countState((x as Record<string, unknown>)[k], seen);
-  return n;
+/** The number of elements of the tensors held in `NoDerivative` boxes below `x`, each box counted once. */
+function countState(x: object): number {
+  return foldLeaves("summary", "stored", x, 0, (n, v) => n + (v instanceof NoDerivative && v.value instanceof Tensor ? v.value.size : 0), { shared: true });
 }
 
 /**
- * A table of the model's layers (every layer reachable through differentiable stored properties, nested
- * ones indented), each with its output shape for an input of `inputShape` and its number of parameters
+ * A table of the model's layers (every layer reachable through stored properties, including containers
+ * that list their own children; nested ones indented; a shared layer once), each with its output shape for an input of `inputShape` and its number of parameters
  * (including its sub-layers'), followed by the totals. The model runs once, in the inference phase, on
  * zeros; it is not changed.
  *

@@ -31,6 +31,7 @@ export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientT
   return {
     name: op,
     slots: ["averageSquared", "accumulatedDelta"],
+    nonNegativeSlots: ["averageSquared", "accumulatedDelta"],
     init: ({ info }) => ({ averageSquared: slot(info), accumulatedDelta: slot(info) }),
     apply(state, _param, g) {
       const Eg2 = state.averageSquared!;

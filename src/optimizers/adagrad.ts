@@ -35,6 +35,7 @@ export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTra
   return {
     name: op,
     slots: ["accumulator"],
+    nonNegativeSlots: ["accumulator"],
     init: ({ info }) => ({ accumulator: slot(info, G0) }),
     apply(state, _param, g) {
       const G = state.accumulator!;

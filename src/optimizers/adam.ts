@@ -45,6 +45,7 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
   return {
     name: nesterov ? "scaleByNadam" : op,
     slots: ["firstMoments", "secondMoments"],
+    nonNegativeSlots: ["secondMoments"],
     init: ({ info }) => ({ firstMoments: slot(info), secondMoments: slot(info) }),
     apply(state, _param, g, { step: t }) {
       const m = state.firstMoments!;

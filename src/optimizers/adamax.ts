@@ -36,6 +36,7 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
   return {
     name: op,
     slots: ["firstMoments", "infinityNorm"],
+    nonNegativeSlots: ["infinityNorm"],
     init: ({ info }) => ({ firstMoments: slot(info), infinityNorm: slot(info) }),
     apply(state, _param, g, { step: t }) {
       const m = state.firstMoments!;

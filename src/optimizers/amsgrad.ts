@@ -36,6 +36,7 @@ export function scaleByAmsgrad(options: ScaleByAmsgradOptions = {}): GradientTra
   return {
     name: op,
     slots: ["firstMoments", "secondMoments", "secondMomentsMax"],
+    nonNegativeSlots: ["secondMoments", "secondMomentsMax"],
     init: ({ info }) => ({ firstMoments: slot(info), secondMoments: slot(info), secondMomentsMax: slot(info) }),
     apply(state, _param, g, { step: t }) {
       const m = state.firstMoments!;

@@ -1,266 +1,23 @@
 /**
- * The one walk every optimizer runs: it pairs the model's parameters, the gradient's leaves and the
- * optimizer's state by key path, ties shared parameters, skips frozen parameters and missing gradients,
- * validates everything, and only then runs the rules and writes the new parameters.
+ * The optimizer: one class that runs a transform (a rule or a chain of rules) over every parameter of a
+ * model. The structural work is elsewhere: `parameters.ts` pairs the model with the gradient through the
+ * walk and groups tied parameters, `state.ts` holds the state format and its checks, `masks.ts` the
+ * parameter selectors. `update` validates everything (structure, shapes, dtypes, finiteness, the state
+ * against the parameters), then runs the rules and writes the new parameters.
  */
 import { Tensor } from "../tensor/tensor.js";
 import { fromTyped } from "../tensor/creation.js";
-import { fmt, sameShape } from "../tensor/shape.js";
-import { assignLeaves, buildTangent, childContext, childKeys, nodeKind, pathString, type Context, type Segment } from "../keypaths/walk.js";
+import { assignLeaves, buildTangent } from "../keypaths/walk.js";
 import { makeTangentStruct } from "../protocols/structs.js";
 import type { TangentVector } from "../protocols/tangent.js";
 import { selectorPredicate, unmatchedPaths, type PathSelector } from "./masks.js";
 import { evaluate, type Schedule } from "./schedules.js";
-import {
-  checkTransform,
-  stagesOf,
-  type FloatArray,
-  type GradientTransformation,
-  type ParameterInfo,
-  type ParameterView,
-  type Slots,
-  type Stage,
-  type Transform,
-} from "./transform.js";
+import { checkTransform, stagesOf, type FloatArray, type GradientTransformation, type ParameterInfo, type Slots, type Stage, type Transform } from "./transform.js";
+import { locateNonFinite, parametersOf, sumInto, type Parameter } from "./parameters.js";
+import { OPTIMIZER_STATE_FORMAT, checkStateFits, slotValueProblem, type OptimizerState, type ParameterState } from "./state.js";
 
-// ---------------------------------------------------------------------------------------------------------
-// Pairing a model with a tangent-shaped value
-
-/** @internal One leaf of the model, with the matching leaf of a tangent-shaped value (`null` if absent). */
-export interface PairedLeaf {
-  readonly path: readonly Segment[];
-  readonly key: string;
-  /** The model's leaf. */
-  readonly value: Tensor | number;
-  /** The tangent's leaf, or `null` when the tangent gives none there (`null`/`undefined`). */
-  readonly other: Tensor | number | null;
-}
-
-function describe(x: unknown): string {
-  if (x === null) return "null";
-  if (x instanceof Tensor) return `a ${x.dtype} Tensor of shape ${fmt(x.shape)}`;
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
-  if (typeof x === "object") return `an instance of ${(x.constructor as { name?: string } | undefined)?.name ?? "Object"}`;
-  return `a ${typeof x}`;
-}
-
-/**
- * @internal Walks `model` and a tangent-shaped `tangent` together (the structural rules are those of
- * `src/keypaths/walk.ts`): one entry per differentiable leaf of the model, in walk order. `null` or
- * `undefined` in the tangent, at a leaf or above it, means "nothing for these leaves"; any other mismatch
- * (a missing field, a wrong length, a wrong shape or dtype) throws, naming the key path.
- */
-export function pairLeaves(op: string, model: unknown, tangent: unknown, what: string): PairedLeaf[] {
-  const out: PairedLeaf[] = [];
-  const path: Segment[] = [];
-  const fail = (message: string): never => {
-    throw new TypeError(`${op}: the ${what} at ${pathString(path)} ${message}`);
-  };
-  const go = (v: unknown, t: unknown, ctx: Context): void => {
-    const kind = nodeKind(op, v, path, ctx);
-    const absent = t === null || t === undefined;
-    if (kind === "constant") return;
-    if (kind === "number" || kind === "tensor") {
-      const key = pathString(path);
-      if (absent) {
-        out.push({ path: path.slice(), key, value: v as number | Tensor, other: null });
-        return;
-      }
-      const shape = kind === "number" ? [] : (v as Tensor).shape;
-      const size = shape.reduce((p, q) => p * q, 1);
-      if (typeof t === "number") {
-        if (size !== 1) fail(`should be a Tensor of shape ${fmt(shape)}, got a number`);
-      } else if (!(t instanceof Tensor)) {
-        fail(`should be ${kind === "number" ? "a number" : `a Tensor of shape ${fmt(shape)}`}, got ${describe(t)}`);
-      } else {
-        if (!sameShape(t.shape, shape) && !(t.size === 1 && size === 1)) {
-          throw new RangeError(`${op}: the ${what} at ${key} has shape ${fmt(t.shape)} but the parameter has shape ${fmt(shape)}`);
-        }
-        if (t.dtype === "int32" || (kind === "tensor" && t.dtype !== (v as Tensor).dtype)) {
-          const want = kind === "tensor" ? (v as Tensor).dtype : "float64";
-          throw new TypeError(
-            `${op}: the ${what} at ${key} is ${t.dtype} but the parameter is ${kind === "tensor" ? want : "a number"}; cast it with .cast("${want}")`,
-          );
-        }
-      }
-      out.push({ path: path.slice(), key, value: v as number | Tensor, other: t as Tensor | number });
-      return;
-    }
-    const c = childContext(kind, ctx);
-    if (kind === "array") {
-      const a = v as unknown[];
-      if (!absent && (!Array.isArray(t) || t.length !== a.length)) fail(`should be an array of length ${a.length}, got ${describe(t)}`);
-      for (let k = 0; k < a.length; k++) {
-        path.push(k);
-        go(a[k], absent ? null : (t as unknown[])[k], c);
-        path.pop();
-      }
-      return;
-    }
-    if (!absent && (typeof t !== "object" || Array.isArray(t) || t instanceof Tensor)) fail(`should be an object, got ${describe(t)}`);
-    const rec = absent ? null : (t as Record<string, unknown>);
-    for (const k of childKeys(op, kind, v as object, path)) {
-      path.push(k);
-      const child = (v as Record<string, unknown>)[k];
-      if (nodeKind(op, child, path, c) !== "constant") {
-        if (rec !== null && !(k in rec)) {
-          throw new TypeError(`${op}: the ${what} has no field '${k}' (expected at ${pathString(path)}); give null there to mean "none"`);
-        }
-        go(child, rec === null ? null : rec[k], c);
-      }
-      path.pop();
-    }
-  };
-  go(model, tangent, 0);
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Parameters: leaves grouped by identity
-
-/** @internal One parameter: a leaf tensor of the model, with every path that reaches it. */
-interface Parameter {
-  readonly info: ParameterInfo;
-  readonly view: ParameterView;
-  /** Indices of its leaves in walk order. */
-  readonly leaves: number[];
-  readonly isNumber: boolean;
-  /** The partial derivatives given for it (one per path that has one). */
-  readonly grads: (Tensor | number)[];
-  /** The key path of each partial derivative. */
-  readonly gradPaths: string[];
-}
-
-function floatValues(v: Tensor | number): FloatArray {
-  if (typeof v === "number") return Float64Array.of(v);
-  return v._values as FloatArray;
-}
-
-/** Groups leaves by tensor identity: a shared tensor is one parameter (numbers are never shared). */
-function parametersOf(pairs: readonly PairedLeaf[]): Parameter[] {
-  type Group = { paths: string[]; leaves: number[]; grads: (Tensor | number)[]; gradPaths: string[]; first: PairedLeaf };
-  const byTensor = new Map<Tensor, Group>();
-  const order: Group[] = [];
-  pairs.forEach((p, i) => {
-    let g = p.value instanceof Tensor ? byTensor.get(p.value) : undefined;
-    if (g === undefined) {
-      g = { paths: [], leaves: [], grads: [], gradPaths: [], first: p };
-      if (p.value instanceof Tensor) byTensor.set(p.value, g);
-      order.push(g);
-    }
-    g.paths.push(p.key);
-    g.leaves.push(i);
-    if (p.other !== null) {
-      g.grads.push(p.other);
-      g.gradPaths.push(p.key);
-    }
-  });
-  return order.map((g) => {
-    const v = g.first.value;
-    const isNumber = typeof v === "number";
-    const shape = isNumber ? [] : (v).shape;
-    const info: ParameterInfo = Object.freeze({
-      path: g.paths[0]!,
-      paths: Object.freeze(g.paths),
-      shape,
-      dtype: isNumber ? "float64" : (v.dtype as "float32" | "float64"),
-      size: isNumber ? 1 : v.size,
-    });
-    return { info, view: { info, value: floatValues(v) }, leaves: g.leaves, isNumber, grads: g.grads, gradPaths: g.gradPaths };
-  });
-}
-
-function allocate(dtype: "float32" | "float64", size: number): FloatArray {
-  return dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
-}
-
-/** θ + u in a new array of θ's kind (one loop per kind keeps each monomorphic). */
-function added(θ: FloatArray, u: FloatArray): FloatArray {
-  return θ instanceof Float32Array ? added32(θ, u) : added64(θ, u);
-}
-function added32(θ: Float32Array, u: FloatArray): Float32Array {
-  const n = θ.length;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = θ[i]! + u[i]!;
-  return out;
-}
-function added64(θ: Float64Array, u: FloatArray): Float64Array {
-  const n = θ.length;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = θ[i]! + u[i]!;
-  return out;
-}
-
-/** Writes the sum of the partial derivatives into `u`. */
-function sumInto(u: FloatArray, grads: readonly (Tensor | number)[]): void {
-  const first = grads[0]!;
-  if (typeof first === "number") u.fill(first);
-  else if (first.size === u.length) u.set(first._values);
-  else u.fill(first._values[0]!);
-  for (let k = 1; k < grads.length; k++) {
-    const g = grads[k]!;
-    if (typeof g === "number" || g.size === 1) {
-      const x = typeof g === "number" ? g : g._values[0]!;
-      for (let i = 0; i < u.length; i++) u[i] = u[i]! + x;
-    } else {
-      const gv = g._values;
-      for (let i = 0; i < u.length; i++) u[i] = u[i]! + gv[i]!;
-    }
-  }
-}
-
-/** The first non-finite element among the partials, as `[index]` text, or `undefined`. */
-function firstNonFinite(g: Tensor | number): number | undefined {
-  if (typeof g === "number") return Number.isFinite(g) ? undefined : 0;
-  const a = g._values;
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
-  return undefined;
-}
-
-/** @internal The parameters of a model (shared tensors once), for checking selectors against them. */
-export function parameterInfos(op: string, model: unknown): ParameterInfo[] {
-  return parametersOf(pairLeaves(op, model, null, "gradient")).map((p) => p.info);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// State
-
-/**
- * The format tag of {@link OptimizerState}, checked by `loadState`.
- * @example
- * ```ts
- * new Adam(model).state().format === OPTIMIZER_STATE_FORMAT; // true
- * ```
- */
-export const OPTIMIZER_STATE_FORMAT = "difftypes.optimizer/1";
-
-/**
- * An optimizer's state as a plain value (numbers, strings, records and tensors), ready to serialise.
- *
- * Each slot (`firstMoments`, `secondMoments`, …) is a value of type `TangentVector<Model>`: the same key
- * path reads a parameter in the model, its gradient, and its optimizer state
- * (`state.slots.firstMoments.dense.weight`). Parameters that have no state for a slot (frozen, masked out
- * of the rule) read as zeros there, and are ignored by {@link Optimizer.loadState}.
- *
- * @typeParam Model the model type.
- */
-export interface OptimizerState<Model> {
-  /** Always `"difftypes.optimizer/1"`. */
-  readonly format: typeof OPTIMIZER_STATE_FORMAT;
-  /** The names of the rules, in order (checked on load). */
-  readonly rules: readonly string[];
-  /** Completed steps (schedules are evaluated at this count next). */
-  readonly step: number;
-  /** Steps skipped because of a non-finite gradient (see `skipNonFinite`). */
-  readonly skippedSteps: number;
-  /** Per parameter (by its key path): the paper's `t` of its last update (bias corrections use it). */
-  readonly parameterSteps: Readonly<Record<string, number>>;
-  /** The rules' per-parameter state, one tangent-shaped value per slot. */
-  readonly slots: Readonly<Record<string, TangentVector<Model>>>;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The optimizer
+export { parameterInfos } from "./parameters.js";
+export { OPTIMIZER_STATE_FORMAT, type OptimizerState } from "./state.js";
 
 /** Options every optimizer accepts. */
 export interface OptimizerOptions<Model> {
@@ -269,7 +26,10 @@ export interface OptimizerOptions<Model> {
    * literal path is checked against the model's type).
    */
   freeze?: PathSelector<Model>;
-  /** Throw (naming the key path) when the gradient holds NaN or ±Infinity; false by default. */
+  /**
+   * Reject a gradient holding NaN or ±Infinity: `update` throws naming the key path and changes nothing.
+   * True by default; `false` applies such a gradient as it is (the parameters and state become non-finite).
+   */
   checkFinite?: boolean;
   /**
    * Skip a step whose gradient holds NaN or ±Infinity (model and state unchanged), counting it in
@@ -305,7 +65,7 @@ export function checkOptionKeys(op: string, options: object | undefined, valid: 
  * of them) over every parameter and moves the model in place. The named optimizers (`Adam`, `SGD`, …)
  * are this class with a fixed chain.
  *
- * How the walk treats parameters:
+ * How parameters are treated:
  * - **Nesting**: class models (their `@differentiable` fields), plain objects and arrays, to any depth;
  *   the model may also be a bare tensor (then {@link update} returns the new tensor).
  * - **Shared parameters** (one tensor object at several key paths): their partial derivatives are summed,
@@ -313,9 +73,12 @@ export function checkOptionKeys(op: string, options: object | undefined, valid: 
  * - **Frozen parameters** (option `freeze`, or {@link freeze}): not updated, no state.
  * - **Missing gradients** (`null` or `undefined` in the gradient, at a leaf or above it): those parameters
  *   are left as they are, with their state (and their step count) unchanged.
- * - **Validation first**: structure, shapes, dtypes (and finiteness if asked) are all checked, masks
- *   and schedules evaluated, before anything changes; a bad gradient throws naming the key path and leaves
- *   model and state as they were.
+ * - **Validation first**: structure, shapes, dtypes, finiteness (unless `checkFinite: false`) and the
+ *   state's shapes against the parameters' are all checked, masks and schedules evaluated, before anything
+ *   changes; a bad gradient throws naming the key path and leaves model and state as they were.
+ * - **One model**: an optimizer updates the model object it was built for; its state belongs to that
+ *   model's parameters. After replacing a part of the model (a new head), {@link resetState} gives the
+ *   new parameters fresh state.
  *
  * @typeParam Model the model type; {@link update} accepts only `TangentVector<Model>`.
  * @example
@@ -332,16 +95,14 @@ export class Optimizer<Model> {
   protected readonly stages: readonly Stage[];
   /** @internal Slot keys in {@link OptimizerState.slots}, per stage and slot. */
   private readonly slotKeys: readonly (readonly string[])[];
-  /** @internal State per stage: parameter key path → slots. */
-  private stageState: Map<string, Slots>[];
-  /** @internal The paper's t of each parameter's last update. */
-  private parameterStep = new Map<string, number>();
+  /** @internal State per parameter, by its key path (the first path of a shared parameter). */
+  private perParameter = new Map<string, ParameterState>();
   /** @internal Reused update buffers, per parameter. */
   private scratch = new Map<string, FloatArray>();
   private frozen: ((p: ParameterInfo) => boolean)[] = [];
   private count = 0;
   private skipped = 0;
-  /** @internal The model last seen (for the structure of {@link state} and {@link loadState}). */
+  /** @internal The model this optimizer updates (for {@link state}, {@link loadState} and the identity check). */
   private model: Model;
   private readonly checkFinite: boolean;
   private readonly skipNonFinite: boolean;
@@ -362,9 +123,9 @@ export class Optimizer<Model> {
     if (label === undefined) checkOptionKeys(op, options, OPTIMIZER_KEYS);
     checkTransform(`${op}: the transform`, transform);
     this.stages = stagesOf(transform);
-    this.checkFinite = options?.checkFinite ?? false;
+    this.checkFinite = options?.checkFinite ?? true;
     this.skipNonFinite = options?.skipNonFinite ?? false;
-    const params = parametersOf(pairLeaves(op, model, null, "gradient"));
+    const { params } = parametersOf(op, model, null, "gradient");
     if (options?.freeze !== undefined) this.addFrozen(op, options.freeze, params);
     this.model = model;
     const names = new Map<string, number>();
@@ -377,9 +138,7 @@ export class Optimizer<Model> {
       return k;
     }));
     // Swift's optimizers make their state when built; so do we (later newcomers get theirs lazily).
-    this.stageState = this.stages.map(() => new Map<string, Slots>());
-    const fresh = this.initMissing(params.filter((p) => !this.isFrozen(p.info)));
-    fresh.forEach((m, s) => m.forEach((v, k) => this.stageState[s]!.set(k, v)));
+    for (const p of params) if (!this.isFrozen(p.info)) this.perParameter.set(p.info.path, this.freshState(p));
   }
 
   /** Completed steps (skipped ones excluded). */
@@ -442,7 +201,7 @@ export class Optimizer<Model> {
    * ```
    */
   freeze(select: PathSelector<Model>): void {
-    const params = parametersOf(pairLeaves(`${this.label}.freeze`, this.model, null, "gradient"));
+    const { params } = parametersOf(`${this.label}.freeze`, this.model, null, "gradient");
     this.addFrozen(`${this.label}.freeze`, select, params);
   }
 
@@ -463,16 +222,15 @@ export class Optimizer<Model> {
     return stage.masks.every((m) => m.select(p));
   }
 
-  /** Fresh state for parameters (not frozen) that lack it, per stage; nothing is stored yet. */
-  private initMissing(params: readonly Parameter[]): Map<string, Slots>[] {
-    return this.stages.map((stage, s) => {
-      const out = new Map<string, Slots>();
-      for (const p of params) {
-        if (this.stageState[s]!.has(p.info.path) || !this.applies(stage, p.info)) continue;
-        out.set(p.info.path, this.initSlots(stage.rule, p));
-      }
-      return out;
-    });
+
+  /** Fresh state for a parameter: each stage that applies to it initialises its slots. */
+  private freshState(p: Parameter): ParameterState {
+    return {
+      shape: p.info.shape,
+      dtype: p.info.dtype,
+      stages: this.stages.map((stage) => (this.applies(stage, p.info) ? this.initSlots(stage.rule, p) : undefined)),
+      step: 0,
+    };
   }
 
   private initSlots(rule: GradientTransformation, p: Parameter): Slots {
@@ -486,16 +244,74 @@ export class Optimizer<Model> {
     return slots;
   }
 
+  /** Throws unless `model` is the model this optimizer was built for (a tensor model is a value: any goes). */
+  private checkModel(op: string, model: Model): void {
+    if (model === this.model || typeof this.model !== "object" || this.model === null || this.model instanceof Tensor) return;
+    throw new TypeError(
+      `${op}: this optimizer was built for another model object, and its state belongs to that model's parameters; ` +
+        `build an optimizer for this model (new ${this.label}(model, …)), and carry state over with loadState(other.state()) if the structures match`,
+    );
+  }
+
+  /** The update buffer of a parameter (reused between steps). */
+  private bufferFor(p: Parameter): FloatArray {
+    let u = this.scratch.get(p.info.path);
+    if (u === undefined || u.length !== p.info.size || (u instanceof Float32Array) !== (p.info.dtype === "float32")) {
+      u = p.info.dtype === "float32" ? new Float32Array(p.info.size) : new Float64Array(p.info.size);
+      this.scratch.set(p.info.path, u);
+    }
+    return u;
+  }
+
+  /**
+   * Gives fresh state to the selected parameters (all of them without an argument): their slots start
+   * from the rules' `init` and their step count from 0, as for a parameter never updated. The fix after
+   * model surgery, when a parameter was replaced by one of another shape.
+   * @param select key paths or a predicate (see {@link PathSelector}); every parameter when omitted.
+   * @throws RangeError when a literal path matches no parameter.
+   * @example
+   * ```ts
+   * model.head = new Dense({ inputSize: 64, outputSize: 5 }); // a new head of another size
+   * opt.freeze("body");
+   * opt.resetState("head");
+   * ```
+   */
+  resetState(select?: PathSelector<Model>): void {
+    const op = `${this.label}.resetState`;
+    const { params } = parametersOf(op, this.model, null, "gradient");
+    let test: (p: ParameterInfo) => boolean = () => true;
+    if (select !== undefined) {
+      test = selectorPredicate(op, select).test;
+      const infos = params.map((p) => p.info);
+      const missing = unmatchedPaths(select, infos);
+      if (missing.length > 0) {
+        throw new RangeError(`${op}: ${missing.map((m) => `'${m}'`).join(", ")} match no parameter; the parameters are ${infos.map((p) => p.path).join(", ")}`);
+      }
+    }
+    const chosen = params.filter((p) => test(p.info));
+    const fresh = chosen.map((p) => (this.isFrozen(p.info) ? undefined : this.freshState(p)));
+    chosen.forEach((p, i) => {
+      for (const path of p.info.paths) {
+        this.perParameter.delete(path);
+        this.scratch.delete(path);
+      }
+      const f = fresh[i];
+      if (f !== undefined) this.perParameter.set(p.info.path, f);
+    });
+  }
+
   /**
    * Moves `model` one step along the update computed from `along`, in place (class instances, plain
    * objects and arrays are mutated; their parameter tensors are replaced by new ones).
    *
-   * @param model the model (of the type this optimizer was built for).
+   * @param model the model this optimizer was built for.
    * @param along its gradient, `TangentVector<Model>`; `null` at a leaf or subtree means "no gradient
    *   there" (those parameters are left alone).
    * @returns `model` (or, when the model is a bare tensor or number, its new value).
    * @throws TypeError / RangeError naming the key path when `along` does not match `model` (structure,
-   *   shape, dtype, or finiteness with `checkFinite`); nothing is changed then.
+   *   shape, dtype), when it holds NaN or ±Infinity (unless `checkFinite: false`; with `skipNonFinite`
+   *   the step is skipped instead), when the state kept for a path was made for another shape (see
+   *   {@link resetState}), or when `model` is not the optimizer's model; nothing is changed then.
    * @example
    * ```ts
    * const opt = new Adam(model, { learningRate: 1e-3 });
@@ -505,81 +321,81 @@ export class Optimizer<Model> {
   update(model: Model, along: TangentVector<Model>): Model {
     const op = `${this.label}.update`;
     // 1. Validate and plan: everything that can throw happens here, before any change.
-    const pairs = pairLeaves(op, model, along, "gradient");
-    const params = parametersOf(pairs);
+    this.checkModel(op, model);
+    const { pairs, params } = parametersOf(op, model, along, "gradient");
     const frozen = params.map((p) => this.isFrozen(p.info));
-    if (this.checkFinite || this.skipNonFinite) {
-      for (const p of params.filter((_, i) => !frozen[i])) {
-        for (let k = 0; k < p.grads.length; k++) {
-          const at = firstNonFinite(p.grads[k]!);
-          if (at === undefined) continue;
-          if (this.skipNonFinite) {
-            this.skipped++;
-            return model;
-          }
-          throw new RangeError(`${op}: the gradient at ${p.gradPaths[k]} holds a non-finite value (${p.grads[k] instanceof Tensor ? `flat index ${at}` : String(p.grads[k])}); nothing was changed`);
-        }
-      }
-    }
     const live = params.filter((p, i) => !frozen[i] && p.grads.length > 0);
-    const active = this.stages.map((stage) => live.filter((p) => this.applies(stage, p.info)));
-    const hypers = this.stages.map((stage) => stage.rule.hyper?.({ step: this.count + 1, count: this.count }));
-    const fresh = this.initMissing(live);
+    const states = live.map((p) => {
+      const s = this.perParameter.get(p.info.path);
+      if (s !== undefined) checkStateFits(op, this.label, p.info, s);
+      return s ?? this.freshState(p);
+    });
+    // One pass per parameter sums its partial derivatives into its update buffer and, fused into it,
+    // looks for NaN and ±Infinity (the buffers are scratch space: neither model nor state is touched).
+    const scan = this.checkFinite || this.skipNonFinite;
+    const buffers = live.map((p) => {
+      const u = this.bufferFor(p);
+      if (sumInto(u, p.grads, scan) < 0) return u;
+      if (this.skipNonFinite) return null;
+      const at = locateNonFinite(p);
+      throw new RangeError(
+        `${op}: the gradient at ${at.path} holds ${String(at.value)}${at.index >= 0 ? ` (flat index ${at.index})` : " (the sum of its tied paths)"}; ` +
+          `nothing was changed. Find where it comes from (a log or division at zero, an overflow), clip it, pass ` +
+          `{ skipNonFinite: true } to skip such steps, or { checkFinite: false } to apply it anyway`,
+      );
+    });
+    if (buffers.includes(null)) {
+      this.skipped++;
+      return model;
+    }
+    const active = this.stages.map((stage) => new Set(live.filter((p) => this.applies(stage, p.info))));
+    const hyper = this.stages.map((stage) => stage.rule.hyper?.({ step: this.count + 1, count: this.count }));
+    live.forEach((p, i) => {
+      const st = states[i]!;
+      this.stages.forEach((stage, s) => {
+        if (st.stages[s] === undefined && active[s]!.has(p)) st.stages[s] = this.initSlots(stage.rule, p);
+      });
+    });
 
     // 2. Commit: no user code runs from here on except the rules themselves.
-    fresh.forEach((m, s) => m.forEach((v, k) => this.stageState[s]!.set(k, v)));
     params.forEach((p, i) => {
       if (!frozen[i]) return;
-      for (const m of this.stageState) m.delete(p.info.path);
-      this.parameterStep.delete(p.info.path);
-      this.scratch.delete(p.info.path);
+      for (const path of p.info.paths) {
+        this.perParameter.delete(path);
+        this.scratch.delete(path);
+      }
     });
+    live.forEach((p, i) => this.perParameter.set(p.info.path, states[i]!));
     // The rules run parameter by parameter (each parameter's arrays stay in cache through the whole chain),
     // except that a rule with a tree-wide `reduce` (global-norm clipping) waits for every parameter to
     // reach it: the chain is cut into segments at such rules.
+    const updates = buffers as FloatArray[];
     const values: (Tensor | number)[] = pairs.map((q) => q.value);
-    const updates = new Map<Parameter, FloatArray>();
-    const activeSets = active.map((ps) => new Set(ps));
-    const hyper = hypers.slice();
-    /** The update buffer of a parameter: at first the sum of its partial derivatives. */
-    const bufferFor = (p: Parameter): FloatArray => {
-      let u = updates.get(p);
-      if (u !== undefined) return u;
-      u = this.scratch.get(p.info.path);
-      if (u === undefined || u.length !== p.info.size || (u instanceof Float32Array) !== (p.info.dtype === "float32")) {
-        u = allocate(p.info.dtype, p.info.size);
-        this.scratch.set(p.info.path, u);
-      }
-      sumInto(u, p.grads);
-      updates.set(p, u);
-      return u;
-    };
     const runSegment = (from: number, to: number, last: boolean): void => {
-      for (const p of live) {
-        let u = bufferFor(p);
-        const t = (this.parameterStep.get(p.info.path) ?? 0) + 1;
+      live.forEach((p, i) => {
+        const st = states[i]!;
+        let u = updates[i]!;
         for (let s = from; s < to; s++) {
-          if (!activeSets[s]!.has(p)) continue;
-          const state = this.stageState[s]!;
-          const [next, st] = this.stages[s]!.rule.apply(state.get(p.info.path)!, p.view, u, { step: t, hyper: hyper[s] });
+          if (!active[s]!.has(p)) continue;
+          const [next, slots] = this.stages[s]!.rule.apply(st.stages[s]!, p.view, u, { step: st.step + 1, hyper: hyper[s] });
           u = next;
-          state.set(p.info.path, st);
+          st.stages[s] = slots;
         }
-        updates.set(p, u);
-        if (!last) continue;
+        updates[i] = u;
+        if (!last) return;
         // θ + u, written to every path of the parameter.
         const theta = p.view.value;
         const next = p.isNumber ? theta[0]! + u[0]! : fromTyped(added(theta, u), p.info.shape, p.info.dtype);
-        for (const i of p.leaves) values[i] = next;
-        this.parameterStep.set(p.info.path, t);
-      }
+        for (const j of p.leaves) values[j] = next;
+        st.step++;
+      });
     };
     let from = 0;
     for (let s = 0; s < this.stages.length; s++) {
       const rule = this.stages[s]!.rule;
       if (rule.reduce === undefined) continue;
       if (s > from) runSegment(from, s, false);
-      hyper[s] = rule.reduce(active[s]!.map(bufferFor), hyper[s]);
+      hyper[s] = rule.reduce(live.flatMap((p, i) => (active[s]!.has(p) ? [updates[i]!] : [])), hyper[s]);
       from = s;
     }
     runSegment(from, this.stages.length, true);
@@ -593,6 +409,7 @@ export class Optimizer<Model> {
    * The optimizer's state as a plain value: step counts and, per slot, a tangent-shaped value (see
    * {@link OptimizerState}). The tensors are copies: later steps do not change them.
    * @returns the state, e.g. `state().slots.firstMoments.dense.weight` for Adam.
+   * @throws RangeError when the state kept for a path no longer fits the parameter there (see {@link resetState}).
    * @example
    * ```ts
    * const saved = opt.state();
@@ -601,23 +418,31 @@ export class Optimizer<Model> {
    * ```
    */
   state(): OptimizerState<Model> {
-    const pairs = pairLeaves(`${this.label}.state`, this.model, null, "state");
-    const params = parametersOf(pairs);
+    const op = `${this.label}.state`;
+    const { pairs, params } = parametersOf(op, this.model, null, "state");
+    const kept = params.map((p) => {
+      const s = this.perParameter.get(p.info.path);
+      if (s !== undefined) checkStateFits(op, this.label, p.info, s);
+      return s;
+    });
     const slots: Record<string, TangentVector<Model>> = {};
     this.stages.forEach((stage, s) => {
       stage.rule.slots.forEach((n, j) => {
         const leafTensors: (Tensor | null)[] = pairs.map(() => null);
-        for (const p of params) {
-          const a = this.stageState[s]!.get(p.info.path)?.[n];
-          if (a === undefined) continue;
+        params.forEach((p, i) => {
+          const a = kept[i]?.stages[s]?.[n];
+          if (a === undefined) return;
           const t = fromTyped(a.slice(), p.info.shape, p.info.dtype);
-          for (const i of p.leaves) leafTensors[i] = t;
-        }
+          for (const l of p.leaves) leafTensors[l] = t;
+        });
         slots[this.slotKeys[s]![j]!] = buildTangent(this.model, leafTensors, makeTangentStruct) as TangentVector<Model>;
       });
     });
     const parameterSteps: Record<string, number> = {};
-    for (const [k, v] of this.parameterStep) parameterSteps[k] = v;
+    params.forEach((p, i) => {
+      const t = kept[i]?.step ?? 0;
+      if (t > 0) parameterSteps[p.info.path] = t;
+    });
     return {
       format: OPTIMIZER_STATE_FORMAT,
       rules: this.stages.map((s) => s.rule.name),
@@ -629,19 +454,26 @@ export class Optimizer<Model> {
   }
 
   /**
-   * Restores a state from {@link Optimizer.state | state()} (of an optimizer with the same rules, on a model of the same
-   * structure). Everything is checked first; on error nothing changes. Continuing from a loaded state
-   * gives bit-identical parameters to never having stopped.
-   * @param state the saved state.
+   * Restores a state from {@link Optimizer.state | state()} (of an optimizer with the same rules, on a
+   * model of the same structure). Everything is checked first (rules, slots, every tensor's shape and dtype
+   * against the parameter at its path, and its values: finite, and non-negative in slots of squares); on
+   * error nothing changes. Continuing from a loaded state gives bit-identical parameters to never having
+   * stopped.
+   * @param state the saved state (also as `loadCheckpoint` returns it; `undefined` is an error saying
+   *   the checkpoint holds none).
    * @throws TypeError / RangeError naming what does not match.
    * @example
    * ```ts
    * const opt = new Adam(model);
-   * opt.loadState(checkpoint.optimizer); // a value saved from opt.state()
+   * const loaded = deserializeCheckpoint(bytes, model);
+   * opt.loadState(loaded.optimizerState); // saved with { optimizerState: opt.state() }
    * ```
    */
-  loadState(state: OptimizerState<Model>): void {
+  loadState(state: OptimizerState<Model> | undefined): void {
     const op = `${this.label}.loadState`;
+    if (state === undefined) {
+      throw new TypeError(`${op}: there is no state to load (a checkpoint saved without { optimizerState: opt.state() } holds none)`);
+    }
     if (typeof state !== "object" || state === null || (state as { format?: unknown }).format !== OPTIMIZER_STATE_FORMAT) {
       throw new TypeError(`${op}: expected a value from optimizer.state() (format "${OPTIMIZER_STATE_FORMAT}")`);
     }
@@ -652,7 +484,7 @@ export class Optimizer<Model> {
     for (const [name, v] of [["step", state.step], ["skippedSteps", state.skippedSteps]] as const) {
       if (!Number.isInteger(v) || (v) < 0) throw new RangeError(`${op}: ${name} must be an integer >= 0, got ${String(v)}`);
     }
-    const params = parametersOf(pairLeaves(op, this.model, null, "state"));
+    const { params } = parametersOf(op, this.model, null, "state");
     const steps = new Map<string, number>();
     if (typeof state.parameterSteps !== "object" || state.parameterSteps === null) throw new TypeError(`${op}: parameterSteps must be a record of key path → step`);
     for (const [k, v] of Object.entries(state.parameterSteps)) {
@@ -667,30 +499,53 @@ export class Optimizer<Model> {
     if (extra.length > 0 || lacking.length > 0) {
       throw new TypeError(`${op}: the state's slots are [${given.join(", ")}] but this optimizer keeps [${expected.join(", ")}]`);
     }
-    const next = this.stages.map(() => new Map<string, Slots>());
-    this.stages.forEach((stage, s) => {
-      const tangents = stage.rule.slots.map((_, j) => {
-        const key = this.slotKeys[s]![j]!;
-        return pairLeaves(op, this.model, (state.slots as Record<string, unknown>)[key], `state slot '${key}'`);
-      });
-      for (const p of params) {
-        if (this.isFrozen(p.info) || !this.applies(stage, p.info)) continue;
-        const slots = this.initSlots(stage.rule, p);
+    const next = new Map<string, ParameterState>();
+    const tangents = this.stages.map((stage, s) => stage.rule.slots.map((_, j) => {
+      const key = this.slotKeys[s]![j]!;
+      return parametersOf(op, this.model, (state.slots as Record<string, unknown>)[key], `state slot '${key}'`).pairs;
+    }));
+    for (const p of params) {
+      if (this.isFrozen(p.info)) continue;
+      const fresh = this.freshState(p);
+      this.stages.forEach((stage, s) => {
+        const slots = fresh.stages[s];
+        if (slots === undefined) return;
         stage.rule.slots.forEach((n, j) => {
-          const v = tangents[j]![p.leaves[0]!]!.other;
+          const v = tangents[s]![j]![p.leaves[0]!]!.other;
           if (v === null) return;
           const dst = slots[n]!;
           if (typeof v === "number") dst.fill(v);
           else if (v.size === dst.length) dst.set(v._values);
           else dst.fill(v._values[0]!);
+          const problem = slotValueProblem(dst, stage.rule.nonNegativeSlots?.includes(n) ?? false);
+          if (problem !== undefined) {
+            throw new RangeError(`${op}: the state slot '${this.slotKeys[s]![j]!}' at ${p.info.path} ${problem}; the saved state is damaged, and nothing was changed`);
+          }
         });
-        next[s]!.set(p.info.path, slots);
-      }
-    });
-    this.stageState = next;
-    this.parameterStep = steps;
+      });
+      fresh.step = steps.get(p.info.path) ?? 0;
+      next.set(p.info.path, fresh);
+    }
+    this.perParameter = next;
     this.scratch = new Map();
     this.count = state.step;
     this.skipped = state.skippedSteps;
   }
+}
+
+/** θ + u in a new array of θ's kind (one loop per kind keeps each monomorphic). */
+function added(θ: FloatArray, u: FloatArray): FloatArray {
+  return θ instanceof Float32Array ? added32(θ, u) : added64(θ, u);
+}
+function added32(θ: Float32Array, u: FloatArray): Float32Array {
+  const n = θ.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = θ[i]! + u[i]!;
+  return out;
+}
+function added64(θ: Float64Array, u: FloatArray): Float64Array {
+  const n = θ.length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = θ[i]! + u[i]!;
+  return out;
 }

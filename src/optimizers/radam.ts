@@ -43,6 +43,7 @@ export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransfo
   return {
     name: op,
     slots: ["firstMoments", "secondMoments"],
+    nonNegativeSlots: ["secondMoments"],
     init: ({ info }) => ({ firstMoments: slot(info), secondMoments: slot(info) }),
     apply(state, _param, g, { step: t }) {
       const m = state.firstMoments!;

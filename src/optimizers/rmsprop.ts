@@ -40,6 +40,7 @@ export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformat
   return {
     name: op,
     slots: centered ? ["meanSquare", "meanGradient"] : ["meanSquare"],
+    nonNegativeSlots: ["meanSquare"],
     init: ({ info }): Slots => (centered ? { meanSquare: slot(info), meanGradient: slot(info) } : { meanSquare: slot(info) }),
     apply(state, _param, g) {
       const v = state.meanSquare!;

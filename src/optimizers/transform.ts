@@ -78,6 +78,11 @@ export interface GradientTransformation<H = unknown> {
   /** The names of the slots `init` returns, in order (`["firstMoments", "secondMoments"]`). */
   readonly slots: readonly string[];
   /**
+   * The slots that can never be negative (sums or averages of squares): `loadState` rejects a saved state
+   * with a negative value there.
+   */
+  readonly nonNegativeSlots?: readonly string[];
+  /**
    * Makes the state of one parameter.
    * @param param the parameter (its current values too, for rules that start from them).
    * @returns one typed array of the parameter's size and dtype per slot.

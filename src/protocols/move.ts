@@ -3,7 +3,7 @@
  * value. Both go through the structural walk, so they see exactly the leaves AD sees.
  */
 import { Tensor } from "../tensor/tensor.js";
-import { leavesOf, tangentLeaves, assignLeaves, buildTangent } from "../keypaths/walk.js";
+import { leavesOf, tangentLeaves, assignLeaves, buildTangent, tieGroups } from "../keypaths/walk.js";
 import type { TangentVector } from "./tangent.js";
 import { makeTangentStruct } from "./structs.js";
 
@@ -32,8 +32,8 @@ export function zeroTangentVector<T>(x: T): TangentVector<T> {
  * returned; a number or a Tensor cannot change, so the moved value is returned instead.
  *
  * The whole tangent is checked against the value (structure, fields, shapes) before anything is
- * written, so a wrong tangent throws and leaves the value unchanged. Leaves shared by two paths (the same
- * tensor in two fields) are moved once per path, each by its own tangent.
+ * written, so a wrong tangent throws and leaves the value unchanged. A tensor shared by several paths (a
+ * tied parameter) is one parameter: it moves once, by the sum of the steps at its paths, and stays shared.
  *
  * @param x the value to move: a number, a Tensor, or a structure of them (e.g. a model).
  * @param by a tangent vector of `x` (`TangentVector<T>`; a number is accepted for a one-element leaf).
@@ -51,13 +51,23 @@ export function move<T>(x: T, by: NoInfer<TangentVector<T>>): T;
 export function move<T>(x: T, by: TangentVector<T>): T {
   const leaves = leavesOf("move", x);
   const steps = tangentLeaves("move", x, by);
-  const moved = leaves.map((l, i) => {
-    const s = steps[i];
-    if (l.isNumber) return l.value.item() + (s ? s.item() : 0);
-    if (!s) return l.value;
-    const step = s.dtype === l.value.dtype ? s : s.cast(l.value.dtype);
-    return l.value.add(step);
-  });
+  const moved = new Array<Tensor | number>(leaves.length);
+  // A tensor reached by several paths is one parameter: it moves once, by the sum of its paths' steps,
+  // and the same new tensor goes back to every path (it stays shared).
+  for (const group of tieGroups(leaves)) {
+    const first = leaves[group[0]!]!;
+    let total: Tensor | null = null;
+    for (const i of group) {
+      const raw = steps[i];
+      if (!raw) continue;
+      const s = first.isNumber || raw.dtype === first.value.dtype ? raw : raw.cast(first.value.dtype);
+      total = total === null ? s : total.add(s);
+    }
+    let next: Tensor | number;
+    if (first.isNumber) next = first.value.item() + (total ? total.item() : 0);
+    else next = total === null ? first.value : first.value.add(total);
+    for (const i of group) moved[i] = next;
+  }
   if (typeof x === "number") return moved[0] as T;
   if (x instanceof Tensor) return moved[0] as T;
   return assignLeaves(x, moved) as T;

@@ -20,6 +20,7 @@ import {
 } from "./vector-space.js";
 import { Tensor } from "../tensor/tensor.js";
 import { RESERVED_TANGENT_FIELDS } from "../keypaths/decorators.js";
+import { walk } from "../keypaths/walk.js";
 
 /** A class (constructor) of any signature, as `instance.constructor` is typed. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -34,16 +35,21 @@ export function isTangentStruct(x: object): boolean {
   return (x as Record<symbol, unknown>)[brand] === true;
 }
 
-function render(v: unknown, depth: number): string {
-  if (v instanceof Tensor) return String(v).replace(/\n/g, "\n" + "  ".repeat(depth + 1));
-  if (v !== null && typeof v === "object") {
-    if (Array.isArray(v)) return `[${v.map((e) => render(e, depth + 1)).join(", ")}]`;
-    if (depth > 6) return "{…}";
-    const fields = Object.keys(v).map((k) => `${k}: ${render((v as Record<string, unknown>)[k], depth + 1)}`);
-    const name = (v as Record<symbol, unknown>)[className];
-    return `${typeof name === "string" ? `TangentVector<${name}> ` : ""}{ ${fields.join(", ")} }`;
+/** A tangent as text: tensors indented by their depth, class tangents named by their class. */
+function render(v: unknown): string {
+  try {
+    return walk<string>("toString", "tangent", v, {
+      leaf: (x, path) => (x instanceof Tensor ? String(x).replace(/\n/g, "\n" + "  ".repeat(path.length + 1)) : String(x)),
+      constant: (x) => String(x),
+      node(kind, x, keys, results) {
+        if (kind === "array") return `[${results.join(", ")}]`;
+        const name = (x as Record<symbol, unknown>)[className];
+        return `${typeof name === "string" ? `TangentVector<${name}> ` : ""}{ ${keys.map((k, j) => `${String(k)}: ${results[j]!}`).join(", ")} }`;
+      },
+    });
+  } catch {
+    return "[a tangent holding values that are not tangents]";
   }
-  return String(v);
 }
 
 type Self = Record<string, unknown>;
@@ -60,13 +66,13 @@ const methods: VectorSpace<Self> & { toString(): string; toJSON(): Self } = {
   sqrt(this: Self) { return tangentSqrt(this); },
   dot(this: Self, other: Self) { return tangentDot(this, other); },
   squaredNorm(this: Self) { return tangentSquaredNorm(this); },
-  toString(this: Self) { return render(this, 0); },
+  toString(this: Self) { return render(this); },
   toJSON(this: Self) { return { ...this }; },
 };
 
 const descriptors: PropertyDescriptorMap = {
   [brand]: { value: true },
-  [inspectCustom]: { value(this: Self) { return render(this, 0); } },
+  [inspectCustom]: { value(this: Self) { return render(this); } },
 };
 for (const [k, f] of Object.entries(methods)) descriptors[k] = { value: f as unknown, writable: true, configurable: true };
 const base = Object.create(Object.prototype, descriptors) as object;

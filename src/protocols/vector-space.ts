@@ -40,7 +40,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
 import { zeros, ones } from "../tensor/creation.js";
-import { isPlainObject, pathString, describe, type Segment } from "../keypaths/walk.js";
+import { isPlainObject, pathString, describe, walk, mapLeaves, forEachLeaf, rebuildNode, type Segment } from "../keypaths/walk.js";
 import { isTangentStruct } from "./structs.js";
 
 /**
@@ -82,52 +82,12 @@ export interface VectorSpace<V> {
 /** A leaf of a tangent vector. */
 type TangentLeaf = Tensor | number;
 
-function leafOp(op: string, path: readonly Segment[], v: unknown): TangentLeaf | null | undefined | "array" | "object" {
-  if (typeof v === "number" || v instanceof Tensor) return v;
-  if (v === null || v === undefined) return v;
-  if (Array.isArray(v)) return "array";
-  if (typeof v === "object" && (isPlainObject(v) || isTangentStruct(v))) return "object";
-  throw new TypeError(
-    `${op}: the value at ${pathString(path)} is ${describe(v)}, which is not a tangent vector; tangents are numbers, ` +
-      `tensors, and arrays or records of them (use zeroTangentVector(model) for the tangent of a model)`,
-  );
-}
-
-function newLike(a: object): Record<string, unknown> {
-  return isTangentStruct(a) ? (Object.create(Object.getPrototypeOf(a) as object) as Record<string, unknown>) : {};
-}
-
 /**
  * @internal Applies `f` to every leaf of the tangent `a`, keeping its structure (arrays, records, class
  * tangents with their prototype); `null`/`undefined` are carried.
  */
 export function mapTangent(op: string, a: unknown, f: (x: TangentLeaf, path: readonly Segment[]) => TangentLeaf): unknown {
-  const path: Segment[] = [];
-  const go = (v: unknown): unknown => {
-    const k = leafOp(op, path, v);
-    if (k === null || k === undefined) return k;
-    if (k === "array") {
-      const arr = v as unknown[];
-      const out = new Array<unknown>(arr.length);
-      for (let i = 0; i < arr.length; i++) {
-        path.push(i);
-        out[i] = go(arr[i]);
-        path.pop();
-      }
-      return out;
-    }
-    if (k === "object") {
-      const out = newLike(v as object);
-      for (const key of Object.keys(v as object)) {
-        path.push(key);
-        out[key] = go((v as Record<string, unknown>)[key]);
-        path.pop();
-      }
-      return out;
-    }
-    return f(k, path);
-  };
-  return go(a);
+  return mapLeaves(op, "tangent", a, (x, path) => f(x as TangentLeaf, path));
 }
 
 /**
@@ -140,56 +100,36 @@ export function zipTangents(
   b: unknown,
   f: (x: TangentLeaf, y: TangentLeaf, path: readonly Segment[]) => TangentLeaf,
 ): unknown {
-  const path: Segment[] = [];
-  const mismatch = (what: string): never => {
+  const mismatch = (path: readonly Segment[], what: string): never => {
     throw new TypeError(`${op}: the tangents differ in structure at ${pathString(path)}: ${what}`);
   };
-  const go = (x: unknown, y: unknown): unknown => {
-    const kx = leafOp(op, path, x);
-    const ky = leafOp(op, path, y);
-    if (kx === null || kx === undefined) {
-      if (ky !== null && ky !== undefined) mismatch(`${describe(x)} against ${describe(y)}`);
-      return kx;
-    }
-    if (kx === "array") {
-      const xa = x as unknown[];
-      if (ky !== "array" || (y as unknown[]).length !== xa.length) return mismatch(`an array of length ${xa.length} against ${describe(y)}`);
-      const ya = y as unknown[];
-      const out = new Array<unknown>(xa.length);
-      for (let i = 0; i < xa.length; i++) {
-        path.push(i);
-        out[i] = go(xa[i], ya[i]);
-        path.pop();
+  const isRecord = (y: unknown): y is Record<string, unknown> =>
+    typeof y === "object" && y !== null && !Array.isArray(y) && (isPlainObject(y) || isTangentStruct(y));
+  return walk<unknown>(op, "tangent", a, {
+    leaf(x, path, [y]) {
+      if (typeof y !== "number" && !(y instanceof Tensor)) return mismatch(path, `a leaf against ${describe(y)}`);
+      return f(x as TangentLeaf, y, path);
+    },
+    constant(x, path, [y]) {
+      if (y !== null && y !== undefined) mismatch(path, `${describe(x)} against ${describe(y)}`);
+      return x;
+    },
+    enter(kind, x, keys, path, [y]) {
+      if (kind === "array") {
+        if (!Array.isArray(y) || y.length !== (x as unknown[]).length) mismatch(path, `an array of length ${(x as unknown[]).length} against ${describe(y)}`);
+        return;
       }
-      return out;
-    }
-    if (kx === "object") {
-      if (ky !== "object") return mismatch(`a record against ${describe(y)}`);
-      const xo = x as Record<string, unknown>;
-      const yo = y as Record<string, unknown>;
-      const keys = Object.keys(xo);
-      if (Object.keys(yo).length !== keys.length) mismatch(`fields [${keys.join(", ")}] against [${Object.keys(yo).join(", ")}]`);
-      const out = newLike(xo);
-      for (const key of keys) {
-        if (!Object.hasOwn(yo, key)) mismatch(`the second has no field '${key}'`);
-        path.push(key);
-        out[key] = go(xo[key], yo[key]);
-        path.pop();
-      }
-      return out;
-    }
-    if (typeof ky !== "number" && !(ky instanceof Tensor)) return mismatch(`a leaf against ${describe(y)}`);
-    return f(kx, ky, path);
-  };
-  return go(a, b);
+      if (!isRecord(y)) return mismatch(path, `a record against ${describe(y)}`);
+      if (Object.keys(y).length !== keys.length) mismatch(path, `fields [${keys.join(", ")}] against [${Object.keys(y).join(", ")}]`);
+      for (const k of keys) if (!Object.hasOwn(y, k)) mismatch(path, `the second has no field '${String(k)}'`);
+    },
+    node: (kind, x, keys, results) => rebuildNode(kind, x, keys, results),
+  }, { others: [b] });
 }
 
 /** @internal Visits every leaf of the tangent `a`. */
-function forEachLeaf(op: string, a: unknown, f: (x: TangentLeaf) => void): void {
-  mapTangent(op, a, (x) => {
-    f(x);
-    return x;
-  });
+function forEachTangentLeaf(op: string, a: unknown, f: (x: TangentLeaf) => void): void {
+  forEachLeaf(op, "tangent", a, (x) => f(x as TangentLeaf));
 }
 
 function sumOf(x: TangentLeaf): number {
@@ -347,7 +287,7 @@ export function tangentDot<V>(a: V, b: V): number {
  */
 export function tangentSquaredNorm<V>(a: V): number {
   let total = 0;
-  forEachLeaf("tangentSquaredNorm", a, (x) => {
+  forEachTangentLeaf("tangentSquaredNorm", a, (x) => {
     total += typeof x === "number" ? x * x : x.square().sum().item();
   });
   return total;

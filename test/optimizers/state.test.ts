@@ -180,7 +180,7 @@ describe("with the checkpoint format", () => {
     const second = new MLP("float32");
     const loaded = deserializeCheckpoint(bytes, second);
     const opt2 = new AdamW(second, { learningRate: 0.01 });
-    opt2.loadState(loaded.optimizerState as OptimizerState<MLP>);
+    opt2.loadState(loaded.optimizerState);
     for (let i = 0; i < 5; i++) opt2.update(second, gradient(second, loss));
     expect(flatValues(second)).toEqual(flatValues(straight));
   });
