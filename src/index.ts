@@ -24,6 +24,9 @@ export {
   type RandomNormalOptions,
 } from "./tensor/random.js";
 
+// Kernels: how many threads they may use
+export { setThreadCount, getThreadCount } from "./tensor/wasm/threads.js";
+
 // Operations (also available as Tensor methods)
 export { add, sub, mul, div, pow, maximum, minimum, clip, equal, notEqual, less, lessEqual, greater, greaterEqual, where } from "./ops/binary.js";
 export { neg, exp, log, log1p, expm1, sqrt, rsqrt, square, reciprocal, abs, sign, sin, cos, tan, tanh, sigmoid, relu, softplus, cast } from "./ops/unary.js";
