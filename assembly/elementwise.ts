@@ -127,8 +127,9 @@ const LN2_HI: f32 = 0.693145751953125;
 const LN2_LO: f32 = 1.42860677e-6;
 
 function exp4(x: v128): v128 {
-  // Beyond these, e^x is 0 or Infinity in float32; clamping keeps n small (NaN passes through min/max).
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-104)), f32x4.splat(89));
+  // Beyond these, e^x is 0 or Infinity in float32; clamping keeps n small. pmax/pmin (one instruction each,
+  // unlike the IEEE min/max) return their first operand when a comparison fails, so NaN passes through.
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-104)), f32x4.splat(89));
   const nf = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
   const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(nf, f32x4.splat(LN2_HI))), f32x4.mul(nf, f32x4.splat(LN2_LO)));
   let p = f32x4.add(f32x4.splat(1.0 / 5040.0), f32x4.mul(r, f32x4.splat(1.0 / 40320.0)));

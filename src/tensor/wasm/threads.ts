@@ -67,6 +67,7 @@ for (;;) {
 interface NodeWorker {
   unref(): void;
   terminate(): Promise<number>;
+  on(event: "error", listener: (e: unknown) => void): void;
 }
 type WorkerCtor = new (source: string, options: { eval: true; workerData: unknown }) => NodeWorker;
 
@@ -107,7 +108,7 @@ export function threadsSupported(): boolean {
  * default is the number of cores, at most 16, where threads can run; where they cannot (a browser, or a
  * runtime without `SharedArrayBuffer`) the setting is kept but everything runs on the calling thread. Worker
  * threads start on the first large kernel call after the setting changes and never keep Node alive.
- * @param count - a whole number from 1 to 16.
+ * @param count a whole number from 1 to 16.
  * @returns the previous setting.
  * @example
  * ```ts
@@ -171,6 +172,9 @@ function ensureWorkers(w: WasmKernels): void {
       workerData: { module: w.module, memory: w.memory, index, ops: OPS, work: workspaceAt(w, index) },
     });
     worker.unref();
+    // A worker that fails to start never claims a chunk: the other threads run its share. Listening keeps
+    // its error from becoming an uncaught exception here.
+    worker.on("error", () => undefined);
     workers.push(worker);
   }
 }
@@ -224,10 +228,15 @@ export function parallelFor(op: ParallelOp, total: number, step: number, args: r
     const c = Atomics.add(ctl, NEXT, 1) - base;
     if (c >= chunks) break;
     const lo = c * step;
-    f(lo, Math.min(lo + step, total), work, ...args);
+    // A failing chunk still counts as done, so that the join below cannot hang; the error is raised after it.
+    try {
+      f(lo, Math.min(lo + step, total), work, ...args);
+    } catch {
+      Atomics.store(ctl, FAILED, 1);
+    }
     Atomics.add(ctl, DONE, 1);
   }
   for (let d = Atomics.load(ctl, DONE); d < chunks; d = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, d);
   Atomics.store(ctl, NEXT, base | CLOSED);
-  if (Atomics.load(ctl, FAILED) !== 0) throw new Error(`${op}: a worker thread failed; call setThreadCount(1) to run on one thread`);
+  if (Atomics.load(ctl, FAILED) !== 0) throw new Error(`${op}: a kernel call failed on one of ${plannedThreads()} threads; call setThreadCount(1) to run on one thread`);
 }
