@@ -3,6 +3,11 @@
  * splits (matrix products in every operand layout, convolutions forward and both backward passes, the
  * SIMD elementwise ops and reductions), at sizes above the parallel thresholds.
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   add, conv2d, conv2dBackpropFilter, conv2dBackpropInput, exp, getThreadCount, matmul, max, mul, randomNormal, setThreadCount,
@@ -80,6 +85,29 @@ describe.skipIf(!threadsSupported())("results are bit-identical for any thread c
       expect(firstDifference(three, one)).toBe("none");
     });
   }
+
+  it("worker threads never keep Node alive: a program that used them exits by itself", () => {
+    const entry = pathToFileURL(fileURLToPath(new URL("../../src/index.ts", import.meta.url))).href;
+    const pool = pathToFileURL(fileURLToPath(new URL("../../src/tensor/wasm/threads.ts", import.meta.url))).href;
+    const program = [
+      `import { matmul, randomNormal, setThreadCount } from ${JSON.stringify(entry)};`,
+      `import { chunksRunByWorkers, workersReady } from ${JSON.stringify(pool)};`,
+      "setThreadCount(2);",
+      "await workersReady();",
+      "const a = randomNormal([512, 512]);",
+      "for (let i = 0; i < 20 && chunksRunByWorkers() === 0; i++) matmul(a, a);",
+      "console.log(`workers ran ${chunksRunByWorkers() > 0 ? 'some' : 'no'} chunks`);",
+    ].join("\n");
+    // A file, not `-e`: under `-e` tsx loads the two imports as separate module instances.
+    const dir = mkdtempSync(join(tmpdir(), "difftypes-threads-"));
+    const file = join(dir, "program.mjs");
+    writeFileSync(file, program);
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const r = spawnSync(process.execPath, ["--import", "tsx", file], { cwd: root, encoding: "utf8", timeout: 60_000 });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.stdout.trim()).toBe("workers ran some chunks");
+    expect(r.status).toBe(0); // null if the timeout had to kill it
+  });
 
   it("the workers take part in large products", async () => {
     setThreadCount(2);

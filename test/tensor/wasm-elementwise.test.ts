@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { add, div, equal, exp, greater, lessEqual, log, max, maximum, min, minimum, mul, notEqual, sigmoid, sub, sum, tanh, tensor, where, type Tensor } from "../../src/index.js";
 import { setWasmElementwiseEnabled, wasmUnary, WASM_MIN } from "../../src/tensor/wasm/elementwise.js";
+import { step } from "../../src/ops/unary.js";
 import { wasmSimdSupported } from "../../src/tensor/wasm/gemm.js";
 import { rng } from "../helpers/rows.js";
 
@@ -130,6 +131,17 @@ describe.skipIf(!wasmSimdSupported())("wasm float32 elementwise kernels", () => 
       }
     });
   }
+
+  it("neg, abs, sqrt, relu and step are bit-identical to the TypeScript kernels", () => {
+    const x = tensor(data(5003, 13));
+    for (const f of [(t: Tensor) => t.neg(), (t: Tensor) => t.abs(), (t: Tensor) => t.sqrt(), (t: Tensor) => t.relu(), step]) {
+      const fast = f(x).dataSync();
+      setWasmElementwiseEnabled(false);
+      const slow = f(x).dataSync();
+      setWasmElementwiseEnabled(true);
+      expect(firstDifference(fast, slow)).toBe("none");
+    }
+  });
 
   it("where is bit-identical to the TypeScript kernel", () => {
     const a = tensor(data(5000, 3)), b = tensor(data(5000, 4));
