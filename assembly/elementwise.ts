@@ -330,3 +330,79 @@ export function reduceColumns(lo: i32, hi: i32, work: usize, op: i32, x: usize, 
     store<f64>(out + (<usize>j << 3), <f64>s);
   }
 }
+
+// ---- arg-reductions: the index of the maximum (isMax != 0) or minimum, first on ties; the first NaN wins ----
+
+/** Rows [lo, hi) of length len (≥ 4): out[r] (int32) is the arg-reduction of x[r·len .. r·len + len). */
+export function argRows(lo: i32, hi: i32, work: usize, isMax: i32, x: usize, len: i32, out: usize): void {
+  for (let r = lo; r < hi; r++) {
+    let p = x + (<usize>(r * len) << 2);
+    // Lane l sees the elements i ≡ l (mod 4) in order and keeps its first NaN, else its first extreme.
+    let best = v128.load(p);
+    let idx = i32x4(0, 1, 2, 3);
+    let at = i32x4(4, 5, 6, 7);
+    let i = 4;
+    p += 16;
+    for (; i + 4 <= len; i += 4) {
+      const v = v128.load(p);
+      const beats = isMax ? f32x4.gt(v, best) : f32x4.lt(v, best);
+      const take = v128.and(v128.or(beats, f32x4.ne(v, v)), f32x4.eq(best, best));
+      best = v128.bitselect(v, best, take);
+      idx = v128.bitselect(at, idx, take);
+      at = i32x4.add(at, i32x4.splat(4));
+      p += 16;
+    }
+    // Lanes in index order of their candidates: a NaN beats a number, then the extreme, then the lower index.
+    let b = f32x4.extract_lane(best, 0);
+    let k = i32x4.extract_lane(idx, 0);
+    for (let l = 1; l < 4; l++) {
+      const t = l == 1 ? f32x4.extract_lane(best, 1) : l == 2 ? f32x4.extract_lane(best, 2) : f32x4.extract_lane(best, 3);
+      const j = l == 1 ? i32x4.extract_lane(idx, 1) : l == 2 ? i32x4.extract_lane(idx, 2) : i32x4.extract_lane(idx, 3);
+      const tNaN = t != t, bNaN = b != b;
+      let better: bool;
+      if (tNaN || bNaN) better = tNaN && (!bNaN || j < k);
+      else better = (isMax ? t > b : t < b) || (t == b && j < k);
+      if (better) { b = t; k = j; }
+    }
+    for (; i < len; i++) {
+      const t = load<f32>(p);
+      if (b == b && ((isMax ? t > b : t < b) || t != t)) { b = t; k = i; }
+      p += 4;
+    }
+    store<i32>(out + (<usize>r << 2), k);
+  }
+}
+
+/**
+ * Columns [lo, hi) of a rows × cols block: out[j] (int32) is the arg-reduction of x[i·cols + j] over the
+ * rows i = 0, 1, … in order (four columns at a time).
+ */
+export function argColumns(lo: i32, hi: i32, work: usize, isMax: i32, x: usize, rows: i32, cols: i32, out: usize): void {
+  const rowBytes = <usize>cols << 2;
+  let j = lo;
+  for (; j + 4 <= hi; j += 4) {
+    let p = x + (<usize>j << 2);
+    let best = v128.load(p);
+    let idx = i32x4.splat(0);
+    for (let i = 1; i < rows; i++) {
+      p += rowBytes;
+      const v = v128.load(p);
+      const beats = isMax ? f32x4.gt(v, best) : f32x4.lt(v, best);
+      const take = v128.and(v128.or(beats, f32x4.ne(v, v)), f32x4.eq(best, best));
+      best = v128.bitselect(v, best, take);
+      idx = v128.bitselect(i32x4.splat(i), idx, take);
+    }
+    v128.store(out + (<usize>j << 2), idx);
+  }
+  for (; j < hi; j++) {
+    let p = x + (<usize>j << 2);
+    let b = load<f32>(p);
+    let k = 0;
+    for (let i = 1; i < rows; i++) {
+      p += rowBytes;
+      const t = load<f32>(p);
+      if (b == b && ((isMax ? t > b : t < b) || t != t)) { b = t; k = i; }
+    }
+    store<i32>(out + (<usize>j << 2), k);
+  }
+}

@@ -73,7 +73,7 @@ describe.skipIf(!threadsSupported())("results are bit-identical for any thread c
     }],
     ["elementwise and reductions on 600k elements", () => {
       const a = randomNormal([600, 1000], { seed: 9 }), b = randomNormal([600, 1000], { seed: 10 }), c = randomNormal([1000], { seed: 11 });
-      return [add(a, b), mul(a, c), sub(a, 1), exp(a), tanh(a), sigmoid(a), sum(a), sum(a, 1), sum(a, 0), max(a, 1), sum(a.reshape([600000]))];
+      return [add(a, b), mul(a, c), sub(a, 1), exp(a), tanh(a), sigmoid(a), sum(a), sum(a, 1), sum(a, 0), max(a, 1), sum(a.reshape([600000])), a.argmax(1), a.argmin(0)];
     }],
   ];
   for (const [name, f] of cases) {

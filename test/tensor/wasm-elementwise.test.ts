@@ -171,6 +171,26 @@ describe.skipIf(!wasmSimdSupported())("wasm float32 elementwise kernels", () => 
     expect(Number.isFinite(big)).toBe(true);
   });
 
+  it("argmax and argmin along any axis match the TypeScript kernel (first on ties, first NaN wins)", () => {
+    const r = rng(21);
+    // few distinct values, so ties are common; some NaN
+    const v = Float32Array.from({ length: 6 * 50 * 37 }, () => (r() < 0.003 ? NaN : Math.floor(r() * 7) - 3));
+    const x = tensor(v, { shape: [6, 50, 37] });
+    const noNaN = tensor(v.map((t) => (Number.isNaN(t) ? 0 : t)), { shape: [6, 50, 37] });
+    for (const t of [x, noNaN]) {
+      for (const axis of [0, 1, 2]) {
+        const fast = [t.argmax(axis).dataSync(), t.argmin(axis).dataSync()];
+        setWasmElementwiseEnabled(false);
+        const slow = [t.argmax(axis).dataSync(), t.argmin(axis).dataSync()];
+        setWasmElementwiseEnabled(true);
+        expect(firstDifference(fast[0]!, slow[0]!)).toBe("none");
+        expect(firstDifference(fast[1]!, slow[1]!)).toBe("none");
+      }
+    }
+    const flat = tensor(Float32Array.from({ length: 5001 }, (_, i) => (i === 4321 ? 9 : Math.sin(i))));
+    expect(flat.argmax().item()).toBe(4321);
+  });
+
   it("max and min match the TypeScript kernel, NaN propagating", () => {
     for (const [shape, axes] of [[[4000], undefined], [[50, 90], 1], [[50, 90], 0], [[3, 20000], 1]] as const) {
       const v = data(shape.reduce((p: number, d: number) => p * d, 1), 9).map((t) => (Object.is(t, -0) ? 0 : t));

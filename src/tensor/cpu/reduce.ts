@@ -1,5 +1,5 @@
 import type { TypedArray } from "../dtype.js";
-import { WASM_MIN, wasmReduce } from "../wasm/elementwise.js";
+import { WASM_MIN, wasmArgReduce, wasmReduce } from "../wasm/elementwise.js";
 
 /** @internal Reductions: sum, product, maximum and minimum over any set of axes; arg-reductions over one. */
 export type ReduceKernel = "sum" | "prod" | "max" | "min";
@@ -66,6 +66,7 @@ export const cpuReduce: ReduceKernels = {
     for (let i = 0; i < m; i++) out[i] = acc[i]!;
   },
   argReduce(op, x, shape, axis, out) {
+    if (x.length >= WASM_MIN && x instanceof Float32Array && wasmArgReduce(op, x, shape, axis, out)) return;
     let outer = 1;
     for (let d = 0; d < axis; d++) outer *= shape[d]!;
     const len = shape[axis]!;

@@ -242,6 +242,38 @@ export function wasmReduce(op: ReduceKernel, x: Float32Array, shape: readonly nu
   return false;
 }
 
+/**
+ * @internal The index of the maximum (or minimum) along `axis` of a float32 array, first on ties, the first
+ * NaN winning (the TypeScript kernel's rules, bit for bit). Returns false when not handled here.
+ */
+export function wasmArgReduce(op: "argmax" | "argmin", x: Float32Array, shape: readonly number[], axis: number, out: Int32Array): boolean {
+  const n = x.length;
+  if (!enabled || n < WASM_MIN || n > REDUCE_MAX) return false;
+  let outer = 1;
+  for (let d = 0; d < axis; d++) outer *= shape[d]!;
+  const len = shape[axis]!;
+  const inner = n / (outer * len);
+  if (len < 4 || (inner > 1 && inner < 4)) return false;
+  const w = wasmKernels();
+  if (w === null) return false;
+  const xAt = operandBase(w);
+  const outAt = xAt + align16(n * 4);
+  if (!reserve(w, outAt + outer * inner * 4)) return false;
+  heap32().set(x, xAt >> 2);
+  const parallel = n >= PARALLEL_MIN && plannedThreads() > 1;
+  const isMax = op === "argmax" ? 1 : 0;
+  if (inner === 1) {
+    run2("argRows", outer, Math.max(1, Math.floor(PIECE / len)), parallel, [isMax, xAt, len, outAt]);
+  } else {
+    for (let o = 0; o < outer; o++) {
+      const block = o * len * inner;
+      run2("argColumns", inner, Math.max(4, Math.ceil(PIECE / len / 4) * 4), parallel && len * inner >= PARALLEL_MIN, [isMax, xAt + block * 4, len, inner, outAt + o * inner * 4]);
+    }
+  }
+  out.set(heapInt32().subarray(outAt >> 2, (outAt >> 2) + outer * inner));
+  return true;
+}
+
 /** Runs `op` over `total` items in pieces of `piece`: on the pool when `parallel`, else here. */
 function run2(op: ParallelOp, total: number, piece: number, parallel: boolean, args: readonly number[]): void {
   if (parallel) parallelFor(op, total, piece, args);
