@@ -406,3 +406,38 @@ export function argColumns(lo: i32, hi: i32, work: usize, isMax: i32, x: usize, 
     store<i32>(out + (<usize>j << 2), k);
   }
 }
+
+// ---- pooling ----
+
+/**
+ * Output rows [lo, hi) (row q = image q / oh, output row q % oh) of a 2×2, stride-2 max pooling over NHWC
+ * float32 x (c a multiple of 4): out[...] (int32) is the flat input index of each window's maximum, the
+ * first of the four cells (row-major) on ties and the first NaN winning, four channels at a time.
+ */
+export function maxPool2x2Argmax(lo: i32, hi: i32, work: usize, x: usize, h: i32, w: i32, c: i32, oh: i32, ow: i32, out: usize): void {
+  const wc = w * c;
+  for (let q = lo; q < hi; q++) {
+    const b = q / oh;
+    const oy = q - b * oh;
+    const rowStart = (b * h + 2 * oy) * wc;
+    let o = q * ow * c;
+    for (let ox = 0; ox < ow; ox++) {
+      const p = rowStart + 2 * ox * c;
+      for (let ch = 0; ch < c; ch += 4) {
+        const i0 = p + ch;
+        let best = v128.load(x + (<usize>i0 << 2));
+        let idx = i32x4.add(i32x4.splat(i0), i32x4(0, 1, 2, 3));
+        // cells 1, 2, 3 in order: taken when strictly larger, or NaN over a number
+        for (let cell = 1; cell < 4; cell++) {
+          const off = cell == 1 ? c : cell == 2 ? wc : wc + c;
+          const v = v128.load(x + (<usize>(i0 + off) << 2));
+          const take = v128.and(v128.or(f32x4.gt(v, best), f32x4.ne(v, v)), f32x4.eq(best, best));
+          best = v128.bitselect(v, best, take);
+          idx = v128.bitselect(i32x4.add(i32x4.splat(i0 + off), i32x4(0, 1, 2, 3)), idx, take);
+        }
+        v128.store(out + (<usize>(o + ch) << 2), idx);
+      }
+      o += c;
+    }
+  }
+}

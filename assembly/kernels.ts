@@ -2,4 +2,4 @@
 // imports its memory (`env.memory`), so that worker threads can run the same code on the same memory.
 // Build: `npm run build:wasm` (scripts/build-wasm.mjs) regenerates src/tensor/wasm/kernels-binary.ts.
 export { workspaceBytes, sgemm, sgemmPart } from "./gemm";
-export { binaryRows, whereF32, unaryF32, reduceRows, reduceColumns, argRows, argColumns } from "./elementwise";
+export { binaryRows, whereF32, unaryF32, reduceRows, reduceColumns, argRows, argColumns, maxPool2x2Argmax } from "./elementwise";

@@ -1,7 +1,7 @@
 /**
  * The thread pool: the setting, and bit-identical results whatever the thread count for every kernel it
- * splits (matrix products in every operand layout, convolutions forward and both backward passes, the
- * SIMD elementwise ops and reductions), at sizes above the parallel thresholds.
+ * splits (matrix products in every operand layout, convolutions forward and both backward passes, 2x2 max
+ * pooling, the SIMD elementwise ops, reductions and arg-reductions), at sizes above the parallel thresholds.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  add, conv2d, conv2dBackpropFilter, conv2dBackpropInput, exp, getThreadCount, matmul, max, mul, randomNormal, setThreadCount,
+  add, conv2d, conv2dBackpropFilter, conv2dBackpropInput, exp, getThreadCount, matmul, max, maxPool2d, mul, randomNormal, setThreadCount,
   sigmoid, sub, sum, tanh, type Tensor,
 } from "../../src/index.js";
 import { chunksRunByWorkers, threadsSupported, workersReady } from "../../src/tensor/wasm/threads.js";
@@ -71,6 +71,7 @@ describe.skipIf(!threadsSupported())("results are bit-identical for any thread c
       const y = conv2d(x, w, { padding: "same" });
       return [y, conv2dBackpropInput(y, w, x.shape, { padding: "same" }), conv2dBackpropFilter(x, y, w.shape, { padding: "same" })];
     }],
+    ["2x2 max pooling of b16 28x28x32", () => [maxPool2d(randomNormal([16, 28, 28, 32], { seed: 13 }), { size: 2 })]],
     ["elementwise and reductions on 600k elements", () => {
       const a = randomNormal([600, 1000], { seed: 9 }), b = randomNormal([600, 1000], { seed: 10 }), c = randomNormal([1000], { seed: 11 });
       return [add(a, b), mul(a, c), sub(a, 1), exp(a), tanh(a), sigmoid(a), sum(a), sum(a, 1), sum(a, 0), max(a, 1), sum(a.reshape([600000])), a.argmax(1), a.argmin(0)];

@@ -5,7 +5,10 @@
  * against float64.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { add, div, equal, exp, greater, lessEqual, log, max, maximum, min, minimum, mul, notEqual, sigmoid, sub, sum, tanh, tensor, where, type Tensor } from "../../src/index.js";
+import {
+  add, div, equal, exp, gradient, greater, lessEqual, log, max, maximum, maxPool2d, min, minimum, mul, notEqual, sigmoid, sub, sum, tanh, tensor, where,
+  type Tensor,
+} from "../../src/index.js";
 import { setWasmElementwiseEnabled, wasmUnary, WASM_MIN } from "../../src/tensor/wasm/elementwise.js";
 import { step } from "../../src/ops/unary.js";
 import { wasmSimdSupported } from "../../src/tensor/wasm/gemm.js";
@@ -189,6 +192,23 @@ describe.skipIf(!wasmSimdSupported())("wasm float32 elementwise kernels", () => 
     }
     const flat = tensor(Float32Array.from({ length: 5001 }, (_, i) => (i === 4321 ? 9 : Math.sin(i))));
     expect(flat.argmax().item()).toBe(4321);
+  });
+
+  it("2x2 max pooling picks the TypeScript kernel's window cells bit for bit (ties, NaN, odd sizes)", () => {
+    const r = rng(31);
+    for (const shape of [[2, 8, 8, 4], [3, 9, 11, 8], [1, 28, 28, 32]]) {
+      const count = shape.reduce((p, d) => p * d, 1);
+      const v = Float32Array.from({ length: count }, () => (r() < 0.01 ? NaN : Math.floor(r() * 5)));
+      const x = tensor(v, { shape });
+      const y = maxPool2d(x, { size: 2 });
+      const dx = gradient(x, (t) => maxPool2d(t, { size: 2 }).mul(tensor(Float32Array.from({ length: y.size }, (_, i) => i + 1), { shape: [...y.shape] })).sum());
+      setWasmElementwiseEnabled(false);
+      const y0 = maxPool2d(x, { size: 2 });
+      const dx0 = gradient(x, (t) => maxPool2d(t, { size: 2 }).mul(tensor(Float32Array.from({ length: y.size }, (_, i) => i + 1), { shape: [...y.shape] })).sum());
+      setWasmElementwiseEnabled(true);
+      expect(firstDifference(y.dataSync(), y0.dataSync())).toBe("none");
+      expect(firstDifference(dx.dataSync(), dx0.dataSync())).toBe("none");
+    }
   });
 
   it("max and min match the TypeScript kernel, NaN propagating", () => {

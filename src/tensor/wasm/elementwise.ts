@@ -274,6 +274,25 @@ export function wasmArgReduce(op: "argmax" | "argmin", x: Float32Array, shape: r
   return true;
 }
 
+/**
+ * @internal The argmax indices of a 2×2, stride-2 max pooling over NHWC float32 `x` (`c` a multiple of 4,
+ * windows inside the input): the TypeScript kernel's indices bit for bit. Returns false when not handled here.
+ */
+export function wasmMaxPool2x2(x: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number, out: Int32Array): boolean {
+  const size = x.length;
+  if (!enabled || c % 4 !== 0 || size < WASM_MIN || size > REDUCE_MAX) return false;
+  const kernels = wasmKernels();
+  if (kernels === null) return false;
+  const xAt = operandBase(kernels);
+  const outAt = xAt + align16(size * 4);
+  if (!reserve(kernels, outAt + out.length * 4)) return false;
+  heap32().set(x, xAt >> 2);
+  const rows = n * oh;
+  run2("maxPool2x2Argmax", rows, Math.max(1, Math.floor(PIECE / (ow * c))), size >= PARALLEL_MIN && plannedThreads() > 1, [xAt, h, w, c, oh, ow, outAt]);
+  out.set(heapInt32().subarray(outAt >> 2, (outAt >> 2) + out.length));
+  return true;
+}
+
 /** Runs `op` over `total` items in pieces of `piece`: on the pool when `parallel`, else here. */
 function run2(op: ParallelOp, total: number, piece: number, parallel: boolean, args: readonly number[]): void {
   if (parallel) parallelFor(op, total, piece, args);
