@@ -11,7 +11,8 @@
  *    hit every contender alike, and the per-round ratio to the reference cancels most of it.
  * 3. **Report** per contender the median [min–max] over rounds in the chosen unit, and the per-round
  *    speed ratio against the reference contender (`x3.2` = 3.2 times faster than the reference in the
- *    same round), as a table on stdout and as JSON (see {@link Suite.save}).
+ *    same round), as a table on stdout and as JSON (see {@link Suite.save}). A case that names its
+ *    `peers` also reports each contender's per-round speed against the fastest peer of that round.
  *
  * A contender may be async (its `run` returns a promise: it is then awaited call by call) and may have an
  * untimed `setup`, called before each of its batches: switching the TensorFlow.js backend goes there.
