@@ -7,7 +7,9 @@
  * step of an MLP 784-256-128-10 (batch 128) and of a CNN c32-pool-c64-pool-d10 (batch 32).
  *
  * jax-js: arrays are reference-counted (`.ref` keeps an argument alive, `.dispose()` drops one); every
- * jax-js call forces its result (`blockUntilReady`) inside the timed region. Under Node its wasm device is
+ * jax-js call reads its result (`dataSync`, as tfjs's contenders do) inside the timed region: its arrays are
+ * lazy, and `blockUntilReady` returns at once for an unevaluated elementwise expression. A training step
+ * reads its loss. Under Node its wasm device is
  * the default; `init("wasm")` is called with an argument (without, it probes WebGPU and throws on Node 20).
  *
  * Run alone: `npx tsx bench/peers.bench.ts [--quick] [--case=matmul]`; or `npm run bench -- peers`.
@@ -46,10 +48,10 @@ function toJax(jax: Jax, t: Tensor): JaxArray {
 /** jax-js contenders (eager and jit) for `f` of arrays kept alive across calls; results forced and freed. */
 function jaxPair(jax: Jax, f: (...xs: JaxArray[]) => JaxArray, inputs: JaxArray[], extra: Partial<Contender> = {}): Contender[] {
   const jitted = jax.jit(f);
-  const call = async (g: (...xs: JaxArray[]) => JaxArray): Promise<void> => {
-    const r = g(...inputs.map((x) => x.ref));
-    await r.blockUntilReady();
-    r.dispose();
+  // dataSync, like tfjs's contenders: blockUntilReady returns at once for a lazy elementwise expression,
+  // which would time nothing.
+  const call = (g: (...xs: JaxArray[]) => JaxArray): void => {
+    g(...inputs.map((x) => x.ref)).dataSync(); // dataSync consumes the array
   };
   return [
     { name: "jax-js eager", run: () => call(f), ...extra },
@@ -107,20 +109,19 @@ function jaxAdamStep(jax: Jax, loss: (p: Record<string, JaxArray>, x: JaxArray, 
 }
 
 /** A jax-js training loop state: parameters and Adam moments, advanced by one jit step per call. */
-function jaxTrainer(jax: Jax, params: Record<string, JaxArray>, loss: (p: Record<string, JaxArray>, x: JaxArray, y: JaxArray) => JaxArray, x: JaxArray, y: JaxArray): () => Promise<void> {
+function jaxTrainer(jax: Jax, params: Record<string, JaxArray>, loss: (p: Record<string, JaxArray>, x: JaxArray, y: JaxArray) => JaxArray, x: JaxArray, y: JaxArray): () => void {
   const np = jax.numpy;
   const step = jaxAdamStep(jax, loss);
   let p = params;
   let m = Object.fromEntries(Object.entries(p).map(([k, a]) => [k, np.zerosLike(a.ref)]));
   let v = Object.fromEntries(Object.entries(p).map(([k, a]) => [k, np.zerosLike(a.ref)]));
   let t = 0;
-  return async () => {
+  return () => {
     t++;
     const lrT = np.array(1e-3 * Math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t));
     const [np2, nm, nv, value] = step(p, m, v, lrT, x.ref, y.ref);
     [p, m, v] = [np2, nm, nv];
-    await value.blockUntilReady();
-    value.dispose();
+    value.dataSync(); // consumes it
   };
 }
 
