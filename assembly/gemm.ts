@@ -1,5 +1,6 @@
-// AssemblyScript source of the WebAssembly SIMD128 float32 GEMM used by src/tensor/wasm/gemm.ts.
-// Build: `npm run build:wasm` (scripts/build-wasm.mjs), which regenerates src/tensor/wasm/gemm-binary.ts.
+// AssemblyScript source of the WebAssembly SIMD128 float32 GEMM used by src/tensor/wasm/gemm.ts (compiled
+// into the kernels module through assembly/kernels.ts; `npm run build:wasm` regenerates
+// src/tensor/wasm/kernels-binary.ts).
 //
 // C[i, j] (+)= Σ_p A[i, p] · B[p, j] with A[i, p] at a + size*(i*ars + p*acs), B[p, j] at
 // b + size*(p*brs + j*bcs) (f32 elements, or f64 ones narrowed while packing) and the f32 C[i, j] at
@@ -41,6 +42,30 @@ export function workspaceBytes(): i32 {
 const ACCUMULATE: i32 = 1;
 const A_F64: i32 = 2;
 const B_F64: i32 = 4;
+/** sgemmPart: split C by columns (otherwise by rows). */
+const BY_COLUMNS: i32 = 8;
+
+/**
+ * One thread's share of sgemm: rows [lo, hi) of C, or columns [lo, hi) with BY_COLUMNS. Every element of C
+ * sums its k products in the same order whatever the split (k blocking depends on k alone), so a product
+ * computed in parts is bit-identical to one computed whole.
+ */
+export function sgemmPart(
+  lo: i32, hi: i32, work: usize,
+  a: usize, ars: i32, acs: i32,
+  b: usize, brs: i32, bcs: i32,
+  c: usize, ldc: i32,
+  m: i32, k: i32, n: i32,
+  flags: i32,
+): void {
+  const sa = <usize>(flags & A_F64 ? 8 : 4);
+  const sb = <usize>(flags & B_F64 ? 8 : 4);
+  if (flags & BY_COLUMNS) {
+    sgemm(a, ars, acs, b + <usize>lo * <usize>bcs * sb, brs, bcs, c + (<usize>lo << 2), ldc, m, k, hi - lo, flags, work);
+  } else {
+    sgemm(a + <usize>lo * <usize>ars * sa, ars, acs, b, brs, bcs, c + ((<usize>lo * <usize>ldc) << 2), ldc, hi - lo, k, n, flags, work);
+  }
+}
 
 /**
  * C (+)= A·B. A and B are f32, or f64 when the A_F64 / B_F64 flag is set (narrowed while packing, so the

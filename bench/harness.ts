@@ -11,7 +11,8 @@
  *    hit every contender alike, and the per-round ratio to the reference cancels most of it.
  * 3. **Report** per contender the median [min–max] over rounds in the chosen unit, and the per-round
  *    speed ratio against the reference contender (`x3.2` = 3.2 times faster than the reference in the
- *    same round), as a table on stdout and as JSON (see {@link Suite.save}).
+ *    same round), as a table on stdout and as JSON (see {@link Suite.save}). A case that names its
+ *    `peers` also reports each contender's per-round speed against the fastest peer of that round.
  *
  * A contender may be async (its `run` returns a promise: it is then awaited call by call) and may have an
  * untimed `setup`, called before each of its batches: switching the TensorFlow.js backend goes there.
@@ -130,6 +131,11 @@ export interface CompareSpec {
   readonly rounds?: number;
   /** A line printed under the table (and kept in the JSON). */
   readonly note?: string;
+  /**
+   * Other libraries' contenders: when given, each contender also gets its per-round speed relative to the
+   * fastest of these in the same round (`vsBestPeer`, > 1: faster than every peer).
+   */
+  readonly peers?: readonly string[];
 }
 
 /** A median with its spread. */
@@ -153,6 +159,8 @@ export interface ContenderResult {
   readonly value?: Spread;
   /** Speed relative to the reference, per round (> 1: faster than the reference). */
   readonly speedup?: Spread;
+  /** Speed relative to the fastest peer of the same round (see {@link CompareSpec.peers}). */
+  readonly vsBestPeer?: Spread;
 }
 
 /** The outcome of {@link compare}. */
@@ -163,6 +171,8 @@ export interface Comparison {
   readonly reference: string;
   readonly rounds: number;
   readonly note?: string;
+  /** The contenders the best-peer ratio is taken against, when any. */
+  readonly peers?: readonly string[];
   readonly results: readonly ContenderResult[];
 }
 
@@ -286,6 +296,7 @@ export async function compare(title: string, spec: CompareSpec): Promise<Compari
   }
   const unit = UNITS[spec.unit];
   const ref = lives.find((l) => l.c.name === spec.reference)!;
+  const peerLives = lives.filter((l) => spec.peers?.includes(l.c.name) === true && l.failed === undefined && !skipped.has(l));
   const results = lives.map((l): ContenderResult => {
     const base = { name: l.c.name, callsPerBatch: l.calls, msPerCall: l.ms };
     if (skipped.has(l)) return { ...base, status: "skipped", reason: "slow; skipped with --quick" };
@@ -294,7 +305,19 @@ export async function compare(title: string, spec: CompareSpec): Promise<Compari
     const n = Math.min(l.ms.length, ref.ms.length);
     const ratios: number[] = [];
     for (let i = 0; i < n; i++) ratios.push(ref.ms[i]! / l.ms[i]!);
-    return { ...base, status: "ok", value, ...(ratios.length > 0 ? { speedup: spread(ratios) } : {}) };
+    // the fastest peer of each round this contender ran in (peers that ran fewer rounds count where they ran)
+    const vsBest: number[] = [];
+    for (let i = 0; i < l.ms.length; i++) {
+      const best = Math.min(...peerLives.filter((p) => p.ms.length > i).map((p) => p.ms[i]!));
+      if (Number.isFinite(best)) vsBest.push(best / l.ms[i]!);
+    }
+    return {
+      ...base,
+      status: "ok",
+      value,
+      ...(ratios.length > 0 ? { speedup: spread(ratios) } : {}),
+      ...(vsBest.length > 0 ? { vsBestPeer: spread(vsBest) } : {}),
+    };
   });
   const comparison: Comparison = {
     title,
@@ -303,6 +326,7 @@ export async function compare(title: string, spec: CompareSpec): Promise<Compari
     reference: spec.reference,
     rounds,
     ...(spec.note !== undefined ? { note: spec.note } : {}),
+    ...(spec.peers !== undefined ? { peers: spec.peers } : {}),
     results,
   };
   printTable(comparison);
@@ -334,11 +358,14 @@ function fmtSpread(s: Spread, prefix = ""): string {
 export function printTable(c: Comparison): void {
   const better = UNITS[c.unit].higherIsBetter ? "higher is better" : "lower is better";
   const head = ["contender", `${c.unit} median [min–max]`, "ms/call", `speed vs ${c.reference}`, "calls×rounds"];
+  if (c.peers !== undefined) head.push("vs best peer");
   const rows = c.results.map((r) => {
-    if (r.status !== "ok") return [r.name, `${r.status}: ${r.reason ?? ""}`, "", "", ""];
+    if (r.status !== "ok") return [r.name, `${r.status}: ${r.reason ?? ""}`, "", "", "", ...(c.peers !== undefined ? [""] : [])];
     const ms = spread(r.msPerCall);
     const speed = r.name === c.reference ? "x1 (reference)" : r.speedup ? fmtSpread(r.speedup, "x") : "–";
-    return [r.name, fmtSpread(r.value!), fmt3(ms.median), speed, `${r.callsPerBatch}×${r.msPerCall.length}`];
+    const row = [r.name, fmtSpread(r.value!), fmt3(ms.median), speed, `${r.callsPerBatch}×${r.msPerCall.length}`];
+    if (c.peers !== undefined) row.push(c.peers.includes(r.name) ? "(peer)" : r.vsBestPeer ? fmtSpread(r.vsBestPeer, "x") : "–");
+    return row;
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i]!.length > 60 ? 0 : row[i]!.length))));
   const line = (cells: readonly string[]): string => cells.map((s, i) => s.padEnd(widths[i]!)).join("  ").trimEnd();

@@ -25,6 +25,9 @@ export {
   type RandomNormalOptions,
 } from "./tensor/random.js";
 
+// Kernels: how many threads they may use
+export { setThreadCount, getThreadCount } from "./tensor/wasm/threads.js";
+
 // Operations (also available as Tensor methods)
 export { add, sub, mul, div, pow, maximum, minimum, clip, equal, notEqual, less, lessEqual, greater, greaterEqual, where } from "./ops/binary.js";
 export { mod, atan2, logicalAnd, logicalOr } from "./ops/binary.js";

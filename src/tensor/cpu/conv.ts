@@ -23,6 +23,7 @@
  */
 import type { TypedArray } from "../dtype.js";
 import { gemm } from "./linalg.js";
+import { wasmMaxPool2x2 } from "../wasm/elementwise.js";
 
 /**
  * @internal Geometry of a 2-D convolution, fully resolved by the op: input `[n, h, w, cin]`, filter
@@ -680,6 +681,7 @@ export const cpuConv: ConvKernels = {
 
   maxPool2dArgmax(x, argmax, g) {
     if (isHalving(g)) {
+      if (x instanceof Float32Array && wasmMaxPool2x2(x, g.n, g.h, g.w, g.c, g.oh, g.ow, argmax)) return;
       maxPool2x2(x, argmax, g);
       return;
     }

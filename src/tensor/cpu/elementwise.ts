@@ -1,4 +1,5 @@
 import type { TypedArray } from "../dtype.js";
+import { WASM_MIN, wasmBinary, wasmUnary, wasmWhere } from "../wasm/elementwise.js";
 
 /** @internal Unary kernels: one output element per input element. */
 export type UnaryKernel =
@@ -200,9 +201,12 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /** @internal The CPU implementation of the elementwise kernels. */
 export const cpuElementwise: ElementwiseKernels = {
   unary(op, x, o) {
+    if (x.length >= WASM_MIN && x instanceof Float32Array && o instanceof Float32Array && wasmUnary(op, x, o)) return;
     unaryOps[op](x, o, x.length);
   },
   binary(op, a, aShape, b, bShape, o, outShape) {
+    if (o.length >= WASM_MIN && a instanceof Float32Array && b instanceof Float32Array && !(o instanceof Float64Array) &&
+      wasmBinary(op, a, aShape, b, bShape, o, outShape)) return;
     const row = rows[op];
     if (sameShape(aShape, bShape)) return row(a, 0, 1, b, 0, 1, o, 0, o.length);
     if (b.length === 1 && sameShape(aShape, outShape)) return row(a, 0, 1, b, 0, 0, o, 0, o.length);
@@ -212,6 +216,8 @@ export const cpuElementwise: ElementwiseKernels = {
     forEachRow(outShape, [sa, sb], (off, oi, n, inner) => row(a, off[0]!, inner[0]!, b, off[1]!, inner[1]!, o, oi, n));
   },
   where(c, cShape, a, aShape, b, bShape, o, outShape) {
+    if (o.length >= WASM_MIN && c instanceof Int32Array && a instanceof Float32Array && b instanceof Float32Array && o instanceof Float32Array &&
+      wasmWhere(c, a, b, o)) return;
     const sc = broadcastStrides(cShape, outShape);
     const sa = broadcastStrides(aShape, outShape);
     const sb = broadcastStrides(bShape, outShape);

@@ -1,4 +1,5 @@
 import type { TypedArray } from "../dtype.js";
+import { WASM_MIN, wasmArgReduce, wasmReduce } from "../wasm/elementwise.js";
 
 /** @internal Reductions: sum, product, maximum and minimum over any set of axes; arg-reductions over one. */
 export type ReduceKernel = "sum" | "prod" | "max" | "min";
@@ -15,6 +16,7 @@ const INIT: Record<ReduceKernel, number> = { sum: 0, prod: 1, max: -Infinity, mi
 /** @internal The CPU implementation: one sequential pass over the input, accumulating in float64. */
 export const cpuReduce: ReduceKernels = {
   reduce(op, x, shape, axes, out) {
+    if (x.length >= WASM_MIN && x instanceof Float32Array && out instanceof Float32Array && wasmReduce(op, x, shape, axes, out)) return;
     const r = shape.length;
     const m = out.length;
     const acc = new Float64Array(m).fill(INIT[op]);
@@ -64,6 +66,7 @@ export const cpuReduce: ReduceKernels = {
     for (let i = 0; i < m; i++) out[i] = acc[i]!;
   },
   argReduce(op, x, shape, axis, out) {
+    if (x.length >= WASM_MIN && x instanceof Float32Array && wasmArgReduce(op, x, shape, axis, out)) return;
     let outer = 1;
     for (let d = 0; d < axis; d++) outer *= shape[d]!;
     const len = shape[axis]!;

@@ -2,48 +2,21 @@
  * @internal The WebAssembly SIMD128 float32 GEMM: a drop-in for the TypeScript {@link gemm} of
  * `src/tensor/cpu/linalg.ts` when the product is float32.
  *
- * The kernel (AssemblyScript source in `assembly/gemm.ts`, compiled by `scripts/build-wasm.mjs` into the
- * generated `gemm-binary.ts`) is a Goto-style blocked GEMM with a 4×8 f32x4 register tile: SIMD128 has
- * no FMA, so each step is a broadcast of one A element times two vectors of B, then an add. It
- * accumulates in float32 (the TypeScript kernel accumulates in float64), so results agree with it to
- * float32 precision, not bit for bit.
+ * The kernel (AssemblyScript source in `assembly/gemm.ts`, part of the kernels module of `module.ts`) is a
+ * Goto-style blocked GEMM with a 4×8 f32x4 register tile: SIMD128 has no FMA, so each step is a broadcast
+ * of one A element times two vectors of B, then an add. It accumulates in float32 (the TypeScript kernel
+ * accumulates in float64), so results agree with it to float32 precision, not bit for bit.
  *
- * This module owns the instance's linear memory: `[workspace | B | A | C]`, grown on demand and never
- * shrunk. Operands are copied in as they are (float32, or float64 for the im2col buffers of the
- * convolution kernels, which the kernel narrows while packing), keeping their transposed layout; the
- * kernel packs them into panels itself, and C (float32) is copied back out. Very large operands are
- * processed in chunks so that each copy stays below {@link CHUNK} elements.
- *
- * The module is instantiated synchronously on first use (it is a couple of kilobytes). When WebAssembly or
- * its SIMD proposal is unavailable, {@link wasmGemm} returns false and the caller runs the TypeScript kernel.
+ * Operands are copied into the operand region of the kernels' memory as they are (float32, or float64 for
+ * the im2col buffers of the convolutions, which the kernel narrows while packing), keeping their transposed
+ * layout; the kernel packs them into panels itself, and C (float32) is copied back out. Very large operands
+ * are processed in chunks so that each copy stays below {@link CHUNK} elements. Products of at least
+ * {@link PARALLEL_MIN} multiply-adds are cut into row (or column) blocks run on the thread pool
+ * (`threads.ts`); a block computes each of its elements exactly as the whole product would.
  */
 import type { TypedArray } from "../dtype.js";
-import { gemmWasmBase64 } from "./gemm-binary.js";
-
-/** The part of the WebAssembly JS API used here (the ES2022 lib does not declare it). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-
-interface GemmExports {
-  memory: WasmMemory;
-  workspaceBytes(): number;
-  sgemm(
-    a: number, ars: number, acs: number,
-    b: number, brs: number, bcs: number,
-    c: number, ldc: number,
-    m: number, k: number, n: number,
-    flags: number,
-    work: number,
-  ): void;
-}
+import { heap32, heap64, reserve, wasmKernels, workspaceAt, align16 } from "./module.js";
+import { operandBase, parallelFor, plannedThreads } from "./threads.js";
 
 /** Largest operand chunk copied into wasm memory at once, in elements (16 MiB of float32). */
 const CHUNK = 1 << 22;
@@ -51,28 +24,19 @@ const CHUNK = 1 << 22;
 const ACCUMULATE = 1;
 const A_F64 = 2;
 const B_F64 = 4;
+const BY_COLUMNS = 8;
 /** Register tile of the kernel: chunks are cut at multiples of it. */
 const MR = 4;
 const NR = 8;
-const PAGE = 65536;
-
-/** `(module (func (result v128) v128.const i32x4 0 0 0 0))`: validates only where SIMD128 is supported. */
-const SIMD_PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
-  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
-  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, // code section: no locals, v128.const
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0x0b, // end
-]);
+/**
+ * From this many multiply-adds on, a product is split across threads (below, waking a worker, ~10-30 µs
+ * on a loaded machine, costs more than half the product saves). Measured with `npm run bench -- --case=matmul`.
+ */
+const PARALLEL_MIN = 1 << 20;
+/** Smallest block of rows (or columns) given to one thread: the other operand is packed once per block. */
+const MIN_BLOCK = 32;
 
 let enabled = true;
-/** undefined: not tried yet; null: unavailable. */
-let kernel: GemmExports | null | undefined;
-let heap32 = new Float32Array(0);
-let heap64 = new Float64Array(0);
-/** Bytes of the kernel's workspace at address 0 (rounded up to 16). */
-let workBytes = 0;
 
 /**
  * @internal Turns the wasm path on or off (tests use it to exercise the TypeScript fallback). Returns the
@@ -86,29 +50,12 @@ export function setWasmGemmEnabled(on: boolean): boolean {
 
 /** @internal True when the wasm kernel is enabled and this runtime supports WebAssembly SIMD128. */
 export function wasmGemmAvailable(): boolean {
-  return enabled && load() !== null;
+  return enabled && wasmKernels() !== null;
 }
 
 /** @internal True when this runtime can run the wasm kernel at all (regardless of the enabled flag). */
 export function wasmSimdSupported(): boolean {
-  return load() !== null;
-}
-
-function load(): GemmExports | null {
-  if (kernel !== undefined) return kernel;
-  kernel = null;
-  try {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    if (api === undefined || !api.validate(SIMD_PROBE)) return null;
-    const bytes = decodeBase64(gemmWasmBase64);
-    const instance = new api.Instance(new api.Module(bytes), {});
-    const exports = instance.exports as GemmExports;
-    workBytes = align16(exports.workspaceBytes());
-    kernel = exports;
-  } catch {
-    kernel = null;
-  }
-  return kernel;
+  return wasmKernels() !== null;
 }
 
 /**
@@ -135,8 +82,9 @@ export function wasmGemm(
   accumulate: boolean,
 ): boolean {
   if (!enabled) return false;
-  const w = load();
+  const w = wasmKernels();
   if (w === null) return false;
+  const threads = plannedThreads();
 
   // Chunk sizes: whole operands unless one would exceed CHUNK elements.
   const nb = k * n <= CHUNK ? n : Math.max(NR, Math.floor(CHUNK / k / NR) * NR);
@@ -147,8 +95,8 @@ export function wasmGemm(
   // while packing: a Float64Array → Float32Array `set` costs about 1 ns per element, a plain copy far less.
   const aSize = a instanceof Float64Array ? 8 : 4;
   const bSize = b instanceof Float64Array ? 8 : 4;
-  // Layout in bytes: [workspace | B chunk | A chunk | C chunk (f32)], each 16-byte aligned.
-  const bAt = workBytes;
+  // Operand region in bytes: [B chunk | A chunk | C chunk (f32)], each 16-byte aligned.
+  const bAt = operandBase(w);
   const aAt = bAt + align16(k * nMax * bSize);
   const cAt = aAt + align16(mMax * k * aSize);
   if (!reserve(w, cAt + mMax * nMax * 4)) return false;
@@ -162,21 +110,46 @@ export function wasmGemm(
       const mi = Math.min(mb, m - i0);
       const [aRs, aCs] = copyIn(view(aSize), aAt / aSize, a, aOff + i0 * ars, ars, acs, mi, k);
       const cStart = cOff + i0 * n + j0;
-      if (accumulate) copyIn(heap32, cIdx, c, cStart, n, 1, mi, nj);
-      w.sgemm(aAt, aRs, aCs, bAt, bRs, bCs, cAt, nj, mi, k, nj, flags, 0);
+      const h = heap32();
+      if (accumulate) copyIn(h, cIdx, c, cStart, n, 1, mi, nj);
+      product(aAt, aRs, aCs, bAt, bRs, bCs, cAt, mi, k, nj, flags, threads);
       if (nj === n) {
-        c.set(heap32.subarray(cIdx, cIdx + mi * n), cStart);
+        c.set(h.subarray(cIdx, cIdx + mi * n), cStart);
       } else {
-        for (let i = 0; i < mi; i++) c.set(heap32.subarray(cIdx + i * nj, cIdx + (i + 1) * nj), cStart + i * n);
+        for (let i = 0; i < mi; i++) c.set(h.subarray(cIdx + i * nj, cIdx + (i + 1) * nj), cStart + i * n);
       }
     }
   }
   return true;
 }
 
+/**
+ * One product of operands already in wasm memory: whole on the calling thread when small, else cut along
+ * the longer of m and n into blocks (multiples of the register tile) that the thread pool runs.
+ */
+function product(
+  aAt: number, ars: number, acs: number,
+  bAt: number, brs: number, bcs: number,
+  cAt: number,
+  m: number, k: number, n: number,
+  flags: number,
+  threads: number,
+): void {
+  if (threads <= 1 || m * k * n < PARALLEL_MIN) {
+    wasmKernels()!.exports.sgemm(aAt, ars, acs, bAt, brs, bcs, cAt, n, m, k, n, flags, workspaceAt(wasmKernels()!, 0));
+    return;
+  }
+  const byColumns = n > m;
+  const extent = byColumns ? n : m;
+  const tile = byColumns ? NR : MR;
+  // Two blocks per thread, so a descheduled thread's share can be taken over by the others.
+  const step = Math.max(MIN_BLOCK, Math.ceil(extent / (2 * threads) / tile) * tile);
+  parallelFor("sgemmPart", extent, step, [aAt, ars, acs, bAt, brs, bcs, cAt, n, m, k, n, flags | (byColumns ? BY_COLUMNS : 0)]);
+}
+
 /** The view of wasm memory matching an operand's element size. */
 function view(size: number): Float32Array | Float64Array {
-  return size === 8 ? heap64 : heap32;
+  return size === 8 ? heap64() : heap32();
 }
 
 /**
@@ -216,47 +189,4 @@ function copyIn(
     for (let j = 0; j < cols; j++, s += cs) dst[q++] = src[s]!;
   }
   return [cols, 1];
-}
-
-/** Grows the wasm memory to at least `bytes` and refreshes the view; false if it cannot grow. */
-function reserve(w: GemmExports, bytes: number): boolean {
-  const have = w.memory.buffer.byteLength;
-  if (have < bytes) {
-    try {
-      w.memory.grow(Math.ceil((bytes - have) / PAGE));
-    } catch {
-      return false;
-    }
-  }
-  if (heap32.buffer !== w.memory.buffer) {
-    heap32 = new Float32Array(w.memory.buffer);
-    heap64 = new Float64Array(w.memory.buffer);
-  }
-  return true;
-}
-
-/** Rounds a byte count up to a multiple of 16. */
-function align16(x: number): number {
-  return Math.ceil(x / 16) * 16;
-}
-
-function decodeBase64(s: string): Uint8Array {
-  const table = new Int8Array(128).fill(-1);
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (let i = 0; i < 64; i++) table[alphabet.charCodeAt(i)] = i;
-  let len = s.length;
-  while (len > 0 && s[len - 1] === "=") len--;
-  const out = new Uint8Array((len * 3) >> 2);
-  let bits = 0;
-  let acc = 0;
-  let o = 0;
-  for (let i = 0; i < len; i++) {
-    acc = (acc << 6) | table[s.charCodeAt(i)]!;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-  }
-  return out;
 }

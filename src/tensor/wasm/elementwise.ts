@@ -1,0 +1,311 @@
+/**
+ * @internal Float32 elementwise ops and reductions on the WebAssembly SIMD128 kernels
+ * (`assembly/elementwise.ts`): the TypeScript kernels in `cpu/elementwise.ts` and `cpu/reduce.ts` call
+ * these first and keep their own loops for what is not handled here (other dtypes, small arrays,
+ * broadcasting patterns other than those below, non-contiguous reduction axes).
+ *
+ * Operands are copied into the operand region of the kernels' memory a segment at a time (so a segment's
+ * output is still in cache when it is copied back out). Segments of at least {@link PARALLEL_MIN} elements
+ * are split across the thread pool at fixed boundaries. exp, log, tanh and sigmoid are SIMD polynomial
+ * approximations accurate to a few float32 ulps (bounds asserted in `test/tensor/wasm-elementwise.test.ts`);
+ * float64 keeps the TypeScript kernels and `Math` functions. Sums accumulate in float64 like the
+ * TypeScript kernel; a sum along the last axis adds in four fixed lanes (and in fixed blocks of
+ * {@link BLOCK} elements), so its last bit can differ from a sequential sum, never between thread counts.
+ */
+import type { BinaryKernel, CompareKernel, UnaryKernel } from "../cpu/elementwise.js";
+import type { ReduceKernel } from "../cpu/reduce.js";
+import { align16, heap32, heap64, heapInt32, reserve, wasmKernels } from "./module.js";
+import { operandBase, parallelFor, plannedThreads, type ParallelOp } from "./threads.js";
+
+/** Opcodes of `assembly/elementwise.ts`, in its order. */
+const BINARY_OPS: readonly (BinaryKernel | CompareKernel)[] = [
+  "add", "sub", "mul", "div", "maximum", "minimum",
+  "equal", "notEqual", "less", "lessEqual", "greater", "greaterEqual",
+];
+const UNARY_OPS: readonly UnaryKernel[] = ["exp", "log", "tanh", "sigmoid", "neg", "abs", "sqrt", "relu", "step"];
+const REDUCE_OPS: readonly ReduceKernel[] = ["sum", "max", "min"];
+/** Ops whose kernel costs far more than its copies: worth splitting across threads sooner. */
+const HEAVY: ReadonlySet<UnaryKernel> = new Set(["exp", "log", "tanh", "sigmoid"]);
+
+/** Below this many elements the TypeScript loop wins (the copies and the call cost more than they save). */
+export const WASM_MIN = 1024;
+/** Elements copied in per segment on one thread (three segments stay in L2). */
+const SEGMENT = 1 << 16;
+/** Elements per segment when threads share the work. */
+const SEGMENT_PARALLEL = 1 << 20;
+/** Elements per thread-pool chunk (fixed, so the split never depends on the thread count). */
+const PIECE = 1 << 14;
+/** Below this many elements a segment is not split across threads (cheap ops; heavy ones from PARALLEL_MIN / 8). */
+const PARALLEL_MIN = 1 << 18;
+/** A sum along the last axis longer than this adds blocks of this many elements, then the blocks in order. */
+const BLOCK = 1 << 14;
+/** Largest input a wasm reduction copies in (the TypeScript kernel handles larger ones). */
+const REDUCE_MAX = 1 << 22;
+
+let enabled = true;
+
+/** @internal Turns the wasm elementwise kernels on or off (tests compare both). Returns the previous setting. */
+export function setWasmElementwiseEnabled(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+/** @internal out = op(x) elementwise, float32. Returns false (nothing written) when not handled here. */
+export function wasmUnary(op: UnaryKernel, x: Float32Array, out: Float32Array): boolean {
+  const code = UNARY_OPS.indexOf(op);
+  const n = x.length;
+  if (!enabled || code < 0 || n < WASM_MIN) return false;
+  const w = wasmKernels();
+  if (w === null) return false;
+  const threshold = HEAVY.has(op) ? PARALLEL_MIN >> 3 : PARALLEL_MIN;
+  const parallel = n >= threshold && plannedThreads() > 1;
+  const seg = parallel ? SEGMENT_PARALLEL : SEGMENT;
+  const xAt = operandBase(w);
+  const oAt = xAt + align16(Math.min(seg, n) * 4);
+  if (!reserve(w, oAt + Math.min(seg, n) * 4)) return false;
+  for (let s = 0; s < n; s += seg) {
+    const len = Math.min(seg, n - s);
+    const h = heap32();
+    h.set(x.subarray(s, s + len), xAt >> 2);
+    if (parallel && len >= threshold) parallelFor("unaryF32", len, PIECE, [code, xAt, oAt]);
+    else (w.exports.unaryF32 as (...a: number[]) => void)(0, len, 0, code, xAt, oAt);
+    out.set(h.subarray(oAt >> 2, (oAt >> 2) + len), s);
+  }
+  return true;
+}
+
+/**
+ * One operand of a broadcasting binary op seen as rows: element i of output row r reads
+ * `data[r·row + i·step]` (`step` 1 or 0).
+ */
+interface RowOperand {
+  data: Float32Array;
+  row: number;
+  step: number;
+}
+
+/** The [rows, len] form of a broadcast, or null when it is none of the handled patterns. */
+function rowForm(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[], outShape: readonly number[]):
+  { len: number; a: RowOperand; b: RowOperand } | null {
+  const size = outShape.reduce((p, d) => p * d, 1);
+  const flat = (x: Float32Array, shape: readonly number[]): RowOperand | null =>
+    x.length === 1 ? { data: x, row: 0, step: 0 } : sameAs(shape, outShape) ? { data: x, row: PIECE, step: 1 } : null;
+  const fa = flat(a, aShape), fb = flat(b, bShape);
+  if (fa !== null && fb !== null) return { len: PIECE, a: fa, b: fb };
+  // [..., n] with a trailing-dims operand (a bias) or a [..., m, 1] operand (a per-row value).
+  const len = outShape.length === 0 ? 1 : outShape[outShape.length - 1]!;
+  if (len < 16 || size === 0) return null;
+  const asRows = (x: Float32Array, shape: readonly number[]): RowOperand | null => {
+    if (sameAs(shape, outShape)) return { data: x, row: len, step: 1 };
+    if (x.length === 1) return { data: x, row: 0, step: 0 };
+    if (x.length === len && shape[shape.length - 1] === len) return { data: x, row: 0, step: 1 };
+    if (x.length === size / len && shape.length === outShape.length && shape[shape.length - 1] === 1 && sameAs(shape.slice(0, -1), outShape.slice(0, -1))) {
+      return { data: x, row: 1, step: 0 };
+    }
+    return null;
+  };
+  const ra = asRows(a, aShape), rb = asRows(b, bShape);
+  return ra !== null && rb !== null ? { len, a: ra, b: rb } : null;
+}
+
+function sameAs(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The elements of operand `x` that output rows [r0, r1) read: [start, end). */
+function span(x: RowOperand, r0: number, r1: number, len: number): [number, number] {
+  if (x.row === 0) return [0, x.data.length];
+  const start = r0 * x.row;
+  return [start, Math.min(x.data.length, (r1 - 1) * x.row + (x.step === 1 ? len : 1))];
+}
+
+/**
+ * @internal out = a op b with broadcasting, float32 operands (comparisons write int32 into `out`). Returns
+ * false (nothing written) when not handled here.
+ */
+export function wasmBinary(
+  op: BinaryKernel | CompareKernel,
+  a: Float32Array, aShape: readonly number[],
+  b: Float32Array, bShape: readonly number[],
+  out: Float32Array | Int32Array, outShape: readonly number[],
+): boolean {
+  const code = BINARY_OPS.indexOf(op);
+  const n = out.length;
+  if (!enabled || code < 0 || n < WASM_MIN) return false;
+  const w = wasmKernels();
+  if (w === null) return false;
+  const form = rowForm(a, aShape, b, bShape, outShape);
+  if (form === null) return false;
+  const { len } = form;
+  const rows = Math.ceil(n / len);
+  const parallel = n >= PARALLEL_MIN && plannedThreads() > 1;
+  // Segments hold whole rows.
+  const segRows = Math.max(1, Math.floor((parallel ? SEGMENT_PARALLEL : SEGMENT) / len));
+  const segElems = Math.min(n, segRows * len);
+  const aAt = operandBase(w);
+  const aMax = form.a.row === 0 ? form.a.data.length : Math.min(form.a.data.length, segElems);
+  const bAt = aAt + align16(aMax * 4);
+  const bMax = form.b.row === 0 ? form.b.data.length : Math.min(form.b.data.length, segElems);
+  const oAt = bAt + align16(bMax * 4);
+  if (!reserve(w, oAt + segElems * 4)) return false;
+  for (let r0 = 0; r0 < rows; r0 += segRows) {
+    const r1 = Math.min(rows, r0 + segRows);
+    const [as0, as1] = span(form.a, r0, r1, len);
+    const [bs0, bs1] = span(form.b, r0, r1, len);
+    const h = heap32();
+    h.set(form.a.data.subarray(as0, as1), aAt >> 2);
+    h.set(form.b.data.subarray(bs0, bs1), bAt >> 2);
+    const total = Math.min(n, r1 * len) - r0 * len;
+    const args = [code, aAt, form.a.row, form.a.step, bAt, form.b.row, form.b.step, oAt, len, total];
+    if (parallel && total >= PARALLEL_MIN) parallelFor("binaryRows", r1 - r0, Math.max(1, Math.floor(PIECE / len)), args);
+    else (w.exports.binaryRows as (...a: number[]) => void)(0, r1 - r0, 0, ...args);
+    const start = r0 * len;
+    if (out instanceof Int32Array) out.set(heapInt32().subarray(oAt >> 2, (oAt >> 2) + total), start);
+    else out.set(h.subarray(oAt >> 2, (oAt >> 2) + total), start);
+  }
+  return true;
+}
+
+/** @internal out = where(c, a, b) for same-shape operands (c int32, a and b float32). False when not handled. */
+export function wasmWhere(c: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): boolean {
+  const n = out.length;
+  if (!enabled || n < WASM_MIN || c.length !== n || a.length !== n || b.length !== n) return false;
+  const w = wasmKernels();
+  if (w === null) return false;
+  const seg = Math.min(n, SEGMENT);
+  const cAt = operandBase(w), aAt = cAt + seg * 4, bAt = aAt + seg * 4, oAt = bAt + seg * 4;
+  if (!reserve(w, oAt + seg * 4)) return false;
+  for (let s = 0; s < n; s += seg) {
+    const len = Math.min(seg, n - s);
+    heapInt32().set(c.subarray(s, s + len), cAt >> 2);
+    const h = heap32();
+    h.set(a.subarray(s, s + len), aAt >> 2);
+    h.set(b.subarray(s, s + len), bAt >> 2);
+    (w.exports.whereF32 as (...a: number[]) => void)(0, len, 0, cAt, aAt, bAt, oAt);
+    out.set(h.subarray(oAt >> 2, (oAt >> 2) + len), s);
+  }
+  return true;
+}
+
+/**
+ * @internal A float32 reduction (sum, max, min) over contiguous trailing axes (rows) or leading axes
+ * (columns). Writes float32 results into `out`; returns false when not handled here.
+ */
+export function wasmReduce(op: ReduceKernel, x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array): boolean {
+  const code = REDUCE_OPS.indexOf(op);
+  const n = x.length;
+  if (!enabled || code < 0 || n < WASM_MIN || n > REDUCE_MAX || axes.length === 0) return false;
+  for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1]! + 1) return false;
+  const r = shape.length;
+  const first = axes[0]!, last = axes[axes.length - 1]!;
+  const w = wasmKernels();
+  if (w === null) return false;
+  const xAt = operandBase(w);
+  const outAt = xAt + align16(n * 4);
+  const parallel = n >= PARALLEL_MIN && plannedThreads() > 1;
+  if (last === r - 1) {
+    // rows × len, reduce each row
+    let len = 1;
+    for (let d = first; d < r; d++) len *= shape[d]!;
+    const rows = n / len;
+    const blocks = len > BLOCK ? Math.ceil(len / BLOCK) : 1;
+    if (!reserve(w, outAt + rows * blocks * 8)) return false;
+    heap32().set(x, xAt >> 2);
+    if (blocks === 1) {
+      run2("reduceRows", rows, Math.max(1, Math.floor(PIECE / len)), parallel, [code, xAt, len, n, outAt]);
+      const h = heap64();
+      for (let i = 0; i < rows; i++) out[i] = h[(outAt >> 3) + i]!;
+    } else {
+      for (let i = 0; i < rows; i++) {
+        run2("reduceRows", blocks, 4, parallel, [code, xAt + i * len * 4, BLOCK, len, outAt + i * blocks * 8]);
+      }
+      const h = heap64();
+      for (let i = 0; i < rows; i++) out[i] = combine(op, h, (outAt >> 3) + i * blocks, blocks);
+    }
+    return true;
+  }
+  if (first === 0) {
+    // rows × cols, reduce each column over the rows
+    let rows = 1;
+    for (let d = 0; d <= last; d++) rows *= shape[d]!;
+    const cols = n / rows;
+    if (cols < 4 || !reserve(w, outAt + cols * 8)) return false;
+    heap32().set(x, xAt >> 2);
+    run2("reduceColumns", cols, Math.max(2, Math.ceil(PIECE / rows / 2) * 2), parallel, [code, xAt, rows, cols, outAt]);
+    const h = heap64();
+    for (let j = 0; j < cols; j++) out[j] = h[(outAt >> 3) + j]!;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * @internal The index of the maximum (or minimum) along `axis` of a float32 array, first on ties, the first
+ * NaN winning (the TypeScript kernel's rules, bit for bit). Returns false when not handled here.
+ */
+export function wasmArgReduce(op: "argmax" | "argmin", x: Float32Array, shape: readonly number[], axis: number, out: Int32Array): boolean {
+  const n = x.length;
+  if (!enabled || n < WASM_MIN || n > REDUCE_MAX) return false;
+  let outer = 1;
+  for (let d = 0; d < axis; d++) outer *= shape[d]!;
+  const len = shape[axis]!;
+  const inner = n / (outer * len);
+  if (len < 4 || (inner > 1 && inner < 4)) return false;
+  const w = wasmKernels();
+  if (w === null) return false;
+  const xAt = operandBase(w);
+  const outAt = xAt + align16(n * 4);
+  if (!reserve(w, outAt + outer * inner * 4)) return false;
+  heap32().set(x, xAt >> 2);
+  const parallel = n >= PARALLEL_MIN && plannedThreads() > 1;
+  const isMax = op === "argmax" ? 1 : 0;
+  if (inner === 1) {
+    run2("argRows", outer, Math.max(1, Math.floor(PIECE / len)), parallel, [isMax, xAt, len, outAt]);
+  } else {
+    for (let o = 0; o < outer; o++) {
+      const block = o * len * inner;
+      run2("argColumns", inner, Math.max(4, Math.ceil(PIECE / len / 4) * 4), parallel && len * inner >= PARALLEL_MIN, [isMax, xAt + block * 4, len, inner, outAt + o * inner * 4]);
+    }
+  }
+  out.set(heapInt32().subarray(outAt >> 2, (outAt >> 2) + outer * inner));
+  return true;
+}
+
+/**
+ * @internal The argmax indices of a 2×2, stride-2 max pooling over NHWC float32 `x` (`c` a multiple of 4,
+ * windows inside the input): the TypeScript kernel's indices bit for bit. Returns false when not handled here.
+ */
+export function wasmMaxPool2x2(x: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number, out: Int32Array): boolean {
+  const size = x.length;
+  if (!enabled || c % 4 !== 0 || size < WASM_MIN || size > REDUCE_MAX) return false;
+  const kernels = wasmKernels();
+  if (kernels === null) return false;
+  const xAt = operandBase(kernels);
+  const outAt = xAt + align16(size * 4);
+  if (!reserve(kernels, outAt + out.length * 4)) return false;
+  heap32().set(x, xAt >> 2);
+  const rows = n * oh;
+  run2("maxPool2x2Argmax", rows, Math.max(1, Math.floor(PIECE / (ow * c))), size >= PARALLEL_MIN && plannedThreads() > 1, [xAt, h, w, c, oh, ow, outAt]);
+  out.set(heapInt32().subarray(outAt >> 2, (outAt >> 2) + out.length));
+  return true;
+}
+
+/** Runs `op` over `total` items in pieces of `piece`: on the pool when `parallel`, else here. */
+function run2(op: ParallelOp, total: number, piece: number, parallel: boolean, args: readonly number[]): void {
+  if (parallel) parallelFor(op, total, piece, args);
+  else (wasmKernels()!.exports[op] as (...a: number[]) => void)(0, total, 0, ...args);
+}
+
+/** Combines block results in order, with the TypeScript kernel's rules (NaN sticks). */
+function combine(op: ReduceKernel, h: Float64Array<ArrayBufferLike>, at: number, count: number): number {
+  let v = h[at]!;
+  for (let i = 1; i < count; i++) {
+    const t = h[at + i]!;
+    if (op === "sum") v += t;
+    else if (v === v && ((op === "max" ? t > v : t < v) || t !== t)) v = t;
+  }
+  return v;
+}
