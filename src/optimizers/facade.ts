@@ -4,7 +4,8 @@
  */
 import type { PathSelector } from "./masks.js";
 import { masked, selectorPredicate, unmatchedPaths } from "./masks.js";
-import { checkOptionKeys, parameterInfos, type OptimizerOptions } from "./optimizer.js";
+import { checkOptionKeys, type OptimizerOptions } from "./optimizer.js";
+import { parameterInfos } from "./parameters.js";
 import { checkNumber, checkRate, type Schedule } from "./schedules.js";
 import { addDecayedWeights, scaleByLearningRate } from "./scale.js";
 import { clipByGlobalNorm, clipByValue } from "./clipping.js";

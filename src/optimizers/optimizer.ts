@@ -16,7 +16,6 @@ import { checkTransform, stagesOf, type FloatArray, type GradientTransformation,
 import { locateNonFinite, parametersOf, sumInto, type Parameter } from "./parameters.js";
 import { OPTIMIZER_STATE_FORMAT, checkStateFits, slotValueProblem, type OptimizerState, type ParameterState } from "./state.js";
 
-export { parameterInfos } from "./parameters.js";
 export { OPTIMIZER_STATE_FORMAT, type OptimizerState } from "./state.js";
 
 /** Options every optimizer accepts. */
