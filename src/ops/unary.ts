@@ -162,8 +162,8 @@ export function rsqrt(x: Tensor): Tensor { return reciprocal(sqrt(float("rsqrt",
 export function softplus(x: Tensor): Tensor { return bind(softplusP, [float("softplus", x)], undefined); }
 
 /**
- * The error function `erf(x) = 2/√π ∫₀ˣ e^(-t²) dt`, accurate to float64 precision (the kernel is
- * `@stdlib/math-base-special-erf`, a port of FreeBSD's `s_erf.c`). Its derivative is `2/√π e^(-x²)`.
+ * The error function `erf(x) = 2/√π ∫₀ˣ e^(-t²) dt`, within one ulp in float64 (the kernel uses the
+ * piecewise rational approximations of Sun's fdlibm `s_erf.c`). Its derivative is `2/√π e^(-x²)`.
  * @param x a tensor of any shape (int32 is converted to float32). @returns `erf(x)`, same shape.
  * @example
  * ```ts

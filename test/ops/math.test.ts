@@ -22,26 +22,52 @@ import {
   type Tensor,
 } from "../../src/index.js";
 import { broadcastShape, close, make, size, sourceIndex, stored } from "../helpers/reference.js";
+import { rng } from "../helpers/rows.js";
 
-/** erf by its Taylor series, and for |z| > 3 by the asymptotic series of erfc (both well inside 1e-13 there). */
-function erfRef(z: number): number {
-  if (Number.isNaN(z)) return NaN;
-  if (Math.abs(z) > 3) {
-    let term = 1, s = 1;
-    for (let n = 1; n < 12; n++) {
-      term *= -(2 * n - 1) / (2 * z * z);
-      s += term;
-    }
-    const erfc = (Math.exp(-z * z) / (Math.abs(z) * Math.sqrt(Math.PI))) * s;
-    return Math.sign(z) * (1 - erfc);
+/**
+ * The reference for erf: its Taylor series `erf(x) = 2/√π Σ (−1)ⁿ x²ⁿ⁺¹ / (n! (2n + 1))` summed in exact
+ * integer arithmetic on values scaled by 2^BITS (fixed point), with π from Machin's formula. A double `x` in
+ * [2^-130, 8) is an integer multiple of 2^-BITS, so it enters exactly. Each step truncates by one unit of
+ * 2^-BITS; carried through partial terms as large as 2^48 (at |x| = 6) that stays below 2^-130 absolute, and
+ * for small |x| it is a few units of 2^-BITS: far below an ulp of erf(x) for every |x| ≥ 2^-99 it is used at.
+ */
+const BITS = 192n;
+const SCALE = 2 ** Number(BITS);
+/** `x · 2^BITS` as an integer: exact for the doubles the reference takes. */
+const fixed = (x: number): bigint => BigInt(x * SCALE);
+/** `arctan(1/k) · 2^BITS` by its alternating series. */
+function arctanInverse(k: bigint): bigint {
+  let power = (1n << BITS) / k, sum = 0n;
+  for (let n = 0n; power !== 0n; n++) {
+    sum += (n % 2n === 0n ? power : -power) / (2n * n + 1n);
+    power /= k * k;
   }
-  let sum = 0, term = z;
-  for (let n = 0; n < 100; n++) {
-    sum += term / (2 * n + 1);
-    term *= (-z * z) / (n + 1);
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
+  return sum;
 }
+/** `⌊√v⌋` by Newton's method from above. */
+function isqrt(v: bigint): bigint {
+  let r = 1n << BigInt((v.toString(2).length >> 1) + 1); // at least √v
+  for (;;) {
+    const next = (r + v / r) >> 1n;
+    if (next >= r) return r;
+    r = next;
+  }
+}
+const PI_FIXED = 4n * (4n * arctanInverse(5n) - arctanInverse(239n)); // Machin: π/4 = 4 atan(1/5) − atan(1/239)
+const TWO_OVER_SQRT_PI_FIXED = (2n << (2n * BITS)) / isqrt(PI_FIXED << BITS);
+/** `erf(x) · 2^BITS` for a double `x` with 2^-130 ≤ |x| < 8. */
+function erfFixed(x: number): bigint {
+  const t = fixed(x);
+  const t2 = (t * t) >> BITS;
+  let term = t, sum = 0n;
+  for (let n = 0n; term !== 0n; n++) {
+    sum += term / (2n * n + 1n);
+    term = -((term * t2) >> BITS) / (n + 1n);
+  }
+  return (sum * TWO_OVER_SQRT_PI_FIXED) >> BITS;
+}
+const erfRef = (z: number): number =>
+  Number.isNaN(z) ? NaN : Math.abs(z) >= 8 ? Math.sign(z) : z === 0 ? z : Number(erfFixed(z)) / SCALE;
 const roundHalfEven = (x: number): number => {
   const f = Math.floor(x);
   const d = x - f;
@@ -91,6 +117,69 @@ describe("unary ops against a reference", () => {
     expect(gradient(0, (x) => softplus(x))).toBe(0.5);
     expect(derivative(0, (x) => softplus(x)).item()).toBe(0.5);
     expect(gradient(0, (x) => gradient(x, (y) => softplus(y)))).toBe(0.25);
+  });
+});
+
+describe("erf in float64 against the exact reference", () => {
+  /** The double next to a positive `x`, `by` steps up (or down when negative). */
+  const bits = new Float64Array(1), word = new BigInt64Array(bits.buffer);
+  const neighbour = (x: number, by: number): number => {
+    bits[0] = x;
+    word[0] = word[0]! + BigInt(by);
+    return bits[0];
+  };
+  /** `v · 2^1074` as an integer, exact for |v| < 2^-50 (2^1074 itself is beyond float64). */
+  const inSubnormalSteps = (v: number): bigint => BigInt(v * 2 ** 600 * 2 ** 474);
+  /**
+   * How far `y` is from erf(x) (x > 0): in ulps of the binade holding the exact value (2^-1074 at the bottom),
+   * and relative to it. Below 2^-100 the exact value is 2x/√π: the next series term is under 2^-200 of it.
+   */
+  function errorOf(x: number, y: number): { ulps: number; relative: number } {
+    const tiny = x < 2 ** -100;
+    const exact = tiny ? inSubnormalSteps(x) * TWO_OVER_SQRT_PI_FIXED : erfFixed(x); // units of 2^-(1074+BITS) or 2^-BITS
+    const got = tiny ? inSubnormalSteps(y) << BITS : fixed(y);
+    const ulpUnits = Math.max(exact.toString(2).length - 53, tiny ? Number(BITS) : Number(BITS) - 1074);
+    const diff = got - exact;
+    return { ulps: Math.abs(Number(diff) / 2 ** ulpUnits), relative: Math.abs(Number((diff << 80n) / exact) / 2 ** 80) };
+  }
+  const erf64 = (xs: readonly number[]): Float64Array => erf(tensor(xs, { dtype: "float64" })).dataSync() as Float64Array;
+
+  test("within one ulp on a dense grid of [-6, 6], random points and every interval edge; odd exactly", () => {
+    const r = rng(2024);
+    const xs: number[] = [];
+    for (let i = 1; i <= 12000; i++) xs.push(i * 0.0005); // full-mantissa points, 0.0005 apart
+    for (let i = 0; i < 3000; i++) xs.push(6 * r());
+    for (const edge of [2 ** -28, 0.84375, 1.25, 1 / 0.35, 6]) for (const by of [-2, -1, 0, 1, 2]) xs.push(neighbour(edge, by));
+    xs.push(1e-3, 1e-6, 1e-9, 2 ** -60, 2 ** -99);
+    const up = erf64(xs), down = erf64(xs.map((x) => -x));
+    let worstRelative = 0;
+    for (let i = 0; i < xs.length; i++) {
+      expect(Object.is(down[i], -up[i]!), `erf(-x) = -erf(x) at ${xs[i]}`).toBe(true);
+      const { ulps, relative } = errorOf(xs[i]!, up[i]!);
+      expect(ulps, `erf(${xs[i]}) = ${up[i]}`).toBeLessThan(1);
+      worstRelative = Math.max(worstRelative, relative);
+    }
+    expect(worstRelative).toBeLessThan(2 ** -52);
+  });
+
+  test("tiny and subnormal inputs give 2x/√π within one ulp; signed zeros, infinities and NaN", () => {
+    const xs = [2 ** -29, 1e-20, 2 ** -200, 1e-300, 2 ** -1022, neighbour(2 ** -1022, -1), 1e-310, 3e-320, 2 ** -1073, Number.MIN_VALUE];
+    const up = erf64(xs), down = erf64(xs.map((x) => -x));
+    for (let i = 0; i < xs.length; i++) {
+      expect(Object.is(down[i], -up[i]!)).toBe(true);
+      expect(up[i]).toBeGreaterThan(0);
+      expect(errorOf(xs[i]!, up[i]!).ulps, `erf(${xs[i]}) = ${up[i]}`).toBeLessThanOrEqual(1);
+    }
+    const special = erf64([0, -0, Infinity, -Infinity, NaN, Number.MAX_VALUE, -Number.MAX_VALUE, 6, -6, 27]);
+    expect(Array.from(special)).toEqual([0, -0, 1, -1, NaN, 1, -1, 1, -1, 1]);
+    expect(Object.is(special[1], -0)).toBe(true);
+  });
+
+  test("the reference itself: 2/√π to 40 digits, and erf(0.5), erf(1), erf(3) correctly rounded", () => {
+    expect((TWO_OVER_SQRT_PI_FIXED * 10n ** 40n) >> BITS).toBe(11283791670955125738961589031215451716881n);
+    expect(erfRef(1)).toBe(0.8427007929497149);
+    expect(erfRef(0.5)).toBe(0.5204998778130465);
+    expect(erfRef(3)).toBe(0.9999779095030014);
   });
 });
 
