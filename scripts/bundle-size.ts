@@ -14,7 +14,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const entry = path.join(root, "src", "index.ts");
 
 /** Size budgets in bytes (gzipped, which is what a page downloads); the README reports the measured sizes. */
-export const BUDGETS = { fullLibrary: 125_000, denseAdam: 60_000 } as const;
+export const BUDGETS = { fullLibrary: 150_000, denseAdam: 70_000 } as const;
 
 /** A small training program: what tree shaking keeps of the library for a Dense + Adam model. */
 export const DENSE_ADAM_PROGRAM = `
@@ -99,7 +99,8 @@ export async function bundleForBrowser(source: { file: string } | { contents: st
     minifiedBytes: bytes.byteLength,
     gzippedBytes: gzipSync(bytes, { level: 9 }).byteLength,
     nodeImports,
-    inputs: Object.keys(result.metafile.inputs),
+    // A module a dependency maps away for browsers appears as "(disabled):name" and carries no code.
+    inputs: Object.keys(result.metafile.inputs).filter((f) => !f.startsWith("(disabled):")),
   };
 }
 
