@@ -119,6 +119,10 @@ function fusible(e: Equation): { op: ElementwiseOp | null } | undefined {
   if (op !== undefined) r = { op };
   else if (e.prim === k.cast) r = { op: null };
   else return undefined;
+  // Left to their kernels, so results and errors stay the eager ones: an int32 product wraps modulo 2^32
+  // exactly (a double product loses the low bits past 2^53), and a cast to int32 rejects NaN and values out
+  // of range (a loop's `| 0` would wrap them silently).
+  if (e.out.dtype === "int32" && (op?.name === "mul" || (op === undefined && e.inputs[0]!.dtype !== "int32"))) return undefined;
   const size = sizeOf(e.out.shape);
   for (const v of e.inputs) if (modeOf(v.shape, e.out.shape, size) === null) return undefined;
   return r;

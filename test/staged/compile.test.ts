@@ -184,7 +184,7 @@ describe("execution", () => {
     const x = randomNormal([1000], { seed: 9 }).mul(40);
     const chain = (v: Tensor): Tensor[] => {
       const a = v.exp().mul(1.1).sub(v.sin()).div(v.abs().add(0.5)).sigmoid().log1p().sqrt();
-      const i = v.mul(1e8).cast("int32");
+      const i = v.mul(1e6).cast("int32");
       const wrapped = i.add(i).mul(i).sub(7);
       const mask = v.greater(0);
       return [a, wrapped, mask, mask.cast("float32").mul(v).relu().tanh()];
