@@ -132,11 +132,6 @@ export function withApplyObserver<R>(o: ApplyObserver, body: () => R): R {
   }
 }
 
-/** @internal Whether a program is being recorded: ops with a kernel fast path outside `bind` must then take their primitive path. */
-export function observing(): boolean {
-  return observer !== undefined;
-}
-
 /** @internal Tells the observer (if any) that user code read the values of `x` (item, toArray, ...). */
 export function noteRead(x: Tensor, how: string): void {
   if (observer !== undefined) observer.read(x, how);

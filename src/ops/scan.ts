@@ -1,21 +1,21 @@
 /**
- * Scans along an axis: `cumsum` (a primitive: it is linear, so its JVP is itself and its VJP is the
- * cumulative sum run the other way), `cumprod` and `reverse` (derived, so they need no rules).
+ * Scans along an axis: `cumsum` (linear, so its JVP is itself and its VJP is the cumulative sum run the
+ * other way), `cumprod`, and `reverse` (derived, so it needs no rules).
  *
- * `cumprod` is a Hillis–Steele prefix scan of `mul` (log₂ n rounds of "multiply by the sequence shifted by
- * 2^k, padded with ones"), the way JAX's `associative_scan` computes it. Because it is built from products
- * alone, never from a division by the input, its derivatives are exact at every order even where the
- * input holds zeros (`cumprod(x) / x` would give NaN there). A tensor that carries no derivative (outside
- * every differential operator) skips the scan and runs one sequential kernel, several times faster.
+ * `cumprod`'s value is one sequential kernel. Its rules differentiate a Hillis–Steele prefix scan of `mul`
+ * (log₂ n rounds of "multiply by the sequence shifted by 2^k, padded with ones"), the way JAX's
+ * `associative_scan` computes it. Because the scan is built from products alone, never from a division by
+ * the input, the derivatives are exact at every order even where the input holds zeros (`cumprod(x) / x`
+ * would give NaN there).
  */
 import { Tensor } from "../tensor/tensor.js";
 import { allocate } from "../tensor/dtype.js";
 import { normalizeAxes, normalizeAxis } from "../tensor/shape.js";
 import { backend } from "../tensor/backend.js";
-import { bind, observing } from "../autodiff/trace.js";
+import { bind } from "../autodiff/trace.js";
 import { definePrimitive, type Primitive } from "../autodiff/primitive.js";
 import { checkTensor } from "./util.js";
-import { mul } from "./binary.js";
+import { add, mul } from "./binary.js";
 import { slice, pad, gather } from "./movement.js";
 
 /** Options of {@link cumsum} and {@link cumprod}. */
@@ -91,27 +91,84 @@ export function cumsum(x: Tensor, axis = -1, options?: ScanOptions): Tensor {
  */
 export function cumprod(x: Tensor, axis = -1, options?: ScanOptions): Tensor {
   const p = scanArgs("cumprod", x, axis, options);
-  const n = x.shape[p.axis]!;
   if (x.size === 0) return x;
-  // Concrete input: one sequential kernel. Traced, staged or recorded: the scan of primitives below.
-  if (x._data !== undefined && !observing()) {
-    const out = allocate(x.dtype, x.size);
-    backend().cumulative("prod", x._data!, x.shape, p.axis, p.exclusive, p.reverse, out);
-    return new Tensor(x.shape, x.dtype, out);
-  }
-  let y = p.reverse ? flip(x, p.axis) : x;
-  if (p.exclusive) y = shift(y, p.axis, 1, n);
-  for (let s = 1; s < n; s *= 2) y = mul(y, shift(y, p.axis, s, n));
-  return p.reverse ? flip(y, p.axis) : y;
+  return bind(cumprodP, [x], p);
 }
 
-/** `y` moved `s` places along `axis`, the first `s` places filled with ones. */
-function shift(y: Tensor, axis: number, s: number, n: number): Tensor {
+/**
+ * The Hillis–Steele scan behind cumprod's derivatives: `a₀` is `x` oriented (flipped for `reverse`, shifted
+ * by one for `exclusive`), and round k multiplies by the sequence shifted by `2^k`: `a_{k+1} = a_k · S_k(a_k)`,
+ * where `S_k` shifts along the axis and fills with ones. Returns every `a_k` (the rules need them all).
+ */
+function scanRounds(x: Tensor, p: ScanParams): Tensor[] {
+  const n = x.shape[p.axis]!;
+  let a = p.reverse ? flip(x, p.axis) : x;
+  if (p.exclusive) a = shift(a, p.axis, 1, n);
+  const rounds = [a];
+  for (let s = 1; s < n; s *= 2) {
+    a = mul(a, shift(a, p.axis, s, n));
+    rounds.push(a);
+  }
+  return rounds;
+}
+
+// The value is one sequential kernel (several times faster than the scan, and what compiled programs run
+// too). The rules differentiate the scan, which is built from products alone, never from a division by the
+// input: they are exact at every order, zeros included.
+const cumprodP: Primitive<ScanParams> = definePrimitive<ScanParams>({
+  name: "cumprod",
+  impl: ([x], p) => {
+    const out = allocate(x!.dtype, x!.size);
+    backend().cumulative("prod", x!._data!, x!.shape, p.axis, p.exclusive, p.reverse, out);
+    return new Tensor(x!.shape, x!.dtype, out);
+  },
+  // Tangents ride along the rounds: d(a·S(a)) = da·S(a) + a·S₀(da), where S₀ is the shift filling with zeros.
+  jvp: ([x], [t], _out, p) => {
+    const n = x!.shape[p.axis]!;
+    let a = p.reverse ? flip(x!, p.axis) : x!;
+    let da = p.reverse ? flip(t!, p.axis) : t!;
+    if (p.exclusive) {
+      a = shift(a, p.axis, 1, n);
+      da = shift(da, p.axis, 1, n, 0);
+    }
+    for (let s = 1; s < n; s *= 2) {
+      da = add(mul(da, shift(a, p.axis, s, n)), mul(a, shift(da, p.axis, s, n, 0)));
+      a = mul(a, shift(a, p.axis, s, n));
+    }
+    return p.reverse ? flip(da, p.axis) : da;
+  },
+  // The transpose of each round: ā_k = ā_{k+1}·S(a_k) + S₀ᵀ(ā_{k+1}·a_k), where S₀ᵀ shifts the other way
+  // (dropping the first s places, filling the end with zeros); then the orientation's transpose.
+  vjp: (ct, [x], _out, p) => {
+    const n = x!.shape[p.axis]!;
+    const rounds = scanRounds(x!, p);
+    let g = p.reverse ? flip(ct, p.axis) : ct;
+    for (let k = rounds.length - 2, s = 2 ** k; k >= 0; k--, s /= 2) {
+      const a = rounds[k]!;
+      g = add(mul(g, shift(a, p.axis, s, n)), unshift(mul(g, a), p.axis, s, n));
+    }
+    if (p.exclusive) g = unshift(g, p.axis, 1, n);
+    return [p.reverse ? flip(g, p.axis) : g];
+  },
+});
+
+/** `y` moved `s` places along `axis`, the first `s` places filled with `fill` (ones by default). */
+function shift(y: Tensor, axis: number, s: number, n: number, fill = 1): Tensor {
   const size = y.shape.slice();
   size[axis] = n - s;
   const kept = slice(y, new Array<number>(y.rank).fill(0), size);
   const paddings = y.shape.map((_, i) => (i === axis ? ([s, 0] as const) : ([0, 0] as const)));
-  return pad(kept, paddings, 1);
+  return pad(kept, paddings, fill);
+}
+
+/** The transpose of {@link shift}'s linear part: `y` moved `s` places back, the last `s` places zero. */
+function unshift(y: Tensor, axis: number, s: number, n: number): Tensor {
+  const begin = y.shape.map((_, i) => (i === axis ? s : 0));
+  const size = y.shape.slice();
+  size[axis] = n - s;
+  const kept = slice(y, begin, size);
+  const paddings = y.shape.map((_, i) => (i === axis ? ([0, s] as const) : ([0, 0] as const)));
+  return pad(kept, paddings, 0);
 }
 
 function flip(x: Tensor, axis: number): Tensor {
