@@ -96,7 +96,7 @@ export function cumprod(x: Tensor, axis = -1, options?: ScanOptions): Tensor {
   // Concrete input: one sequential kernel. Traced, staged or recorded: the scan of primitives below.
   if (x._data !== undefined && !observing()) {
     const out = allocate(x.dtype, x.size);
-    backend().cumulative("prod", x._data!, x.shape, p.axis, p.exclusive, p.reverse, out);
+    backend().cumulative("prod", x._data, x.shape, p.axis, p.exclusive, p.reverse, out);
     return new Tensor(x.shape, x.dtype, out);
   }
   let y = p.reverse ? flip(x, p.axis) : x;
