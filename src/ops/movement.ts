@@ -795,7 +795,7 @@ interface IndexCheckParams {
 }
 
 /** @internal Checks indices when they only get values later (in a staged program); no derivative. */
-const checkedIndicesP = defineNondifferentiable<IndexCheckParams>("checkIndices", ([t], p) => validIndices(p.op, t!, p.n, p.axisDesc));
+export const checkedIndicesP = defineNondifferentiable<IndexCheckParams>("checkIndices", ([t], p) => validIndices(p.op, t!, p.n, p.axisDesc));
 
 function validIndices(op: string, t: Tensor, n: number, axisDesc: string): Tensor {
   const v = t._values;

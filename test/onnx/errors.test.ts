@@ -2,7 +2,7 @@
  * What cannot be exported fails with an error that names the problem and the fix; nothing is written.
  */
 import { describe, expect, test } from "vitest";
-import { conv2dBackpropFilter, Dense, exportOnnx, randomNormal, Tensor, tensor } from "../../src/index.js";
+import { cholesky, conv2dBackpropFilter, Dense, exportOnnx, qr, randomNormal, solve, Tensor, tensor, triangularSolve } from "../../src/index.js";
 
 const x = randomNormal([2, 3], { seed: 1 });
 
@@ -13,6 +13,21 @@ describe("exportOnnx refuses", () => {
     expect(() => exportOnnx((a: Tensor, b: Tensor) => conv2dBackpropFilter(a, b, [3, 3, 1, 2]), [input, dy])).toThrow(
       /exportOnnx: the primitive 'conv2dBackpropFilter' has no ONNX mapping .*Deploying a model/,
     );
+  });
+
+  test("a linear-algebra primitive ONNX has no operator for, naming it and why", () => {
+    const a = tensor([[4, 1, 0], [1, 3, 1], [0, 1, 2]]);
+    const b = randomNormal([3, 2], { seed: 4 });
+    const cases: [string, (m: Tensor, r: Tensor) => Tensor, RegExp][] = [
+      ["cholesky", (m) => cholesky(m), /no Cholesky factorization operator/],
+      ["triangularSolve", (m, r) => triangularSolve(m, r), /no triangular or linear solve operator/],
+      ["solve", (m, r) => solve(m, r), /no linear solve \(LU\) operator/],
+      ["qr", (m) => qr(m).r, /no QR factorization operator/],
+    ];
+    for (const [primitive, f, why] of cases) {
+      expect(() => exportOnnx(f, [a, b])).toThrow(new RegExp(`the primitive '${primitive}' has no ONNX mapping`));
+      expect(() => exportOnnx(f, [a, b])).toThrow(why);
+    }
   });
 
   test("a non-tensor output, naming where it is", () => {

@@ -20,11 +20,34 @@ import {
   randomUniform,
   tensor,
   where,
+  erf,
+  floor,
+  ceil,
+  round,
+  isFinite,
+  isNaN,
+  logicalAnd,
+  logicalOr,
+  logicalNot,
+  softplus,
+  mod,
+  atan2,
+  cumsum,
+  topk,
+  argsort,
+  det,
+  logDet,
+  conv3d,
+  conv3dBackpropInput,
+  maxPool1d,
+  maxPool3d,
+  avgPool1d,
+  avgPool3d,
 } from "../../src/index.js";
 import { step } from "../../src/ops/unary.js";
 import { matmulT } from "../../src/ops/linalg.js";
-import { scatterAdd } from "../../src/ops/movement.js";
-import { maxPool2dArgmaxP } from "../../src/ops/conv.js";
+import { checkedIndicesP, scatterAdd } from "../../src/ops/movement.js";
+import { maxPool2dArgmaxP, maxPool3dArgmaxP } from "../../src/ops/conv.js";
 import { bind } from "../../src/autodiff/trace.js";
 import { onnxOperators, unmappedPrimitives } from "../../src/onnx/operators.js";
 import { recordProgram } from "../../src/onnx/record.js";
@@ -47,6 +70,14 @@ const positive = (shape: number[]) => randomUniform(shape, { seed: seed++, min: 
 const ints = (shape: number[], max: number) => randomUniform(shape, { seed: seed++, min: 0, max, dtype: "int32" });
 /** A float tensor with exact ties and zeros, so comparisons and signs meet every case. */
 const steps = (shape: number[]) => ints(shape, 5).cast("float32").sub(2);
+/** Halves from −3.5 to 3.5 (the ties of rounding) and values between them. */
+const halves = (shape: number[]) => ints(shape, 15).cast("float32").sub(7).mul(0.5).add(randomUniform(shape, { seed: seed++, min: 0, max: 1 }).greater(0.5).cast("float32").mul(0.2));
+/** Draws from `values` (special values: signed zeros, infinities, NaN). */
+const pick = (values: readonly number[]) => (shape: number[]) => tensor(values, { dtype: "float32" }).gather(ints(shape, values.length));
+const SPECIAL = [0, -0, 1, -1, 2.5, -2.5, Infinity, -Infinity, NaN, 1e30, -1e-30];
+const specials = pick(SPECIAL);
+/** Invertible, well-conditioned matrices: the identity plus a small random part. */
+const wellConditioned = (shape: number[]) => normal(shape).mul(0.3).add(tensor([1, 0, 0, 0, 1, 0, 0, 0, 1], { shape: [3, 3] }));
 
 const unary = (primitive: string, f: (x: Tensor) => Tensor, make = normal): Row => ({
   primitive,
@@ -78,6 +109,16 @@ const rows: Row[] = [
   unary("relu", (x) => x.relu()),
   unary("step", (x) => step(x), steps),
   { primitive: "cast", f: (x) => x.mul(3).cast("int32"), args: (b) => [normal([b, 5])], batched: true },
+  unary("softplus", (x) => softplus(x.mul(40))),
+  unary("erf", (x) => erf(x)),
+  unary("floor", (x) => floor(x), halves),
+  unary("ceil", (x) => ceil(x), halves),
+  // ties go to the even neighbour in both (−2.5 → −2, −1.5 → −2, 0.5 → 0, 2.5 → 2)
+  unary("round", (x) => round(x), halves),
+  unary("isFinite", (x) => isFinite(x), specials),
+  unary("isNaN", (x) => isNaN(x), specials),
+  { primitive: "isFinite", f: (x) => isFinite(x).add(isNaN(x)), args: () => [ints([2, 3], 9)] },
+  unary("logicalNot", (x) => logicalNot(x), steps),
   binary("add", (a, b) => a.add(b)),
   binary("sub", (a, b) => a.sub(b)),
   binary("mul", (a, b) => a.mul(b)),
@@ -91,6 +132,20 @@ const rows: Row[] = [
   binary("lessEqual", (a, b) => a.lessEqual(b), steps),
   binary("greater", (a, b) => a.greater(b), steps),
   binary("greaterEqual", (a, b) => a.greaterEqual(b), steps),
+  // every sign of dividend and divisor, exact multiples (remainder 0) and fractional parts
+  binary("mod", (a, b) => mod(a, b), halves),
+  { primitive: "mod", f: (a, b) => mod(a, b.add(0.5)), args: (b) => [normal([b, 3, 4]).mul(5), steps([b, 3, 4])], batched: true },
+  { primitive: "mod", f: (a, b) => mod(a, b), args: () => [ints([3, 4], 19).sub(9), tensor([3, -3, 4, -7], { dtype: "int32" })] },
+  // all four quadrants, the axes, both signed zeros in each operand, infinities and NaN
+  { primitive: "atan2", f: (y, x) => atan2(y, x), args: (b) => [specials([b, 11]), specials([b, 11])], batched: true },
+  {
+    primitive: "atan2",
+    f: (y, x) => atan2(y, x),
+    args: () => [tensor(SPECIAL, { dtype: "float32" }).reshape([11, 1]), tensor(SPECIAL, { dtype: "float32" }).reshape([1, 11])],
+  },
+  binary("atan2", (y, x) => atan2(y, x)),
+  binary("logicalAnd", (a, b) => logicalAnd(a, b), steps),
+  binary("logicalOr", (a, b) => logicalOr(a, b), steps),
   { primitive: "where", f: (x, y) => where(x.greater(y), x, y.mul(2)), args: (b) => [steps([b, 4]), steps([b, 4])], batched: true },
   { primitive: "sum", f: (x) => x.sum([1, 2], true).add(x.sum()), args: (b) => [normal([b, 3, 4])], batched: true },
   { primitive: "max", f: (x) => x.max(1), args: (b) => [normal([b, 3, 4])], batched: true },
@@ -98,6 +153,17 @@ const rows: Row[] = [
   { primitive: "prod", f: (x) => x.prod(-1, true), args: (b) => [normal([b, 3, 4])], batched: true },
   { primitive: "argmax", f: (x) => x.argmax(1), args: (b) => [normal([b, 6, 2])], batched: true },
   { primitive: "argmin", f: (x) => x.argmin(-1), args: (b) => [normal([b, 6])], batched: true },
+  { primitive: "cumsum", f: (x) => cumsum(x, 1), args: (b) => [normal([b, 5, 2])], batched: true },
+  { primitive: "cumsum", f: (x) => cumsum(x, 0, { exclusive: true, reverse: true }), args: (b) => [normal([b, 3])], batched: true },
+  { primitive: "cumsum", f: (x) => cumsum(x, -1, { exclusive: true }), args: () => [ints([2, 5], 9)] },
+  // ties (from `steps`): the lower position first, as in difftypes. `topk` itself gathers its values with
+  // offsets made for the example's batch, so it exports with a fixed batch only.
+  { primitive: "topk", f: (x) => topk(x, 3).indices, args: (b) => [steps([b, 6])] },
+  { primitive: "topk", f: (x) => topk(x, 2).values, args: (b) => [normal([b, 2, 5])] },
+  { primitive: "argsort", f: (x) => argsort(x, 1), args: (b) => [steps([b, 7])], batched: true },
+  { primitive: "argsort", f: (x) => argsort(x, 0, { descending: true }), args: (b) => [steps([b, 3])], batched: true },
+  { primitive: "determinant", f: (a) => det(a), args: (b) => [wellConditioned([b, 3, 3])], batched: true },
+  { primitive: "determinant", f: (a) => logDet(a), args: (b) => [normal([b, 2, 3, 3])], batched: true },
   { primitive: "matmul", f: (a, b) => a.matmul(b), args: (b) => [normal([b, 2, 3, 4]), normal([b, 2, 4, 5])], batched: true },
   {
     primitive: "matmul",
@@ -113,6 +179,12 @@ const rows: Row[] = [
   { primitive: "concat", f: (x, y) => concat([...x.split([1, 2], 1).reverse(), y], 1), args: (b) => [normal([b, 3]), normal([b, 2])], batched: true },
   { primitive: "gather", f: (x, i) => x.gather(i, 1), args: (b) => [normal([b, 7, 2]), ints([3, 2], 7)] },
   { primitive: "gather", f: (t, i) => gather(t, i), args: (b) => [normal([9, 3]), ints([b, 4], 9)], batched: false },
+  {
+    // a staged program's index check, applied directly (a concrete program checks indices when it runs)
+    primitive: "checkIndices",
+    f: (t, i) => t.gather(bind(checkedIndicesP, [i], { op: "gather", n: 9, axisDesc: "axis 0" })),
+    args: () => [normal([9, 2]), ints([4], 9)],
+  },
   { primitive: "scatterAdd", f: (u, i) => scatterAdd(u, i, 1, [2, 6, 3]), args: () => [normal([2, 4, 3]), tensor([0, 5, 0, 2], { dtype: "int32" })] },
   {
     primitive: "conv2d",
@@ -146,6 +218,28 @@ const rows: Row[] = [
     batched: true,
   },
   { primitive: "avgPool2d", f: (x) => avgPool2d(x, { size: [2, 3], strides: 1, padding: "same" }), args: (b) => [normal([b, 5, 4, 2])], batched: true },
+  {
+    primitive: "conv3d",
+    f: (x, w) => conv3d(x, w, { strides: [1, 2, 1], padding: "same", dilations: [2, 1, 1] }),
+    args: (b) => [normal([b, 5, 6, 4, 2]), normal([2, 3, 2, 2, 3])],
+  },
+  {
+    primitive: "conv3dBackpropInput",
+    f: (dy, w) => conv3dBackpropInput(dy, w, [dy.shape[0]!, 5, 6, 4, 2], { strides: 2, padding: "same" }),
+    args: (b) => [normal([b, 3, 3, 2, 3]), normal([2, 3, 2, 2, 3])],
+  },
+  { primitive: "maxPool3dArgmax", f: (x) => maxPool3d(x, { size: [2, 3, 2], strides: 1, padding: "same", dilations: [1, 2, 1] }), args: (b) => [steps([b, 4, 5, 3, 2])], batched: true },
+  { primitive: "maxPool3dArgmax", f: (x) => maxPool1d(x, { size: 3, stride: 2, padding: "same", dilation: 2 }), args: (b) => [normal([b, 9, 3])], batched: true },
+  {
+    // the winners' flat NDHWC indices on their own (not fused into a MaxPool)
+    primitive: "maxPool3dArgmax",
+    f: (x) => bind(maxPool3dArgmaxP, [x], { window: [2, 2, 3], strides: [1, 2, 1], dilations: [1, 1, 2], padBefore: [0, 1, 1], padAfter: [1, 0, 1] }),
+    args: (b) => [normal([b, 3, 4, 5, 2])],
+    batched: true,
+  },
+  { primitive: "avgPool3d", f: (x) => avgPool3d(x, { size: [2, 2, 3], strides: [1, 2, 1], padding: "same" }), args: (b) => [normal([b, 3, 4, 5, 2])], batched: true },
+  { primitive: "avgPool3d", f: (x) => avgPool3d(x, { size: 2, padding: "same", dilations: [2, 1, 2] }), args: (b) => [normal([b, 4, 3, 5, 2])], batched: true },
+  { primitive: "avgPool3d", f: (x) => avgPool1d(x, { size: 3, stride: 1, padding: "same", dilation: 3 }), args: (b) => [normal([b, 8, 2])], batched: true },
 ];
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `x${i}`);
