@@ -5,10 +5,10 @@ import {
   Adam,
   serializeCheckpoint,
   deserializeCheckpoint,
-  loadCheckpoint,
   type LoadedCheckpoint,
   type OptimizerState,
 } from "../dist/index.js";
+import { loadCheckpoint } from "../dist/node.js";
 
 class Model {
   @differentiable w = zeros([2]);

@@ -15,10 +15,10 @@ const model = new Dense({ inputSize: 4, outputSize: 2 });
 
 // Files live in difftypes/node; bytes in the root.
 expectType<Promise<void>>(saveCheckpoint("m.safetensors", model, { metadata: { epoch: "1" } }));
-expectType<Promise<LoadedCheckpoint>>(loadCheckpoint("m.safetensors", model));
+expectType<Promise<LoadedCheckpoint<Dense>>>(loadCheckpoint("m.safetensors", model));
 expectType<Promise<Record<string, string>>>(loadCheckpoint("m.safetensors", model).then((r) => r.metadata));
 expectType<Uint8Array>(serializeCheckpoint(model));
-expectType<LoadedCheckpoint>(deserializeCheckpoint(serializeCheckpoint(model), model));
+expectType<LoadedCheckpoint<Dense>>(deserializeCheckpoint(serializeCheckpoint(model), model));
 
 // The options accept an injected file system and the byte-level options.
 declare const fs: CheckpointFileSystem;
