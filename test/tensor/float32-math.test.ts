@@ -1,10 +1,13 @@
 /**
  * The scalar float32 exp, log, tanh and sigmoid against the WebAssembly SIMD kernels they mirror: identical
  * bits over a sweep of every float32 sign and exponent, all denormal classes, the special values and the
- * edges of each range reduction (NaN counts as equal to NaN: payloads are not specified).
+ * edges of each range reduction (NaN counts as equal to NaN: payloads are not specified). Then the eager
+ * ops: the same bits whatever the tensor's size (scalar loop or wasm kernel) and the thread count.
  */
-import { describe, expect, it } from "vitest";
-import { wasmUnary } from "../../src/tensor/wasm/elementwise.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exp, getThreadCount, log, randomNormal, setThreadCount, sigmoid, tanh, tensor, type Tensor } from "../../src/index.js";
+import { wasmUnary, WASM_MIN } from "../../src/tensor/wasm/elementwise.js";
+import { workersReady } from "../../src/tensor/wasm/threads.js";
 import { wasmSimdSupported } from "../../src/tensor/wasm/gemm.js";
 import { expF32, logF32, sigmoidF32, tanhF32 } from "../../src/tensor/cpu/float32-math.js";
 
@@ -70,4 +73,51 @@ describe.skipIf(!wasmSimdSupported())("scalar float32 exp, log, tanh, sigmoid", 
       expect(differing.slice(0, 5), `${differing.length} of ${x.length} differ`).toEqual([]);
     });
   }
+});
+
+/** Raw bits with every NaN made one pattern (NaN payloads are not specified, everything else is). */
+function bitsOf(t: Tensor): number[] {
+  const v = t.dataSync() as Float32Array;
+  const b = new Uint32Array(v.buffer, v.byteOffset, v.length);
+  return Array.from(b, (w, i) => (v[i] !== v[i] ? 0x7fc00000 : w));
+}
+
+describe("eager float32 exp, log, tanh, sigmoid do not depend on size or thread count", () => {
+  const ops = { exp, log, tanh, sigmoid };
+  let initial = 1;
+  beforeAll(() => {
+    initial = getThreadCount();
+  });
+  afterAll(() => {
+    setThreadCount(initial);
+  });
+  // Values over the whole useful range of each op, with the special values first (so every size sees them).
+  const big = 100_000;
+  const values = randomNormal([big], { seed: 41 }).mul(30).dataSync() as Float32Array;
+  values.set([0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1e-38, 89, -104, 0.625, -0.625]);
+
+  for (const name of ["exp", "log", "tanh", "sigmoid"] as const) {
+    it(`${name} at sizes 10, WASM_MIN - 1, WASM_MIN and 100,000, at 1 and 2 threads, gives the same bits`, async () => {
+      const f = scalar[name];
+      const expected = Array.from(values, (v) => f(v));
+      const want = bitsOf(tensor(new Float32Array(expected)));
+      for (const threads of [1, 2]) {
+        setThreadCount(threads);
+        await workersReady();
+        for (const n of [10, WASM_MIN - 1, WASM_MIN, big]) {
+          const got = bitsOf(ops[name](tensor(values.slice(0, n))));
+          expect(got.length).toBe(n);
+          let first = -1;
+          for (let i = 0; i < n && first < 0; i++) if (got[i] !== want[i]) first = i;
+          expect(first, `${name} at size ${n}, ${threads} threads: element ${first} (${values[first]})`).toBe(-1);
+        }
+      }
+    });
+  }
+
+  it("float64 keeps the Math functions", () => {
+    const x = tensor([0.3, -2, 7.5], { dtype: "float64" });
+    expect(Array.from(exp(x).dataSync())).toEqual([Math.exp(0.3), Math.exp(-2), Math.exp(7.5)]);
+    expect(Array.from(tanh(x).dataSync())).toEqual([Math.tanh(0.3), Math.tanh(-2), Math.tanh(7.5)]);
+  });
 });
