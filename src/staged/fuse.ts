@@ -68,7 +68,7 @@ export function runFused(p: FusedParams, inputs: readonly Tensor[]): Tensor[] {
     for (let k = 0; k < p.nodes.length; k++) {
       const nd = p.nodes[k]!;
       const a = slots[nd.args[0]!]!, b = slots[nd.args[1] ?? 0]!, c = slots[nd.args[2] ?? 0]!;
-      slots[nIn + k] = storeAs(nd.dtype, nd.op === null ? a : nd.op.eval(a, b, c));
+      slots[nIn + k] = storeAs(nd.dtype, nd.op === null ? a : nd.op.eval(a, b, c, nd.dtype));
     }
     for (let k = 0; k < outs.length; k++) outs[k]![i] = slots[p.stores[k]!]!;
   }
