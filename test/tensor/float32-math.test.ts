@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exp, getThreadCount, log, randomNormal, setThreadCount, sigmoid, tanh, tensor, type Tensor } from "../../src/index.js";
-import { wasmUnary, WASM_MIN } from "../../src/tensor/wasm/elementwise.js";
+import { setWasmElementwiseEnabled, wasmUnary, WASM_MIN, WASM_MIN_HEAVY } from "../../src/tensor/wasm/elementwise.js";
 import { workersReady } from "../../src/tensor/wasm/threads.js";
 import { wasmSimdSupported } from "../../src/tensor/wasm/gemm.js";
 import { expF32, logF32, sigmoidF32, tanhF32 } from "../../src/tensor/cpu/float32-math.js";
@@ -97,20 +97,28 @@ describe("eager float32 exp, log, tanh, sigmoid do not depend on size or thread 
   values.set([0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1e-38, 89, -104, 0.625, -0.625]);
 
   for (const name of ["exp", "log", "tanh", "sigmoid"] as const) {
-    it(`${name} at sizes 10, WASM_MIN - 1, WASM_MIN and 100,000, at 1 and 2 threads, gives the same bits`, async () => {
+    it(`${name} at sizes 10 to 100,000, at 1 and 2 threads and without wasm, gives the same bits`, async () => {
       const f = scalar[name];
       const expected = Array.from(values, (v) => f(v));
       const want = bitsOf(tensor(new Float32Array(expected)));
+      const check = (n: number, how: string): void => {
+        const got = bitsOf(ops[name](tensor(values.slice(0, n))));
+        expect(got.length).toBe(n);
+        let first = -1;
+        for (let i = 0; i < n && first < 0; i++) if (got[i] !== want[i]) first = i;
+        expect(first, `${name} at size ${n}, ${how}: element ${first} (${values[first]})`).toBe(-1);
+      };
+      const sizes = [10, WASM_MIN_HEAVY - 1, WASM_MIN_HEAVY, WASM_MIN - 1, WASM_MIN, big];
       for (const threads of [1, 2]) {
         setThreadCount(threads);
         await workersReady();
-        for (const n of [10, WASM_MIN - 1, WASM_MIN, big]) {
-          const got = bitsOf(ops[name](tensor(values.slice(0, n))));
-          expect(got.length).toBe(n);
-          let first = -1;
-          for (let i = 0; i < n && first < 0; i++) if (got[i] !== want[i]) first = i;
-          expect(first, `${name} at size ${n}, ${threads} threads: element ${first} (${values[first]})`).toBe(-1);
-        }
+        for (const n of sizes) check(n, `${threads} threads`);
+      }
+      setWasmElementwiseEnabled(false);
+      try {
+        for (const n of sizes) check(n, "wasm off");
+      } finally {
+        setWasmElementwiseEnabled(true);
       }
     });
   }

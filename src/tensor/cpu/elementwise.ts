@@ -1,5 +1,5 @@
 import type { TypedArray } from "../dtype.js";
-import { WASM_MIN, wasmBinary, wasmUnary, wasmWhere } from "../wasm/elementwise.js";
+import { WASM_MIN, WASM_MIN_HEAVY, wasmBinary, wasmUnary, wasmWhere } from "../wasm/elementwise.js";
 import { expF32, logF32, sigmoidF32, tanhF32 } from "./float32-math.js";
 
 /** @internal Unary kernels: one output element per input element. */
@@ -145,8 +145,8 @@ const unaryOps: Record<UnaryKernel, Unary> = {
 };
 
 // Float32 exp, log, tanh and sigmoid have one definition (`float32-math.ts`, the wasm kernels' algorithm):
-// these loops give small tensors, and any tensor where WebAssembly is unavailable, the same bits as the wasm
-// kernels give large ones.
+// these loops give tiny tensors, and any tensor where WebAssembly is unavailable, the same bits as the wasm
+// kernels give larger ones.
 const float32Ops: Partial<Record<UnaryKernel, (x: Float32Array, o: Float32Array, n: number) => void>> = {
   exp(x, o, n) { for (let i = 0; i < n; i++) o[i] = expF32(x[i]!); },
   log(x, o, n) { for (let i = 0; i < n; i++) o[i] = logF32(x[i]!); },
@@ -213,7 +213,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export const cpuElementwise: ElementwiseKernels = {
   unary(op, x, o) {
     if (x instanceof Float32Array && o instanceof Float32Array) {
-      if (x.length >= WASM_MIN && wasmUnary(op, x, o)) return;
+      if (x.length >= WASM_MIN_HEAVY && wasmUnary(op, x, o)) return;
       const f32 = float32Ops[op];
       if (f32 !== undefined) return f32(x, o, x.length);
     }

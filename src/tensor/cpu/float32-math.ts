@@ -47,11 +47,8 @@ const POW2 = (() => {
   return t;
 })();
 
-/** Rounds to the nearest integer, ties to even (wasm's `nearest`); exact for the |v| < 2^22 seen here. */
-function nearest(v: number): number {
-  const r = Math.round(v); // ties toward +Infinity
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+/** 1.5·2^52: adding and subtracting it rounds a float64 below 2^51 in magnitude to an integer, ties to even. */
+const ROUND = 6755399441055744;
 
 /**
  * e^x in float32 arithmetic (float32 in, float32 out).
@@ -62,7 +59,8 @@ export function expF32(x: number): number {
   // pmax/pmin: NaN passes through the clamp
   let xc = x < -104 ? -104 : x;
   xc = 89 < xc ? 89 : xc;
-  const nf = nearest(fround(xc * LOG2E));
+  // wasm's `nearest` (ties to even); it may give -0 where this gives +0, which changes no later bit
+  const nf = fround(xc * LOG2E) + ROUND - ROUND;
   const r = fround(fround(xc - fround(nf * LN2_HI)) - fround(nf * LN2_LO));
   let p = fround(E7 + fround(r * E8));
   p = fround(E6 + fround(r * p));
@@ -125,7 +123,7 @@ const T4 = fround(-0.005691985599696636);
  */
 export function tanhF32(x: number): number {
   const ax = Math.abs(x);
-  const negative = x < 0 || Object.is(x, -0);
+  const negative = x < 0 || 1 / x === -Infinity;
   let y: number;
   if (ax >= 0.625) {
     const e = expF32(fround(ax + ax));
