@@ -1,7 +1,9 @@
 /**
  * The elementwise primitives, recognised by identity (never by name: a user's custom primitive may share a
  * name), with the scalar expression each one computes. The expressions reproduce the eager kernels exactly
- * (same formula, same rounding on store), which is what makes fused loops bit-identical to eager.
+ * (same formula, same rounding on store), which is what makes fused loops bit-identical to eager. Float32
+ * exp, log, tanh and sigmoid call the eager kernels' own scalar functions ({@link FLOAT32_FUNCTIONS}, passed
+ * into generated code by index), never `Math`.
  */
 import type { Primitive } from "../autodiff/primitive.js";
 import type { DType } from "../tensor/dtype.js";
@@ -11,26 +13,39 @@ import { reshape } from "../ops/movement.js";
 import { matmul } from "../ops/linalg.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { trace } from "./tracing.js";
+import { expF32, logF32, sigmoidF32, tanhF32 } from "../tensor/cpu/float32-math.js";
 
 /** @internal What a fused loop needs to know about an elementwise primitive. */
 export interface ElementwiseOp {
   readonly name: string;
   readonly arity: 1 | 2 | 3;
   /**
-   * JavaScript statements computing the result into `r` from operand expressions (identifiers or element
-   * reads). Only these fixed templates ever reach generated code.
+   * JavaScript statements computing the result of dtype `dtype` into `r` from operand expressions
+   * (identifiers or element reads). Only these fixed templates ever reach generated code; `F0`…`F3` name
+   * {@link FLOAT32_FUNCTIONS}.
    */
-  readonly code: (r: string, a: string, b: string, c: string) => string;
+  readonly code: (r: string, a: string, b: string, c: string, dtype: DType) => string;
   /** The same computation on numbers (the interpreter of fused loops). */
-  readonly eval: (a: number, b: number, c: number) => number;
+  readonly eval: (a: number, b: number, c: number, dtype: DType) => number;
 }
+
+/**
+ * @internal The functions generated code may call, `F0`…`F3` in this order: the float32 exp, log, tanh and
+ * sigmoid of the eager kernels.
+ */
+export const FLOAT32_FUNCTIONS: readonly ((x: number) => number)[] = [expF32, logF32, tanhF32, sigmoidF32];
 
 const sig = (v: number): number => {
   const s = 1 / (1 + Math.exp(-Math.abs(v)));
   return v >= 0 ? s : 1 - s;
 };
 
-const unaryOps: [string, (x: Tensor) => Tensor, (r: string, a: string) => string, (a: number) => number][] = [
+type Unary = [string, (x: Tensor) => Tensor, (r: string, a: string) => string, (a: number) => number];
+
+/** Ops with their own float32 definition: the name and index in FLOAT32_FUNCTIONS. */
+const float32Index: Record<string, number> = { exp: 0, log: 1, tanh: 2, sigmoid: 3 };
+
+const unaryOps: Unary[] = [
   ["neg", neg, (r, a) => `${r} = -${a};`, (a) => -a],
   ["exp", exp, (r, a) => `${r} = Math.exp(${a});`, Math.exp],
   ["log", log, (r, a) => `${r} = Math.log(${a});`, Math.log],
@@ -91,7 +106,17 @@ export function knownPrimitives(): Known | null {
   try {
     const ops = new Map<Primitive<unknown>, ElementwiseOp>();
     for (const [name, f, code, ev] of unaryOps) {
-      ops.set(primOf((b) => f(b.input([2], "float32"))), { name, arity: 1, code: (r, a) => code(r, a), eval: (a) => ev(a) });
+      const k = float32Index[name];
+      const op: ElementwiseOp =
+        k === undefined
+          ? { name, arity: 1, code: (r, a) => code(r, a), eval: (a) => ev(a) }
+          : {
+              name,
+              arity: 1,
+              code: (r, a, _b, _c, dtype) => (dtype === "float32" ? `${r} = F${k}(${a});` : code(r, a)),
+              eval: (a, _b, _c, dtype) => (dtype === "float32" ? FLOAT32_FUNCTIONS[k]!(a) : ev(a)),
+            };
+      ops.set(primOf((b) => f(b.input([2], "float32"))), op);
     }
     for (const [name, f, code, ev] of binaryOps) {
       const emit = typeof code === "string" ? (r: string, a: string, b: string) => `${r} = ${a} ${code} ${b};` : code;

@@ -9,7 +9,7 @@ import type { Equation, Program, Var } from "./ir.js";
 import { nameOf } from "./ir.js";
 import { dce, cse, foldConstants } from "./passes.js";
 import { allocating, fuse, fusedP, reuseBuffers, runFused, type FusedNode, type FusedParams } from "./fuse.js";
-import { roundTo } from "./elementwise.js";
+import { FLOAT32_FUNCTIONS, roundTo } from "./elementwise.js";
 
 /**
  * Switches for the optimisations of {@link compile}; all on by default. Turning one off helps to debug a
@@ -115,8 +115,8 @@ const dtypeLiteral: Record<DType, string> = { float32: '"float32"', float64: '"f
 
 /**
  * @internal The code generator. The emitted text is built only from generated identifiers (`v12`, `t3`),
- * indices into the arrays passed in (`P[4]` primitives, `Q[4]` params, `C[2]` constants, `S[1]` shapes),
- * fixed templates of the elementwise ops and integer sizes: nothing a user wrote ever reaches it.
+ * indices into the arrays passed in (`P[4]` primitives, `Q[4]` params, `C[2]` constants, `S[1]` shapes,
+ * `F` the fixed functions of the float32 elementwise ops), fixed templates of the elementwise ops and integer sizes: nothing a user wrote ever reaches it.
  */
 export function generate(p: Program): Executable {
   const P: unknown[] = [];
@@ -183,7 +183,7 @@ export function generate(p: Program): Executable {
     };
     const node = (nd: FusedNode, r: string, slot: (k: number) => string): string => {
       const [a, b, c] = [nd.args[0], nd.args[1], nd.args[2]].map((x) => (x === undefined ? "0" : slot(x)));
-      const body = nd.op === null ? `${r} = ${a!};` : nd.op.code(r, a!, b!, c!);
+      const body = nd.op === null ? `${r} = ${a!};` : nd.op.code(r, a!, b!, c!, nd.dtype);
       return `${body} ${roundTo(nd.dtype, r)}`.trimEnd();
     };
     if (fp.nodes.length <= CHUNK) {
@@ -226,11 +226,12 @@ export function generate(p: Program): Executable {
   }
   lines.push(`  return [${p.outputs.map(id).join(", ")}];`);
   lines.push("};");
-  const preamble = [...registerSets.map((r) => `const R${r} = R[${r}];`), ...chunks];
+  const functions = FLOAT32_FUNCTIONS.map((_, k) => `F${int(k)} = F[${int(k)}]`);
+  const preamble = [`const ${functions.join(", ")};`, ...registerSets.map((r) => `const R${r} = R[${r}];`), ...chunks];
   const source = [...preamble, ...lines].join("\n");
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from identifiers and integers only (see above)
-  const factory = new Function("T", "P", "Q", "C", "S", "V", "R", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
-  const run = factory(Tensor, P, Q, C, S, V, R);
+  const factory = new Function("T", "P", "Q", "C", "S", "V", "R", "F", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
+  const run = factory(Tensor, P, Q, C, S, V, R, FLOAT32_FUNCTIONS);
   if (scratch.buffers.length === 0) return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
   // Scratch arrays belong to one run at a time; a nested run of the same program (none is known) would
   // take the interpreter instead of sharing them.

@@ -12,6 +12,9 @@ import { allocate, type DType } from "../tensor/dtype.js";
 import { definePrimitive } from "../autodiff/primitive.js";
 import type { Equation, Program, Var } from "./ir.js";
 import { knownPrimitives, storeAs, type ElementwiseOp } from "./elementwise.js";
+import { WASM_MIN_HEAVY } from "../tensor/wasm/elementwise.js";
+
+const HEAVY_FLOAT32: ReadonlySet<string> = new Set(["exp", "log", "tanh", "sigmoid"]);
 
 /** @internal How a fused loop reads an operand: whole, as one element, or repeating with a period. */
 export type ReadMode = "full" | "scalar" | "suffix";
@@ -68,7 +71,7 @@ export function runFused(p: FusedParams, inputs: readonly Tensor[]): Tensor[] {
     for (let k = 0; k < p.nodes.length; k++) {
       const nd = p.nodes[k]!;
       const a = slots[nd.args[0]!]!, b = slots[nd.args[1] ?? 0]!, c = slots[nd.args[2] ?? 0]!;
-      slots[nIn + k] = storeAs(nd.dtype, nd.op === null ? a : nd.op.eval(a, b, c));
+      slots[nIn + k] = storeAs(nd.dtype, nd.op === null ? a : nd.op.eval(a, b, c, nd.dtype));
     }
     for (let k = 0; k < outs.length; k++) outs[k]![i] = slots[p.stores[k]!]!;
   }
@@ -124,6 +127,9 @@ function fusible(e: Equation): { op: ElementwiseOp | null } | undefined {
   // of range (a loop's `| 0` would wrap them silently).
   if (e.out.dtype === "int32" && (op?.name === "mul" || (op === undefined && e.inputs[0]!.dtype !== "int32"))) return undefined;
   const size = sizeOf(e.out.shape);
+  // Float32 exp, log, tanh and sigmoid from WASM_MIN_HEAVY elements: the SIMD kernel computes the same bits
+  // as the loop's scalar function several times faster, which outweighs the pass over memory saved.
+  if (e.out.dtype === "float32" && size >= WASM_MIN_HEAVY && op !== undefined && HEAVY_FLOAT32.has(op.name)) return undefined;
   for (const v of e.inputs) if (modeOf(v.shape, e.out.shape, size) === null) return undefined;
   return r;
 }

@@ -1,5 +1,6 @@
 import type { TypedArray } from "../dtype.js";
-import { WASM_MIN, wasmBinary, wasmUnary, wasmWhere } from "../wasm/elementwise.js";
+import { WASM_MIN, WASM_MIN_HEAVY, wasmBinary, wasmUnary, wasmWhere } from "../wasm/elementwise.js";
+import { expF32, logF32, sigmoidF32, tanhF32 } from "./float32-math.js";
 
 /** @internal Unary kernels: one output element per input element. */
 export type UnaryKernel =
@@ -143,6 +144,16 @@ const unaryOps: Record<UnaryKernel, Unary> = {
   step(x, o, n) { for (let i = 0; i < n; i++) o[i] = +(x[i]! > 0); },
 };
 
+// Float32 exp, log, tanh and sigmoid have one definition (`float32-math.ts`, the wasm kernels' algorithm):
+// these loops give tiny tensors, and any tensor where WebAssembly is unavailable, the same bits as the wasm
+// kernels give larger ones.
+const float32Ops: Partial<Record<UnaryKernel, (x: Float32Array, o: Float32Array, n: number) => void>> = {
+  exp(x, o, n) { for (let i = 0; i < n; i++) o[i] = expF32(x[i]!); },
+  log(x, o, n) { for (let i = 0; i < n; i++) o[i] = logF32(x[i]!); },
+  tanh(x, o, n) { for (let i = 0; i < n; i++) o[i] = tanhF32(x[i]!); },
+  sigmoid(x, o, n) { for (let i = 0; i < n; i++) o[i] = sigmoidF32(x[i]!); },
+};
+
 /** @internal Strides of `shape` aligned to `outShape` (right-aligned), 0 along broadcast dimensions. */
 export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
   const r = outShape.length;
@@ -201,7 +212,11 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /** @internal The CPU implementation of the elementwise kernels. */
 export const cpuElementwise: ElementwiseKernels = {
   unary(op, x, o) {
-    if (x.length >= WASM_MIN && x instanceof Float32Array && o instanceof Float32Array && wasmUnary(op, x, o)) return;
+    if (x instanceof Float32Array && o instanceof Float32Array) {
+      if (x.length >= WASM_MIN_HEAVY && wasmUnary(op, x, o)) return;
+      const f32 = float32Ops[op];
+      if (f32 !== undefined) return f32(x, o, x.length);
+    }
     unaryOps[op](x, o, x.length);
   },
   binary(op, a, aShape, b, bShape, o, outShape) {

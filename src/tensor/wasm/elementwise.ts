@@ -7,8 +7,9 @@
  * Operands are copied into the operand region of the kernels' memory a segment at a time (so a segment's
  * output is still in cache when it is copied back out). Segments of at least {@link PARALLEL_MIN} elements
  * are split across the thread pool at fixed boundaries. exp, log, tanh and sigmoid are SIMD polynomial
- * approximations accurate to a few float32 ulps (bounds asserted in `test/tensor/wasm-elementwise.test.ts`);
- * float64 keeps the TypeScript kernels and `Math` functions. Sums accumulate in float64 like the
+ * approximations accurate to a few float32 ulps (bounds asserted in `test/tensor/wasm-elementwise.test.ts`),
+ * taken from {@link WASM_MIN_HEAVY} elements; smaller arrays run their scalar twins in
+ * `cpu/float32-math.ts`, which give the same bits. Float64 keeps the TypeScript kernels and `Math` functions. Sums accumulate in float64 like the
  * TypeScript kernel; a sum along the last axis adds in four fixed lanes (and in fixed blocks of
  * {@link BLOCK} elements), so its last bit can differ from a sequential sum, never between thread counts.
  */
@@ -29,6 +30,11 @@ const HEAVY: ReadonlySet<UnaryKernel> = new Set(["exp", "log", "tanh", "sigmoid"
 
 /** Below this many elements the TypeScript loop wins (the copies and the call cost more than they save). */
 export const WASM_MIN = 1024;
+/**
+ * exp, log, tanh and sigmoid come here from this many elements: their TypeScript twins (same bits, see
+ * `cpu/float32-math.ts`) cost several times `Math.exp`, more than a call here from about 16 elements.
+ */
+export const WASM_MIN_HEAVY = 16;
 /** Elements copied in per segment on one thread (three segments stay in L2). */
 const SEGMENT = 1 << 16;
 /** Elements per segment when threads share the work. */
@@ -55,7 +61,7 @@ export function setWasmElementwiseEnabled(on: boolean): boolean {
 export function wasmUnary(op: UnaryKernel, x: Float32Array, out: Float32Array): boolean {
   const code = UNARY_OPS.indexOf(op);
   const n = x.length;
-  if (!enabled || code < 0 || n < WASM_MIN) return false;
+  if (!enabled || code < 0 || n < (HEAVY.has(op) ? WASM_MIN_HEAVY : WASM_MIN)) return false;
   const w = wasmKernels();
   if (w === null) return false;
   const threshold = HEAVY.has(op) ? PARALLEL_MIN >> 3 : PARALLEL_MIN;
