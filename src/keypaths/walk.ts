@@ -1,7 +1,7 @@
 /**
  * The one structural walk of the library. Every feature that needs "the differentiable parts of a value"
  * goes through here: lifting inputs for differentiation, building tangent vectors, reading tangents given
- * by users, key paths, optimizers and checkpoints.
+ * by users, key paths, optimizers, checkpoints, and the arguments and results of compiled and exported functions.
  *
  * A value is walked as:
  * - a `number` or a float `Tensor`: a leaf;
