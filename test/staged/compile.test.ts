@@ -161,11 +161,13 @@ describe("arguments are walked as every other feature walks structures", () => {
     expect(() => f(p)).toThrow(/compile: the structure is cyclic: 0\.self is the same object as 0/);
   });
 
-  test("a Map is a constant, by identity", () => {
-    const f = compile((p: { w: Tensor; names: Map<string, number> }) => p.w.mul(p.names.get("k")!));
+  test("a Map, a Date or a typed array is a constant, by identity", () => {
+    const f = compile((p: { w: Tensor; names: Map<string, number>; at: Date; raw: Float32Array }) => p.w.mul(p.names.get("k")!).add(p.raw[0]!));
     const names = new Map([["k", 3]]);
-    expect(arr(f({ w: tensor([1, 2]), names }))).toEqual([3, 6]);
-    expect(arr(f({ w: tensor([2, 2]), names }))).toEqual([6, 6]);
+    const at = new Date(0);
+    const raw = new Float32Array([1, 2]);
+    expect(arr(f({ w: tensor([1, 2]), names, at, raw }))).toEqual([4, 7]);
+    expect(arr(f({ w: tensor([2, 2]), names, at, raw }))).toEqual([7, 7]);
     expect(f.stats.traces).toBe(1);
   });
 });
