@@ -1,7 +1,7 @@
 /**
  * The one structural walk of the library. Every feature that needs "the differentiable parts of a value"
  * goes through here: lifting inputs for differentiation, building tangent vectors, reading tangents given
- * by users, key paths, optimizers and checkpoints.
+ * by users, key paths, optimizers, checkpoints, and the arguments and results of compiled and exported functions.
  *
  * A value is walked as:
  * - a `number` or a float `Tensor`: a leaf;
@@ -316,9 +316,14 @@ export function childKeys(op: string, kind: "object" | "class", v: object, path:
  * - `"tangent"`: a tangent vector (numbers and tensors in arrays, records and class tangents; `null` and
  *   `undefined` stand for "nothing here");
  * - `"stored"`: every stored property (both kinds), as key paths and checkpoints list them; anything
- *   that is not a container (a tensor, a box, a primitive, an undecorated object, a Map or Set) is a leaf.
+ *   that is not a container (a tensor, a box, a primitive, an undecorated object, a Map or Set) is a leaf;
+ * - `"staged"`: the arguments and results of compiled functions, whose leaves become program inputs and
+ *   outputs: every tensor (int32 too) is a leaf, and so is a number at the root or in a root-level array;
+ *   containers are those of the stored view plus a `NoDerivative` box (its `value`, state a program
+ *   reads); anything else (numbers below an object, strings, functions, a class without stored
+ *   properties, a Map, a typed array) is a constant.
  */
-export type View = "differentiable" | "tangent" | "stored";
+export type View = "differentiable" | "tangent" | "stored" | "staged";
 
 /** @internal A container the walk descends into. */
 export type ContainerKind = "array" | "object" | "class";
@@ -335,6 +340,8 @@ export interface Visitor<R> {
   missing?: (other: number, key: Segment, path: readonly Segment[]) => void;
   /** A container, from its children's results (`constant[j]` when child `j` was a constant). */
   node?: (kind: ContainerKind, v: object, keys: readonly Segment[], results: R[], constant: boolean[], path: readonly Segment[]) => R;
+  /** With `options.shared`: an object reached again, and the result of its first visit (reused). */
+  again?: (v: object, result: R, path: readonly Segment[]) => void;
 }
 
 /** @internal Options of {@link walk}. */
@@ -376,6 +383,7 @@ export function childrenOf(view: View, op: string, v: unknown, path: readonly Se
         `tensors, and arrays or records of them (use zeroTangentVector(model) for the tangent of a model)`,
     );
   }
+  if (view === "staged") return stagedChildren(op, v, path, ctx);
   // A Map or Set is a value here (a leaf): stored configuration may hold one; only the differentiable
   // view, where it could hide parameters, refuses it.
   if (v === null || typeof v !== "object" || v instanceof Tensor || v instanceof NoDerivative || isUnsupported(v)) return LEAF;
@@ -387,6 +395,24 @@ export function childrenOf(view: View, op: string, v: unknown, path: readonly Se
   classChildren(op, v, path); // reports misdecorated fields, as AD would
   return container("class", storedNames(props), ctx);
 }
+
+/**
+ * The staged view (see {@link View}). A class instance is checked as AD checks it (a tensor in an
+ * undecorated field is an error, not a constant silently baked into the program).
+ */
+function stagedChildren(op: string, v: unknown, path: readonly Segment[], ctx: Context): { kind: Kind; keys: readonly Segment[]; ctx: Context } {
+  if (v instanceof Tensor) return LEAF;
+  if (typeof v === "number") return ctx === 0 ? LEAF : CONSTANT;
+  if (v === null || typeof v !== "object" || isUnsupported(v) || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return CONSTANT;
+  if (Array.isArray(v)) return container("array", indicesOf(v.length), ctx);
+  if (v instanceof NoDerivative) return container("class", BOX_KEYS, 1);
+  if (isPlainObject(v) || isTangentStruct(v)) return container("object", Object.keys(v), 1);
+  if (isCustomIterable(v)) return container("class", v[keyPathChildren](), 1);
+  classChildren(op, v, path);
+  const props = storedProperties(v);
+  return props.length === 0 ? CONSTANT : container("class", storedNames(props), 1);
+}
+const BOX_KEYS: readonly Segment[] = Object.freeze(["value"]);
 
 /**
  * The answer for a container, in one reused object: callers read it at once (the traversal destructures it
@@ -462,7 +488,10 @@ function visit<R>(s: WalkState<R>, v: unknown, ctx: Context, os: readonly unknow
   const object = typeof v === "object" && v !== null;
   if (cache !== null && object) {
     const hit = cache.get(v);
-    if (hit !== undefined || cache.has(v)) return hit as R;
+    if (hit !== undefined || cache.has(v)) {
+      if (visitor.again !== undefined) visitor.again(v, hit as R, path);
+      return hit as R;
+    }
   }
   const { kind, keys, ctx: c } = object && s.leafIf !== undefined && s.leafIf(v) ? LEAF : childrenOf(s.view, s.op, v, path, ctx);
   if (kind === "leaf") {

@@ -10,6 +10,7 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { withApplyObserver } from "../autodiff/trace.js";
+import { describe, isPlainObject, walk } from "../keypaths/walk.js";
 import type { GraphConstant, GraphEquation, GraphVar, PrimitiveGraph } from "./graph.js";
 
 /** @internal A leaf of an argument or result structure: where it is, and the tensor there. */
@@ -26,35 +27,25 @@ export interface Recording {
   readonly outputLeaves: readonly Leaf[];
 }
 
-function isPlainObject(x: object): boolean {
-  const p = Object.getPrototypeOf(x) as unknown;
-  return p === Object.prototype || p === null;
-}
-
 /**
- * @internal The tensors of a structure (arrays and plain objects, depth first), with their paths. With
- * `strict`, any other leaf is an error (results must be tensors); otherwise it is left alone.
+ * @internal The tensors of a structure (arrays and plain objects, depth first), with their paths: the
+ * library's structural walk (stored view) with every other object taken as a leaf. With `strict`, any leaf
+ * or constant that is not a tensor is an error (results must be tensors); otherwise it is left alone.
  */
 export function tensorLeaves(op: string, value: unknown, what: string, strict: boolean): Leaf[] {
   const out: Leaf[] = [];
-  const visit = (v: unknown, path: (string | number)[]): void => {
-    if (v instanceof Tensor) {
-      out.push({ path, tensor: v });
-    } else if (Array.isArray(v)) {
-      v.forEach((e, i) => visit(e, [...path, i]));
-    } else if (v !== null && typeof v === "object" && isPlainObject(v)) {
-      for (const k of Object.keys(v)) visit((v as Record<string, unknown>)[k], [...path, k]);
-    } else if (strict && v instanceof Promise) {
-      throw new TypeError(`${op}: the function returned a Promise; an exported function must be synchronous and return its tensors`);
-    } else if (strict) {
-      const where = path.length === 0 ? what : `${what} at ${formatPath(path)}`;
-      const kind = v === null ? "null" : typeof v === "object" ? `an instance of ${v.constructor?.name ?? "a class"}` : `a ${typeof v}`;
-      throw new TypeError(
-        `${op}: the ${where} is ${kind}, not a Tensor; an exported function must return a Tensor or an array or plain object of Tensors`,
-      );
-    }
+  const other = (v: unknown, path: readonly (string | number)[]): void => {
+    if (!strict) return;
+    if (v instanceof Promise) throw new TypeError(`${op}: the function returned a Promise; an exported function must be synchronous and return its tensors`);
+    const where = path.length === 0 ? what : `${what} at ${formatPath(path)}`;
+    throw new TypeError(
+      `${op}: the ${where} is ${describe(v)}, not a Tensor; an exported function must return a Tensor or an array or plain object of Tensors`,
+    );
   };
-  visit(value, []);
+  walk<void>(op, "stored", value, {
+    leaf: (v, path) => (v instanceof Tensor ? void out.push({ path: path.slice(), tensor: v }) : other(v, path)),
+    constant: (v, path) => other(v, path),
+  }, { leafIf: (v) => !Array.isArray(v) && !isPlainObject(v) });
   return out;
 }
 

@@ -125,12 +125,15 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
   const call = (...args: unknown[]): unknown => {
     // Fast path: concrete tensors only.
     let simple = true;
-    for (const a of args) if (!(a instanceof Tensor) || !isConcrete(a)) simple = false;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (!(a instanceof Tensor) || !isConcrete(a) || args.indexOf(a) !== i) simple = false;
+    }
     let flat: Flat;
     if (simple) {
       let key = "A" + String(args.length) + "(";
       for (const a of args as Tensor[]) key += `T${a.dtype}[${a.shape.join(",")}]`;
-      flat = { tree: simpleTree(args.length), leaves: args as Tensor[], paths: [], key: key + ")" };
+      flat = { tree: { source: args, numberLeaves: true, single: false }, leaves: args as Tensor[], paths: [], key: key + ")" };
     } else flat = flatten(args, true);
     const leaves = flat.leaves;
     let staged = false;
@@ -151,7 +154,7 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
       outs = executable(e)(leaves);
     }
     const out = e.output;
-    if (out.kind === "leaf") return outs[0];
+    if (out.single) return outs[0];
     return unflatten(out, (i) => outs[i]);
   };
 
@@ -168,12 +171,6 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
   // A getter (Object.assign would copy the counters' value once).
   Object.defineProperty(compiled, "stats", { get: (): CompileStats => ({ ...stats }), enumerable: true });
   return compiled as CompiledFunction<A, R>;
-}
-
-// The tree of n tensor arguments, shared by every call with n tensors.
-const simpleTrees: Node[] = [];
-function simpleTree(n: number): Node {
-  return (simpleTrees[n] ??= { kind: "array", items: Array.from({ length: n }, (_, i) => ({ kind: "leaf", index: i, isNumber: false })) });
 }
 
 function traceEntry(f: (...a: unknown[]) => unknown, flat: Flat): Entry {

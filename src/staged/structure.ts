@@ -1,19 +1,25 @@
 /**
- * Arguments and results of compiled functions as trees: tensors (any dtype) are the leaves that become
- * program inputs and outputs; a number at the top level (or in a top-level array) is a leaf too, a rank-0
- * float32 input, as in the differential operators. Everything else is structure (arrays, plain objects,
- * class instances, `NoDerivative` boxes) or a constant, and the signature of a call is the tree's shape:
- * leaf shapes and dtypes, keys, classes, and constants (by value for primitives, by identity otherwise).
+ * Arguments and results of compiled functions as trees, seen by the library's one structural walk under
+ * its `"staged"` view: tensors (any dtype) are the leaves that become program inputs and outputs; a number
+ * at the top level (or in a top-level array) is a leaf too, a rank-0 float32 input, as in the differential
+ * operators. Containers are those key paths and checkpoints see (arrays, plain objects, the stored
+ * properties of decorated classes, `CustomKeyPathIterable` children) plus `NoDerivative` boxes; the rest
+ * is constant. A tensor or object reached by two paths is one input, rebuilt shared; a cycle is an error.
+ * The signature of a call is the tree's shape: leaf shapes and dtypes, keys, classes, ties, and constants
+ * (by value for primitives, by identity otherwise).
  */
 import { Tensor } from "../tensor/tensor.js";
 import { scalar } from "../tensor/creation.js";
+import { rebuildNode, walk, type Segment } from "../keypaths/walk.js";
 
-/** @internal A tree node. */
-export type Node =
-  | { readonly kind: "leaf"; readonly index: number; readonly isNumber: boolean }
-  | { readonly kind: "constant"; readonly value: unknown }
-  | { readonly kind: "array"; readonly items: readonly Node[] }
-  | { readonly kind: "record"; readonly source: object; readonly keys: readonly string[]; readonly values: readonly Node[] };
+/** @internal The shape of a flattened value: the value itself, walked again to rebuild it. */
+export interface Node {
+  readonly source: unknown;
+  /** Whether numbers at the top level are leaves (arguments) or constants (results). */
+  readonly numberLeaves: boolean;
+  /** Whether the value is a single tensor (rebuilt without a walk). */
+  readonly single: boolean;
+}
 
 /** @internal A flattened value: its tree, its leaves (numbers as float32 scalars), their paths, its signature. */
 export interface Flat {
@@ -31,15 +37,16 @@ function identity(x: object): number {
   return id;
 }
 
-function isPlain(x: object): boolean {
-  const p = Object.getPrototypeOf(x) as object | null;
-  return p === Object.prototype || p === null;
+function constantKey(v: unknown): string {
+  if (typeof v === "function" || (typeof v === "object" && v !== null)) return `R${identity(v)};`;
+  return typeof v === "string" ? `Cs${JSON.stringify(v)}` : `C${typeof v}:${String(v)};`;
 }
 
-/** Built-in objects with internal slots are carried whole, never copied field by field. */
-function opaque(v: object): boolean {
-  return ArrayBuffer.isView(v) || v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet ||
-    v instanceof Date || v instanceof RegExp || v instanceof Promise || v instanceof ArrayBuffer;
+/** `[0, "ids"]` as `[0].ids`. */
+function pathText(path: readonly Segment[]): string {
+  let s = "";
+  for (const p of path) s += typeof p === "number" ? `[${p}]` : s === "" ? p : `.${p}`;
+  return s;
 }
 
 /** @internal Flattens `x`. With `numberLeaves`, numbers at the top level become leaves (inputs). */
@@ -47,80 +54,46 @@ export function flatten(x: unknown, numberLeaves: boolean): Flat {
   const leaves: Tensor[] = [];
   const paths: string[] = [];
   const key: string[] = [];
-  const seen = new Set<object>();
-  const go = (v: unknown, top: boolean, path: string): Node => {
-    if (v instanceof Tensor) {
-      key.push(`T${v.dtype}[${v.shape.join(",")}]`);
-      leaves.push(v);
-      paths.push(path);
-      return { kind: "leaf", index: leaves.length - 1, isNumber: false };
-    }
-    if (typeof v === "number" && top && numberLeaves) {
-      key.push("N");
-      leaves.push(scalar(v, "float32"));
-      paths.push(path);
-      return { kind: "leaf", index: leaves.length - 1, isNumber: true };
-    }
-    if (v === null || typeof v !== "object") {
-      key.push(typeof v === "function" ? `F${identity(v)}` : `C${typeof v}:${String(v)}`);
-      return { kind: "constant", value: v };
-    }
-    if (opaque(v)) {
-      key.push(`R${identity(v)}`);
-      return { kind: "constant", value: v };
-    }
-    if (seen.has(v)) {
-      // A cycle (an object inside itself) is carried as it is (its identity is in the signature). An object
-      // reached twice without a cycle is walked twice: its leaves are inputs at both places.
-      key.push(`R${identity(v)}`);
-      return { kind: "constant", value: v };
-    }
-    seen.add(v);
-    try {
-      return walkObject(v, top, path);
-    } finally {
-      seen.delete(v);
-    }
-  };
-  const walkObject = (v: object, top: boolean, path: string): Node => {
-    if (Array.isArray(v)) {
-      key.push(`A${v.length}(`);
-      const items = v.map((e, i) => go(e, top, `${path}[${i}]`));
+  // Results are ordinals of first visits, so that a tie is written in the signature by position.
+  let visited = 0;
+  walk<number>("compile", "staged", x, {
+    leaf(v, path) {
+      if (typeof v === "number" && !numberLeaves) {
+        key.push(constantKey(v));
+        return -1;
+      }
+      key.push(typeof v === "number" ? "N" : `T${(v as Tensor).dtype}[${(v as Tensor).shape.join(",")}]`);
+      leaves.push(typeof v === "number" ? scalar(v, "float32") : (v as Tensor));
+      paths.push(pathText(path));
+      return visited++;
+    },
+    constant(v) {
+      key.push(constantKey(v));
+      return -1;
+    },
+    enter(kind, v, keys) {
+      key.push(kind === "array" ? `A${keys.length}(` : `${kind === "object" ? "O" : `K${identity(Object.getPrototypeOf(v) as object)}`}${JSON.stringify(keys)}(`);
+    },
+    node() {
       key.push(")");
-      return { kind: "array", items };
-    }
-    const keys = Object.keys(v);
-    key.push(isPlain(v) ? "O(" : `K${identity(Object.getPrototypeOf(v) as object)}(`);
-    const values = keys.map((k) => {
-      key.push(`${JSON.stringify(k)}:`);
-      return go((v as Record<string, unknown>)[k], false, path === "" ? k : `${path}.${k}`);
-    });
-    key.push(")");
-    return { kind: "record", source: v, keys, values };
-  };
-  const tree = go(x, true, "");
-  return { tree, leaves, paths, key: key.join("") };
+      return visited++;
+    },
+    again(_v, first) {
+      key.push(`S${first};`);
+    },
+  }, { shared: true });
+  return { tree: { source: x, numberLeaves, single: x instanceof Tensor }, leaves, paths, key: key.join("") };
 }
 
 /**
  * @internal Rebuilds a value of the tree's shape with new leaves. Objects are copied (same prototype, same
- * own properties, the walked ones replaced), so the original is never touched.
+ * own properties, the walked ones replaced), so the original is never touched; ties stay ties.
  */
 export function unflatten(tree: Node, leaf: (index: number, isNumber: boolean) => unknown): unknown {
-  const go = (n: Node): unknown => {
-    switch (n.kind) {
-      case "leaf":
-        return leaf(n.index, n.isNumber);
-      case "constant":
-        return n.value;
-      case "array":
-        return n.items.map(go);
-      case "record": {
-        const copy = Object.assign(Object.create(Object.getPrototypeOf(n.source) as object | null) as object, n.source) as Record<string, unknown>;
-        for (let i = 0; i < n.keys.length; i++) copy[n.keys[i]!] = go(n.values[i]!);
-        return copy;
-      }
-    }
-  };
-  return go(tree);
+  if (tree.single) return leaf(0, false);
+  let i = 0;
+  return walk<unknown>("compile", "staged", tree.source, {
+    leaf: (v) => (typeof v === "number" && !tree.numberLeaves ? v : leaf(i++, typeof v === "number")),
+    node: (kind, v, keys, results) => rebuildNode(kind, v, keys, results),
+  }, { shared: true });
 }

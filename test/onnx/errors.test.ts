@@ -36,6 +36,13 @@ describe("exportOnnx refuses", () => {
     );
     expect(() => exportOnnx((a: Tensor) => a.shape, [x])).toThrow(/the result at \[0\] is a number/);
     expect(() => exportOnnx((_a: Tensor) => [], [x])).toThrow(/returned no Tensor/);
+    expect(() => exportOnnx((a: Tensor) => ({ y: a, layer: new Dense({ inputSize: 3, outputSize: 1, seed: 1 }) }), [x])).toThrow(
+      /exportOnnx: the result at layer is an instance of Dense, not a Tensor/,
+    );
+    const cyclic: Record<string, unknown> = {};
+    expect(() => exportOnnx((a: Tensor) => Object.assign(cyclic, { y: a, self: cyclic }), [x])).toThrow(
+      /exportOnnx: the structure is cyclic: self is the same object as \(root\)/,
+    );
   });
 
   test("data-dependent control flow (a value read from a tensor computed from the inputs)", () => {

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import {
   compile, tensor, zeros, ones, randomNormal, gradient, valueWithGradient, derivative, customDerivative, Dense, relu,
-  Tensor, type TangentVector,
+  Tensor, type TangentVector, NoDerivative, differentiable, noDerivative,
 } from "../../src/index.js";
 import { setCodeGenerationAllowed } from "../../src/staged/execute.js";
 
@@ -105,6 +105,70 @@ describe("structures and models", () => {
       return p.w;
     });
     expect(() => f({ w: zeros([2]) })).toThrow(/assigned a new value to its argument at arguments\[0\]\.w; .*return the new values instead/);
+  });
+});
+
+describe("arguments are walked as every other feature walks structures", () => {
+  class Scaled {
+    @differentiable w: Tensor;
+    @noDerivative factor: number;
+    @noDerivative shift: NoDerivative<Tensor>;
+    cache: { calls: number } = { calls: 0 }; // not a stored property: carried, never walked
+    constructor(w: Tensor, factor: number, shift: Tensor) {
+      this.w = w;
+      this.factor = factor;
+      this.shift = new NoDerivative(shift);
+    }
+  }
+
+  test("a class contributes its stored properties; a NoDerivative box's tensor is an input, so replacing it does not retrace", () => {
+    const f = compile((m: Scaled, x: Tensor) => x.mul(m.w).mul(m.factor).add(m.shift.value));
+    const m = new Scaled(tensor([1, 2]), 3, tensor([10, 20]));
+    expect(arr(f(m, tensor([1, 1])))).toEqual([13, 26]);
+    m.shift.value = tensor([100, 200]);
+    m.cache.calls = 5;
+    expect(arr(f(m, tensor([1, 1])))).toEqual([103, 206]);
+    expect(f.stats.traces).toBe(1);
+    m.factor = 4; // configuration: part of the signature
+    expect(arr(f(m, tensor([1, 1])))).toEqual([104, 208]);
+    expect(f.stats.traces).toBe(2);
+  });
+
+  test("a tensor in an undecorated field is the same error as under gradient, not a constant baked into the program", () => {
+    class Loose {
+      w = tensor([1, 2]);
+    }
+    const f = compile((m: Loose, x: Tensor) => x.mul(m.w));
+    expect(() => f(new Loose(), tensor([1, 1]))).toThrow(/compile: field 'w' of Loose \(at 0\.w\) holds a tensor but is not a stored property; decorate it with @differentiable/);
+  });
+
+  test("a tensor reached twice is one input and stays tied inside; a tie is part of the signature", () => {
+    const f = compile((p: { a: Tensor; b: Tensor }) => (p.a === p.b ? p.a.mul(2) : p.a.add(p.b).add(1)));
+    const t = tensor([1, 2]);
+    expect(arr(f({ a: t, b: t }))).toEqual([2, 4]);
+    expect(arr(f({ a: t, b: tensor([1, 2]) }))).toEqual([3, 5]);
+    expect(f.stats.traces).toBe(2);
+    expect(arr(f({ a: tensor([5, 6]), b: tensor([7, 8]) }))).toEqual([13, 15]);
+    expect(f.stats.traces).toBe(2);
+    const pair = compile((x: Tensor, y: Tensor) => x.add(y));
+    expect(arr(pair(t, t))).toEqual([2, 4]);
+  });
+
+  test("a cyclic argument is an error naming where the cycle closes", () => {
+    const f = compile((p: { w: Tensor }) => p.w.mul(2));
+    const p: { w: Tensor; self?: unknown } = { w: tensor([1]) };
+    p.self = p;
+    expect(() => f(p)).toThrow(/compile: the structure is cyclic: 0\.self is the same object as 0/);
+  });
+
+  test("a Map, a Date or a typed array is a constant, by identity", () => {
+    const f = compile((p: { w: Tensor; names: Map<string, number>; at: Date; raw: Float32Array }) => p.w.mul(p.names.get("k")!).add(p.raw[0]!));
+    const names = new Map([["k", 3]]);
+    const at = new Date(0);
+    const raw = new Float32Array([1, 2]);
+    expect(arr(f({ w: tensor([1, 2]), names, at, raw }))).toEqual([4, 7]);
+    expect(arr(f({ w: tensor([2, 2]), names, at, raw }))).toEqual([7, 7]);
+    expect(f.stats.traces).toBe(1);
   });
 });
 

@@ -46,8 +46,9 @@ test("2,000 compiled Adam steps keep the heap flat and never retrace", () => {
     return { value, p: next, m: nm, v: nv };
   });
   let p = init();
+  // Two separate zero states: one shared object would be a tie, which is part of the signature.
   let m: Params = { w1: zeros([2, 16]), b1: zeros([16]), w2: zeros([16, 1]), b2: zeros([1]) };
-  let v = m;
+  let v: Params = { w1: zeros([2, 16]), b1: zeros([16]), w2: zeros([16, 1]), b2: zeros([1]) };
   let first = NaN;
   let last = NaN;
   const growth = heapGrowth(2000, (i) => {
