@@ -5,6 +5,7 @@
  * `TangentVector<Model>`; automatic differentiation runs in reverse and forward mode, nested to any order.
  *
  * @packageDocumentation
+ * @module difftypes
  */
 import "./keypaths/metadata-polyfill.js";
 

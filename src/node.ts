@@ -15,6 +15,7 @@
  * ```
  *
  * @packageDocumentation
+ * @module difftypes/node
  */
 export {
   saveCheckpoint,

@@ -99,7 +99,7 @@ export async function saveCheckpoint(path: string, model: object, options: SaveC
 /**
  * Loads a checkpoint written by {@link saveCheckpoint} (or any safetensors file whose names are the
  * model's key paths) into `model`, validating everything first: a malformed file, or any missing,
- * unexpected, misshapen or mistyped entry, throws one {@link index!CheckpointError} listing every problem, and the
+ * unexpected, misshapen or mistyped entry, throws one {@link difftypes!CheckpointError} listing every problem, and the
  * model is left untouched.
  *
  * @param path the file.
