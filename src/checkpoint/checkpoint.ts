@@ -205,13 +205,13 @@ function flattenState(state: unknown, tensors: Map<string, Tensor>): Json {
 }
 
 /** The optimizer state back from its skeleton and the file's tensors; problems are collected, not thrown. */
-function rebuildState(skeleton: unknown, tensors: ReadonlyMap<string, Tensor>, problems: string[]): unknown {
+function rebuildState(op: string, skeleton: unknown, tensors: ReadonlyMap<string, Tensor>, problems: string[]): unknown {
   if (skeleton === null || typeof skeleton !== "object" || Array.isArray(skeleton)) {
     problems.push("the optimizer skeleton is not a JSON object");
     return undefined;
   }
   const isTensorRef = (o: object): boolean => typeof (o as { $tensor?: unknown }).$tensor === "string";
-  return walk<unknown>("loadCheckpoint", "stored", skeleton, {
+  return walk<unknown>(op, "stored", skeleton, {
     leaf(v) {
       if (v === null || typeof v !== "object") return v;
       const key = (v as { $tensor: string }).$tensor;
@@ -311,6 +311,11 @@ function jsonKind(v: Json): string {
  * ```
  */
 export function deserializeCheckpoint<Model extends object>(bytes: Uint8Array, model: Model): LoadedCheckpoint<Model> {
+  return restoreCheckpoint("deserializeCheckpoint", bytes, model);
+}
+
+/** @internal {@link deserializeCheckpoint}, with errors naming `op` (the function the user called). */
+export function restoreCheckpoint<Model extends object>(op: string, bytes: Uint8Array, model: Model): LoadedCheckpoint<Model> {
   const file = decodeSafetensors(bytes);
   const { tensors, values } = collectSlots(model);
   const problems: string[] = [];
@@ -372,13 +377,13 @@ export function deserializeCheckpoint<Model extends object>(bytes: Uint8Array, m
   const skeletonText = file.metadata.get(OPTIMIZER_KEY);
   if (skeletonText !== undefined) {
     try {
-      optimizerState = rebuildState(JSON.parse(skeletonText), file.tensors, problems);
+      optimizerState = rebuildState(op, JSON.parse(skeletonText), file.tensors, problems);
     } catch {
       problems.push(`${OPTIMIZER_KEY} is not valid JSON`);
     }
   }
   if (problems.length > 0) {
-    throw new CheckpointError(`loadCheckpoint: the checkpoint does not fit the model (${problems.length} problem${problems.length > 1 ? "s" : ""}); nothing was changed`, problems);
+    throw new CheckpointError(`${op}: the checkpoint does not fit the model (${problems.length} problem${problems.length > 1 ? "s" : ""}); nothing was changed`, problems);
   }
   for (const [group, t] of tensorUpdates) for (const i of group) tensors[i]!.set(t);
   for (const [s, v] of valueUpdates) s.set(v);

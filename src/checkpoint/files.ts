@@ -8,7 +8,7 @@
 import * as nodeFs from "node:fs/promises";
 import * as nodePath from "node:path";
 import { randomBytes } from "node:crypto";
-import { serializeCheckpoint, deserializeCheckpoint, type SaveCheckpointOptions, type LoadedCheckpoint } from "./checkpoint.js";
+import { serializeCheckpoint, restoreCheckpoint, type SaveCheckpointOptions, type LoadedCheckpoint } from "./checkpoint.js";
 
 /** The file operations a checkpoint needs: a subset of `node:fs/promises`, replaceable in tests. */
 export interface CheckpointFileSystem {
@@ -121,5 +121,5 @@ export async function loadCheckpoint<Model extends object>(
 ): Promise<LoadedCheckpoint<Model>> {
   const fs = options.fs ?? (nodeFs);
   const bytes = await fs.readFile(path);
-  return deserializeCheckpoint(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), model);
+  return restoreCheckpoint("loadCheckpoint", bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), model);
 }

@@ -153,6 +153,11 @@ export function oneHot(indices: Tensor | readonly number[], depth: number, optio
   }
   let values: ArrayLike<number>;
   let shape: readonly number[];
+  if (indices instanceof Tensor && indices._concrete._data === undefined) {
+    // Staged indices (inside `compile`) have no elements yet: the encoding is built from ops, so the
+    // program computes it when it runs. Indices out of range give a row of `offValue` there.
+    return stagedOneHot(op, indices, depth, options);
+  }
   if (indices instanceof Tensor) {
     values = indices._values;
     shape = indices.shape;
@@ -184,6 +189,21 @@ export function oneHot(indices: Tensor | readonly number[], depth: number, optio
     data[i * depth + k] = on;
   }
   return new Tensor(Object.freeze([...shape, depth]), dtype, data);
+}
+
+/** {@link oneHot} of staged indices, as `(indices[..., None] == arange(depth)) * (on - off) + off`. */
+function stagedOneHot(op: string, indices: Tensor, depth: number, options: OneHotOptions | undefined): Tensor {
+  if (indices.dtype !== "int32") {
+    throw new TypeError(`${op}: staged indices must be int32 inside compile, got ${indices.dtype}; cast them with .cast("int32") first`);
+  }
+  const dtype = dtypeOf(op, options);
+  const on = finite(op, "onValue", options?.onValue ?? 1);
+  const off = finite(op, "offValue", options?.offValue ?? 0);
+  if (dtype === "int32" && (!Number.isInteger(on) || !Number.isInteger(off))) {
+    throw new RangeError(`${op}: int32 output needs integer onValue and offValue, got ${on} and ${off}`);
+  }
+  const hit = indices.expandDims(-1).equal(arange(depth, undefined, 1, { dtype: "int32" })).cast(dtype);
+  return on === 1 && off === 0 ? hit : hit.mul(on - off).add(off);
 }
 
 /**

@@ -331,6 +331,20 @@ describe("validation before any change", () => {
     expect(Object.getPrototypeOf({})).toBe(Object.prototype); // no prototype was polluted
   });
 
+  test("the error names the function called: deserializeCheckpoint for bytes, loadCheckpoint for files", async () => {
+    const bytes = serializeCheckpoint(new Dense({ inputSize: 2, outputSize: 2, seed: 0 }));
+    const other = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+    expect(() => deserializeCheckpoint(bytes, other)).toThrow(/^deserializeCheckpoint: the checkpoint does not fit the model/);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "difftypes-name-"));
+    try {
+      const file = path.join(dir, "d.safetensors");
+      await fs.writeFile(file, bytes);
+      await expect(loadCheckpoint(file, other)).rejects.toThrow(/^loadCheckpoint: the checkpoint does not fit the model/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test("lists several header problems at once", () => {
     const bytes = raw({ a: { dtype: "BF16", shape: [2], data_offsets: [0, 4] }, b: w(0, 2), "x.__proto__": w(0, 8) }, 8);
     try {

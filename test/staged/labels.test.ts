@@ -1,0 +1,34 @@
+/**
+ * Class labels inside `compile`: `oneHot` of staged int32 indices is built from ops (the indices have no
+ * elements while tracing), so `softmaxCrossEntropy` with int32 labels compiles and agrees with eager.
+ */
+import { expect, test } from "vitest";
+import { compile, oneHot, randomNormal, softmaxCrossEntropy, tensor, valueWithGradient } from "../../src/index.js";
+
+test("oneHot of staged indices agrees with eager, with on and off values and an int32 output", () => {
+  const encode = compile((i) => oneHot(i, 4, { onValue: 3, offValue: -1 }));
+  const asInt = compile((i) => oneHot(i, 3, { dtype: "int32" }));
+  const indices = tensor([[0, 3], [2, 1]], { dtype: "int32" });
+  expect(encode(indices).toArray()).toEqual(oneHot(indices, 4, { onValue: 3, offValue: -1 }).toArray());
+  const other = tensor([[1, 1], [0, 2]], { dtype: "int32" });
+  expect(encode(other).toArray()).toEqual(oneHot(other, 4, { onValue: 3, offValue: -1 }).toArray());
+  expect(encode.stats.traces).toBe(1);
+  const ints = asInt(tensor([2, 0], { dtype: "int32" }));
+  expect(ints.dtype).toBe("int32");
+  expect(ints.toArray()).toEqual([[0, 0, 1], [1, 0, 0]]);
+});
+
+test("softmaxCrossEntropy with int32 labels: compiled loss and gradient equal eager", () => {
+  const logits = randomNormal([5, 3], { seed: 4 });
+  const labels = tensor([0, 2, 1, 1, 0], { dtype: "int32" });
+  const step = (z: typeof logits, y: typeof labels) => valueWithGradient(z, (w) => softmaxCrossEntropy(w, y));
+  const eager = step(logits, labels);
+  const staged = compile(step)(logits, labels);
+  expect(staged.value.item()).toBeCloseTo(eager.value.item(), 6);
+  const a = staged.gradient.dataSync(), b = eager.gradient.dataSync();
+  for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 6);
+});
+
+test("staged float indices are a clear error naming oneHot and the fix", () => {
+  expect(() => compile((i) => oneHot(i, 3))(tensor([0, 1]))).toThrow(/oneHot: staged indices must be int32 inside compile, got float32; cast them/);
+});
