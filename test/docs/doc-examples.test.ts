@@ -21,7 +21,9 @@
  *   `const name = expr; // <literal>`) where the whole comment is a JSON-like literal (numbers, `NaN`,
  *   `Infinity`, strings in double quotes, `true`, `false`, `null`, nested arrays of those). A tensor compares
  *   by `toArray()`, a typed array by `Array.from`, numbers within |a - b| ≤ 1e-4·max(1, |b|) (float32), all
- *   else exactly; every value comment must be reached. Any other comment is prose and is not checked.
+ *   else exactly. A statement line `expr; // throws RangeError` (optionally `: <the message's beginning>`,
+ *   a trailing `...` allowed) must throw that error (or reject with it, when it awaits). Every checked
+ *   comment must be reached. Any other comment is prose and is not checked.
  *   Failures name the source `file:line` of the comment or the throwing line, and the actual value.
  * - **Fragments.** A block whose first line is `// fragment: <why>` is skipped; the fragments are pinned below.
  * - **Coverage.** `covered` lists the folders whose examples are checked; it grows to all of `src`.
@@ -35,7 +37,7 @@ import ts from "typescript";
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
 
 /** The folders (or files) of `src/` whose examples are checked. */
-const covered = ["src/tensor/creation.ts", "src/tensor/ranges.ts", "src/tensor/wasm"];
+const covered = ["src/tensor", "src/ops"];
 /** Examples that are only fragments, as `file:line` of their `@example` tag: pinned, so a new one is a visible change. */
 const pinnedFragments: string[] = [];
 
@@ -296,14 +298,25 @@ function show(v: unknown): string {
   return String(v);
 }
 
-interface ValueComment {
-  where: string;
-  expected: Literal;
+/** A comment that is checked: the value the statement produces, or the error it throws. */
+type ValueComment = { where: string; expected: Literal } | { where: string; throws: { name: string; message: string } };
+
+/** `throws RangeError` or `throws RangeError: the message's beginning…` (a trailing `...` or `…` is dropped). */
+function parseThrows(comment: string): { name: string; message: string } | undefined {
+  const m = /^throws ([A-Z]\w*)(?::\s*(.*?))?\s*(?:\.\.\.|…)?$/.exec(comment.trim());
+  return m ? { name: m[1]!, message: m[2] ?? "" } : undefined;
+}
+
+function containsAwait(node: ts.Node): boolean {
+  if (ts.isAwaitExpression(node)) return true;
+  if (ts.isFunctionLike(node)) return false;
+  return ts.forEachChild(node, containsAwait) ?? false;
 }
 
 /**
  * The runnable form of a block: every statement with a value comment also passes its value to the checker
- * (`globalThis.__docExampleCheck(value, expected, id)`), on the same line, so line numbers are kept.
+ * (`globalThis.__docExampleCheck(value, id)`), and every statement that says it throws runs inside
+ * `globalThis.__docExampleThrows(() => statement, id)`, on the same line, so line numbers are kept.
  */
 function instrument(example: Example, firstId: number): { code: string; comments: ValueComment[] } {
   const code = example.code;
@@ -311,24 +324,29 @@ function instrument(example: Example, firstId: number): { code: string; comments
   const edits: { at: number; end: number; text: string }[] = [];
   const comments: ValueComment[] = [];
   const visit = (node: ts.Node) => {
-    if (ts.isExpressionStatement(node) || ts.isVariableStatement(node)) {
-      const trailing = ts.getTrailingCommentRanges(code, node.end)?.[0];
-      const literal = trailing?.kind === ts.SyntaxKind.SingleLineCommentTrivia ? parseLiteral(code.slice(trailing.pos + 2, trailing.end)) : undefined;
-      if (trailing && literal) {
-        const line = example.lines[sf.getLineAndCharacterOfPosition(trailing.pos).line]!;
-        const id = firstId + comments.length;
-        const where = `${example.file}:${line}`;
-        const expected = code.slice(trailing.pos + 2, trailing.end).trim();
-        if (ts.isExpressionStatement(node)) {
-          edits.push({ at: node.expression.getStart(sf), end: node.expression.end, text: `globalThis.__docExampleCheck((${node.expression.getText(sf)}), ${expected}, ${id})` });
+    const trailing = ts.isExpressionStatement(node) || ts.isVariableStatement(node) ? ts.getTrailingCommentRanges(code, node.end)?.[0] : undefined;
+    if (trailing?.kind === ts.SyntaxKind.SingleLineCommentTrivia) {
+      const text = code.slice(trailing.pos + 2, trailing.end);
+      const literal = parseLiteral(text);
+      const throws = parseThrows(text);
+      const id = firstId + comments.length;
+      const where = `${example.file}:${example.lines[sf.getLineAndCharacterOfPosition(trailing.pos).line]!}`;
+      if (literal && ts.isExpressionStatement(node)) {
+        edits.push({ at: node.expression.getStart(sf), end: node.expression.end, text: `globalThis.__docExampleCheck((${node.expression.getText(sf)}), ${id})` });
+        comments.push({ where, expected: literal.value });
+      } else if (literal && ts.isVariableStatement(node)) {
+        const [d, ...rest] = node.declarationList.declarations;
+        if (d && rest.length === 0 && ts.isIdentifier(d.name)) {
+          edits.push({ at: node.end, end: node.end, text: ` globalThis.__docExampleCheck(${d.name.text}, ${id});` });
           comments.push({ where, expected: literal.value });
-        } else {
-          const [d, ...rest] = node.declarationList.declarations;
-          if (d && rest.length === 0 && ts.isIdentifier(d.name)) {
-            edits.push({ at: node.end, end: node.end, text: ` globalThis.__docExampleCheck(${d.name.text}, ${expected}, ${id});` });
-            comments.push({ where, expected: literal.value });
-          }
         }
+      } else if (throws && ts.isExpressionStatement(node)) {
+        const expression = node.expression.getText(sf);
+        const call = containsAwait(node.expression)
+          ? `await globalThis.__docExampleThrows(async () => (${expression}), ${id})`
+          : `globalThis.__docExampleThrows(() => (${expression}), ${id})`;
+        edits.push({ at: node.expression.getStart(sf), end: node.expression.end, text: call });
+        comments.push({ where, throws });
       }
     }
     ts.forEachChild(node, visit);
@@ -440,15 +458,19 @@ afterAll(() => {
 });
 
 test("the checker itself: a wrong value comment fails, prose is not checked, a fenced block is found", () => {
-  const example: Example = { where: "a.ts:1", file: "a.ts", code: "", lines: [10, 11, 12, 13, 14], fragment: false };
-  const code = 'const a = f(); // [1, 2.5, NaN]\ng(a); // 3\nh(); // about 3\nconst b = 1, c = 2; // 1\nk(); // "s"\n';
+  const example: Example = { where: "a.ts:1", file: "a.ts", code: "", lines: [10, 11, 12, 13, 14, 15], fragment: false };
+  const code = 'const a = f(); // [1, 2.5, NaN]\ng(a); // 3\nh(); // about 3\nconst b = 1, c = 2; // 1\nk(); // "s"\nawait m(); // throws RangeError: m: no...\n';
   const { code: run, comments } = instrument({ ...example, code }, 7);
   expect(comments).toEqual([
     { where: "a.ts:10", expected: [1, 2.5, NaN] },
     { where: "a.ts:11", expected: 3 },
     { where: "a.ts:14", expected: "s" },
+    { where: "a.ts:15", throws: { name: "RangeError", message: "m: no" } },
   ]);
-  expect(run.split("\n")[1]).toBe("globalThis.__docExampleCheck((g(a)), 3, 8); // 3");
+  expect(run.split("\n")[1]).toBe("globalThis.__docExampleCheck((g(a)), 8); // 3");
+  expect(run.split("\n")[5]).toBe("await globalThis.__docExampleThrows(async () => (await m()), 10); // throws RangeError: m: no...");
+  expect(parseThrows("throws TypeError")).toEqual({ name: "TypeError", message: "" });
+  expect(parseThrows("throws if x < 0")).toBeUndefined();
   expect(run.split("\n").length).toBe(code.split("\n").length);
   expect(parseLiteral(" [[1, -2e-3], [Infinity, -Infinity]] ")).toEqual({ value: [[1, -2e-3], [Infinity, -Infinity]] });
   for (const prose of ["[1, 2] (rounded)", "2 + 2 = 4", "{ a: 1 }", "ln 2", "'s'", "[1, 2"]) expect(parseLiteral(prose)).toBeUndefined();
@@ -555,12 +577,35 @@ test("every example runs, and its value comments hold", async () => {
   const failures: string[] = [];
   const comments = modules.flatMap((m) => m.comments);
   const reached = new Set<number>();
-  const g = globalThis as { __docExampleCheck?: (actual: unknown, expected: unknown, id: number) => void };
-  g.__docExampleCheck = (actual, _expected, id) => {
+  const g = globalThis as {
+    __docExampleCheck?: (actual: unknown, id: number) => void;
+    __docExampleThrows?: (f: () => unknown, id: number) => Promise<void> | void;
+  };
+  g.__docExampleCheck = (actual, id) => {
     reached.add(id);
     const c = comments[id]!;
     const value = comparable(actual);
-    if (!matches(value, c.expected)) failures.push(`${c.where}: the comment says ${show(c.expected)}, the value is ${show(value)}`);
+    if ("expected" in c && !matches(value, c.expected)) failures.push(`${c.where}: the comment says ${show(c.expected)}, the value is ${show(value)}`);
+  };
+  const thrown = (id: number, error: unknown, threw: boolean) => {
+    reached.add(id);
+    const c = comments[id]!;
+    if (!("throws" in c)) return;
+    const { name, message } = c.throws;
+    if (!threw) failures.push(`${c.where}: the comment says it throws ${name}, it returned`);
+    else if (!(error instanceof Error) || error.name !== name || !error.message.startsWith(message)) {
+      failures.push(`${c.where}: the comment says it throws ${name}${message ? `: ${message}…` : ""}, it threw ${error instanceof Error ? `${error.name}: ${error.message}` : show(error)}`);
+    }
+  };
+  g.__docExampleThrows = (f, id) => {
+    let result: unknown;
+    try {
+      result = f();
+    } catch (e) {
+      return thrown(id, e, true);
+    }
+    if (result instanceof Promise) return result.then(() => thrown(id, undefined, false), (e: unknown) => thrown(id, e, true));
+    return thrown(id, undefined, false);
   };
   const cwd = process.cwd();
   const quiet = ["log", "info", "warn", "error", "debug", "table", "dir"] as const;
@@ -588,5 +633,6 @@ test("every example runs, and its value comments hold", async () => {
     });
   }
   delete g.__docExampleCheck;
+  delete g.__docExampleThrows;
   expect(failures).toEqual([]);
 }, 120_000);
