@@ -436,7 +436,8 @@ export function mod(a: TensorLike, b: TensorLike): Tensor {
  * @returns the angle in radians, shaped by broadcasting.
  * @example
  * ```ts
- * atan2(tensor([1, 1, -1]), tensor([1, -1, 0])).toArray(); // [π/4, 3π/4, -π/2]
+ * // π/4, 3π/4 and -π/2: the quadrant comes from the signs of both arguments.
+ * atan2(tensor([1, 1, -1]), tensor([1, -1, 0])); // [0.7853982, 2.3561945, -1.5707964]
  * ```
  */
 export function atan2(y: TensorLike, x: TensorLike): Tensor {

@@ -572,7 +572,11 @@ function backpropInputOf(
  * @returns a tensor of shape `filterShape`.
  * @example
  * ```ts
- * conv2dBackpropFilter(ones([1, 5, 5, 1]), ones([1, 3, 3, 2]), [3, 3, 1, 2]).toArray(); // all 9
+ * const dw = conv2dBackpropFilter(ones([1, 5, 5, 1]), ones([1, 3, 3, 2]), [3, 3, 1, 2]);
+ * dw.shape; // [3, 3, 1, 2]
+ * // Each filter tap meets the input once per output position: 3 × 3 = 9 everywhere.
+ * dw.min().item(); // 9
+ * dw.max().item(); // 9
  * ```
  */
 export function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonly number[], options?: Conv2DOptions): Tensor {
@@ -1175,7 +1179,11 @@ export function conv3dBackpropInput(dy: Tensor, filter: Tensor, inputShape: read
  * @returns a tensor of shape `filterShape`.
  * @example
  * ```ts
- * conv3dBackpropFilter(ones([1, 4, 4, 4, 1]), ones([1, 2, 2, 2, 3]), [3, 3, 3, 1, 3]).dataSync()[0]; // 8, as every element
+ * const dw = conv3dBackpropFilter(ones([1, 4, 4, 4, 1]), ones([1, 2, 2, 2, 3]), [3, 3, 3, 1, 3]);
+ * dw.shape; // [3, 3, 3, 1, 3]
+ * // Each filter tap meets the input once per output position: 2 × 2 × 2 = 8 everywhere.
+ * dw.min().item(); // 8
+ * dw.max().item(); // 8
  * ```
  */
 export function conv3dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonly number[], options?: Conv3DOptions): Tensor {

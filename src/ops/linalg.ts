@@ -162,8 +162,9 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
  * @returns `[...batch, m, n]` with `batch` the broadcast of both batch shapes (vector axes removed).
  * @example
  * ```ts
- * matmul(ones([2, 3]), ones([3, 4])).shape;        // [2, 4], every element 3
- * matmul(ones([5, 2, 3]), ones([3, 4])).shape;     // [5, 2, 4]: the matrix is shared by the batch
+ * matmul(tensor([[1, 2], [3, 4]]), tensor([[1, 0], [0, 2]])); // [[1, 4], [3, 8]]
+ * // A batch of five [2, 3] matrices times one [3, 4] matrix, shared by the batch.
+ * matmul(ones([5, 2, 3]), ones([3, 4])).shape; // [5, 2, 4]
  * matmul(tensor([1, 2]), tensor([3, 4])).item();   // 11
  * ```
  */
@@ -689,7 +690,7 @@ function unColumn(x: Tensor, vector: boolean): Tensor {
  * const a = tensor([[4, 2], [2, 3]], { dtype: "float64" });
  * const l = cholesky(a);
  * l.toArray();                      // [[2, 0], [1, 1.4142135623730951]]
- * matmul(l, l.transpose()).toArray(); // [[4, 2], [2, 3]] (up to rounding)
+ * matmul(l, l.transpose()); // [[4, 2], [2, 3]]
  * ```
  */
 export function cholesky(a: Tensor): Tensor {
@@ -808,7 +809,8 @@ export function det(a: Tensor): Tensor {
  * @returns `[...]`, one `log|det|` per matrix.
  * @example
  * ```ts
- * logDet(tensor([[2, 0], [0, -3]], { dtype: "float64" })).item(); // Math.log(6)
+ * // log |2 · (-3)| = log 6
+ * logDet(tensor([[2, 0], [0, -3]], { dtype: "float64" })).item(); // 1.7917595
  * ```
  */
 export function logDet(a: Tensor): Tensor {
@@ -838,8 +840,8 @@ export interface QRResult {
  * @example
  * ```ts
  * const { q, r } = qr(tensor([[3, 1], [4, 2]], { dtype: "float64" }));
- * r.toArray();               // [[5, 2.2], [0, 0.4]] (up to rounding)
- * matmul(q, r).toArray();    // [[3, 1], [4, 2]] (up to rounding)
+ * r; // [[5, 2.2], [0, 0.4]]
+ * matmul(q, r); // [[3, 1], [4, 2]]
  * ```
  */
 export function qr(a: Tensor): QRResult {

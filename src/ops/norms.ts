@@ -55,7 +55,8 @@ function vectorNorm(op: string, x: Tensor, ord: number, axes: number[], keepDims
  * ```ts
  * norm(tensor([3, -4])).item();                          // 5
  * norm(tensor([3, -4]), 1).item();                       // 7
- * norm(tensor([[1, -2], [3, 4]]), Infinity, [0, 1]).item(); // 7 (the largest row sum)
+ * // Over two axes, the induced matrix norm: ∞ is the largest row sum of |x|.
+ * norm(tensor([[1, -2], [3, 4]]), Infinity, [0, 1]).item(); // 7
  * gradient(tensor([0, 0]), (x) => norm(x)).toArray();    // [0, 0]
  * ```
  */

@@ -291,7 +291,7 @@ export function rsqrt(x: Tensor): Tensor { return reciprocal(sqrt(float("rsqrt",
  * @param x a tensor (int32 is converted to float32). @returns the softplus, same shape.
  * @example
  * ```ts
- * softplus(tensor([0])).item();                   // ln 2
+ * softplus(tensor([0])).item();                   // 0.6931472
  * gradient(0, (x) => softplus(x));                // 0.5
  * ```
  */

@@ -84,7 +84,7 @@ function flattenInto(op: string, v: NestedArray, shape: readonly number[], d: nu
  * @example
  * ```ts
  * tensor([[1, 2], [3, 4]]).shape;              // [2, 2]
- * tensor([1, 2, 3, 4], { shape: [2, 2] });     // the same
+ * tensor([1, 2, 3, 4], { shape: [2, 2] });     // [[1, 2], [3, 4]]
  * tensor(3, { dtype: "int32" }).item();        // 3
  * ```
  */

@@ -40,7 +40,8 @@ export declare const tensorBrand: unique symbol;
  * @example
  * ```ts
  * const x = tensor([[1, 2], [3, 4]]);
- * x.add(1).mul(x).sum().item(); // 2 + 6 + 12 + 20 = 40
+ * // (1 + 1)·1 + (2 + 1)·2 + (3 + 1)·3 + (4 + 1)·4 = 2 + 6 + 12 + 20
+ * x.add(1).mul(x).sum().item(); // 40
  * ```
  */
 export class Tensor {
@@ -144,7 +145,8 @@ export class Tensor {
    * @returns a fresh `Float32Array`, `Float64Array` or `Int32Array`.
    * @example
    * ```ts
-   * ones([2]).dataSync(); // Float32Array [1, 1]
+   * const data = ones([2]).dataSync(); // [1, 1]
+   * data instanceof Float32Array; // true
    * ```
    */
   dataSync(): TypedArray {

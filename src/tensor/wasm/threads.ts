@@ -113,6 +113,7 @@ export function threadsSupported(): boolean {
  * @example
  * ```ts
  * const previous = setThreadCount(1); // everything on the calling thread
+ * getThreadCount(); // 1
  * matmul(randomNormal([256, 256]), randomNormal([256, 256]));
  * setThreadCount(previous);
  * ```
@@ -136,7 +137,9 @@ export function setThreadCount(count: number): number {
  * @returns the number of threads kernels may use, the calling one included.
  * @example
  * ```ts
- * getThreadCount(); // 2 on a two-core machine
+ * // The number of cores by default (2 on a two-core machine), at most 16.
+ * const n = getThreadCount();
+ * n >= 1 && n <= 16; // true
  * ```
  */
 export function getThreadCount(): number {
