@@ -120,6 +120,7 @@ function contract(a: Term, b: Term, keep: Set<string>, size: Map<string, number>
  * einsum("ij->j", a); // [4, 6]
  * einsum("i,j->ij", tensor([1, 2]), tensor([3, 4])).toArray(); // [[3, 4], [6, 8]]
  * ```
+ * @category Linear algebra
  */
 export function einsum(spec: string, ...operands: Tensor[]): Tensor {
   const op = "einsum";

@@ -167,6 +167,7 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
  * matmul(ones([5, 2, 3]), ones([3, 4])).shape; // [5, 2, 4]
  * matmul(tensor([1, 2]), tensor([3, 4])).item();   // 11
  * ```
+ * @category Linear algebra
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   const op = "matmul";
@@ -692,6 +693,7 @@ function unColumn(x: Tensor, vector: boolean): Tensor {
  * l.toArray();                      // [[2, 0], [1, 1.4142135623730951]]
  * matmul(l, l.transpose()); // [[4, 2], [2, 3]]
  * ```
+ * @category Linear algebra
  */
 export function cholesky(a: Tensor): Tensor {
   const op = "cholesky";
@@ -699,7 +701,10 @@ export function cholesky(a: Tensor): Tensor {
   return bind(choleskyP, [x.add(mT(x)).mul(0.5)], { op });
 }
 
-/** Options of {@link triangularSolve}. */
+/**
+ * Options of {@link triangularSolve}.
+ * @category Linear algebra
+ */
 export interface TriangularSolveOptions {
   /** Read the lower triangle of `a` (default `true`); `false` reads the upper one. The other is ignored. */
   lower?: boolean;
@@ -724,6 +729,7 @@ export interface TriangularSolveOptions {
  * triangularSolve(l, tensor([2, 3], { dtype: "float64" })).toArray();                      // [1, 2]
  * triangularSolve(l, tensor([2, 3], { dtype: "float64" }), { transpose: true }).toArray(); // [-0.5, 3]
  * ```
+ * @category Linear algebra
  */
 export function triangularSolve(a: Tensor, b: Tensor, options?: TriangularSolveOptions): Tensor {
   const op = "triangularSolve";
@@ -753,6 +759,7 @@ export function triangularSolve(a: Tensor, b: Tensor, options?: TriangularSolveO
  * const a = tensor([[3, 1], [1, 2]], { dtype: "float64" });
  * solve(a, tensor([9, 8], { dtype: "float64" })).toArray(); // [2, 3]
  * ```
+ * @category Linear algebra
  */
 export function solve(a: Tensor, b: Tensor): Tensor {
   const op = "solve";
@@ -771,6 +778,7 @@ export function solve(a: Tensor, b: Tensor): Tensor {
  * ```ts
  * inverse(tensor([[2, 0], [0, 4]], { dtype: "float64" })).toArray(); // [[0.5, 0], [0, 0.25]]
  * ```
+ * @category Linear algebra
  */
 export function inverse(a: Tensor): Tensor {
   const op = "inverse";
@@ -791,6 +799,7 @@ export function inverse(a: Tensor): Tensor {
  * ```ts
  * det(tensor([[1, 2], [3, 4]], { dtype: "float64" })).item(); // -2
  * ```
+ * @category Linear algebra
  */
 export function det(a: Tensor): Tensor {
   const op = "det";
@@ -812,6 +821,7 @@ export function det(a: Tensor): Tensor {
  * // log |2 · (-3)| = log 6
  * logDet(tensor([[2, 0], [0, -3]], { dtype: "float64" })).item(); // 1.7917595
  * ```
+ * @category Linear algebra
  */
 export function logDet(a: Tensor): Tensor {
   const op = "logDet";
@@ -819,7 +829,10 @@ export function logDet(a: Tensor): Tensor {
   return bind(determinantP, [x], { op, logAbs: true });
 }
 
-/** The factors returned by {@link qr}. */
+/**
+ * The factors returned by {@link qr}.
+ * @category Linear algebra
+ */
 export interface QRResult {
   /** `[..., m, k]` with orthonormal columns, `k = min(m, n)`. */
   readonly q: Tensor;
@@ -843,6 +856,7 @@ export interface QRResult {
  * r; // [[5, 2.2], [0, 0.4]]
  * matmul(q, r); // [[3, 1], [4, 2]]
  * ```
+ * @category Linear algebra
  */
 export function qr(a: Tensor): QRResult {
   const op = "qr";

@@ -113,6 +113,7 @@ function reduceWith(op: string, prim: typeof sumP, x: Tensor, axes: number | rea
  * ```ts
  * sum(tensor([[1, 2], [3, 4]]), 1); // [3, 7]
  * ```
+ * @category Reductions
  */
 export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   return reduceWith("sum", sumP, x, axes, keepDims);
@@ -127,6 +128,7 @@ export function sum(x: Tensor, axes?: number | readonly number[], keepDims = fal
  * ```ts
  * max(tensor([[1, 5], [3, 2]]), 0); // [3, 5]
  * ```
+ * @category Reductions
  */
 export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   emptyCheck("max", x, axes);
@@ -142,6 +144,7 @@ export function max(x: Tensor, axes?: number | readonly number[], keepDims = fal
  * ```ts
  * min(tensor([[1, 5], [3, 2]]), 0); // [1, 2]
  * ```
+ * @category Reductions
  */
 export function min(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   emptyCheck("min", x, axes);
@@ -157,6 +160,7 @@ export function min(x: Tensor, axes?: number | readonly number[], keepDims = fal
  * ```ts
  * prod(tensor([2, 3, 4])); // 24
  * ```
+ * @category Reductions
  */
 export function prod(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   return reduceWith("prod", prodP, x, axes, keepDims);
@@ -188,6 +192,7 @@ function count(x: Tensor, axes: number | readonly number[] | undefined): number 
  * ```ts
  * mean(tensor([[1, 2], [3, 4]]), 0); // [2, 3]
  * ```
+ * @category Reductions
  */
 export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   checkTensor("mean", "x", x);
@@ -207,6 +212,7 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDims = fa
  * ```ts
  * logSumExp(tensor([0, 0])); // 0.6931472
  * ```
+ * @category Reductions
  */
 export function logSumExp(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   checkTensor("logSumExp", "x", x);
@@ -250,6 +256,7 @@ function squeezeAxes(t: Tensor, axes: readonly number[]): Tensor {
  * ```ts
  * softmax(tensor([0, 0])); // [0.5, 0.5]
  * ```
+ * @category Reductions
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
   checkTensor("softmax", "x", x);
@@ -268,6 +275,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * ```ts
  * logSoftmax(tensor([0, 0])); // [-0.6931472, -0.6931472]
  * ```
+ * @category Reductions
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   checkTensor("logSoftmax", "x", x);
@@ -302,6 +310,7 @@ function arg(op: "argmax" | "argmin", x: Tensor, axis: number): Tensor {
  * ```ts
  * argmax(tensor([[1, 3], [4, 2]])); // [1, 0]
  * ```
+ * @category Reductions
  */
 export function argmax(x: Tensor, axis = -1): Tensor { return arg("argmax", x, axis); }
 /**
@@ -313,5 +322,6 @@ export function argmax(x: Tensor, axis = -1): Tensor { return arg("argmax", x, a
  * ```ts
  * argmin(tensor([[1, 3], [4, 2]])); // [0, 1]
  * ```
+ * @category Reductions
  */
 export function argmin(x: Tensor, axis = -1): Tensor { return arg("argmin", x, axis); }

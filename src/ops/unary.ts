@@ -119,6 +119,7 @@ function float(op: string, x: Tensor): Tensor {
  * ```ts
  * neg(tensor([1, -2])); // [-1, 2]
  * ```
+ * @category Elementwise operations
  */
 export function neg(x: Tensor): Tensor { return bind(negP, [checkTensor("neg", "x", x)], undefined); }
 /**
@@ -129,6 +130,7 @@ export function neg(x: Tensor): Tensor { return bind(negP, [checkTensor("neg", "
  * ```ts
  * exp(tensor([0])); // [1]
  * ```
+ * @category Elementwise operations
  */
 export function exp(x: Tensor): Tensor { return bind(expP, [float("exp", x)], undefined); }
 /**
@@ -139,6 +141,7 @@ export function exp(x: Tensor): Tensor { return bind(expP, [float("exp", x)], un
  * ```ts
  * log(tensor([1])); // [0]
  * ```
+ * @category Elementwise operations
  */
 export function log(x: Tensor): Tensor { return bind(logP, [float("log", x)], undefined); }
 /**
@@ -149,6 +152,7 @@ export function log(x: Tensor): Tensor { return bind(logP, [float("log", x)], un
  * ```ts
  * log1p(tensor([0])); // [0]
  * ```
+ * @category Elementwise operations
  */
 export function log1p(x: Tensor): Tensor { return bind(log1pP, [float("log1p", x)], undefined); }
 /**
@@ -159,6 +163,7 @@ export function log1p(x: Tensor): Tensor { return bind(log1pP, [float("log1p", x
  * ```ts
  * expm1(tensor([0])); // [0]
  * ```
+ * @category Elementwise operations
  */
 export function expm1(x: Tensor): Tensor { return bind(expm1P, [float("expm1", x)], undefined); }
 /**
@@ -169,6 +174,7 @@ export function expm1(x: Tensor): Tensor { return bind(expm1P, [float("expm1", x
  * ```ts
  * sqrt(tensor([9])); // [3]
  * ```
+ * @category Elementwise operations
  */
 export function sqrt(x: Tensor): Tensor { return bind(sqrtP, [float("sqrt", x)], undefined); }
 /**
@@ -179,6 +185,7 @@ export function sqrt(x: Tensor): Tensor { return bind(sqrtP, [float("sqrt", x)],
  * ```ts
  * abs(tensor([-3])); // [3]
  * ```
+ * @category Elementwise operations
  */
 export function abs(x: Tensor): Tensor { return bind(absP, [checkTensor("abs", "x", x)], undefined); }
 /**
@@ -189,6 +196,7 @@ export function abs(x: Tensor): Tensor { return bind(absP, [checkTensor("abs", "
  * ```ts
  * sign(tensor([-3, 0, 2])); // [-1, 0, 1]
  * ```
+ * @category Elementwise operations
  */
 export function sign(x: Tensor): Tensor { return bind(signP, [checkTensor("sign", "x", x)], undefined); }
 /**
@@ -199,6 +207,7 @@ export function sign(x: Tensor): Tensor { return bind(signP, [checkTensor("sign"
  * ```ts
  * sin(tensor([0])); // [0]
  * ```
+ * @category Elementwise operations
  */
 export function sin(x: Tensor): Tensor { return bind(sinP, [float("sin", x)], undefined); }
 /**
@@ -209,6 +218,7 @@ export function sin(x: Tensor): Tensor { return bind(sinP, [float("sin", x)], un
  * ```ts
  * cos(tensor([0])); // [1]
  * ```
+ * @category Elementwise operations
  */
 export function cos(x: Tensor): Tensor { return bind(cosP, [float("cos", x)], undefined); }
 /**
@@ -219,6 +229,7 @@ export function cos(x: Tensor): Tensor { return bind(cosP, [float("cos", x)], un
  * ```ts
  * tan(tensor([0])); // [0]
  * ```
+ * @category Elementwise operations
  */
 export function tan(x: Tensor): Tensor { return bind(tanP, [float("tan", x)], undefined); }
 /**
@@ -229,6 +240,7 @@ export function tan(x: Tensor): Tensor { return bind(tanP, [float("tan", x)], un
  * ```ts
  * tanh(tensor([0])); // [0]
  * ```
+ * @category Elementwise operations
  */
 export function tanh(x: Tensor): Tensor { return bind(tanhP, [float("tanh", x)], undefined); }
 /**
@@ -239,6 +251,7 @@ export function tanh(x: Tensor): Tensor { return bind(tanhP, [float("tanh", x)],
  * ```ts
  * sigmoid(tensor([0])); // [0.5]
  * ```
+ * @category Elementwise operations
  */
 export function sigmoid(x: Tensor): Tensor { return bind(sigmoidP, [float("sigmoid", x)], undefined); }
 /**
@@ -249,6 +262,7 @@ export function sigmoid(x: Tensor): Tensor { return bind(sigmoidP, [float("sigmo
  * ```ts
  * relu(tensor([-1, 2])); // [0, 2]
  * ```
+ * @category Elementwise operations
  */
 export function relu(x: Tensor): Tensor { return bind(reluP, [checkTensor("relu", "x", x)], undefined); }
 
@@ -260,6 +274,7 @@ export function relu(x: Tensor): Tensor { return bind(reluP, [checkTensor("relu"
  * ```ts
  * square(tensor([3])); // [9]
  * ```
+ * @category Elementwise operations
  */
 export function square(x: Tensor): Tensor {
   checkTensor("square", "x", x);
@@ -273,6 +288,7 @@ export function square(x: Tensor): Tensor {
  * ```ts
  * reciprocal(tensor([4])); // [0.25]
  * ```
+ * @category Elementwise operations
  */
 export function reciprocal(x: Tensor): Tensor { return div(1, float("reciprocal", x)); }
 /**
@@ -283,6 +299,7 @@ export function reciprocal(x: Tensor): Tensor { return div(1, float("reciprocal"
  * ```ts
  * rsqrt(tensor([4])); // [0.5]
  * ```
+ * @category Elementwise operations
  */
 export function rsqrt(x: Tensor): Tensor { return reciprocal(sqrt(float("rsqrt", x))); }
 /**
@@ -294,6 +311,7 @@ export function rsqrt(x: Tensor): Tensor { return reciprocal(sqrt(float("rsqrt",
  * softplus(tensor([0])).item();                   // 0.6931472
  * gradient(0, (x) => softplus(x));                // 0.5
  * ```
+ * @category Elementwise operations
  */
 export function softplus(x: Tensor): Tensor { return bind(softplusP, [float("softplus", x)], undefined); }
 
@@ -305,6 +323,7 @@ export function softplus(x: Tensor): Tensor { return bind(softplusP, [float("sof
  * ```ts
  * erf(tensor([0, 0.5])).toArray(); // [0, 0.5205]
  * ```
+ * @category Elementwise operations
  */
 export function erf(x: Tensor): Tensor { return bind(erfP, [float("erf", x)], undefined); }
 
@@ -315,6 +334,7 @@ export function erf(x: Tensor): Tensor { return bind(erfP, [float("erf", x)], un
  * ```ts
  * floor(tensor([1.5, -1.5])).toArray(); // [1, -2]
  * ```
+ * @category Elementwise operations
  */
 export function floor(x: Tensor): Tensor { return rounding(floorP, "floor", x); }
 /**
@@ -324,6 +344,7 @@ export function floor(x: Tensor): Tensor { return rounding(floorP, "floor", x); 
  * ```ts
  * ceil(tensor([1.5, -1.5])).toArray(); // [2, -1]
  * ```
+ * @category Elementwise operations
  */
 export function ceil(x: Tensor): Tensor { return rounding(ceilP, "ceil", x); }
 /**
@@ -334,6 +355,7 @@ export function ceil(x: Tensor): Tensor { return rounding(ceilP, "ceil", x); }
  * ```ts
  * round(tensor([0.5, 1.5, 2.5, -0.5, 2.6])).toArray(); // [0, 2, 2, -0, 3]
  * ```
+ * @category Elementwise operations
  */
 export function round(x: Tensor): Tensor { return rounding(roundP, "round", x); }
 
@@ -349,6 +371,7 @@ function rounding(p: Primitive, op: string, x: Tensor): Tensor {
  * ```ts
  * isFinite(tensor([1, NaN, Infinity])).toArray(); // [1, 0, 0]
  * ```
+ * @category Elementwise operations
  */
 export function isFinite(x: Tensor): Tensor { return bind(isFiniteP, [checkTensor("isFinite", "x", x)], undefined); }
 /**
@@ -358,6 +381,7 @@ export function isFinite(x: Tensor): Tensor { return bind(isFiniteP, [checkTenso
  * ```ts
  * isNaN(tensor([1, NaN, Infinity])).toArray(); // [0, 1, 0]
  * ```
+ * @category Elementwise operations
  */
 export function isNaN(x: Tensor): Tensor { return bind(isNaNP, [checkTensor("isNaN", "x", x)], undefined); }
 /**
@@ -368,6 +392,7 @@ export function isNaN(x: Tensor): Tensor { return bind(isNaNP, [checkTensor("isN
  * ```ts
  * logicalNot(tensor([0, 1, 2], { dtype: "int32" })).toArray(); // [1, 0, 0]
  * ```
+ * @category Elementwise operations
  */
 export function logicalNot(x: Tensor): Tensor { return bind(logicalNotP, [checkTensor("logicalNot", "x", x)], undefined); }
 
@@ -411,6 +436,7 @@ const INT32_MAX = 2147483647;
  * cast(tensor([1.7, -1.7]), "int32").toArray(); // [1, -1]
  * cast(tensor([NaN]), "int32");                 // throws RangeError: cast: value NaN...
  * ```
+ * @category Elementwise operations
  */
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor("cast", "x", x);

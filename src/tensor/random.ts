@@ -209,6 +209,7 @@ const FOLD_TAG = 0xfffffffe;
  * randomNormal([2, 3], { seed: k1 }); // independent of the next one
  * randomNormal([2, 3], { seed: k2 });
  * ```
+ * @category Tensors
  */
 export class RandomKey {
   private constructor(
@@ -304,6 +305,7 @@ export class RandomKey {
  * ```ts
  * const [wSeed, bSeed] = splitSeed(42, 2);
  * ```
+ * @category Tensors
  */
 export function splitSeed(seed: number, n: number): number[] {
   return RandomKey.of(seed)
@@ -323,6 +325,7 @@ let globalCount = 0;
  * setGlobalSeed(1); const b = randomNormal([3]);
  * b.equal(a).sum().item(); // 3
  * ```
+ * @category Tensors
  */
 export function setGlobalSeed(seed: number): void {
   globalKey = RandomKey.of(seed);
@@ -345,7 +348,10 @@ function keyOf(op: string, seed: number | RandomKey | undefined): RandomKey {
 // ---------------------------------------------------------------------------------------------------
 // Distributions
 
-/** Options of {@link randomUniform}. */
+/**
+ * Options of {@link randomUniform}.
+ * @category Tensors
+ */
 export interface RandomUniformOptions {
   /** An integer seed or a key; without one, the global generator is used. */
   seed?: number | RandomKey;
@@ -357,7 +363,10 @@ export interface RandomUniformOptions {
   dtype?: DType;
 }
 
-/** Options of {@link randomNormal} and {@link truncatedNormal}. */
+/**
+ * Options of {@link randomNormal} and {@link truncatedNormal}.
+ * @category Tensors
+ */
 export interface RandomNormalOptions {
   /** An integer seed or a key; without one, the global generator is used. */
   seed?: number | RandomKey;
@@ -402,6 +411,7 @@ function below(v: number, dtype: "float32" | "float64"): number {
  * ```ts
  * randomUniform([2, 2], { seed: 42, min: -1, max: 1 }).shape; // [2, 2]
  * ```
+ * @category Tensors
  */
 export function randomUniform(shape: readonly number[], options: RandomUniformOptions = {}): Tensor {
   const op = "randomUniform";
@@ -479,6 +489,7 @@ function boxMuller(k0: number, k1: number, a0: number, a1: number, b0: number, b
  * Math.abs(z.mean().item()) < 0.1; // true
  * randomNormal([1000], { seed: 0 }).equal(z).sum().item(); // 1000
  * ```
+ * @category Tensors
  */
 export function randomNormal(shape: readonly number[], options: RandomNormalOptions = {}): Tensor {
   const { s, dtype, mean, stddev, k0, k1, data } = normalArguments("randomNormal", shape, options);
@@ -502,6 +513,7 @@ export function randomNormal(shape: readonly number[], options: RandomNormalOpti
  * ```ts
  * truncatedNormal([3, 3], { seed: 1, stddev: 0.1 }).abs().max().item() <= 0.2; // true
  * ```
+ * @category Tensors
  */
 export function truncatedNormal(shape: readonly number[], options: RandomNormalOptions = {}): Tensor {
   const { s, dtype, mean, stddev, k0, k1, data } = normalArguments("truncatedNormal", shape, options);

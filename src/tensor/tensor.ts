@@ -17,10 +17,16 @@ import { formatTensor } from "./format.js";
 /** Node's `util.inspect.custom`: a registered symbol, shared with every realm and runtime that honours it. */
 const inspectCustom: unique symbol = Symbol.for("nodejs.util.inspect.custom");
 
-/** A tensor or a plain number, accepted by every binary op (a number takes the tensor's dtype). */
+/**
+ * A tensor or a plain number, accepted by every binary op (a number takes the tensor's dtype).
+ * @category Tensors
+ */
 export type TensorLike = Tensor | number;
 
-/** A nested array of numbers, as accepted by {@link tensor} and returned by {@link Tensor.toArray}. */
+/**
+ * A nested array of numbers, as accepted by {@link tensor} and returned by {@link Tensor.toArray}.
+ * @category Tensors
+ */
 export type NestedArray = number | NestedArray[];
 
 /**
@@ -43,6 +49,7 @@ export declare const tensorBrand: unique symbol;
  * // (1 + 1)·1 + (2 + 1)·2 + (3 + 1)·3 + (4 + 1)·4 = 2 + 6 + 12 + 20
  * x.add(1).mul(x).sum().item(); // 40
  * ```
+ * @category Tensors
  */
 export class Tensor {
   declare private readonly [tensorBrand]: true;

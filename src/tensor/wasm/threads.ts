@@ -117,6 +117,7 @@ export function threadsSupported(): boolean {
  * matmul(randomNormal([256, 256]), randomNormal([256, 256]));
  * setThreadCount(previous);
  * ```
+ * @category Tensors
  */
 export function setThreadCount(count: number): number {
   if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > MAX_THREADS) {
@@ -141,6 +142,7 @@ export function setThreadCount(count: number): number {
  * const n = getThreadCount();
  * n >= 1 && n <= 16; // true
  * ```
+ * @category Tensors
  */
 export function getThreadCount(): number {
   requested ??= cores();
