@@ -26,6 +26,8 @@
  *   comment must be reached. Any other comment is prose and is not checked.
  *   Failures name the source `file:line` of the comment or the throwing line, and the actual value.
  * - **Fragments.** A block whose first line is `// fragment: <why>` is skipped; the fragments are pinned below.
+ * - **Areas.** Every export of the package declared in a covered folder has a `@category`, so the reference
+ *   is grouped by area.
  * - **Coverage.** `covered` lists the folders whose examples are checked; it grows to all of `src`.
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -443,11 +445,11 @@ beforeAll(() => {
     const firstId = nextId;
     nextId += comments.length;
     // The run resolves the package to the sources, and loads each fixture file afresh (a query per example).
-    const runImports = importLine((f) => `${pathToFileURL(f).href}?example=${n}`).replace(
-      /from "(difftypes(?:\/node)?)"/g,
-      (_m, name: string) => `from ${JSON.stringify(pathToFileURL(entries[name]!).href)}`,
+    const run = `${importLine((f) => `${pathToFileURL(f).href}?example=${n}`)}\n${code}\nexport {};\n`;
+    writeFileSync(
+      runnable,
+      run.replace(/(from\s+|import\s*\(\s*)(["'])(difftypes(?:\/node)?)\2/g, (_m, lead: string, _q, name: string) => `${lead}${JSON.stringify(pathToFileURL(entries[name]!).href)}`),
     );
-    writeFileSync(runnable, `${runImports}\n${code}\nexport {};\n`);
     const dir = path.join(work, `run${n}`);
     return { ...example, typed, runnable, comments, firstId, dir };
   });
@@ -549,6 +551,26 @@ test("docs/examples.md shows every fixture file as written, and lists exactly th
     const shown = readFileSync(file, "utf8").split(JSON.stringify(fixtureLibraryImport)).join('"difftypes"');
     expect(blocks, `docs/examples.md shows ${path.relative(root, file)} as written`).toContain(shown);
   }
+});
+
+test("the reference is grouped by area: every export declared in a covered folder has a @category", () => {
+  const checker = exportsProgram.getTypeChecker();
+  const missing: string[] = [];
+  for (const file of Object.values(entries)) {
+    const module = checker.getSymbolAtLocation(exportsProgram.getSourceFile(file)!)!;
+    for (const s of checker.getExportsOfModule(module)) {
+      const target = s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s;
+      for (const d of target.declarations ?? []) {
+        const sf = d.getSourceFile();
+        const where = path.relative(root, sf.fileName).split(path.sep).join("/");
+        if (!isCovered(where)) continue;
+        if (!ts.getJSDocTags(d).some((t) => t.tagName.text === "category")) {
+          missing.push(`${where}:${sf.getLineAndCharacterOfPosition(d.getStart()).line + 1}: ${s.getName()}`);
+        }
+      }
+    }
+  }
+  expect(missing).toEqual([]);
 });
 
 test("all examples type-check together in one strict program, in the project's decorator mode", ({ task }) => {
