@@ -153,6 +153,8 @@ function arith(p: Primitive, a: TensorLike, b: TensorLike): Tensor {
  * @example
  * ```ts
  * add(tensor([1, 2]), 10); // [11, 12]
+ * // A [2, 2] matrix plus a row of 2: the row is added to every row.
+ * add(tensor([[1, 2], [3, 4]]), tensor([10, 20])); // [[11, 22], [13, 24]]
  * ```
  * @category Elementwise operations
  */
@@ -189,6 +191,8 @@ export function mul(a: TensorLike, b: TensorLike): Tensor { return arith(mulP, a
  * @example
  * ```ts
  * div(tensor([1, 2]), 4); // [0.25, 0.5]
+ * div(tensor([1, -1, 0]), 0); // [Infinity, -Infinity, NaN]
+ * div(tensor([1, 2], { dtype: "int32" }), 4).dtype; // "float32"
  * ```
  * @category Elementwise operations
  */
@@ -205,6 +209,8 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
  * @example
  * ```ts
  * pow(tensor([2, 3]), 2); // [4, 9]
+ * pow(tensor([4, 9]), 0.5); // [2, 3]
+ * pow(2, tensor([0, 1, 10])); // [1, 2, 1024]
  * ```
  * @category Elementwise operations
  */
@@ -217,6 +223,7 @@ export function pow(a: TensorLike, b: TensorLike): Tensor { return arith(powP, a
  * @example
  * ```ts
  * maximum(tensor([1, 5]), 3); // [3, 5]
+ * maximum(tensor([1, NaN]), 0); // [1, NaN]
  * ```
  * @category Elementwise operations
  */
@@ -269,6 +276,7 @@ function compare(k: CompareKernel, a: TensorLike, b: TensorLike): Tensor {
  * @example
  * ```ts
  * equal(tensor([1, 2]), 2); // [0, 1]
+ * equal(tensor([1, 2]), 2).dtype; // "int32"
  * ```
  * @category Elementwise operations
  */
@@ -364,6 +372,9 @@ const whereP = definePrimitive({
  * @example
  * ```ts
  * where(tensor([1, 0]), tensor([1, 2]), 0); // [1, 0]
+ * // Replace the negative entries with 0.
+ * const x = tensor([-2, 3, -1]);
+ * where(x.less(0), 0, x); // [0, 3, 0]
  * ```
  * @category Elementwise operations
  */

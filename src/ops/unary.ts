@@ -117,7 +117,7 @@ function float(op: string, x: Tensor): Tensor {
  * @returns the negation, same shape and dtype.
  * @example
  * ```ts
- * neg(tensor([1, -2])); // [-1, 2]
+ * neg(tensor([1, -2, 0])); // [-1, 2, -0]
  * ```
  * @category Elementwise operations
  */
@@ -128,7 +128,7 @@ export function neg(x: Tensor): Tensor { return bind(negP, [checkTensor("neg", "
  * @returns the exponential.
  * @example
  * ```ts
- * exp(tensor([0])); // [1]
+ * exp(tensor([0, 1, -Infinity])); // [1, 2.7182817, 0]
  * ```
  * @category Elementwise operations
  */
@@ -139,7 +139,8 @@ export function exp(x: Tensor): Tensor { return bind(expP, [float("exp", x)], un
  * @returns `ln x`.
  * @example
  * ```ts
- * log(tensor([1])); // [0]
+ * log(tensor([1, Math.E, 0])); // [0, 1, -Infinity]
+ * log(tensor([-1])); // [NaN]
  * ```
  * @category Elementwise operations
  */
@@ -150,7 +151,11 @@ export function log(x: Tensor): Tensor { return bind(logP, [float("log", x)], un
  * @returns `log1p x`.
  * @example
  * ```ts
- * log1p(tensor([0])); // [0]
+ * log1p(tensor([0, Math.E - 1])); // [0, 1]
+ * // Near 0, 1 + x rounds away the digits of x; log1p keeps them.
+ * const tiny = tensor([1e-15], { dtype: "float64" });
+ * log1p(tiny).item() * 1e15; // 1
+ * log(tiny.add(1)).item() * 1e15; // 1.110223
  * ```
  * @category Elementwise operations
  */
@@ -161,7 +166,11 @@ export function log1p(x: Tensor): Tensor { return bind(log1pP, [float("log1p", x
  * @returns `expm1 x`.
  * @example
  * ```ts
- * expm1(tensor([0])); // [0]
+ * expm1(tensor([0, 1])); // [0, 1.7182817]
+ * // Near 0, exp(x) - 1 cancels the digits of x; expm1 keeps them.
+ * const tiny = tensor([1e-15], { dtype: "float64" });
+ * expm1(tiny).item() * 1e15; // 1
+ * exp(tiny).sub(1).item() * 1e15; // 1.110223
  * ```
  * @category Elementwise operations
  */
@@ -172,7 +181,8 @@ export function expm1(x: Tensor): Tensor { return bind(expm1P, [float("expm1", x
  * @returns `√x`.
  * @example
  * ```ts
- * sqrt(tensor([9])); // [3]
+ * sqrt(tensor([0, 4, 9])); // [0, 2, 3]
+ * gradient(tensor([0, 4]), (x) => sqrt(x).sum()); // [Infinity, 0.25]
  * ```
  * @category Elementwise operations
  */
@@ -183,7 +193,9 @@ export function sqrt(x: Tensor): Tensor { return bind(sqrtP, [float("sqrt", x)],
  * @returns `|x|`.
  * @example
  * ```ts
- * abs(tensor([-3])); // [3]
+ * abs(tensor([-3, 0, 2])); // [3, 0, 2]
+ * // The derivative at 0 is 0.
+ * gradient(tensor([-3, 0, 2]), (x) => abs(x).sum()); // [-1, 0, 1]
  * ```
  * @category Elementwise operations
  */
@@ -205,7 +217,7 @@ export function sign(x: Tensor): Tensor { return bind(signP, [checkTensor("sign"
  * @returns `sin x`.
  * @example
  * ```ts
- * sin(tensor([0])); // [0]
+ * sin(tensor([0, Math.PI / 6, Math.PI / 2])); // [0, 0.5, 1]
  * ```
  * @category Elementwise operations
  */
@@ -216,7 +228,7 @@ export function sin(x: Tensor): Tensor { return bind(sinP, [float("sin", x)], un
  * @returns `cos x`.
  * @example
  * ```ts
- * cos(tensor([0])); // [1]
+ * cos(tensor([0, Math.PI / 3, Math.PI])); // [1, 0.5, -1]
  * ```
  * @category Elementwise operations
  */
@@ -227,7 +239,7 @@ export function cos(x: Tensor): Tensor { return bind(cosP, [float("cos", x)], un
  * @returns `tan x`.
  * @example
  * ```ts
- * tan(tensor([0])); // [0]
+ * tan(tensor([0, Math.PI / 4])); // [0, 1]
  * ```
  * @category Elementwise operations
  */
@@ -238,7 +250,7 @@ export function tan(x: Tensor): Tensor { return bind(tanP, [float("tan", x)], un
  * @returns `tanh x`.
  * @example
  * ```ts
- * tanh(tensor([0])); // [0]
+ * tanh(tensor([-Infinity, 0, 1])); // [-1, 0, 0.7615942]
  * ```
  * @category Elementwise operations
  */
@@ -249,7 +261,8 @@ export function tanh(x: Tensor): Tensor { return bind(tanhP, [float("tanh", x)],
  * @returns `1 / (1 + e^-x)`.
  * @example
  * ```ts
- * sigmoid(tensor([0])); // [0.5]
+ * sigmoid(tensor([-Infinity, 0, 2])); // [0, 0.5, 0.8807971]
+ * sigmoid(tensor([-1000, 1000])); // [0, 1]
  * ```
  * @category Elementwise operations
  */
@@ -260,7 +273,9 @@ export function sigmoid(x: Tensor): Tensor { return bind(sigmoidP, [float("sigmo
  * @returns the rectified tensor.
  * @example
  * ```ts
- * relu(tensor([-1, 2])); // [0, 2]
+ * relu(tensor([-1, 0, 2])); // [0, 0, 2]
+ * // The derivative at 0 is 0.
+ * gradient(tensor([-1, 0, 2]), (x) => relu(x).sum()); // [0, 0, 1]
  * ```
  * @category Elementwise operations
  */
@@ -272,7 +287,7 @@ export function relu(x: Tensor): Tensor { return bind(reluP, [checkTensor("relu"
  * @returns the square.
  * @example
  * ```ts
- * square(tensor([3])); // [9]
+ * square(tensor([-3, 0.5])); // [9, 0.25]
  * ```
  * @category Elementwise operations
  */
@@ -286,7 +301,7 @@ export function square(x: Tensor): Tensor {
  * @returns the reciprocal.
  * @example
  * ```ts
- * reciprocal(tensor([4])); // [0.25]
+ * reciprocal(tensor([4, -0.5, 0])); // [0.25, -2, Infinity]
  * ```
  * @category Elementwise operations
  */
@@ -297,7 +312,7 @@ export function reciprocal(x: Tensor): Tensor { return div(1, float("reciprocal"
  * @returns the reciprocal square root.
  * @example
  * ```ts
- * rsqrt(tensor([4])); // [0.5]
+ * rsqrt(tensor([4, 16])); // [0.5, 0.25]
  * ```
  * @category Elementwise operations
  */

@@ -304,6 +304,9 @@ export class RandomKey {
  * @example
  * ```ts
  * const [wSeed, bSeed] = splitSeed(42, 2);
+ * const w = randomNormal([3, 2], { seed: wSeed });
+ * const b = randomNormal([2], { seed: bSeed });
+ * w.equal(randomNormal([3, 2], { seed: wSeed })).sum().item(); // 6
  * ```
  * @category Tensors
  */

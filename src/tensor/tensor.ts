@@ -374,7 +374,7 @@ export class Tensor {
    * @returns the exponential.
    * @example
    * ```ts
-   * tensor([0]).exp(); // [1]
+   * tensor([0, 1]).exp(); // [1, 2.7182817]
    * ```
    */
   exp(): Tensor { return unary.exp(this); }
@@ -383,7 +383,7 @@ export class Tensor {
    * @returns `ln x`.
    * @example
    * ```ts
-   * tensor([1]).log(); // [0]
+   * tensor([1, Math.E]).log(); // [0, 1]
    * ```
    */
   log(): Tensor { return unary.log(this); }
@@ -392,7 +392,7 @@ export class Tensor {
    * @returns `log1p x`.
    * @example
    * ```ts
-   * tensor([0]).log1p(); // [0]
+   * tensor([0, Math.E - 1]).log1p(); // [0, 1]
    * ```
    */
   log1p(): Tensor { return unary.log1p(this); }
@@ -401,7 +401,7 @@ export class Tensor {
    * @returns `expm1 x`.
    * @example
    * ```ts
-   * tensor([0]).expm1(); // [0]
+   * tensor([0, 1]).expm1(); // [0, 1.7182817]
    * ```
    */
   expm1(): Tensor { return unary.expm1(this); }
@@ -410,7 +410,7 @@ export class Tensor {
    * @returns `√x`.
    * @example
    * ```ts
-   * tensor([4]).sqrt(); // [2]
+   * tensor([4, 9]).sqrt(); // [2, 3]
    * ```
    */
   sqrt(): Tensor { return unary.sqrt(this); }
@@ -419,7 +419,7 @@ export class Tensor {
    * @returns the reciprocal square root.
    * @example
    * ```ts
-   * tensor([4]).rsqrt(); // [0.5]
+   * tensor([4, 16]).rsqrt(); // [0.5, 0.25]
    * ```
    */
   rsqrt(): Tensor { return unary.rsqrt(this); }
@@ -428,7 +428,7 @@ export class Tensor {
    * @returns the square.
    * @example
    * ```ts
-   * tensor([3]).square(); // [9]
+   * tensor([-3, 0.5]).square(); // [9, 0.25]
    * ```
    */
   square(): Tensor { return unary.square(this); }
@@ -437,7 +437,7 @@ export class Tensor {
    * @returns the reciprocal.
    * @example
    * ```ts
-   * tensor([4]).reciprocal(); // [0.25]
+   * tensor([4, -0.5]).reciprocal(); // [0.25, -2]
    * ```
    */
   reciprocal(): Tensor { return unary.reciprocal(this); }
@@ -446,7 +446,7 @@ export class Tensor {
    * @returns `|x|`.
    * @example
    * ```ts
-   * tensor([-2]).abs(); // [2]
+   * tensor([-2, 0, 3]).abs(); // [2, 0, 3]
    * ```
    */
   abs(): Tensor { return unary.abs(this); }
@@ -464,7 +464,7 @@ export class Tensor {
    * @returns `sin x`.
    * @example
    * ```ts
-   * tensor([0]).sin(); // [0]
+   * tensor([0, Math.PI / 2]).sin(); // [0, 1]
    * ```
    */
   sin(): Tensor { return unary.sin(this); }
@@ -473,7 +473,7 @@ export class Tensor {
    * @returns `cos x`.
    * @example
    * ```ts
-   * tensor([0]).cos(); // [1]
+   * tensor([0, Math.PI]).cos(); // [1, -1]
    * ```
    */
   cos(): Tensor { return unary.cos(this); }
@@ -482,7 +482,7 @@ export class Tensor {
    * @returns `tan x`.
    * @example
    * ```ts
-   * tensor([0]).tan(); // [0]
+   * tensor([0, Math.PI / 4]).tan(); // [0, 1]
    * ```
    */
   tan(): Tensor { return unary.tan(this); }
@@ -491,7 +491,7 @@ export class Tensor {
    * @returns `tanh x`.
    * @example
    * ```ts
-   * tensor([0]).tanh(); // [0]
+   * tensor([0, 1]).tanh(); // [0, 0.7615942]
    * ```
    */
   tanh(): Tensor { return unary.tanh(this); }
@@ -500,7 +500,7 @@ export class Tensor {
    * @returns `σ(x)`.
    * @example
    * ```ts
-   * tensor([0]).sigmoid(); // [0.5]
+   * tensor([0, 2]).sigmoid(); // [0.5, 0.8807971]
    * ```
    */
   sigmoid(): Tensor { return unary.sigmoid(this); }
@@ -518,7 +518,7 @@ export class Tensor {
    * @returns the softplus.
    * @example
    * ```ts
-   * tensor([0]).softplus(); // [0.6931472]
+   * tensor([0, 2]).softplus(); // [0.6931472, 2.126928]
    * ```
    */
   softplus(): Tensor { return unary.softplus(this); }
@@ -528,7 +528,7 @@ export class Tensor {
    * @returns the converted tensor.
    * @example
    * ```ts
-   * tensor([1.7]).cast('int32'); // [1]
+   * tensor([1.7, -1.7]).cast("int32"); // [1, -1]
    * ```
    */
   cast(dtype: DType): Tensor { return unary.cast(this, dtype); }
@@ -553,6 +553,7 @@ export class Tensor {
    * @example
    * ```ts
    * tensor([1, 2, 3]).mean(); // 2
+   * tensor([[1, 2], [3, 4]]).mean(1); // [1.5, 3.5]
    * ```
    */
   mean(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.mean(this, axes, keepDims); }
@@ -626,7 +627,7 @@ export class Tensor {
    * @returns probabilities summing to 1 along `axis`.
    * @example
    * ```ts
-   * tensor([0, 0]).softmax(); // [0.5, 0.5]
+   * tensor([[0, 0], [0, Math.log(3)]]).softmax(); // [[0.5, 0.5], [0.25, 0.75]]
    * ```
    */
   softmax(axis = -1): Tensor { return reduce.softmax(this, axis); }
@@ -825,7 +826,7 @@ export class Tensor {
    * @returns `erf(x)`.
    * @example
    * ```ts
-   * tensor([0]).erf(); // [0]
+   * tensor([0, 0.5]).erf(); // [0, 0.5205]
    * ```
    */
   erf(): Tensor { return unary.erf(this); }
