@@ -542,6 +542,10 @@ export class Tensor {
    * @example
    * ```ts
    * tensor([[1, 2], [3, 4]]).sum(0); // [4, 6]
+   * // With x = [[1, 2, 3], [4, 5, 6]] (the reference's examples' fixture):
+   * x.sum(); // 21
+   * x.sum(1); // [6, 15]
+   * x.sum(-1, true).shape; // [2, 1]
    * ```
    */
   sum(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.sum(this, axes, keepDims); }
@@ -565,6 +569,8 @@ export class Tensor {
    * @example
    * ```ts
    * tensor([1, 3, 2]).max(); // 3
+   * // With x = [[1, 2, 3], [4, 5, 6]]:
+   * x.max(0); // [4, 5, 6]
    * ```
    */
   max(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.max(this, axes, keepDims); }
@@ -1016,6 +1022,8 @@ export class Tensor {
    * @example
    * ```ts
    * tensor([1, 2, 3, 4]).reshape([2, -1]).shape; // [2, 2]
+   * // With x = [[1, 2, 3], [4, 5, 6]]:
+   * x.reshape([3, 2]); // [[1, 2], [3, 4], [5, 6]]
    * ```
    */
   reshape(shape: readonly number[]): Tensor { return movement.reshape(this, shape); }
@@ -1026,6 +1034,8 @@ export class Tensor {
    * @example
    * ```ts
    * ones([2, 3]).transpose().shape; // [3, 2]
+   * // With x = [[1, 2, 3], [4, 5, 6]]:
+   * x.transpose(); // [[1, 4], [2, 5], [3, 6]]
    * ```
    */
   transpose(perm?: readonly number[]): Tensor { return movement.transpose(this, perm); }

@@ -14,7 +14,8 @@
  *   changes one cannot change the next. `docs/examples.md` shows users every fixture file as written, and a
  *   test checks that the page lists exactly the fixtures.
  * - **Types.** All blocks type-check together in one strict program on the repository's compiler settings,
- *   in the project's decorator mode (`noUnusedLocals` off). An example that shows a compile error writes
+ *   in the project's decorator mode (`noUnusedLocals` off; the diagnostics of the examples, since `npm run
+ *   typecheck` checks the sources). An example that shows a compile error writes
  *   `// @ts-expect-error` on the line before, so the error is proven; the line still runs.
  * - **Runs and values.** Every block runs with its console silenced and its working directory in a fresh
  *   temporary folder. A *value comment* is asserted: a statement line `expr; // <literal>` (or
@@ -525,6 +526,12 @@ test("fixtures are loaded afresh for every example", async () => {
   const [a, b] = [(await import(`${file}?example=a`)) as object, (await import(`${file}?example=b`)) as object];
   expect(Object.keys(a).length).toBeGreaterThan(0);
   for (const name of Object.keys(a)) expect((a as Record<string, unknown>)[name]).not.toBe((b as Record<string, unknown>)[name]);
+  // A fixture's classes are the ones the examples import (one copy of the library, so `instanceof` holds).
+  const library = (await import(pathToFileURL(entries.difftypes!).href)) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(a)) {
+    const type = value !== null && typeof value === "object" ? library[(value as object).constructor.name] : undefined;
+    if (typeof type === "function") expect(value instanceof type, `fixture ${name}`).toBe(true);
+  }
 });
 
 test("every example is one fenced ```ts block, and fixtures have one name each", () => {
