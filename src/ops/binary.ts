@@ -145,30 +145,114 @@ function arith(p: Primitive, a: TensorLike, b: TensorLike): Tensor {
   return bind(p, [x, y], undefined);
 }
 
-/** Elementwise `a + b` with broadcasting. @param a tensor or number. @param b tensor or number. @returns the sum, shaped by broadcasting. @example `add(tensor([1, 2]), 10)` is `[11, 12]`. */
+/**
+ * Elementwise `a + b` with broadcasting.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the sum, shaped by broadcasting.
+ * @example
+ * ```ts
+ * add(tensor([1, 2]), 10); // [11, 12]
+ * // A [2, 2] matrix plus a row of 2: the row is added to every row.
+ * add(tensor([[1, 2], [3, 4]]), tensor([10, 20])); // [[11, 22], [13, 24]]
+ * ```
+ * @category Elementwise operations
+ */
 export function add(a: TensorLike, b: TensorLike): Tensor { return arith(addP, a, b); }
-/** Elementwise `a - b` with broadcasting. @param a tensor or number. @param b tensor or number. @returns the difference. @example `sub(10, tensor([1, 2]))` is `[9, 8]`. */
+/**
+ * Elementwise `a - b` with broadcasting.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the difference.
+ * @example
+ * ```ts
+ * sub(10, tensor([1, 2])); // [9, 8]
+ * ```
+ * @category Elementwise operations
+ */
 export function sub(a: TensorLike, b: TensorLike): Tensor { return arith(subP, a, b); }
-/** Elementwise `a * b` with broadcasting. @param a tensor or number. @param b tensor or number. @returns the product. @example `mul(tensor([[1], [2]]), tensor([1, 10]))` is `[[1, 10], [2, 20]]`. */
+/**
+ * Elementwise `a * b` with broadcasting.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the product.
+ * @example
+ * ```ts
+ * mul(tensor([[1], [2]]), tensor([1, 10])); // [[1, 10], [2, 20]]
+ * ```
+ * @category Elementwise operations
+ */
 export function mul(a: TensorLike, b: TensorLike): Tensor { return arith(mulP, a, b); }
-/** Elementwise `a / b` with broadcasting; int32 operands are divided as float32. @param a tensor or number. @param b tensor or number. @returns the quotient. @example `div(tensor([1, 2]), 4)` is `[0.25, 0.5]`. */
+/**
+ * Elementwise `a / b` with broadcasting; int32 operands are divided as float32.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the quotient.
+ * @example
+ * ```ts
+ * div(tensor([1, 2]), 4); // [0.25, 0.5]
+ * div(tensor([1, -1, 0]), 0); // [Infinity, -Infinity, NaN]
+ * div(tensor([1, 2], { dtype: "int32" }), 4).dtype; // "float32"
+ * ```
+ * @category Elementwise operations
+ */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = coerce("div", a, b, cast);
   const d = x.dtype === "int32" ? "float32" : x.dtype;
   return arith(divP, cast(x, d), cast(y, d));
 }
-/** Elementwise `a ** b` with broadcasting. @param a the base. @param b the exponent. @returns the power. @example `pow(tensor([2, 3]), 2)` is `[4, 9]`. */
+/**
+ * Elementwise `a ** b` with broadcasting.
+ * @param a the base.
+ * @param b the exponent.
+ * @returns the power.
+ * @example
+ * ```ts
+ * pow(tensor([2, 3]), 2); // [4, 9]
+ * pow(tensor([4, 9]), 0.5); // [2, 3]
+ * pow(2, tensor([0, 1, 10])); // [1, 2, 1024]
+ * ```
+ * @category Elementwise operations
+ */
 export function pow(a: TensorLike, b: TensorLike): Tensor { return arith(powP, a, b); }
-/** Elementwise maximum with broadcasting (NaN propagates). @param a tensor or number. @param b tensor or number. @returns the larger values. @example `maximum(tensor([1, 5]), 3)` is `[3, 5]`. */
+/**
+ * Elementwise maximum with broadcasting (NaN propagates).
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the larger values.
+ * @example
+ * ```ts
+ * maximum(tensor([1, 5]), 3); // [3, 5]
+ * maximum(tensor([1, NaN]), 0); // [1, NaN]
+ * ```
+ * @category Elementwise operations
+ */
 export function maximum(a: TensorLike, b: TensorLike): Tensor { return arith(maximumP, a, b); }
-/** Elementwise minimum with broadcasting (NaN propagates). @param a tensor or number. @param b tensor or number. @returns the smaller values. @example `minimum(tensor([1, 5]), 3)` is `[1, 3]`. */
+/**
+ * Elementwise minimum with broadcasting (NaN propagates).
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the smaller values.
+ * @example
+ * ```ts
+ * minimum(tensor([1, 5]), 3); // [1, 3]
+ * ```
+ * @category Elementwise operations
+ */
 export function minimum(a: TensorLike, b: TensorLike): Tensor { return arith(minimumP, a, b); }
 
 /**
- * Clamps every element of `x` into `[min, max]`. The derivative is 1 on the closed interval (boundaries
- * included) and 0 outside it.
- * @param x a tensor. @param min lower bound. @param max upper bound (≥ min).
- * @returns the clipped tensor. @example `clip(tensor([-2, 0, 2]), -1, 1)` is `[-1, 0, 1]`.
+ * Clamps every element of `x` into `[min, max]`. The derivative is 1 on the closed interval (boundaries included)
+ * and 0 outside it.
+ * @param x a tensor.
+ * @param min lower bound.
+ * @param max upper bound (≥ min).
+ * @returns the clipped tensor.
+ * @example
+ * ```ts
+ * clip(tensor([-2, 0, 2]), -1, 1); // [-1, 0, 1]
+ * ```
+ * @category Elementwise operations
  */
 export function clip(x: Tensor, min: number, max: number): Tensor {
   checkTensor("clip", "x", x);
@@ -184,17 +268,78 @@ function compare(k: CompareKernel, a: TensorLike, b: TensorLike): Tensor {
   broadcastShapes(k, x.shape, y.shape);
   return bind(comparisons.get(k)!, [x, y], undefined);
 }
-/** Elementwise `a == b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns 1 where equal, 0 elsewhere. @example `equal(tensor([1, 2]), 2)` is `[0, 1]`. */
+/**
+ * Elementwise `a == b` as an int32 mask.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns 1 where equal, 0 elsewhere.
+ * @example
+ * ```ts
+ * equal(tensor([1, 2]), 2); // [0, 1]
+ * equal(tensor([1, 2]), 2).dtype; // "int32"
+ * ```
+ * @category Elementwise operations
+ */
 export function equal(a: TensorLike, b: TensorLike): Tensor { return compare("equal", a, b); }
-/** Elementwise `a != b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns 1 where different. @example `notEqual(tensor([1, 2]), 2)` is `[1, 0]`. */
+/**
+ * Elementwise `a != b` as an int32 mask.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns 1 where different.
+ * @example
+ * ```ts
+ * notEqual(tensor([1, 2]), 2); // [1, 0]
+ * ```
+ * @category Elementwise operations
+ */
 export function notEqual(a: TensorLike, b: TensorLike): Tensor { return compare("notEqual", a, b); }
-/** Elementwise `a < b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns the mask. @example `less(tensor([1, 2]), 2)` is `[1, 0]`. */
+/**
+ * Elementwise `a < b` as an int32 mask.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the mask.
+ * @example
+ * ```ts
+ * less(tensor([1, 2]), 2); // [1, 0]
+ * ```
+ * @category Elementwise operations
+ */
 export function less(a: TensorLike, b: TensorLike): Tensor { return compare("less", a, b); }
-/** Elementwise `a <= b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns the mask. @example `lessEqual(tensor([1, 2]), 2)` is `[1, 1]`. */
+/**
+ * Elementwise `a <= b` as an int32 mask.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the mask.
+ * @example
+ * ```ts
+ * lessEqual(tensor([1, 2]), 2); // [1, 1]
+ * ```
+ * @category Elementwise operations
+ */
 export function lessEqual(a: TensorLike, b: TensorLike): Tensor { return compare("lessEqual", a, b); }
-/** Elementwise `a > b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns the mask. @example `greater(tensor([1, 2]), 1)` is `[0, 1]`. */
+/**
+ * Elementwise `a > b` as an int32 mask.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the mask.
+ * @example
+ * ```ts
+ * greater(tensor([1, 2]), 1); // [0, 1]
+ * ```
+ * @category Elementwise operations
+ */
 export function greater(a: TensorLike, b: TensorLike): Tensor { return compare("greater", a, b); }
-/** Elementwise `a >= b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns the mask. @example `greaterEqual(tensor([1, 2]), 2)` is `[0, 1]`. */
+/**
+ * Elementwise `a >= b` as an int32 mask.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the mask.
+ * @example
+ * ```ts
+ * greaterEqual(tensor([1, 2]), 2); // [0, 1]
+ * ```
+ * @category Elementwise operations
+ */
 export function greaterEqual(a: TensorLike, b: TensorLike): Tensor { return compare("greaterEqual", a, b); }
 
 const whereP = definePrimitive({
@@ -218,12 +363,20 @@ const whereP = definePrimitive({
 });
 
 /**
- * Chooses elementwise between `a` (where `cond` is non-zero) and `b`, broadcasting all three.
- * The derivative flows to the chosen operand only; `cond` carries none.
+ * Chooses elementwise between `a` (where `cond` is non-zero) and `b`, broadcasting all three. The derivative flows
+ * to the chosen operand only; `cond` carries none.
  * @param cond a mask (any dtype; non-zero means true), e.g. from a comparison.
- * @param a values where true (tensor or number). @param b values where false (tensor or number).
+ * @param a values where true (tensor or number).
+ * @param b values where false (tensor or number).
  * @returns the selection, shaped by broadcasting the three.
- * @example `where(tensor([1, 0]), tensor([1, 2]), 0)` is `[1, 0]`.
+ * @example
+ * ```ts
+ * where(tensor([1, 0]), tensor([1, 2]), 0); // [1, 0]
+ * // Replace the negative entries with 0.
+ * const x = tensor([-2, 3, -1]);
+ * where(x.less(0), 0, x); // [0, 3, 0]
+ * ```
+ * @category Elementwise operations
  */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   checkTensor("where", "cond", cond);
@@ -286,6 +439,7 @@ const logicalOrP = defineNondifferentiable("logicalOr", ([a, b]) => runMath("log
  * mod(tensor([5, -5, 5.5]), 3).toArray(); // [2, 1, 2.5]
  * mod(tensor([5, -5]), -3).toArray();     // [-1, -2]
  * ```
+ * @category Elementwise operations
  */
 export function mod(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = coerce("mod", a, b, cast);
@@ -309,8 +463,10 @@ export function mod(a: TensorLike, b: TensorLike): Tensor {
  * @returns the angle in radians, shaped by broadcasting.
  * @example
  * ```ts
- * atan2(tensor([1, 1, -1]), tensor([1, -1, 0])).toArray(); // [π/4, 3π/4, -π/2]
+ * // π/4, 3π/4 and -π/2: the quadrant comes from the signs of both arguments.
+ * atan2(tensor([1, 1, -1]), tensor([1, -1, 0])); // [0.7853982, 2.3561945, -1.5707964]
  * ```
+ * @category Elementwise operations
  */
 export function atan2(y: TensorLike, x: TensorLike): Tensor {
   const [p, q] = coerce("atan2", y, x, cast);
@@ -334,6 +490,7 @@ function logical(p: Primitive, op: string, a: TensorLike, b: TensorLike): Tensor
  * ```ts
  * logicalAnd(tensor([1, 1, 0]), tensor([1, 0, 0])).toArray(); // [1, 0, 0]
  * ```
+ * @category Elementwise operations
  */
 export function logicalAnd(a: TensorLike, b: TensorLike): Tensor { return logical(logicalAndP, "logicalAnd", a, b); }
 /**
@@ -344,5 +501,6 @@ export function logicalAnd(a: TensorLike, b: TensorLike): Tensor { return logica
  * ```ts
  * logicalOr(tensor([1, 1, 0]), tensor([1, 0, 0])).toArray(); // [1, 1, 0]
  * ```
+ * @category Elementwise operations
  */
 export function logicalOr(a: TensorLike, b: TensorLike): Tensor { return logical(logicalOrP, "logicalOr", a, b); }

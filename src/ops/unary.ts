@@ -111,43 +111,211 @@ function float(op: string, x: Tensor): Tensor {
   return isFloat(x.dtype) ? x : cast(x, "float32");
 }
 
-/** Elementwise `-x`. @param x any tensor. @returns the negation, same shape and dtype. @example `neg(tensor([1, -2]))` is `[-1, 2]`. */
+/**
+ * Elementwise `-x`.
+ * @param x any tensor.
+ * @returns the negation, same shape and dtype.
+ * @example
+ * ```ts
+ * neg(tensor([1, -2, 0])); // [-1, 2, -0]
+ * ```
+ * @category Elementwise operations
+ */
 export function neg(x: Tensor): Tensor { return bind(negP, [checkTensor("neg", "x", x)], undefined); }
-/** Elementwise `e^x`. @param x a tensor (int32 is converted to float32). @returns the exponential. @example `exp(tensor([0]))` is `[1]`. */
+/**
+ * Elementwise `e^x`.
+ * @param x a tensor (int32 is converted to float32).
+ * @returns the exponential.
+ * @example
+ * ```ts
+ * exp(tensor([0, 1, -Infinity])); // [1, 2.7182817, 0]
+ * ```
+ * @category Elementwise operations
+ */
 export function exp(x: Tensor): Tensor { return bind(expP, [float("exp", x)], undefined); }
-/** Elementwise natural logarithm (NaN below 0, -Infinity at 0). @param x a tensor. @returns `ln x`. @example `log(tensor([1]))` is `[0]`. */
+/**
+ * Elementwise natural logarithm (NaN below 0, -Infinity at 0).
+ * @param x a tensor.
+ * @returns `ln x`.
+ * @example
+ * ```ts
+ * log(tensor([1, Math.E, 0])); // [0, 1, -Infinity]
+ * log(tensor([-1])); // [NaN]
+ * ```
+ * @category Elementwise operations
+ */
 export function log(x: Tensor): Tensor { return bind(logP, [float("log", x)], undefined); }
-/** Elementwise `ln(1 + x)`, accurate for small x. @param x a tensor. @returns `log1p x`. @example `log1p(tensor([0]))` is `[0]`. */
+/**
+ * Elementwise `ln(1 + x)`, accurate for small x.
+ * @param x a tensor.
+ * @returns `log1p x`.
+ * @example
+ * ```ts
+ * log1p(tensor([0, Math.E - 1])); // [0, 1]
+ * // Near 0, 1 + x rounds away the digits of x; log1p keeps them.
+ * const tiny = tensor([1e-15], { dtype: "float64" });
+ * log1p(tiny).item() * 1e15; // 1
+ * log(tiny.add(1)).item() * 1e15; // 1.110223
+ * ```
+ * @category Elementwise operations
+ */
 export function log1p(x: Tensor): Tensor { return bind(log1pP, [float("log1p", x)], undefined); }
-/** Elementwise `e^x - 1`, accurate for small x. @param x a tensor. @returns `expm1 x`. @example `expm1(tensor([0]))` is `[0]`. */
+/**
+ * Elementwise `e^x - 1`, accurate for small x.
+ * @param x a tensor.
+ * @returns `expm1 x`.
+ * @example
+ * ```ts
+ * expm1(tensor([0, 1])); // [0, 1.7182817]
+ * // Near 0, exp(x) - 1 cancels the digits of x; expm1 keeps them.
+ * const tiny = tensor([1e-15], { dtype: "float64" });
+ * expm1(tiny).item() * 1e15; // 1
+ * exp(tiny).sub(1).item() * 1e15; // 1.110223
+ * ```
+ * @category Elementwise operations
+ */
 export function expm1(x: Tensor): Tensor { return bind(expm1P, [float("expm1", x)], undefined); }
-/** Elementwise square root; the derivative at 0 is +Infinity. @param x a tensor. @returns `√x`. @example `sqrt(tensor([9]))` is `[3]`. */
+/**
+ * Elementwise square root; the derivative at 0 is +Infinity.
+ * @param x a tensor.
+ * @returns `√x`.
+ * @example
+ * ```ts
+ * sqrt(tensor([0, 4, 9])); // [0, 2, 3]
+ * gradient(tensor([0, 4]), (x) => sqrt(x).sum()); // [Infinity, 0.25]
+ * ```
+ * @category Elementwise operations
+ */
 export function sqrt(x: Tensor): Tensor { return bind(sqrtP, [float("sqrt", x)], undefined); }
-/** Elementwise absolute value; the derivative at 0 is taken as 0. @param x a tensor. @returns `|x|`. @example `abs(tensor([-3]))` is `[3]`. */
+/**
+ * Elementwise absolute value; the derivative at 0 is taken as 0.
+ * @param x a tensor.
+ * @returns `|x|`.
+ * @example
+ * ```ts
+ * abs(tensor([-3, 0, 2])); // [3, 0, 2]
+ * // The derivative at 0 is 0.
+ * gradient(tensor([-3, 0, 2]), (x) => abs(x).sum()); // [-1, 0, 1]
+ * ```
+ * @category Elementwise operations
+ */
 export function abs(x: Tensor): Tensor { return bind(absP, [checkTensor("abs", "x", x)], undefined); }
-/** Elementwise sign: -1, 0 or 1 (no derivative flows through it). @param x a tensor. @returns the sign. @example `sign(tensor([-3, 0, 2]))` is `[-1, 0, 1]`. */
+/**
+ * Elementwise sign: -1, 0 or 1 (no derivative flows through it).
+ * @param x a tensor.
+ * @returns the sign.
+ * @example
+ * ```ts
+ * sign(tensor([-3, 0, 2])); // [-1, 0, 1]
+ * ```
+ * @category Elementwise operations
+ */
 export function sign(x: Tensor): Tensor { return bind(signP, [checkTensor("sign", "x", x)], undefined); }
-/** Elementwise sine. @param x a tensor (radians). @returns `sin x`. @example `sin(tensor([0]))` is `[0]`. */
+/**
+ * Elementwise sine.
+ * @param x a tensor (radians).
+ * @returns `sin x`.
+ * @example
+ * ```ts
+ * sin(tensor([0, Math.PI / 6, Math.PI / 2])); // [0, 0.5, 1]
+ * ```
+ * @category Elementwise operations
+ */
 export function sin(x: Tensor): Tensor { return bind(sinP, [float("sin", x)], undefined); }
-/** Elementwise cosine. @param x a tensor (radians). @returns `cos x`. @example `cos(tensor([0]))` is `[1]`. */
+/**
+ * Elementwise cosine.
+ * @param x a tensor (radians).
+ * @returns `cos x`.
+ * @example
+ * ```ts
+ * cos(tensor([0, Math.PI / 3, Math.PI])); // [1, 0.5, -1]
+ * ```
+ * @category Elementwise operations
+ */
 export function cos(x: Tensor): Tensor { return bind(cosP, [float("cos", x)], undefined); }
-/** Elementwise tangent. @param x a tensor (radians). @returns `tan x`. @example `tan(tensor([0]))` is `[0]`. */
+/**
+ * Elementwise tangent.
+ * @param x a tensor (radians).
+ * @returns `tan x`.
+ * @example
+ * ```ts
+ * tan(tensor([0, Math.PI / 4])); // [0, 1]
+ * ```
+ * @category Elementwise operations
+ */
 export function tan(x: Tensor): Tensor { return bind(tanP, [float("tan", x)], undefined); }
-/** Elementwise hyperbolic tangent. @param x a tensor. @returns `tanh x`. @example `tanh(tensor([0]))` is `[0]`. */
+/**
+ * Elementwise hyperbolic tangent.
+ * @param x a tensor.
+ * @returns `tanh x`.
+ * @example
+ * ```ts
+ * tanh(tensor([-Infinity, 0, 1])); // [-1, 0, 0.7615942]
+ * ```
+ * @category Elementwise operations
+ */
 export function tanh(x: Tensor): Tensor { return bind(tanhP, [float("tanh", x)], undefined); }
-/** Elementwise logistic sigmoid, stable for large |x|. @param x a tensor. @returns `1 / (1 + e^-x)`. @example `sigmoid(tensor([0]))` is `[0.5]`. */
+/**
+ * Elementwise logistic sigmoid, stable for large |x|.
+ * @param x a tensor.
+ * @returns `1 / (1 + e^-x)`.
+ * @example
+ * ```ts
+ * sigmoid(tensor([-Infinity, 0, 2])); // [0, 0.5, 0.8807971]
+ * sigmoid(tensor([-1000, 1000])); // [0, 1]
+ * ```
+ * @category Elementwise operations
+ */
 export function sigmoid(x: Tensor): Tensor { return bind(sigmoidP, [float("sigmoid", x)], undefined); }
-/** Elementwise `max(x, 0)`; the derivative at 0 is 0. @param x a tensor. @returns the rectified tensor. @example `relu(tensor([-1, 2]))` is `[0, 2]`. */
+/**
+ * Elementwise `max(x, 0)`; the derivative at 0 is 0.
+ * @param x a tensor.
+ * @returns the rectified tensor.
+ * @example
+ * ```ts
+ * relu(tensor([-1, 0, 2])); // [0, 0, 2]
+ * // The derivative at 0 is 0.
+ * gradient(tensor([-1, 0, 2]), (x) => relu(x).sum()); // [0, 0, 1]
+ * ```
+ * @category Elementwise operations
+ */
 export function relu(x: Tensor): Tensor { return bind(reluP, [checkTensor("relu", "x", x)], undefined); }
 
-/** Elementwise `x²`. @param x a tensor. @returns the square. @example `square(tensor([3]))` is `[9]`. */
+/**
+ * Elementwise `x²`.
+ * @param x a tensor.
+ * @returns the square.
+ * @example
+ * ```ts
+ * square(tensor([-3, 0.5])); // [9, 0.25]
+ * ```
+ * @category Elementwise operations
+ */
 export function square(x: Tensor): Tensor {
   checkTensor("square", "x", x);
   return mul(x, x);
 }
-/** Elementwise `1 / x`. @param x a tensor. @returns the reciprocal. @example `reciprocal(tensor([4]))` is `[0.25]`. */
+/**
+ * Elementwise `1 / x`.
+ * @param x a tensor.
+ * @returns the reciprocal.
+ * @example
+ * ```ts
+ * reciprocal(tensor([4, -0.5, 0])); // [0.25, -2, Infinity]
+ * ```
+ * @category Elementwise operations
+ */
 export function reciprocal(x: Tensor): Tensor { return div(1, float("reciprocal", x)); }
-/** Elementwise `1 / √x`. @param x a tensor. @returns the reciprocal square root. @example `rsqrt(tensor([4]))` is `[0.5]`. */
+/**
+ * Elementwise `1 / √x`.
+ * @param x a tensor.
+ * @returns the reciprocal square root.
+ * @example
+ * ```ts
+ * rsqrt(tensor([4, 16])); // [0.5, 0.25]
+ * ```
+ * @category Elementwise operations
+ */
 export function rsqrt(x: Tensor): Tensor { return reciprocal(sqrt(float("rsqrt", x))); }
 /**
  * Elementwise `ln(1 + e^x)`, computed as `max(x, 0) + log1p(e^-|x|)` so it never overflows. Its derivative
@@ -155,9 +323,10 @@ export function rsqrt(x: Tensor): Tensor { return reciprocal(sqrt(float("rsqrt",
  * @param x a tensor (int32 is converted to float32). @returns the softplus, same shape.
  * @example
  * ```ts
- * softplus(tensor([0])).item();                   // ln 2
+ * softplus(tensor([0])).item();                   // 0.6931472
  * gradient(0, (x) => softplus(x));                // 0.5
  * ```
+ * @category Elementwise operations
  */
 export function softplus(x: Tensor): Tensor { return bind(softplusP, [float("softplus", x)], undefined); }
 
@@ -169,6 +338,7 @@ export function softplus(x: Tensor): Tensor { return bind(softplusP, [float("sof
  * ```ts
  * erf(tensor([0, 0.5])).toArray(); // [0, 0.5205]
  * ```
+ * @category Elementwise operations
  */
 export function erf(x: Tensor): Tensor { return bind(erfP, [float("erf", x)], undefined); }
 
@@ -179,6 +349,7 @@ export function erf(x: Tensor): Tensor { return bind(erfP, [float("erf", x)], un
  * ```ts
  * floor(tensor([1.5, -1.5])).toArray(); // [1, -2]
  * ```
+ * @category Elementwise operations
  */
 export function floor(x: Tensor): Tensor { return rounding(floorP, "floor", x); }
 /**
@@ -188,6 +359,7 @@ export function floor(x: Tensor): Tensor { return rounding(floorP, "floor", x); 
  * ```ts
  * ceil(tensor([1.5, -1.5])).toArray(); // [2, -1]
  * ```
+ * @category Elementwise operations
  */
 export function ceil(x: Tensor): Tensor { return rounding(ceilP, "ceil", x); }
 /**
@@ -198,6 +370,7 @@ export function ceil(x: Tensor): Tensor { return rounding(ceilP, "ceil", x); }
  * ```ts
  * round(tensor([0.5, 1.5, 2.5, -0.5, 2.6])).toArray(); // [0, 2, 2, -0, 3]
  * ```
+ * @category Elementwise operations
  */
 export function round(x: Tensor): Tensor { return rounding(roundP, "round", x); }
 
@@ -213,6 +386,7 @@ function rounding(p: Primitive, op: string, x: Tensor): Tensor {
  * ```ts
  * isFinite(tensor([1, NaN, Infinity])).toArray(); // [1, 0, 0]
  * ```
+ * @category Elementwise operations
  */
 export function isFinite(x: Tensor): Tensor { return bind(isFiniteP, [checkTensor("isFinite", "x", x)], undefined); }
 /**
@@ -222,6 +396,7 @@ export function isFinite(x: Tensor): Tensor { return bind(isFiniteP, [checkTenso
  * ```ts
  * isNaN(tensor([1, NaN, Infinity])).toArray(); // [0, 1, 0]
  * ```
+ * @category Elementwise operations
  */
 export function isNaN(x: Tensor): Tensor { return bind(isNaNP, [checkTensor("isNaN", "x", x)], undefined); }
 /**
@@ -232,6 +407,7 @@ export function isNaN(x: Tensor): Tensor { return bind(isNaNP, [checkTensor("isN
  * ```ts
  * logicalNot(tensor([0, 1, 2], { dtype: "int32" })).toArray(); // [1, 0, 0]
  * ```
+ * @category Elementwise operations
  */
 export function logicalNot(x: Tensor): Tensor { return bind(logicalNotP, [checkTensor("logicalNot", "x", x)], undefined); }
 
@@ -273,8 +449,9 @@ const INT32_MAX = 2147483647;
  * @example
  * ```ts
  * cast(tensor([1.7, -1.7]), "int32").toArray(); // [1, -1]
- * cast(tensor([NaN]), "int32");                 // throws RangeError: cast: value NaN ...
+ * cast(tensor([NaN]), "int32");                 // throws RangeError: cast: value NaN...
  * ```
+ * @category Elementwise operations
  */
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor("cast", "x", x);
