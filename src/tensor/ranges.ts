@@ -143,7 +143,9 @@ export interface OneHotOptions extends CreationOptions {
  * `offValue` elsewhere.
  *
  * @param indices integer class indices (an int32 tensor of any shape, a float tensor holding integers,
- *   or an array of numbers), each in `[0, depth)`.
+ *   or an array of numbers), each in `[0, depth)`. Inside `compile` the indices are staged: they must be
+ *   int32, the encoding is a comparison with `arange(depth)`, and an index out of range gives a row of
+ *   `offValue` (eagerly it is an error).
  * @param depth the number of classes.
  * @param options `dtype` (`'float32'` by default), `onValue`, `offValue`.
  * @returns a tensor of shape `[...indices.shape, depth]`.
