@@ -1,7 +1,8 @@
 /**
  * The npm package as a user receives it: the tarball's contents (`npm pack`), the links of
  * every shipped Markdown file, and a fresh project that installs the packed tarball and uses it three
- * ways: bundled for the browser by esbuild, imported from Node with checkpoint files, and `require`d.
+ * ways: bundled for the browser by esbuild, imported from Node with checkpoint files, and `require`d. The
+ * README's and the getting-started guide's tsconfigs and programs are compiled and run there as written.
  * Needs `dist/` (npm test builds it first).
  */
 import { execFileSync } from "node:child_process";
@@ -239,7 +240,7 @@ test.each([
   expectGuideOutput(execFileSync(process.execPath, ["bundle/main.mjs"], { cwd: dir, encoding: "utf8" }));
 }, 180_000);
 
-test("as the guide says, without target ES2022 TypeScript leaves standard decorators in its output and Node cannot parse them", () => {
+test("as the guide says, without target ES2022 tsc and esbuild leave standard decorators in their output, which Node cannot parse; legacy ones run", () => {
   const { compilerOptions } = JSON.parse(sectionBlocks(guide, guideSettings, "json")[0]!) as { compilerOptions: Record<string, unknown> };
   delete compilerOptions.target; // TypeScript's default with module NodeNext: ESNext
   const dir = guideProject({ compilerOptions });
@@ -252,4 +253,15 @@ test("as the guide says, without target ES2022 TypeScript leaves standard decora
     stderr = String((e as { stderr?: unknown }).stderr);
   }
   expect(stderr).toContain("SyntaxError: Invalid or unexpected token");
+
+  // esbuild targets esnext unless told otherwise: standard decorators stay in its bundle too.
+  const untargeted = esbuild.buildSync({ entryPoints: [path.join(dir, "main.ts")], bundle: true, platform: "node", format: "esm", write: false, logLevel: "silent", absWorkingDir: dir });
+  expect(untargeted.outputFiles[0]!.text).toMatch(/^\s*@differentiable /m);
+
+  // Legacy decorators are rewritten whatever the target: the legacy tsconfig runs without it too.
+  const legacy = JSON.parse(sectionBlocks(guide, guideSettings, "json")[1]!) as { compilerOptions: Record<string, unknown> };
+  delete legacy.compilerOptions.target;
+  const legacyDir = guideProject(legacy);
+  tsc(legacyDir);
+  expectGuideOutput(execFileSync(process.execPath, ["out/main.js"], { cwd: legacyDir, encoding: "utf8" }));
 }, 120_000);
