@@ -1,7 +1,8 @@
 /**
  * The npm package as a user receives it: the tarball's contents (`npm pack`), the links of
  * every shipped Markdown file, and a fresh project that installs the packed tarball and uses it three
- * ways: bundled for the browser by esbuild, imported from Node with checkpoint files, and `require`d.
+ * ways: bundled for the browser by esbuild, imported from Node with checkpoint files, and `require`d. The
+ * README's and the getting-started guide's tsconfigs and programs are compiled and run there as written.
  * Needs `dist/` (npm test builds it first).
  */
 import { execFileSync } from "node:child_process";
@@ -135,14 +136,19 @@ console.log(JSON.stringify({ sum: dt.tensor([1, 2]).sum().item(), hasSave: "save
   expect(JSON.parse(fromCjs)).toEqual({ sum: 3, hasSave: false, node: "function" });
 }, 120_000);
 
+/** The fenced blocks of one section of a Markdown file of the repository, by language. */
+function sectionBlocks(file: string, section: string, lang: string): string[] {
+  const text = readFileSync(path.join(root, file), "utf8");
+  const start = text.indexOf(`\n## ${section}\n`);
+  expect(start, `${file} section '${section}'`).toBeGreaterThan(0);
+  const end = text.indexOf("\n## ", start + 1);
+  const body = text.slice(start, end < 0 ? undefined : end);
+  return [...body.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
+}
+
 /** The fenced blocks of one README section, by language. */
 function readmeBlocks(section: string, lang: string): string[] {
-  const readme = readFileSync(path.join(root, "README.md"), "utf8");
-  const start = readme.indexOf(`\n## ${section}\n`);
-  expect(start, `README section '${section}'`).toBeGreaterThan(0);
-  const end = readme.indexOf("\n## ", start + 1);
-  const body = readme.slice(start, end < 0 ? undefined : end);
-  return [...body.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
+  return sectionBlocks("README.md", section, lang);
 }
 
 test.each([
@@ -168,3 +174,94 @@ test.each([
   expect(existsSync(path.join(dir, "net.safetensors"))).toBe(true);
 }, 120_000);
 
+
+/**
+ * The guide "Getting started in your own project": its two tsconfigs (standard and legacy decorators) and
+ * its training program, in a folder of the fresh project, exactly as written there.
+ */
+const guide = "docs/getting-started.md";
+const guideSettings = "2. Compiler settings";
+const guideProgram = "4. A training run with checkpoints, and resuming from one";
+
+/** A folder of the fresh project holding the guide's program and the given tsconfig. */
+function guideProject(tsconfig: object): string {
+  const dir = mkdtempSync(path.join(app, "guide-"));
+  writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
+  writeFileSync(path.join(dir, "main.ts"), sectionBlocks(guide, guideProgram, "ts")[0]!);
+  return dir;
+}
+
+/** Each line the guide's program prints must begin the comment of its `console.log` line in the guide. */
+function expectGuideOutput(printed: string): void {
+  const comments = sectionBlocks(guide, guideProgram, "ts")[0]!
+    .split("\n")
+    .filter((line) => /^console\.log\(.*\/\/ /.test(line))
+    .map((line) => line.slice(line.lastIndexOf("// ") + 3));
+  const lines = printed.trimEnd().split("\n");
+  expect(lines).toHaveLength(comments.length);
+  lines.forEach((line, i) => expect(comments[i]!.startsWith(line), `printed '${line}', the guide says '${comments[i]}'`).toBe(true));
+}
+
+const tsc = (dir: string): string =>
+  execFileSync(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "."], { cwd: dir, encoding: "utf8" });
+
+test("the getting-started guide gives one tsconfig per decorator mode, both with target ES2022", () => {
+  const configs = sectionBlocks(guide, guideSettings, "json").map((t) => JSON.parse(t) as { compilerOptions: Record<string, unknown> });
+  expect(configs).toHaveLength(2);
+  expect(configs.map((c) => c.compilerOptions.experimentalDecorators)).toEqual([undefined, true]);
+  for (const c of configs) expect(c.compilerOptions.target).toBe("ES2022");
+});
+
+test.each([
+  ["standard (TC39) decorators", 0],
+  ["legacy decorators", 1],
+])("the getting-started guide's program, with its tsconfig for %s: tsc then node, tsx, and an esbuild bundle", (_mode, which) => {
+  const tsconfig = JSON.parse(sectionBlocks(guide, guideSettings, "json")[which]!) as object;
+  const dir = guideProject(tsconfig);
+  // tsc with the tsconfig as written (the package's declarations are checked too: no skipLibCheck), then node.
+  tsc(dir);
+  expectGuideOutput(execFileSync(process.execPath, ["out/main.js"], { cwd: dir, encoding: "utf8" }));
+  expect(existsSync(path.join(dir, "classifier.safetensors"))).toBe(true);
+  // tsx, which reads the decorator mode from the same tsconfig.
+  rmSync(path.join(dir, "classifier.safetensors"));
+  expectGuideOutput(execFileSync(process.execPath, [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), "main.ts"], { cwd: dir, encoding: "utf8" }));
+  // The guide's esbuild command: --bundle --platform=node --format=esm --target=es2022.
+  const bundled = esbuild.buildSync({
+    entryPoints: [path.join(dir, "main.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "es2022",
+    outfile: path.join(dir, "bundle", "main.mjs"),
+    logLevel: "silent",
+    absWorkingDir: dir,
+  });
+  expect(bundled.errors).toEqual([]);
+  expectGuideOutput(execFileSync(process.execPath, ["bundle/main.mjs"], { cwd: dir, encoding: "utf8" }));
+}, 180_000);
+
+test("as the guide says, without target ES2022 tsc and esbuild leave standard decorators in their output, which Node cannot parse; legacy ones run", () => {
+  const { compilerOptions } = JSON.parse(sectionBlocks(guide, guideSettings, "json")[0]!) as { compilerOptions: Record<string, unknown> };
+  delete compilerOptions.target; // TypeScript's default with module NodeNext: ESNext
+  const dir = guideProject({ compilerOptions });
+  tsc(dir);
+  expect(readFileSync(path.join(dir, "out", "main.js"), "utf8")).toContain("@differentiable");
+  let stderr = "";
+  try {
+    execFileSync(process.execPath, ["out/main.js"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    stderr = String((e as { stderr?: unknown }).stderr);
+  }
+  expect(stderr).toContain("SyntaxError: Invalid or unexpected token");
+
+  // esbuild targets esnext unless told otherwise: standard decorators stay in its bundle too.
+  const untargeted = esbuild.buildSync({ entryPoints: [path.join(dir, "main.ts")], bundle: true, platform: "node", format: "esm", write: false, logLevel: "silent", absWorkingDir: dir });
+  expect(untargeted.outputFiles[0]!.text).toMatch(/^\s*@differentiable /m);
+
+  // Legacy decorators are rewritten whatever the target: the legacy tsconfig runs without it too.
+  const legacy = JSON.parse(sectionBlocks(guide, guideSettings, "json")[1]!) as { compilerOptions: Record<string, unknown> };
+  delete legacy.compilerOptions.target;
+  const legacyDir = guideProject(legacy);
+  tsc(legacyDir);
+  expectGuideOutput(execFileSync(process.execPath, ["out/main.js"], { cwd: legacyDir, encoding: "utf8" }));
+}, 120_000);
