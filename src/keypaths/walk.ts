@@ -101,7 +101,7 @@ export function isCustomIterable(x: object): x is CustomKeyPathIterable {
 export function describe(x: unknown): string {
   if (x === null) return "null";
   if (x === undefined) return "undefined";
-  if (x instanceof Tensor) return `an ${x.dtype} Tensor`;
+  if (x instanceof Tensor) return `${x.dtype === "int32" ? "an" : "a"} ${x.dtype} Tensor`;
   if (x instanceof NoDerivative) return "a NoDerivative box";
   if (Array.isArray(x)) return `an array of length ${x.length}`;
   if (typeof x === "object") return `an instance of ${(x.constructor as Ctor | undefined)?.name ?? "an unknown class"}`;
@@ -384,8 +384,9 @@ export function childrenOf(view: View, op: string, v: unknown, path: readonly Se
     );
   }
   if (view === "staged") return stagedChildren(op, v, path, ctx);
-  // A Map or Set is a value here (a leaf): stored configuration may hold one; only the differentiable
-  // view, where it could hide parameters, refuses it.
+  // A Map or Set of plain values is a value here (a leaf): stored configuration may hold one. One that
+  // holds tensors, boxes or models would hide them from key paths and checkpoints: that is an error.
+  if (v !== null && typeof v === "object" && isUnsupported(v) && hidesParts(v)) unsupported(op, v, path);
   if (v === null || typeof v !== "object" || v instanceof Tensor || v instanceof NoDerivative || isUnsupported(v)) return LEAF;
   if (Array.isArray(v)) return container("array", indicesOf(v.length), ctx);
   if (isPlainObject(v) || isTangentStruct(v)) return container("object", Object.keys(v), ctx);
@@ -442,6 +443,19 @@ function storedNames(props: readonly StoredProperty[]): readonly string[] {
 /** Containers the walk cannot see into: an error naming the path, rather than a silently skipped model part. */
 function isUnsupported(v: object): boolean {
   return v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet;
+}
+
+/** Whether a Map or Set holds (as a key or a value) a tensor, a box, or an object with stored properties. */
+function hidesParts(v: object): boolean {
+  const part = (x: unknown): boolean =>
+    x instanceof Tensor || x instanceof NoDerivative ||
+    (x !== null && typeof x === "object" && !Array.isArray(x) && !isPlainObject(x) && (isCustomIterable(x) || storedProperties(x).length > 0));
+  if (v instanceof Map) {
+    for (const [k, x] of v) if (part(k) || part(x)) return true;
+  } else if (v instanceof Set) {
+    for (const x of v) if (part(x)) return true;
+  }
+  return false;
 }
 
 function unsupported(op: string, v: object, path: readonly Segment[]): void {
@@ -619,10 +633,11 @@ function checkPrivate(op: string, o: object, path: readonly Segment[]): void {
 }
 
 // How a `#name` member shows in a class's source: natively (a field, a method, an accessor at the start of
-// a member), or as lowered by esbuild (`__privateAdd(this, _name`) or by tsc (`_Class_name.set(this`).
+// a member), or as lowered by esbuild (`__privateAdd(this, _name`, or without the space once minified, as
+// tsx runs it) or by tsc (`_Class_name.set(this`).
 const PRIVATE_DECLARATIONS = [
   /(?:^|[;{}\n])\s*(?:static\s+)?(?:async\s+)?(?:get\s+|set\s+)?\*?#([A-Za-z_$][\w$]*)\s*(?=[=;(\n}])/g,
-  /__privateAdd\(this, _([A-Za-z_$][\w$]*)/g,
+  /__privateAdd\(this,\s*_([A-Za-z_$][\w$]*)/g,
   /\b_[A-Za-z$][\w$]*?_([A-Za-z_$][\w$]*)\.set\(this,/g,
 ];
 

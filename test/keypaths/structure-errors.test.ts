@@ -15,6 +15,7 @@ import {
   SGD,
   recursivelyAllKeyPaths,
   serializeCheckpoint,
+  Dense,
 } from "../../src/index.js";
 
 class Node {
@@ -64,6 +65,16 @@ describe("unsupported containers", () => {
     );
     expect(() => move({ w: tensor([1]), s: new Set([tensor([1])]) }, { w: tensor([1]) } as never)).toThrow(/move: the value at s is a Set/);
   });
+  it("a Map or Set holding tensors or layers is an error for key paths and checkpoints too, not a silent omission", () => {
+    class Holder {
+      @differentiable layers = new Map([["a", new Dense({ inputSize: 1, outputSize: 1, seed: 0 })]]);
+    }
+    const hint = /the value at layers is a Map, which the structural walk does not look into; hold the parts in an array/;
+    expect(() => serializeCheckpoint(new Holder())).toThrow(hint);
+    expect(() => recursivelyAllKeyPaths(new Holder())).toThrow(hint);
+    expect(() => serializeCheckpoint({ s: new Set([tensor([1])]) })).toThrow(/the value at s is a Set/);
+    expect(() => serializeCheckpoint({ m: new Map([[tensor([1]), 1]]) })).toThrow(/the value at m is a Map/);
+  });
   it("a Map in a @noDerivative field is fine: configuration, a value to key paths, not saved by checkpoints", () => {
     class M {
       @differentiable w = tensor([1]);
@@ -88,6 +99,18 @@ describe("#private members", () => {
     expect(() => gradient(new Scaled(), (m) => m.scaled().sum())).toThrow(
       /gradient: Scaled \(at \(root\)\) has the #private member #factor; differentiation runs the model on a copy, which cannot carry #private members\. Use a TypeScript `private` field instead/,
     );
+  });
+  it("a #private member is recognised as esbuild lowers it, with or without whitespace (tsx strips it)", () => {
+    // The check reads the class's source; these subclasses carry esbuild's lowering of `#k = 3` as text.
+    const lowered = (call: string) =>
+      new Function("Base", "__privateAdd", "_k", `return class Lowered extends Base { constructor() { super(); ${call}; } }`)(
+        Scaled,
+        () => {},
+        new WeakMap(),
+      ) as new () => Scaled;
+    for (const call of ["__privateAdd(this, _k, 3)", "__privateAdd(this,_k,3)"]) {
+      expect(() => gradient(new (lowered(call))(), (m) => m.w.sum())).toThrow(/gradient: Lowered \(at \(root\)\) has the #private member #/);
+    }
   });
   it("in place operations work: move and optimizers do not copy", () => {
     const m = new Scaled();
