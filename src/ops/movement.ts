@@ -759,10 +759,10 @@ const scatterAddP = definePrimitive<ScatterParams>({
 });
 
 /**
- * Validates indices for an axis of size `n` and returns them as a concrete int32 tensor. Numbers
+ * @internal Validates indices for an axis of size `n` and returns them as an int32 tensor. Numbers
  * and float tensors holding integers are accepted (labels often arrive as float32).
  */
-function checkIndices(op: string, indices: Tensor | readonly number[], n: number, axisDesc: string): Tensor {
+export function checkIndices(op: string, indices: Tensor | readonly number[], n: number, axisDesc: string): Tensor {
   let t: Tensor;
   if (indices instanceof Tensor) {
     t = indices;

@@ -4,7 +4,10 @@
  */
 import { Tensor } from "./tensor.js";
 import { allocate, checkDType, fillFrom, type DType } from "./dtype.js";
-import { full, type CreationOptions } from "./creation.js";
+import { full, scalar, tensor, type CreationOptions } from "./creation.js";
+import { checkIndices, reshape } from "../ops/movement.js";
+import { equal, where } from "../ops/binary.js";
+import { cast } from "../ops/unary.js";
 import { MAX_TENSOR_SIZE, checkSize } from "./shape.js";
 
 function dtypeOf(op: string, options: CreationOptions | undefined, fallback: DType = "float32"): DType {
@@ -134,7 +137,8 @@ export interface OneHotOptions extends CreationOptions {
 
 /**
  * One-hot encoding: for each index `k`, a vector of `depth` values that is `onValue` at `k` and
- * `offValue` elsewhere.
+ * `offValue` elsewhere. The indices are compared with the classes by ops, so under `compile` and in an
+ * exported model they may change from call to call.
  *
  * @param indices integer class indices (an int32 tensor of any shape, a float tensor holding integers,
  *   or an array of numbers), each in `[0, depth)`.
@@ -151,14 +155,15 @@ export function oneHot(indices: Tensor | readonly number[], depth: number, optio
   if (typeof depth !== "number" || !Number.isInteger(depth) || depth < 0) {
     throw new RangeError(`${op}: depth must be a non-negative integer, got ${String(depth)}`);
   }
-  let values: ArrayLike<number>;
-  let shape: readonly number[];
+  let idx: Tensor;
   if (indices instanceof Tensor) {
-    values = indices._values;
-    shape = indices.shape;
+    idx = indices;
   } else if (Array.isArray(indices)) {
-    values = indices;
-    shape = [indices.length];
+    try {
+      idx = tensor(indices, { dtype: "int32" });
+    } catch (e) {
+      throw new TypeError(`${op}: indices must be integers: ${(e as Error).message}`);
+    }
   } else {
     throw new TypeError(`${op}: indices must be a Tensor or an array of integers, got ${typeof indices}`);
   }
@@ -168,22 +173,13 @@ export function oneHot(indices: Tensor | readonly number[], depth: number, optio
   if (dtype === "int32" && (!Number.isInteger(on) || !Number.isInteger(off))) {
     throw new RangeError(`${op}: int32 output needs integer onValue and offValue, got ${on} and ${off}`);
   }
-  const n = values.length;
-  const data = allocate(dtype, checkSize(op, [...shape, depth]));
-  if (off !== 0) data.fill(off);
-  for (let i = 0; i < n; i++) {
-    const k = values[i] as unknown;
-    if (typeof k !== "number" || !Number.isInteger(k)) {
-      throw new TypeError(`${op}: indices must be integers, got ${String(k)} at flat position ${i}`);
-    }
-    if (k < 0 || k >= depth) {
-      throw new RangeError(
-        `${op}: index ${k} at flat position ${i} is out of range for depth ${depth} (valid: 0 to ${depth - 1})`,
-      );
-    }
-    data[i * depth + k] = on;
-  }
-  return new Tensor(Object.freeze([...shape, depth]), dtype, data);
+  checkSize(op, [...idx.shape, depth]);
+  // The indices are checked (and converted from float) by a primitive and compared with the classes by
+  // another, never read here: a compiled program or an exported model encodes the indices it is given.
+  const classes = checkIndices(op, idx, depth, `depth ${depth}`);
+  const hot = equal(reshape(classes, [...classes.shape, 1]), arange(0, depth, 1, { dtype: "int32" }));
+  if (on === 1 && off === 0) return dtype === "int32" ? hot : cast(hot, dtype);
+  return where(hot, scalar(on, dtype), scalar(off, dtype));
 }
 
 /**

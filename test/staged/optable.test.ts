@@ -5,7 +5,7 @@
  * exercises the derivative programs of `call`.
  */
 import { describe, expect, test } from "vitest";
-import { checkGradients, compile, gradient, differential, gather, gatherNd, scatter, segmentSum, tensor, Tensor } from "../../src/index.js";
+import { checkGradients, compile, gradient, differential, gather, gatherNd, oneHot, scatter, segmentSum, softmaxCrossEntropy, tensor, valueWithGradient, Tensor } from "../../src/index.js";
 import { setCodeGenerationAllowed } from "../../src/staged/execute.js";
 import { uniform, type GradRow } from "../helpers/rows.js";
 
@@ -136,6 +136,15 @@ const indexRows: IndexRow[] = [
     bad: tensor([0, 4, 1], { dtype: "float32" }),
     error: /^gather: index 4 at flat position 1 is out of range for axis 1 of shape \[2,4\]/,
   },
+  {
+    name: "oneHot",
+    f: (x, i) => x.mul(oneHot(i, 4, { dtype: "float64", onValue: 2, offValue: -1 })),
+    x: () => uniform([3, 4], 308),
+    indices: [int32([3, 0, 1]), int32([2, 2, 0])],
+    floatIndices: tensor([1, 3, 3], { dtype: "float32" }),
+    bad: int32([0, 4, 1]),
+    error: /^oneHot: index 4 at flat position 1 is out of range for depth 4/,
+  },
 ];
 
 describe("compiled indexing, indices as arguments", () => {
@@ -171,6 +180,19 @@ describe("compiled indexing, indices as arguments", () => {
       expect(report.maxError).toBeLessThanOrEqual(1);
     }
     expect(inside.stats.traces).toBe(2);
+  });
+
+  test("a cross-entropy with int32 labels compiles, the labels an argument", () => {
+    const loss = (logits: Tensor, labels: Tensor) => softmaxCrossEntropy(logits, labels);
+    const f = compile((logits: Tensor, labels: Tensor) => valueWithGradient(logits, (z) => loss(z, labels)));
+    const logits = uniform([3, 4], 309);
+    for (const labels of [int32([3, 0, 1]), int32([2, 2, 0])]) {
+      const { value, gradient: grad } = f(logits, labels);
+      const { value: v, gradient: g } = valueWithGradient(logits, (z) => loss(z, labels));
+      expect(value.item()).toBe(v.item());
+      expectClose(grad, g);
+    }
+    expect(f.stats.traces).toBe(1);
   });
 
   test("segmentSum needs numSegments when its ids are staged", () => {
