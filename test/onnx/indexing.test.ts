@@ -113,10 +113,19 @@ test("segmentSum without numSegments cannot follow ids that are an input: an err
 
 test("out of range in ONNX Runtime (documented): a negative index counts from the end there, a too large one is an error", async () => {
   const x = tensor([[1, 2], [3, 4]]);
-  const bytes = exportOnnx((v: Tensor, i: Tensor) => gatherNd(v, i), [x, int32([[0, 0]])], { inputNames: ["x", "indices"] });
-  const wrapped = await runOnnx(bytes, { x, indices: int32([[0, -1]]) });
-  expect(Array.from(wrapped.output!.data as Float32Array)).toEqual([2]);
-  await expect(runOnnx(bytes, { x, indices: int32([[0, 2]]) })).rejects.toThrow(/GatherND/);
-  // difftypes rejects both, naming the op
-  expect(() => gatherNd(x, [[0, -1]])).toThrow(/^gatherNd: index -1/);
+  // [ONNX operator, function, example indices, a negative index, a too large one, the result with the negative one]
+  const runs: [string, (v: Tensor, i: Tensor) => Tensor, Tensor, Tensor, Tensor, number[]][] = [
+    ["GatherND", (v, i) => gatherNd(v, i), int32([[0, 0]]), int32([[0, -1]]), int32([[0, 2]]), [2]],
+    ["Gather", (v, i) => gather(v, i, 1), int32([0]), int32([-1]), int32([2]), [2, 4]],
+    ["ScatterND", (v, i) => scatter(i, v.sum(1), [2]), int32([[0], [1]]), int32([[-1], [0]]), int32([[2], [0]]), [7, 3]],
+  ];
+  for (const [opType, f, example, negative, tooLarge, wrapped] of runs) {
+    const bytes = exportOnnx(f, [x, example], { inputNames: ["x", "indices"] });
+    const result = await runOnnx(bytes, { x, indices: negative });
+    expect(Array.from(result.output!.data as Float32Array)).toEqual(wrapped);
+    await expect(runOnnx(bytes, { x, indices: tooLarge })).rejects.toThrow(new RegExp(opType));
+    // difftypes rejects both
+    expect(() => f(x, negative)).toThrow(/index -1/);
+    expect(() => f(x, tooLarge)).toThrow(/index 2/);
+  }
 });
