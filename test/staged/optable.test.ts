@@ -195,6 +195,13 @@ describe("compiled indexing, indices as arguments", () => {
     expect(f.stats.traces).toBe(1);
   });
 
+  test("float index tuples of a square shape, into axes of size 1", () => {
+    const x = tensor([[5]]);
+    const f = compile((a: Tensor, i: Tensor) => gatherNd(a, i).add(gather(a, i, 1).sum([1, 2])));
+    const i = tensor([[0, 0], [0, 0]]);
+    expect(values(f(x, i))).toEqual(values(gatherNd(x, i).add(gather(x, i, 1).sum([1, 2]))));
+  });
+
   test("segmentSum needs numSegments when its ids are staged", () => {
     const f = compile((x: Tensor, ids: Tensor) => segmentSum(x, ids));
     expect(() => f(uniform([3], 307), int32([0, 1, 1]))).toThrow(
