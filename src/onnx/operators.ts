@@ -318,6 +318,44 @@ const scatterAdd: Lowering = (g, eq, [updates, indices]) => {
   return g.node("Transpose", [s], { perm: back });
 };
 
+/** Index tuples or segment ids as ONNX reads them: int64 (a float tensor holding integers converts exactly). */
+const int64 = (g: OnnxBuilder, indices: string): string => g.node("Cast", [indices], { to: OnnxType.INT64 });
+
+/** A zero tensor of the equation's `shape` param (which may follow a dynamic batch). */
+function zerosOfShapeParam(g: OnnxBuilder, eq: GraphEquation): string {
+  const shape = g.shapeFrom((p: { shape: readonly number[] }) => p.shape);
+  const zero = { tensor: { name: "", dims: [1], dataType: onnxType(eq.output.dtype), rawData: new Uint8Array(eq.output.dtype === "float64" ? 8 : 4) } };
+  return g.node("ConstantOfShape", [shape], { value: zero });
+}
+
+/**
+ * `gatherNd`: `GatherND`, the index tuples an input of the graph. Tuples of length 0 (which `GatherND`
+ * does not take) pick the whole of `x` once per tuple: `x` expanded to `[...indices.shape[:-1], ...x.shape]`.
+ */
+const gatherNd: Lowering = (g, eq, [x, indices]) => {
+  const is = eq.inputs[1]!.shape;
+  if (is[is.length - 1]! > 0) return g.node("GatherND", [x!, int64(g, indices!)]);
+  const shape = g.node("Concat", [g.node("Shape", [indices!], { end: -1 }), g.node("Shape", [x!])], { axis: 0 });
+  return g.node("Expand", [x!, shape]);
+};
+
+/**
+ * `scatter`: `ScatterND` with `reduction = add` (repeated tuples accumulate) into zeros. Tuples of length 0
+ * each address the whole output, which is then the sum of the updates over the tuples' axes.
+ */
+const scatterNd: Lowering = (g, eq, [updates, indices]) => {
+  const is = eq.inputs[1]!.shape;
+  if (is[is.length - 1]! > 0) return g.node("ScatterND", [zerosOfShapeParam(g, eq), int64(g, indices!), updates!], { reduction: "add" });
+  g.current!.claimed = true; // the output's shape is the updates' trailing shape
+  const lead = is.length - 1;
+  if (lead === 0) return g.node("Identity", [updates!]);
+  return g.node("ReduceSum", [updates!, g.ints(Array.from({ length: lead }, (_, i) => i))], { keepdims: 0 });
+};
+
+/** `segmentSum`: `ScatterND` with `reduction = add` into zeros, each id a tuple of length 1. */
+const segmentSum: Lowering = (g, eq, [data, ids]) =>
+  g.node("ScatterND", [zerosOfShapeParam(g, eq), g.node("Unsqueeze", [int64(g, ids!), g.ints([-1])]), data!], { reduction: "add" });
+
 /** @internal Primitive name → ONNX lowering. Primitives absent here cannot be exported (a clear error). */
 export const onnxOperators: ReadonlyMap<string, Lowering> = new Map<string, Lowering>([
   // elementwise, one operand
@@ -410,6 +448,10 @@ export const onnxOperators: ReadonlyMap<string, Lowering> = new Map<string, Lowe
   ["concat", (g, eq, ins) => g.node("Concat", ins, { axis: (eq.params as { axis: number }).axis })],
   ["gather", (g, eq, [x, i]) => g.node("Gather", [x!, i!], { axis: (eq.params as { axis: number }).axis })],
   ["scatterAdd", scatterAdd],
+  // indexing by tuples and by segment (the indices are graph values, never the example's constants)
+  ["gatherNd", gatherNd],
+  ["scatter", scatterNd],
+  ["segmentSum", segmentSum],
   // a staged program's index check: ONNX has no assertion, so the indices pass through as int32 and the
   // runtime's Gather rejects one out of range
   [

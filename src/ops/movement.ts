@@ -774,10 +774,10 @@ const scatterAddP = definePrimitive<ScatterParams>({
 });
 
 /**
- * Validates indices for an axis of size `n` and returns them as a concrete int32 tensor. Numbers
+ * @internal Validates indices for an axis of size `n` and returns them as an int32 tensor. Numbers
  * and float tensors holding integers are accepted (labels often arrive as float32).
  */
-function checkIndices(op: string, indices: Tensor | readonly number[], n: number, axisDesc: string): Tensor {
+export function checkIndices(op: string, indices: Tensor | readonly number[], n: number, axisDesc: string): Tensor {
   let t: Tensor;
   if (indices instanceof Tensor) {
     t = indices;
@@ -790,16 +790,18 @@ function checkIndices(op: string, indices: Tensor | readonly number[], n: number
       }
       data[i] = v;
       if (v < 0 || v >= n) {
-        throw new RangeError(`${op}: index ${v} at position ${i} is out of range for ${axisDesc} (valid: 0 to ${n - 1})`);
+        throw new RangeError(`${op}: index ${v} at position ${i} is out of range for ${axisDesc} (valid: 0 to ${n - 1}); indices are never wrapped or clamped: fix the index (a negative one does not count from the end)`);
       }
     }
     return new Tensor(freeze([indices.length]), "int32", data);
   } else {
     throw new TypeError(`${op}: indices must be an int32 Tensor or an array of integers, got ${typeof indices}`);
   }
-  // Staged indices have no values yet: an equation checks them when the program runs.
+  // Staged indices have no values yet, and float indices must become int32: either way an equation checks
+  // (and converts) them when the program runs, so a compiled or exported program computes them from its
+  // inputs instead of freezing the example's.
   const c = t._concrete;
-  if (c._data === undefined) return bind(checkedIndicesP, [c], { op, n, axisDesc });
+  if (c._data === undefined || c.dtype !== "int32") return bind(checkedIndicesP, [c], { op, n, axisDesc });
   return validIndices(op, t, n, axisDesc);
 }
 
@@ -822,7 +824,7 @@ function validIndices(op: string, t: Tensor, n: number, axisDesc: string): Tenso
       throw new TypeError(`${op}: indices must be integers, got ${k} at flat position ${i} (cast them with cast('int32'))`);
     }
     if (k < 0 || k >= n) {
-      throw new RangeError(`${op}: index ${k} at flat position ${i} is out of range for ${axisDesc} (valid: 0 to ${n - 1})`);
+      throw new RangeError(`${op}: index ${k} at flat position ${i} is out of range for ${axisDesc} (valid: 0 to ${n - 1}); indices are never wrapped or clamped: fix the index (a negative one does not count from the end)`);
     }
     data[i] = k;
   }

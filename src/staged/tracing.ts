@@ -245,11 +245,16 @@ function matmulShape(a: Tensor, b: Tensor, p: { transposeA: boolean; transposeB:
 /**
  * Anything else: runs the kernel once on stand-ins of the right types (only while tracing). Stand-ins are
  * zeros, except that float inputs whose last two axes are square hold identity matrices there, so that
- * factorizations and solves (which reject singular input) succeed.
+ * factorizations and solves (which reject singular input) succeed. Float index tensors (which may be square
+ * too) reject the identity's ones on an axis of size 1, so a kernel that rejects the identities runs on zeros.
  */
 function evalOnZeros(prim: Primitive<unknown>, inputs: readonly Tensor[], params: unknown): { shape: readonly number[]; dtype: DType } {
-  const dummies = inputs.map((t) => new Tensor(t.shape, t.dtype, standIn(t)));
-  const out = prim.impl(dummies, params);
+  let out: Tensor;
+  try {
+    out = prim.impl(inputs.map((t) => new Tensor(t.shape, t.dtype, standIn(t))), params);
+  } catch {
+    out = prim.impl(inputs.map((t) => new Tensor(t.shape, t.dtype, allocate(t.dtype, t.size))), params);
+  }
   return { shape: out.shape, dtype: out.dtype };
 }
 

@@ -4,7 +4,10 @@
  */
 import { Tensor } from "./tensor.js";
 import { allocate, checkDType, fillFrom, type DType } from "./dtype.js";
-import { full, type CreationOptions } from "./creation.js";
+import { full, scalar, tensor, type CreationOptions } from "./creation.js";
+import { checkIndices, reshape } from "../ops/movement.js";
+import { equal, where } from "../ops/binary.js";
+import { cast } from "../ops/unary.js";
 import { MAX_TENSOR_SIZE, checkSize } from "./shape.js";
 
 function dtypeOf(op: string, options: CreationOptions | undefined, fallback: DType = "float32"): DType {
@@ -36,7 +39,6 @@ const MAX_ELEMENTS = MAX_TENSOR_SIZE;
  * arange(1, 2, 0.25).toArray();  // [1, 1.25, 1.5, 1.75]
  * arange(3, 0, -1).toArray();    // [3, 2, 1]
  * ```
- * @category Tensors
  */
 export function arange(start: number, stop?: number, step = 1, options?: CreationOptions): Tensor {
   const op = "arange";
@@ -75,7 +77,6 @@ export function arange(start: number, stop?: number, step = 1, options?: Creatio
  * ```ts
  * linspace(0, 1, 5).toArray(); // [0, 0.25, 0.5, 0.75, 1]
  * ```
- * @category Tensors
  */
 export function linspace(start: number, stop: number, num: number, options?: CreationOptions): Tensor {
   const op = "linspace";
@@ -110,7 +111,6 @@ export function linspace(start: number, stop: number, num: number, options?: Cre
  * eye(2).toArray();    // [[1, 0], [0, 1]]
  * eye(2, 3).toArray(); // [[1, 0, 0], [0, 1, 0]]
  * ```
- * @category Tensors
  */
 export function eye(n: number, m?: number, options?: CreationOptions): Tensor {
   const op = "eye";
@@ -127,10 +127,7 @@ export function eye(n: number, m?: number, options?: CreationOptions): Tensor {
   return new Tensor(Object.freeze([n, cols]), dtype, data);
 }
 
-/**
- * Options of {@link oneHot}.
- * @category Tensors
- */
+/** Options of {@link oneHot}. */
 export interface OneHotOptions extends CreationOptions {
   /** The value at the index; 1 by default. */
   onValue?: number;
@@ -140,12 +137,11 @@ export interface OneHotOptions extends CreationOptions {
 
 /**
  * One-hot encoding: for each index `k`, a vector of `depth` values that is `onValue` at `k` and
- * `offValue` elsewhere.
+ * `offValue` elsewhere. The indices are compared with the classes by ops, so under `compile` and in an
+ * exported model they may change from call to call.
  *
  * @param indices integer class indices (an int32 tensor of any shape, a float tensor holding integers,
- *   or an array of numbers), each in `[0, depth)`. Inside `compile` the indices are staged: they must be
- *   int32, the encoding is a comparison with `arange(depth)`, and an index out of range gives a row of
- *   `offValue` (eagerly it is an error).
+ *   or an array of numbers), each in `[0, depth)`.
  * @param depth the number of classes.
  * @param options `dtype` (`'float32'` by default), `onValue`, `offValue`.
  * @returns a tensor of shape `[...indices.shape, depth]`.
@@ -160,19 +156,15 @@ export function oneHot(indices: Tensor | readonly number[], depth: number, optio
   if (typeof depth !== "number" || !Number.isInteger(depth) || depth < 0) {
     throw new RangeError(`${op}: depth must be a non-negative integer, got ${String(depth)}`);
   }
-  let values: ArrayLike<number>;
-  let shape: readonly number[];
-  if (indices instanceof Tensor && indices._concrete._data === undefined) {
-    // Staged indices (inside `compile`) have no elements yet: the encoding is built from ops, so the
-    // program computes it when it runs. Indices out of range give a row of `offValue` there.
-    return stagedOneHot(op, indices, depth, options);
-  }
+  let idx: Tensor;
   if (indices instanceof Tensor) {
-    values = indices._values;
-    shape = indices.shape;
+    idx = indices;
   } else if (Array.isArray(indices)) {
-    values = indices;
-    shape = [indices.length];
+    try {
+      idx = tensor(indices, { dtype: "int32" });
+    } catch (e) {
+      throw new TypeError(`${op}: indices must be integers: ${(e as Error).message}`);
+    }
   } else {
     throw new TypeError(`${op}: indices must be a Tensor or an array of integers, got ${typeof indices}`);
   }
@@ -182,37 +174,13 @@ export function oneHot(indices: Tensor | readonly number[], depth: number, optio
   if (dtype === "int32" && (!Number.isInteger(on) || !Number.isInteger(off))) {
     throw new RangeError(`${op}: int32 output needs integer onValue and offValue, got ${on} and ${off}`);
   }
-  const n = values.length;
-  const data = allocate(dtype, checkSize(op, [...shape, depth]));
-  if (off !== 0) data.fill(off);
-  for (let i = 0; i < n; i++) {
-    const k = values[i] as unknown;
-    if (typeof k !== "number" || !Number.isInteger(k)) {
-      throw new TypeError(`${op}: indices must be integers, got ${String(k)} at flat position ${i}`);
-    }
-    if (k < 0 || k >= depth) {
-      throw new RangeError(
-        `${op}: index ${k} at flat position ${i} is out of range for depth ${depth} (valid: 0 to ${depth - 1})`,
-      );
-    }
-    data[i * depth + k] = on;
-  }
-  return new Tensor(Object.freeze([...shape, depth]), dtype, data);
-}
-
-/** {@link oneHot} of staged indices, as `(indices[..., None] == arange(depth)) * (on - off) + off`. */
-function stagedOneHot(op: string, indices: Tensor, depth: number, options: OneHotOptions | undefined): Tensor {
-  if (indices.dtype !== "int32") {
-    throw new TypeError(`${op}: staged indices must be int32 inside compile, got ${indices.dtype}; cast them with .cast("int32") first`);
-  }
-  const dtype = dtypeOf(op, options);
-  const on = finite(op, "onValue", options?.onValue ?? 1);
-  const off = finite(op, "offValue", options?.offValue ?? 0);
-  if (dtype === "int32" && (!Number.isInteger(on) || !Number.isInteger(off))) {
-    throw new RangeError(`${op}: int32 output needs integer onValue and offValue, got ${on} and ${off}`);
-  }
-  const hit = indices.expandDims(-1).equal(arange(depth, undefined, 1, { dtype: "int32" })).cast(dtype);
-  return on === 1 && off === 0 ? hit : hit.mul(on - off).add(off);
+  checkSize(op, [...idx.shape, depth]);
+  // The indices are checked (and converted from float) by a primitive and compared with the classes by
+  // another, never read here: a compiled program or an exported model encodes the indices it is given.
+  const classes = checkIndices(op, idx, depth, `depth ${depth}`);
+  const hot = equal(reshape(classes, [...classes.shape, 1]), arange(0, depth, 1, { dtype: "int32" }));
+  if (on === 1 && off === 0) return dtype === "int32" ? hot : cast(hot, dtype);
+  return where(hot, scalar(on, dtype), scalar(off, dtype));
 }
 
 /**
@@ -224,7 +192,6 @@ function stagedOneHot(op: string, indices: Tensor, depth: number, options: OneHo
  * ```ts
  * zerosLike(ones([2, 3])).shape; // [2, 3]
  * ```
- * @category Tensors
  */
 export function zerosLike(x: Tensor, options?: CreationOptions): Tensor {
   return like("zerosLike", x, 0, options);
@@ -239,7 +206,6 @@ export function zerosLike(x: Tensor, options?: CreationOptions): Tensor {
  * ```ts
  * onesLike(zeros([2])).toArray(); // [1, 1]
  * ```
- * @category Tensors
  */
 export function onesLike(x: Tensor, options?: CreationOptions): Tensor {
   return like("onesLike", x, 1, options);

@@ -15,6 +15,9 @@ import {
   depthwiseConv2dBackpropInput,
   exportOnnx,
   gather,
+  gatherNd,
+  scatter,
+  segmentSum,
   maxPool2d,
   randomNormal,
   randomUniform,
@@ -68,6 +71,8 @@ let seed = 1;
 const normal = (shape: number[]) => randomNormal(shape, { seed: seed++ });
 const positive = (shape: number[]) => randomUniform(shape, { seed: seed++, min: 0.2, max: 3 });
 const ints = (shape: number[], max: number) => randomUniform(shape, { seed: seed++, min: 0, max, dtype: "int32" });
+/** Index tuples `[...lead, dims.length]`, each component drawn in `[0, dims[d])`. */
+const tuples = (lead: number[], dims: number[]) => concat(dims.map((n) => ints([...lead, 1], n)), lead.length);
 /** A float tensor with exact ties and zeros, so comparisons and signs meet every case. */
 const steps = (shape: number[]) => ints(shape, 5).cast("float32").sub(2);
 /** Halves from −3.5 to 3.5 (the ties of rounding) and values between them. */
@@ -186,6 +191,20 @@ const rows: Row[] = [
     args: () => [normal([9, 2]), ints([4], 9)],
   },
   { primitive: "scatterAdd", f: (u, i) => scatterAdd(u, i, 1, [2, 6, 3]), args: () => [normal([2, 4, 3]), tensor([0, 5, 0, 2], { dtype: "int32" })] },
+  { primitive: "checkIndices", f: (t, i) => gather(t, i), args: () => [normal([9, 2]), ints([2, 3], 9).cast("float32")] },
+  // indexing by tuples and by segment, the indices a graph input (another draw at run time than at export)
+  { primitive: "gatherNd", f: (x, i) => gatherNd(x, i), args: () => [normal([4, 3, 2]), tuples([5], [4, 3])] },
+  { primitive: "gatherNd", f: (x, i) => gatherNd(x, i), args: () => [normal([4, 3]), tuples([2, 2], [4, 3]).cast("float32")] },
+  { primitive: "gatherNd", f: (x, i) => gatherNd(x, i), args: (b) => [normal([b, 5, 2]), tuples([b], [b, 5])], batched: true },
+  { primitive: "gatherNd", f: (x, i) => gatherNd(x, i), args: () => [normal([2, 3]), tensor([], { shape: [3, 0], dtype: "int32" })] },
+  { primitive: "scatter", f: (u, i) => scatter(i, u, [4, 3, 2]), args: () => [normal([6, 2]), tuples([6], [4, 3])] },
+  { primitive: "scatter", f: (u, i) => scatter(i, u, [3, 4]), args: () => [ints([2, 3], 9), tuples([2, 3], [3, 4]).cast("float64")] },
+  { primitive: "scatter", f: (u, i) => scatter(i, u, [u.shape[0]!, 4]), args: (b) => [normal([b, 4]), tuples([b], [b])], batched: true },
+  { primitive: "scatter", f: (u, i) => scatter(i, u, [2, 3]), args: () => [normal([4, 2, 3]), tensor([], { shape: [4, 0], dtype: "int32" })] },
+  { primitive: "scatter", f: (u, i) => scatter(i, u, [2, 3]), args: () => [normal([2, 3]), tensor([], { shape: [0], dtype: "int32" })] },
+  { primitive: "segmentSum", f: (d, ids) => segmentSum(d, ids, 5), args: (b) => [normal([b, 3]), ints([b], 5)], batched: true },
+  { primitive: "segmentSum", f: (d, ids) => segmentSum(d, ids, 4), args: () => [normal([2, 3, 2]), ints([2, 3], 4).cast("float32")] },
+  { primitive: "segmentSum", f: (d, ids) => segmentSum(d, ids, 3), args: () => [ints([6], 9), ints([6], 3)] },
   {
     primitive: "conv2d",
     f: (x, w) => conv2d(x, w, { strides: [2, 1], padding: "same", dilations: [1, 2] }),

@@ -1,6 +1,6 @@
 /** gatherNd, scatter and segmentSum compared with plain loops, and their errors. */
 import { describe, expect, test } from "vitest";
-import { gatherNd, gradient, scatter, segmentSum, tensor } from "../../src/index.js";
+import { concat, gather, gatherNd, gradient, scatter, segmentSum, tensor, type Tensor } from "../../src/index.js";
 import { make, ravel, size } from "../helpers/reference.js";
 
 describe.each(["float32", "float64", "int32"] as const)("%s", (dtype) => {
@@ -66,14 +66,54 @@ describe("indexing details", () => {
     const g = gradient(tensor([[1, 2], [3, 4]]), (x) => gatherNd(x, [[0, 1], [0, 1], [1, 0]]).sum());
     expect(g.toArray()).toEqual([[0, 2], [1, 0]]);
   });
-  test("errors name the op, the index and the range", () => {
+  test("errors name the op, the index, the shapes and the fix", () => {
     const x = tensor([[1, 2], [3, 4]]);
-    expect(() => gatherNd(x, [[0, 2]])).toThrow(/^gatherNd: index 2 in tuple 0 \(component 1\) is out of range for axis 1 of x \[2,2\] \(valid: 0 to 1\)/);
-    expect(() => gatherNd(x, [[0, -1]])).toThrow(/^gatherNd: index -1/);
+    expect(() => gatherNd(x, [[0, 2]])).toThrow(
+      "gatherNd: index 2 in tuple 0 (component 1) of indices [1,2] is out of range for axis 1 of x [2,2] (valid: 0 to 1); " +
+        "indices are never wrapped or clamped (a negative index does not count from the end): fix that index, or index a larger tensor",
+    );
+    expect(() => gatherNd(x, [[1, 0], [0, -1]])).toThrow(/^gatherNd: index -1 in tuple 1 \(component 1\) of indices \[2,2\]/);
     expect(() => gatherNd(x, [[0, 0, 0]])).toThrow(/^gatherNd: index tuples of length 3 .* cannot index x of shape \[2,2\] \(rank 2\)/);
-    expect(() => gatherNd(x, tensor([[0.5, 0]]))).toThrow(/^gatherNd: indices must be integers, got 0.5/);
+    expect(() => gatherNd(x, tensor(0, { dtype: "int32" }))).toThrow(/^gatherNd: indices need at least one axis .* reshape it to \[1\]/);
+    expect(() => gatherNd(x, tensor([[0.5, 0]]))).toThrow(/^gatherNd: indices must be integers, got 0.5 at flat position 0 .*cast\('int32'\)/);
+    expect(() => gatherNd(x, [[0.5, 0]])).toThrow(/^gatherNd: indices must be integers in nested arrays/);
+    expect(() => scatter([[0], [2]], tensor([[1, 2], [3, 4]]), [2, 2])).toThrow(
+      /^scatter: index 2 in tuple 1 \(component 0\) of indices \[2,1\] is out of range for axis 0 of the output \[2,2\] \(valid: 0 to 1\); .*scatter into a larger shape/,
+    );
     expect(() => scatter([[0]], tensor([1, 2, 3]), [2, 2])).toThrow(/^scatter: updates have shape \[3\] but indices \[1,1\] scattered into \[2,2\] need updates of shape \[1,2\]/);
-    expect(() => segmentSum(tensor([1, 2]), [0, 2], 2)).toThrow(/^segmentSum: segment id 2 at flat position 1 is out of range for 2 segments .* raise numSegments/);
+    expect(() => segmentSum(tensor([1, 2]), [0, 2], 2)).toThrow(
+      "segmentSum: segment id 2 at flat position 1 of segmentIds [2] is out of range for 2 segments (valid: 0 to 1); raise numSegments or fix the id",
+    );
+    expect(() => segmentSum(tensor([1, 2]), tensor([0, -1]), 2)).toThrow(/^segmentSum: segment id -1 at flat position 1/);
+    expect(() => segmentSum(tensor([1, 2]), tensor([0, 1.5]))).toThrow(/^segmentSum: segmentIds must be integers, got 1.5 at flat position 1/);
     expect(() => segmentSum(tensor([1, 2]), [0])).toThrow(/^segmentSum: segmentIds of shape \[1\] must match the leading axes of data \[2\]/);
+    expect(() => gather(x, tensor([1, 2]))).toThrow(/^gather: index 2 at flat position 1 is out of range for axis 0 of shape \[2,2\] \(valid: 0 to 1\); .*fix the index/);
+  });
+  test("an error under a derivative leaves nothing half done, and the same indices then work", () => {
+    const x = tensor([[1, 2], [3, 4]]);
+    expect(() => gradient(x, (v) => gatherNd(v, [[2, 0]]).sum())).toThrow(/^gatherNd: index 2 in tuple 0/);
+    expect(gradient(x, (v) => gatherNd(v, [[1, 0]]).sum()).toArray()).toEqual([[0, 0], [1, 0]]);
+  });
+  test("float tensors holding integers index like int32 ones", () => {
+    const x = make([3, 2, 2], "float64", 24);
+    const tuples = [[2, 1], [0, 0], [2, 1]];
+    const asInt = tensor(tuples, { dtype: "int32" });
+    for (const dtype of ["float32", "float64"] as const) {
+      const asFloat = tensor(tuples, { dtype });
+      expect(gatherNd(x, asFloat).toArray()).toEqual(gatherNd(x, asInt).toArray());
+      const u = make([3, 2], "float64", 25);
+      expect(scatter(asFloat, u, [3, 2, 2]).toArray()).toEqual(scatter(asInt, u, [3, 2, 2]).toArray());
+      const ids = tensor([1, 0, 1], { dtype });
+      expect(segmentSum(x, ids).toArray()).toEqual(segmentSum(x, [1, 0, 1]).toArray());
+      expect(gradient(x, (v) => segmentSum(v, ids, 3).square().sum()).toArray()).toEqual(
+        gradient(x, (v) => segmentSum(v, [1, 0, 1], 3).square().sum()).toArray(),
+      );
+    }
+  });
+  test("the indices may be the derivative's own data (indices carry none)", () => {
+    // The tuples are computed from x (each row's largest element); only the gathered values are differentiated.
+    const x = tensor([[1, 5, 2], [7, 0, 3]], { dtype: "float64" });
+    const f = (v: Tensor) => gatherNd(v, concat([tensor([[0], [1]], { dtype: "int32" }), v.argmax(1).reshape([2, 1])], 1)).square().sum();
+    expect(gradient(x, f).toArray()).toEqual([[0, 10, 0], [14, 0, 0]]);
   });
 });

@@ -5,13 +5,17 @@
  * `test/ops/conventions.test.ts`.
  */
 import {
+  argmax,
+  argsort,
   atan2,
   bandPart,
+  concat,
   cumprod,
   cumsum,
   diag,
   einsum,
   erf,
+  gather,
   gatherNd,
   l2Normalize,
   mod,
@@ -21,6 +25,7 @@ import {
   reverse,
   scatter,
   segmentSum,
+  slice,
   sort,
   tensor,
   topk,
@@ -29,6 +34,9 @@ import {
 import { distinct, uniform, type GradRow } from "../../helpers/rows.js";
 
 const u = uniform;
+/** The tuples `[r, argmax(x[r])]` of a matrix: where each row has its largest value. */
+const rowArgmax = (x: Tensor): Tensor =>
+  concat([tensor(Array.from({ length: x.shape[0]! }, (_, r) => [r]), { dtype: "int32" }), argmax(x, 1).reshape([-1, 1])], 1);
 const at = (v: number[], shape?: number[]): Tensor => tensor(v, { dtype: "float64", ...(shape ? { shape } : {}) });
 
 export const rows: GradRow[] = [
@@ -53,6 +61,21 @@ export const rows: GradRow[] = [
   { name: "gatherNd tuples of 2 from [3,2,2]", f: (x) => gatherNd(x, [[0, 1], [2, 0], [0, 1]]), inputs: () => [u([3, 2, 2], 113)] },
   { name: "scatter with a repeated index", f: (v) => scatter([[1, 0], [0, 1], [1, 0]], v, [2, 2, 3]), inputs: () => [u([3, 3], 114)] },
   { name: "segmentSum", f: (x) => segmentSum(x, [2, 0, 2, 1], 4), inputs: () => [u([4, 3], 115)] },
+  // indices computed from the data (distinct values: no ties), so that a compiled program stages them
+  { name: "gatherNd at each row's argmax", f: (x) => gatherNd(x, rowArgmax(x)), inputs: () => [distinct([3, 4], 130)] },
+  {
+    name: "gatherNd at float tuples (rows sorted by their first column)",
+    f: (x) => gatherNd(x, argsort(slice(x, [0, 0], [-1, 1]), 0).cast("float64")),
+    inputs: () => [distinct([4, 3], 131)],
+  },
+  {
+    name: "scatter at each row's argmax",
+    f: (x, v) => scatter(rowArgmax(x), v.mul(gatherNd(x, rowArgmax(x))), [3, 4]),
+    inputs: () => [distinct([3, 4], 132), u([3], 133)],
+  },
+  { name: "segmentSum by each row's argmax", f: (x) => segmentSum(x, argmax(x, 1), 3), inputs: () => [distinct([5, 3], 134)] },
+  { name: "segmentSum by float ids", f: (x) => segmentSum(x.square(), argmax(x, 1).cast("float64"), 4), inputs: () => [distinct([5, 3], 135)] },
+  { name: "gather at float indices (each row's argmax)", f: (x) => gather(x, argmax(x, 1).cast("float64"), 1), inputs: () => [distinct([3, 4], 136)] },
   // einsum
   { name: "einsum ij,jk->ik", f: (a, b) => einsum("ij,jk->ik", a, b), inputs: () => [u([2, 3], 116), u([3, 2], 117)] },
   { name: "einsum bij,bjk->bik", f: (a, b) => einsum("bij,bjk->bik", a, b), inputs: () => [u([2, 2, 3], 118), u([2, 3, 2], 119)] },
