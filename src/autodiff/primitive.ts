@@ -1,4 +1,5 @@
 import type { Tensor } from "../tensor/tensor.js";
+import type { DType } from "../tensor/dtype.js";
 
 /**
  * @internal A primitive operation: the unit that automatic differentiation knows how to differentiate.
@@ -29,6 +30,12 @@ export interface Primitive<P = undefined> {
   vjp(cotangent: Tensor, primals: readonly Tensor[], out: Tensor, params: P, needs: readonly boolean[]): readonly (Tensor | null)[];
   /** True for ops with no derivative (comparisons, argmax, casts to int32): their outputs are constants. */
   readonly nondifferentiable?: boolean;
+  /**
+   * The output's shape and dtype from the inputs' (which may have no elements), for staging. Without it,
+   * `compile` finds them by running `impl` once on stand-in values while tracing, which fails for a kernel
+   * that checks its inputs' values (a zero divisor, say): such a primitive declares its rule here.
+   */
+  shape?(inputs: readonly Tensor[], params: P): { shape: readonly number[]; dtype: DType };
 }
 
 /** @internal Declares a primitive; a typed identity that keeps the definition readable. */

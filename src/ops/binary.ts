@@ -391,7 +391,12 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 // mod(a, b) = a - b floor(a / b): ∂/∂a = 1, ∂/∂b = -floor(a / b), constant between the jumps.
 const modP = definePrimitive({
   name: "mod",
-  impl: ([a, b]) => runMath("mod", a!, b!, a!.dtype),
+  // The zero check is part of the kernel, so a compiled program makes it on the values it is given.
+  impl: ([a, b]) => {
+    if (b!.dtype === "int32") checkIntDivisor(b!);
+    return runMath("mod", a!, b!, a!.dtype);
+  },
+  shape: ([a, b]) => ({ shape: broadcastShapes("mod", a!.shape, b!.shape), dtype: a!.dtype }),
   jvp: ([a, b], [ta, tb], out) => {
     const db = tb ? mul(tb, neg(floor(div(a!, b!)))) : null;
     return ta && db ? add(ta, db) : ta ? bcast(ta, out.shape) : bcast(db!, out.shape);
@@ -444,15 +449,16 @@ const logicalOrP = defineNondifferentiable("logicalOr", ([a, b]) => runMath("log
 export function mod(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = coerce("mod", a, b, cast);
   broadcastShapes("mod", x.shape, y.shape);
-  if (y.dtype === "int32") {
-    const v = y._values;
-    for (let i = 0; i < v.length; i++) {
-      if (v[i] === 0) {
-        throw new RangeError(`mod: the int32 divisor is 0 at flat index ${i} (shape [${y.shape.join(",")}]); int32 has no NaN to return, so cast to float32 or mask the zeros first`);
-      }
+  return bind(modP, [x, y], undefined);
+}
+
+function checkIntDivisor(y: Tensor): void {
+  const v = y._values;
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] === 0) {
+      throw new RangeError(`mod: the int32 divisor is 0 at flat index ${i} (shape [${y.shape.join(",")}]); int32 has no NaN to return, so cast to float32 or mask the zeros first`);
     }
   }
-  return bind(modP, [x, y], undefined);
 }
 
 /**

@@ -215,6 +215,7 @@ export const binaryArith: ReadonlySet<string> = new Set(["add", "sub", "mul", "d
 export const comparisons: ReadonlySet<string> = new Set(["equal", "notEqual", "less", "lessEqual", "greater", "greaterEqual"]);
 
 function abstractEval(prim: Primitive<unknown>, inputs: readonly Tensor[], params: unknown): { shape: readonly number[]; dtype: DType } {
+  if (prim.shape !== undefined) return prim.shape(inputs, params);
   const name = prim.name;
   const x = inputs[0]!;
   const k = knownPrimitives();

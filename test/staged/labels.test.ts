@@ -28,3 +28,11 @@ test("softmaxCrossEntropy with int32 labels: compiled loss and gradient equal ea
   const a = staged.gradient.dataSync(), b = eager.gradient.dataSync();
   for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 6);
 });
+
+test("mod with a staged int32 divisor compiles, and a zero divisor is the eager error when the program runs", () => {
+  const m = compile((a, b) => a.mod(b));
+  const a = tensor([7, -7, 9], { dtype: "int32" });
+  expect(m(a, tensor([3, 3, 4], { dtype: "int32" })).toArray()).toEqual(a.mod(tensor([3, 3, 4], { dtype: "int32" })).toArray());
+  expect(() => m(a, tensor([3, 0, 4], { dtype: "int32" }))).toThrow(/mod: the int32 divisor is 0 at flat index 1/);
+  expect(m.stats.traces).toBe(1);
+});
