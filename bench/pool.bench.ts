@@ -1,18 +1,24 @@
 /**
- * Storage recycling on and off (`src/tensor/pool.ts`), in one process: add and exp on 1e6 float32, an Adam
- * step of the MLP 784-256-128-10 (batch 128) and of the CNN c32-pool-c64-pool-d10 (batch 32). Each case runs
- * in a loop that yields to the event loop after every call (a training loop awaiting its data, or a browser
- * frame: recycled storage comes back from the second call on) and in one that never yields.
+ * Switches of the kernels measured off and on in one process. Storage recycling (`src/tensor/pool.ts`): add
+ * and exp on 1e6 float32, an Adam step of the MLP 784-256-128-10 (batch 128) and of the CNN
+ * c32-pool-c64-pool-d10 (batch 32), each in a loop that yields to the event loop after every call (a
+ * training loop awaiting its data, or a browser frame: recycled storage comes back from the second call on)
+ * and in one that never yields. Adam's SIMD kernel (`src/tensor/wasm/optimizer.ts`): `Adam.update` of the
+ * MLP's parameters with a fixed gradient, at 1 and 2 threads.
  *
- * Rounds alternate pool off and pool on. Only the calls are timed (not the yields), by the wall clock and by
- * the process's CPU time (user + system, which counts page faults and the collector's threads, and which a
- * loaded machine disturbs far less than the wall clock). Prints the medians and the median per-round ratio
- * off/on (> 1: the pool is faster); no JSON file.
+ * Each round runs off and on, in alternating order. Only the calls are timed (not the yields), by the wall
+ * clock and by the process's CPU time (user + system, which counts page faults and the collector's threads,
+ * and which a loaded machine disturbs far less than the wall clock). Prints the medians and the median
+ * per-round ratio off/on (> 1: faster on); no JSON file.
  *
  * Run alone: `npx tsx bench/pool.bench.ts [--quick] [--case=add] [--rounds=N]`; or `npm run bench -- pool`.
  */
-import { Adam, add, exp, randomNormal, randomUniform, softmaxCrossEntropy, tensor, valueWithGradient } from "../src/index.js";
+import {
+  Adam, add, exp, getThreadCount, randomNormal, randomUniform, setThreadCount, softmaxCrossEntropy, tensor, valueWithGradient,
+} from "../src/index.js";
 import { setStoragePoolEnabled } from "../src/tensor/pool.js";
+import { setWasmOptimizerEnabled } from "../src/tensor/wasm/optimizer.js";
+import { workersReady } from "../src/tensor/wasm/threads.js";
 import { runIfMain, selected } from "./harness.js";
 import { Cnn, Mlp } from "./peers.bench.js";
 
@@ -34,6 +40,27 @@ async function batch(run: () => unknown, calls: number, yields: boolean): Promis
     if (yields) await turn();
   }
   return [wall / calls, cpu / calls];
+}
+
+/** One table row: `run` timed with `setOn(false)` and `setOn(true)` in alternating rounds. */
+async function row(label: string, run: () => unknown, calls: number, yields: boolean, rounds: number, setOn: (on: boolean) => void | Promise<void>): Promise<void> {
+  const wall = { off: [] as number[], on: [] as number[] }, cpu = { off: [] as number[], on: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    // The order alternates, so that neither setting always pays the collector's debt of the other.
+    for (const mode of r % 2 === 0 ? (["off", "on"] as const) : (["on", "off"] as const)) {
+      await setOn(mode === "on");
+      await batch(run, 2, yields); // untimed: refills the pool, warms the code after a switch
+      const [w, c] = await batch(run, quick ? 2 : calls, yields);
+      wall[mode].push(w);
+      cpu[mode].push(c);
+      await turn();
+    }
+  }
+  const ratio = (m: { off: number[]; on: number[] }): string => {
+    const rs = m.on.map((v, i) => m.off[i]! / v);
+    return `x${median(rs).toFixed(2)} [${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}]`;
+  };
+  console.log(`| ${label} | ${median(wall.off).toFixed(2)} | ${median(wall.on).toFixed(2)} | ${ratio(wall)} | ${median(cpu.off).toFixed(2)} | ${median(cpu.on).toFixed(2)} | ${ratio(cpu)} |`);
 }
 
 export async function main(): Promise<void> {
@@ -67,29 +94,32 @@ export async function main(): Promise<void> {
     }]);
   }
   console.log(`\n## storage recycling, pool off vs on (${rounds} rounds; ms per call, median over rounds)`);
-  console.log("| case | loop | wall off | wall on | wall off/on | CPU off | CPU on | CPU off/on |");
-  console.log("|---|---|---|---|---|---|---|---|");
+  console.log("| case, loop | wall off | wall on | wall off/on | CPU off | CPU on | CPU off/on |");
+  console.log("|---|---|---|---|---|---|---|");
   for (const [title, calls, run] of cases) {
     if (!selected(title)) continue;
     for (const yields of [true, false]) {
-      const wall = { off: [] as number[], on: [] as number[] }, cpu = { off: [] as number[], on: [] as number[] };
-      for (let r = 0; r < rounds; r++) {
-        for (const mode of ["off", "on"] as const) {
-          setStoragePoolEnabled(mode === "on");
-          await batch(run, 2, yields); // untimed: fills the pool after a switch
-          const [w, c] = await batch(run, quick ? 2 : calls, yields);
-          wall[mode].push(w);
-          cpu[mode].push(c);
-          await turn();
-        }
-      }
-      const ratio = (m: { off: number[]; on: number[] }): string => {
-        const rs = m.on.map((v, i) => m.off[i]! / v);
-        return `x${median(rs).toFixed(2)} [${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}]`;
-      };
-      console.log(`| ${title} | ${yields ? "yields every call" : "never yields"} | ${median(wall.off).toFixed(2)} | ${median(wall.on).toFixed(2)} | ${ratio(wall)} | ${median(cpu.off).toFixed(2)} | ${median(cpu.on).toFixed(2)} | ${ratio(cpu)} |`);
+      await row(`${title}, ${yields ? "yields every call" : "never yields"}`, run, calls, yields, rounds, (on) => { setStoragePoolEnabled(on); });
     }
   }
   setStoragePoolEnabled(true);
+
+  const title = "MLP 784-256-128-10 parameters, Adam.update";
+  if (selected(title)) {
+    const model = new Mlp();
+    const optimizer = new Adam(model, { learningRate: 1e-3 });
+    const g = new Mlp(); // a fixed gradient of the model's shapes
+    const initial = getThreadCount();
+    console.log(`\n## Adam's SIMD kernel off vs on (${rounds} rounds; ms per call, median over rounds)`);
+    console.log("| case, threads | wall off | wall on | wall off/on | CPU off | CPU on | CPU off/on |");
+    console.log("|---|---|---|---|---|---|---|");
+    for (const threads of [1, 2]) {
+      setThreadCount(threads);
+      await workersReady();
+      await row(`${title}, ${threads} thread${threads > 1 ? "s" : ""}`, () => optimizer.update(model, g), 20, false, rounds, (on) => { setWasmOptimizerEnabled(on); });
+    }
+    setWasmOptimizerEnabled(true);
+    setThreadCount(initial);
+  }
 }
 runIfMain(import.meta.url, main);

@@ -11,9 +11,11 @@
  *
  * Finalizers run only when the event loop turns, and until then the registry keeps the buffers of dead
  * arrays alive. So at most {@link TURN_MAX_BYTES} are registered per turn of the event loop (a zero-delay
- * timer marks the turn); past that, arrays are plain fresh ones. A loop that never yields therefore gets no
- * recycled arrays and keeps at most that much extra memory alive; a loop that yields (awaiting data, a
- * browser frame) gets its arrays back from the second step on.
+ * timer marks the turn); past that, arrays are plain fresh ones, and a turn that went past it turns
+ * registering off for the next turn (a loop that allocates that much between yields gains little from the
+ * pool: measured, registering then cost more than recycling saved). A loop that never yields therefore
+ * gets no recycled arrays and keeps at most that much extra memory alive; a loop that yields (awaiting data,
+ * a browser frame) gets its arrays back from the second step on.
  */
 import type { DType, TypedArray } from "./dtype.js";
 
@@ -26,9 +28,13 @@ export const TURN_MAX_BYTES = 1 << 25;
 
 /** A zero-delay timer where the runtime has one (it marks a turn of the event loop); never keeps Node alive. */
 const timer = (globalThis as { setTimeout?: (f: () => void, ms: number) => unknown }).setTimeout;
+/** Poolable bytes asked for in this turn (registered or not). */
 let turnBytes = 0;
 let turnPending = false;
+/** Whether this turn registers arrays: off after a turn that asked for more than the budget. */
+let registering = true;
 function endOfTurn(): void {
+  registering = turnBytes <= TURN_MAX_BYTES;
   turnBytes = 0;
   turnPending = false;
 }
@@ -37,6 +43,8 @@ const free = new Map<number, ArrayBuffer[]>();
 let pooledBytes = 0;
 let enabled = timer !== undefined && typeof FinalizationRegistry === "function";
 let recycled = 0;
+let allocatedBytes = 0;
+let registeredBytes = 0;
 
 const registry = new FinalizationRegistry<ArrayBuffer>((buffer) => {
   if (!enabled || pooledBytes + buffer.byteLength > POOL_MAX_BYTES) return;
@@ -57,9 +65,12 @@ export function setStoragePoolEnabled(on: boolean): boolean {
   return was;
 }
 
-/** @internal How many arrays were handed out recycled since start, and the bytes waiting in the pool. */
-export function storagePoolStats(): { recycled: number; pooledBytes: number } {
-  return { recycled, pooledBytes };
+/**
+ * @internal Since start: how many arrays were handed out recycled, the poolable bytes asked for and the bytes
+ * registered for recycling; and the bytes waiting in the pool now.
+ */
+export function storagePoolStats(): { recycled: number; allocatedBytes: number; registeredBytes: number; pooledBytes: number } {
+  return { recycled, allocatedBytes, registeredBytes, pooledBytes };
 }
 
 /**
@@ -67,12 +78,13 @@ export function storagePoolStats(): { recycled: number; pooledBytes: number } {
  * that size, and registered for recycling while this turn's budget lasts.
  */
 export function pooled(dtype: DType, size: number, bytes: number): TypedArray {
-  if (turnBytes + bytes > TURN_MAX_BYTES) return dtype === "float32" ? new Float32Array(size) : dtype === "float64" ? new Float64Array(size) : new Int32Array(size);
+  allocatedBytes += bytes;
   turnBytes += bytes;
   if (!turnPending) {
     turnPending = true;
     (timer!(endOfTurn, 0) as { unref?: () => void } | undefined)?.unref?.();
   }
+  if (!registering || turnBytes > TURN_MAX_BYTES) return dtype === "float32" ? new Float32Array(size) : dtype === "float64" ? new Float64Array(size) : new Int32Array(size);
   const buffer = free.get(bytes)?.pop();
   let out: TypedArray;
   if (buffer === undefined) {
@@ -84,6 +96,7 @@ export function pooled(dtype: DType, size: number, bytes: number): TypedArray {
     out.fill(0);
   }
   registry.register(out, out.buffer as ArrayBuffer);
+  registeredBytes += bytes;
   return out;
 }
 

@@ -116,4 +116,21 @@ describe("storage recycling", () => {
     // Without the budget, the registry would keep every dead buffer (~300 MiB) until the loop yields.
     expect(retained).toBeLessThan(TURN_MAX_BYTES + (8 << 20));
   });
+
+  it("after a turn that asked for more than the budget, the next turn registers nothing; a lighter turn after that does", async () => {
+    setStoragePoolEnabled(true);
+    await collect();
+    const x = tensor(new Float32Array(1 << 18)); // 1 MiB
+    const heavy = (count: number): void => {
+      for (let i = 0; i < count; i++) add(x, i);
+    };
+    heavy(40); // past the budget
+    await new Promise((r) => setTimeout(r, 0));
+    const before = storagePoolStats().registeredBytes;
+    heavy(4);
+    expect(storagePoolStats().registeredBytes).toBe(before); // this turn does not register
+    await new Promise((r) => setTimeout(r, 0));
+    heavy(4);
+    expect(storagePoolStats().registeredBytes).toBe(before + 4 * (1 << 20)); // 4 MiB last turn: registering again
+  });
 });
