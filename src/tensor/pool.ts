@@ -12,8 +12,8 @@
  * Finalizers run only when the event loop turns, and until then the registry keeps the buffers of dead
  * arrays alive. So at most {@link TURN_MAX_BYTES} are registered per turn of the event loop (a zero-delay
  * timer marks the turn); past that, arrays are plain fresh ones, and a turn that went past it turns
- * registering off for the next turn (a loop that allocates that much between yields gains little from the
- * pool: measured, registering then cost more than recycling saved). A loop that never yields therefore
+ * registering off for the next turn (a loop that allocates that much between yields would get back little
+ * of it, and would keep that much dead storage alive each turn). A loop that never yields therefore
  * gets no recycled arrays and keeps at most that much extra memory alive; a loop that yields (awaiting data,
  * a browser frame) gets its arrays back from the second step on.
  */
