@@ -3,7 +3,8 @@
  * 100 bias: 1,010,000 parameters), side by side with TensorFlow.js's Adam (`applyGradients` on variables of
  * the same shapes, cpu backend), and the cost of the shared walk: the full `update` against the rule
  * arithmetic alone (the same per-leaf loops of scaleByAdam and scaleByLearningRate, and θ + u, called
- * directly on the typed arrays), and the walk alone (pairing and validating model and gradient leaves, grouping
+ * directly on the typed arrays), the full `update` with Adam's arithmetic in its TypeScript loop instead of the
+ * SIMD kernel, and the walk alone (pairing and validating model and gradient leaves, grouping
  * parameters, writing them back). Targets from issue 5: faster than tfjs-cpu; walk overhead under 10%.
  *
  * Run alone: `npx tsx bench/optimizers.bench.ts [--quick]`; or `npm run bench -- optimizers`.
@@ -22,6 +23,7 @@ import {
   type Slots,
 } from "../src/index.js";
 import { parametersOf } from "../src/optimizers/parameters.js";
+import { setWasmOptimizerEnabled } from "../src/tensor/wasm/optimizer.js";
 import { assignLeaves } from "../src/keypaths/walk.js";
 import { Suite, runIfMain } from "./harness.js";
 
@@ -139,11 +141,12 @@ export async function main(): Promise<void> {
     work: 1,
     contenders: [
       { name: "tfjs-cpu", setup: async () => { await tf.setBackend("cpu"); }, run: () => tfAdam.applyGradients(tfGrads) },
-      { name: "difftypes Adam.update", run: ours },
+      { name: "difftypes Adam.update", setup: () => { setWasmOptimizerEnabled(true); }, run: ours },
+      { name: "Adam.update, TypeScript rule loop", setup: () => { setWasmOptimizerEnabled(false); }, run: ours },
       { name: "rule arithmetic only", run: raw },
-      { name: "walk only", run: walkOnly },
+      { name: "walk only", setup: () => { setWasmOptimizerEnabled(true); }, run: walkOnly },
     ],
-    note: "difftypes: class model, walk + validation + Adam rule + new parameter tensors; 'rule arithmetic only' is the same per-leaf loops without the walk",
+    note: "difftypes: class model, walk + validation + Adam rule + new parameter tensors (Adam's arithmetic in the SIMD kernel; 'TypeScript rule loop' without it); 'rule arithmetic only' is the same per-leaf loops without the walk",
   });
 
   const c = suite.comparisons.at(-1);

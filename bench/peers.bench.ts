@@ -59,7 +59,8 @@ function jaxPair(jax: Jax, f: (...xs: JaxArray[]) => JaxArray, inputs: JaxArray[
   ];
 }
 
-class Mlp {
+/** The MLP 784-256-128-10 of the training-step cases. */
+export class Mlp {
   @differentiable w1 = randomNormal([784, 256], { seed: 1, stddev: 0.05 });
   @differentiable b1 = randomNormal([256], { seed: 2, stddev: 0.01 });
   @differentiable w2 = randomNormal([256, 128], { seed: 3, stddev: 0.05 });
@@ -73,7 +74,8 @@ class Mlp {
   }
 }
 
-class Cnn {
+/** The CNN c32-pool-c64-pool-d10 of the training-step cases. */
+export class Cnn {
   @differentiable c1 = randomNormal([3, 3, 1, 32], { seed: 7, stddev: 0.2 });
   @differentiable c2 = randomNormal([3, 3, 32, 64], { seed: 8, stddev: 0.05 });
   @differentiable d = randomNormal([7 * 7 * 64, 10], { seed: 9, stddev: 0.02 });

@@ -5,6 +5,7 @@
 import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, flag, positive, unitInterval, type CommonOptions } from "./facade.js";
 import { slot, type GradientTransformation, type Transform } from "./transform.js";
+import { wasmAdam } from "../tensor/wasm/optimizer.js";
 
 /** Options of {@link scaleByAdam}. */
 export interface ScaleByAdamOptions {
@@ -55,6 +56,9 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
       // NAdam's look-ahead weights: β1 / (1 − β1ᵗ⁺¹) on m, (1 − β1) / (1 − β1ᵗ) on g.
       const a = nesterov ? β1 / (1 - Math.pow(β1, t + 1)) : 1 / c1;
       const b = nesterov ? (1 - β1) / c1 : 0;
+      // Float32 parameters run the same loop as a SIMD kernel (same bits).
+      if (g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array &&
+          wasmAdam(m, v, g, { beta1: β1, beta2: β2, epsilon: ε, a, b, c2 })) return [g, state];
       for (let i = 0; i < g.length; i++) {
         const gi = g[i]!;
         const mi = β1 * m[i]! + (1 - β1) * gi;

@@ -1,3 +1,5 @@
+import { poolable, pooled } from "./pool.js";
+
 /**
  * The element types a {@link Tensor} can hold. `float32` is the default everywhere.
  * @category Tensors
@@ -10,8 +12,13 @@ export type DType = "float32" | "float64" | "int32";
  */
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
-/** @internal Allocates a zero-filled typed array of `dtype` holding `size` elements. */
+/**
+ * @internal Allocates a zero-filled typed array of `dtype` holding `size` elements: large ones may reuse
+ * the storage of collected tensors (`pool.ts`).
+ */
 export function allocate(dtype: DType, size: number): TypedArray {
+  const bytes = size * (dtype === "float64" ? 8 : 4);
+  if (poolable(bytes)) return pooled(dtype, size, bytes);
   switch (dtype) {
     case "float32":
       return new Float32Array(size);

@@ -174,6 +174,43 @@ describe.skipIf(!wasmSimdSupported())("wasm float32 elementwise kernels", () => 
     expect(Number.isFinite(big)).toBe(true);
   });
 
+  it("sums along rows in their documented order (four lanes, fixed blocks) across copy segments, any row length", () => {
+    // The order written out in float64: lane l adds the elements i ≡ l (mod 4) in order, the lanes are
+    // combined as (l0 + l2) + (l1 + l3), the tail is added after; rows longer than 2^14 do this per block of
+    // 2^14 and add the blocks in order. Inputs cross the 2^16-element copy segments in both layouts.
+    const laneSum = (v: Float32Array, from: number, to: number): number => {
+      const l = [0, 0, 0, 0];
+      let i = from;
+      for (; i + 4 <= to; i += 4) for (let k = 0; k < 4; k++) l[k] = l[k]! + v[i + k]!;
+      let s = (l[0]! + l[2]!) + (l[1]! + l[3]!);
+      for (; i < to; i++) s += v[i]!;
+      return s;
+    };
+    const rowSum = (v: Float32Array, from: number, len: number): number => {
+      if (len <= 1 << 14) return laneSum(v, from, from + len);
+      let s = 0;
+      for (let b = 0; b < len; b += 1 << 14) s += laneSum(v, from + b, from + Math.min(len, b + (1 << 14)));
+      return s;
+    };
+    const r = rng(8);
+    for (const [rows, len] of [[1, 1_000_003], [3, 200_001], [5_000, 101], [700, 1_000], [2, 16_385]] as const) {
+      const v = Float32Array.from({ length: rows * len }, () => (r() - 0.5) * 1e3);
+      const got = rows === 1 ? Float32Array.of(sum(tensor(v)).item()) : sum(tensor(v, { shape: [rows, len] }), 1).dataSync();
+      const want = Float32Array.from({ length: rows }, (_, i) => rowSum(v, i * len, len));
+      expect(`[${rows}, ${len}]: ${firstDifference(got, want)}`).toBe(`[${rows}, ${len}]: none`);
+      // max and min give the TypeScript kernel's bits, with a NaN in the last row
+      v[(rows - 1) * len + Math.floor(len / 2)] = NaN;
+      const x = tensor(v, { shape: [rows, len] });
+      const fast = [max(x, 1).dataSync(), min(x, 1).dataSync()];
+      setWasmElementwiseEnabled(false);
+      const slow = [max(x, 1).dataSync(), min(x, 1).dataSync()];
+      setWasmElementwiseEnabled(true);
+      expect(firstDifference(fast[0]!, slow[0]!)).toBe("none");
+      expect(firstDifference(fast[1]!, slow[1]!)).toBe("none");
+      expect(Number.isNaN(fast[0]![rows - 1]!)).toBe(true);
+    }
+  });
+
   it("argmax and argmin along any axis match the TypeScript kernel (first on ties, first NaN wins)", () => {
     const r = rng(21);
     // few distinct values, so ties are common; some NaN

@@ -45,7 +45,7 @@ const PIECE = 1 << 14;
 const PARALLEL_MIN = 1 << 18;
 /** A sum along the last axis longer than this adds blocks of this many elements, then the blocks in order. */
 const BLOCK = 1 << 14;
-/** Largest input a wasm reduction copies in (the TypeScript kernel handles larger ones). */
+/** Largest input a wasm column reduction or arg-reduction copies in (the TypeScript kernel handles larger ones). */
 const REDUCE_MAX = 1 << 22;
 
 let enabled = true;
@@ -203,38 +203,56 @@ export function wasmWhere(c: Int32Array, a: Float32Array, b: Float32Array, out: 
 export function wasmReduce(op: ReduceKernel, x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array): boolean {
   const code = REDUCE_OPS.indexOf(op);
   const n = x.length;
-  if (!enabled || code < 0 || n < WASM_MIN || n > REDUCE_MAX || axes.length === 0) return false;
+  if (!enabled || code < 0 || n < WASM_MIN || axes.length === 0) return false;
   for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1]! + 1) return false;
   const r = shape.length;
   const first = axes[0]!, last = axes[axes.length - 1]!;
   const w = wasmKernels();
   if (w === null) return false;
-  const xAt = operandBase(w);
-  const outAt = xAt + align16(n * 4);
-  const parallel = n >= PARALLEL_MIN && plannedThreads() > 1;
   if (last === r - 1) {
-    // rows × len, reduce each row
+    // rows × len, reduce each row. The input is copied in a segment at a time and reduced while the
+    // segment is still in cache, on the calling thread: the copy is most of the work and cannot be
+    // shared (the input is not in the kernels' memory), so a second thread only added its wake-up and
+    // join (measured: 0.52 → 0.68 ns/element for a sum of 1e6 before, and more CPU time now).
     let len = 1;
     for (let d = first; d < r; d++) len *= shape[d]!;
     const rows = n / len;
-    const blocks = len > BLOCK ? Math.ceil(len / BLOCK) : 1;
-    if (!reserve(w, outAt + rows * blocks * 8)) return false;
-    heap32().set(x, xAt >> 2);
-    if (blocks === 1) {
-      run2("reduceRows", rows, Math.max(1, Math.floor(PIECE / len)), parallel, [code, xAt, len, n, outAt]);
-      const h = heap64();
-      for (let i = 0; i < rows; i++) out[i] = h[(outAt >> 3) + i]!;
-    } else {
-      for (let i = 0; i < rows; i++) {
-        run2("reduceRows", blocks, 4, parallel, [code, xAt + i * len * 4, BLOCK, len, outAt + i * blocks * 8]);
+    const seg = SEGMENT;
+    const xAt = operandBase(w);
+    if (len <= BLOCK) {
+      const segRows = Math.max(1, Math.floor(seg / len));
+      const outAt = xAt + align16(Math.min(rows, segRows) * len * 4);
+      if (!reserve(w, outAt + segRows * 8)) return false;
+      for (let r0 = 0; r0 < rows; r0 += segRows) {
+        const r1 = Math.min(rows, r0 + segRows);
+        heap32().set(x.subarray(r0 * len, r1 * len), xAt >> 2);
+        run2("reduceRows", r1 - r0, 1, false, [code, xAt, len, (r1 - r0) * len, outAt]);
+        const h = heap64();
+        for (let i = r0; i < r1; i++) out[i] = h[(outAt >> 3) + i - r0]!;
       }
-      const h = heap64();
-      for (let i = 0; i < rows; i++) out[i] = combine(op, h, (outAt >> 3) + i * blocks, blocks);
+      return true;
+    }
+    // Long rows: fixed blocks of BLOCK elements, then the blocks' results in order.
+    const blocks = Math.ceil(len / BLOCK);
+    const segBlocks = Math.max(1, Math.floor(seg / BLOCK));
+    const outAt = xAt + align16(Math.min(blocks, segBlocks) * BLOCK * 4);
+    if (!reserve(w, outAt + blocks * 8)) return false;
+    for (let i = 0; i < rows; i++) {
+      for (let b0 = 0; b0 < blocks; b0 += segBlocks) {
+        const b1 = Math.min(blocks, b0 + segBlocks);
+        const start = i * len + b0 * BLOCK, end = i * len + Math.min(len, b1 * BLOCK);
+        heap32().set(x.subarray(start, end), xAt >> 2);
+        run2("reduceRows", b1 - b0, 1, false, [code, xAt, BLOCK, end - start, outAt + b0 * 8]);
+      }
+      out[i] = combine(op, heap64(), outAt >> 3, blocks);
     }
     return true;
   }
-  if (first === 0) {
+  if (first === 0 && n <= REDUCE_MAX) {
     // rows × cols, reduce each column over the rows
+    const xAt = operandBase(w);
+    const outAt = xAt + align16(n * 4);
+    const parallel = n >= PARALLEL_MIN && plannedThreads() > 1;
     let rows = 1;
     for (let d = 0; d <= last; d++) rows *= shape[d]!;
     const cols = n / rows;

@@ -1,0 +1,108 @@
+/**
+ * The optimizers' SIMD kernel: Adam's (and NAdam's) per-parameter arithmetic on float32 arrays gives the
+ * TypeScript loop's bits exactly, for awkward values (zeros, denormals, huge and tiny gradients, NaN and
+ * ±Infinity when finiteness checks are off), odd lengths, lengths across segment boundaries, and at 1, 2
+ * and 3 threads; and a whole training run gives the same parameters and state with the kernel on and off.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Adam, NAdam, getThreadCount, randomNormal, scaleByAdam, setThreadCount, tensor, type Tensor } from "../../src/index.js";
+import { setWasmOptimizerEnabled, WASM_ADAM_MIN } from "../../src/tensor/wasm/optimizer.js";
+import { wasmKernels } from "../../src/tensor/wasm/module.js";
+import { workersReady } from "../../src/tensor/wasm/threads.js";
+import type { ParameterInfo } from "../../src/optimizers/transform.js";
+
+let initial = 1;
+beforeAll(() => {
+  initial = getThreadCount();
+});
+afterAll(() => {
+  setThreadCount(initial);
+  setWasmOptimizerEnabled(true);
+});
+
+/** Deterministic float32 values of every kind: normal, tiny, denormal, huge, zero of both signs, and specials. */
+function awkward(n: number, seed: number, specials: boolean): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  const kinds = [
+    () => (next() - 0.5) * 2,
+    () => (next() - 0.5) * 1e-20,
+    () => (next() - 0.5) * 1e-40, // denormal
+    () => (next() - 0.5) * 1e18,
+    () => 0,
+    () => -0,
+    () => (next() - 0.5) * 1e-3,
+  ];
+  const special = [Number.NaN, Infinity, -Infinity];
+  for (let i = 0; i < n; i++) {
+    out[i] = specials && next() < 0.01 ? special[Math.floor(next() * 3)]! : kinds[Math.floor(next() * kinds.length)]!();
+  }
+  return out;
+}
+
+/** One step of `rule` from moments m, v and gradient g (copies); returns the bits of m, v and the direction. */
+function step(nesterov: boolean, t: number, m: Float32Array, v: Float32Array, g: Float32Array): Uint32Array[] {
+  const rule = scaleByAdam({ nesterov, beta1: 0.85, beta2: 0.995, epsilon: 1e-7 });
+  const info: ParameterInfo = { path: "p", paths: ["p"], shape: [g.length], dtype: "float32", size: g.length };
+  const state = { firstMoments: m.slice(), secondMoments: v.slice() };
+  const [u, next] = rule.apply(state, { info, value: new Float32Array(g.length) }, g.slice(), { step: t, hyper: undefined });
+  return [next.firstMoments!, next.secondMoments!, u].map((a) => new Uint32Array(a.slice().buffer));
+}
+
+function firstDifference(x: Uint32Array[], y: Uint32Array[]): string {
+  for (let r = 0; r < x.length; r++) {
+    for (let i = 0; i < x[r]!.length; i++) if (x[r]![i] !== y[r]![i]) return `array ${r}, element ${i}: bits ${x[r]![i]} against ${y[r]![i]}`;
+  }
+  return "none";
+}
+
+describe.skipIf(wasmKernels() === null)("Adam's SIMD kernel", () => {
+  const lengths = [WASM_ADAM_MIN, WASM_ADAM_MIN + 1, 1000, 1 << 14, (1 << 14) + 3, 40_001, (1 << 17) + 5];
+  for (const nesterov of [false, true]) {
+    for (const specials of [false, true]) {
+      it(`gives the TypeScript loop's bits${nesterov ? " (NAdam)" : ""}${specials ? " with NaN and ±Infinity" : ""}, at 1, 2 and 3 threads`, async () => {
+        for (const n of lengths) {
+          // Moments: m any sign, v a sum of squares (non-negative); t small (large corrections) and large.
+          const m = awkward(n, n, false), g = awkward(n, n + 1, specials);
+          const v = awkward(n, n + 2, false).map(Math.abs);
+          for (const t of [1, 3, 1000]) {
+            setWasmOptimizerEnabled(false);
+            const reference = step(nesterov, t, m, v, g);
+            setWasmOptimizerEnabled(true);
+            for (const threads of [1, 2, 3]) {
+              setThreadCount(threads);
+              await workersReady();
+              expect(`n ${n}, t ${t}, ${threads} threads: ${firstDifference(step(nesterov, t, m, v, g), reference)}`).toBe(`n ${n}, t ${t}, ${threads} threads: none`);
+            }
+          }
+        }
+      });
+    }
+  }
+
+  it("gives the same parameters and state over a training run (Adam and NAdam, float32 and float64 leaves)", () => {
+    const run = (kernel: boolean, make: (model: { w: Tensor; b: Tensor; d: Tensor }) => Adam<{ w: Tensor; b: Tensor; d: Tensor }> | NAdam<{ w: Tensor; b: Tensor; d: Tensor }>): number[][] => {
+      setWasmOptimizerEnabled(kernel);
+      const model = { w: randomNormal([300, 70], { seed: 1 }), b: randomNormal([70], { seed: 2 }), d: randomNormal([20, 30], { seed: 3, dtype: "float64" }) };
+      const opt = make(model);
+      for (let s = 0; s < 5; s++) {
+        const g = { w: randomNormal([300, 70], { seed: 10 + s }), b: randomNormal([70], { seed: 20 + s }), d: randomNormal([20, 30], { seed: 30 + s, dtype: "float64" }) };
+        opt.update(model, g);
+      }
+      const st = opt.state();
+      const slots = st.slots as unknown as Record<string, { w: Tensor }>;
+      return [model.w, model.b, model.d, slots.firstMoments!.w, slots.secondMoments!.w].map((t) => Array.from(t.dataSync()));
+    };
+    for (const make of [(m: { w: Tensor; b: Tensor; d: Tensor }) => new Adam(m, { learningRate: 0.01 }), (m: { w: Tensor; b: Tensor; d: Tensor }) => new NAdam(m)]) {
+      const on = run(true, make), off = run(false, make);
+      expect(on).toEqual(off);
+      expect(on[0]).not.toEqual(Array.from(randomNormal([300, 70], { seed: 1 }).dataSync())); // it trained
+    }
+    setWasmOptimizerEnabled(true);
+    expect(tensor([1]).size).toBe(1);
+  });
+});
