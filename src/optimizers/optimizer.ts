@@ -54,6 +54,9 @@ function isLearningRateHolder(r: GradientTransformation): r is GradientTransform
 
 const OPTIMIZER_KEYS = ["freeze", "checkFinite", "skipNonFinite"] as const;
 
+/** The model of each optimizer (see `Optimizer.model`). */
+const models = new WeakMap<object, unknown>();
+
 /** @internal Rejects unknown option names (a typo would otherwise be silently ignored). */
 export function checkOptionKeys(op: string, options: object | undefined, valid: readonly string[]): void {
   if (options === undefined) return;
@@ -109,8 +112,17 @@ export class Optimizer<Model> {
   private skipped = 0;
   /** @internal Bumped when the layout of the state changes (freezing, resets, loads): compiled steps trace again. */
   private version = 0;
-  /** @internal The model this optimizer updates (for {@link state}, {@link loadState} and the identity check). */
-  private model: Model;
+  /**
+   * @internal The model this optimizer updates (for {@link state}, {@link loadState} and the identity check).
+   * Kept outside the instance's own fields, so that to the structural walk an optimizer is a constant: it can
+   * be an argument of a compiled step.
+   */
+  private get model(): Model {
+    return models.get(this) as Model;
+  }
+  private set model(m: Model) {
+    models.set(this, m);
+  }
   private readonly checkFinite: boolean;
   private readonly skipNonFinite: boolean;
   /** @internal The name used in messages. */

@@ -1,0 +1,155 @@
+/**
+ * The library's optimizers inside compile, beyond agreement with eager (training.test.ts): the optimizer
+ * passed as an argument or closed over, learning rates set or scheduled without retracing, a non-finite
+ * gradient that changes nothing, layout changes (freezing, loading state) that trace again, and the cases
+ * that cannot be staged, each a clear error.
+ */
+import { describe, expect, test } from "vitest";
+import {
+  compile, gradient, tensor, randomNormal, Tensor, differentiable, Dense, tanh, Adam, SGD, RMSProp, Optimizer, type TangentVector,
+} from "../../src/index.js";
+
+class Net {
+  @differentiable a: Dense;
+  @differentiable b: Dense;
+  constructor(seed: number) {
+    this.a = new Dense({ inputSize: 2, outputSize: 8, activation: tanh, seed });
+    this.b = new Dense({ inputSize: 8, outputSize: 1, seed: seed + 1 });
+  }
+  callAsFunction(x: Tensor): Tensor {
+    return this.b.callAsFunction(this.a.callAsFunction(x));
+  }
+}
+
+const x = randomNormal([16, 2], { seed: 3 });
+const y = x.sum(1, true).sin();
+const loss = (m: Net, xs: Tensor = x): Tensor => m.callAsFunction(xs).sub(y).square().mean();
+const values = (t: Tensor): number[] => Array.from(t.dataSync());
+const snapshot = (m: Net, o: Optimizer<Net>): string => JSON.stringify({
+  params: [m.a.weight, m.a.bias, m.b.weight, m.b.bias].map(values),
+  state: (() => {
+    const s = o.state();
+    return { step: s.step, skipped: s.skippedSteps, steps: s.parameterSteps, m: values((s.slots.firstMoments as TangentVector<Net>).a.weight) };
+  })(),
+});
+
+describe("the optimizer's state is read at every run, never baked in", () => {
+  test("passed as an argument, interleaved with eager steps: the same trajectory as all-eager", () => {
+    const ref = new Net(1), m = new Net(1);
+    const ro = new Adam(ref, { learningRate: 0.02 }), mo = new Adam(m, { learningRate: 0.02 });
+    const step = compile((net: Net, opt: Adam<Net>) => {
+      opt.update(net, gradient(net, (q) => loss(q)));
+      return loss(net);
+    });
+    for (let i = 0; i < 10; i++) {
+      ro.update(ref, gradient(ref, (q) => loss(q)));
+      if (i % 3 === 2) mo.update(m, gradient(m, (q) => loss(q))); // an eager step in between
+      else step(m, mo);
+      expect(snapshot(m, mo)).toBe(snapshot(ref, ro));
+    }
+    expect(step.stats.traces).toBe(1);
+  });
+
+  test("a learning rate set between steps, and a schedule, change the step without retracing", () => {
+    const ref = new Net(2), m = new Net(2);
+    const schedule = (count: number): number => 0.05 / (1 + count);
+    const ro = new SGD(ref, { learningRate: schedule, momentum: 0.9 }), mo = new SGD(m, { learningRate: schedule, momentum: 0.9 });
+    const step = compile((net: Net) => void mo.update(net, gradient(net, (q) => loss(q))));
+    for (let i = 0; i < 6; i++) {
+      if (i === 3) ro.learningRate = mo.learningRate = 0.2;
+      ro.update(ref, gradient(ref, (q) => loss(q)));
+      step(m);
+      expect(values(m.a.weight)).toEqual(values(ref.a.weight));
+    }
+    expect(step.stats.traces).toBe(1);
+  });
+
+  test("freezing, resetting or loading state traces again; the frozen parameter stays", () => {
+    const m = new Net(3);
+    const opt = new Adam(m);
+    const step = compile((net: Net) => void opt.update(net, gradient(net, (q) => loss(q))));
+    step(m);
+    opt.freeze("a");
+    const frozen = m.a.weight;
+    step(m);
+    expect(m.a.weight).toBe(frozen);
+    expect(step.stats.traces).toBe(2);
+    opt.loadState(opt.state());
+    step(m);
+    expect(step.stats.traces).toBe(3);
+    expect(opt.step).toBe(3);
+  });
+});
+
+describe("a non-finite gradient inside the compiled step", () => {
+  const bad = tensor([[NaN, 1], ...Array.from({ length: 15 }, () => [0, 1])]);
+
+  test("throws naming the parameter, and leaves the model and the optimizer's state untouched", () => {
+    const m = new Net(4);
+    const opt = new Adam(m);
+    const step = compile((net: Net, xs: Tensor) => {
+      opt.update(net, gradient(net, (q) => loss(q, xs)));
+      return loss(net, xs);
+    });
+    step(m, x);
+    const before = snapshot(m, opt);
+    expect(() => step(m, bad)).toThrow(/Adam\.update: the gradient at a\.weight holds NaN or ±Infinity \(found by the compiled step\); nothing was changed/);
+    expect(snapshot(m, opt)).toBe(before);
+    step(m, x);
+    expect(opt.step).toBe(2);
+    expect(step.stats.traces).toBe(1);
+  });
+
+  test("with skipNonFinite the step is skipped and counted, nothing else changes; checkFinite: false applies it", () => {
+    const m = new Net(5);
+    const opt = new Adam(m, { skipNonFinite: true });
+    const step = compile((net: Net, xs: Tensor) => void opt.update(net, gradient(net, (q) => loss(q, xs))));
+    step(m, x);
+    const before = JSON.parse(snapshot(m, opt)) as { state: { skipped: number } };
+    step(m, bad);
+    const after = JSON.parse(snapshot(m, opt)) as { state: { skipped: number } };
+    expect(after.state.skipped).toBe(1);
+    after.state.skipped = 0;
+    expect(after).toEqual(before);
+    expect(opt.skippedSteps).toBe(1);
+
+    const n = new Net(5);
+    const raw = new Adam(n, { checkFinite: false });
+    compile((net: Net, xs: Tensor) => void raw.update(net, gradient(net, (q) => loss(q, xs))))(n, bad);
+    expect(values(n.a.weight).some(Number.isNaN)).toBe(true);
+  });
+});
+
+describe("what cannot be staged is a clear error", () => {
+  test("a rule without a staged form", () => {
+    const m = new Net(6);
+    const opt = new RMSProp(m);
+    const step = compile((net: Net) => void opt.update(net, gradient(net, (q) => loss(q))));
+    expect(() => step(m)).toThrow(/RMSProp\.update: the rule \w+ has no staged form \(applyStaged\), so this optimizer cannot update inside compile yet/);
+  });
+
+  test("a model closed over instead of passed in, another model, two updates in one step", () => {
+    const m = new Net(7);
+    const opt = new SGD(m);
+    const closed = compile((xs: Tensor) => void opt.update(m, gradient(m, (q) => loss(q, xs))));
+    expect(() => closed(x)).toThrow(/SGD\.update: inside compile, the parameter at a\.weight is a tensor the compiled function closed over; pass the model as an argument/);
+    const other = compile((net: Net) => void opt.update(net, gradient(net, (q) => loss(q))));
+    expect(() => other(new Net(7))).toThrow(/this optimizer was built for another model object/);
+    const twice = compile((net: Net) => {
+      opt.update(net, gradient(net, (q) => loss(q)));
+      opt.update(net, gradient(net, (q) => loss(q)));
+    });
+    expect(() => twice(m)).toThrow(/this optimizer already updated the model in this compiled function/);
+    expect(opt.step).toBe(0);
+  });
+
+  test("a compiled function that updates state in place, under a differential operator", () => {
+    const f = compile((s: { w: Tensor }, v: Tensor) => {
+      s.w = s.w.add(v);
+      return s.w.sum();
+    });
+    const s = { w: tensor([1, 2]) };
+    expect(() => gradient(tensor([1, 1]), (v) => f(s, v))).toThrow(/cannot run under a differential operator .*differentiate inside the compiled function instead/);
+    expect(values(s.w)).toEqual([1, 2]);
+  });
+});
