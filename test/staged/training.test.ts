@@ -160,7 +160,7 @@ function expectSameTraining(eager: Model, staged: Model, eo: Optimizer<Model>, s
   expect(ss.step).toBe(se.step);
   expect(ss.parameterSteps).toEqual(se.parameterSteps);
   for (const k of Object.keys(se.slots)) {
-    const a = leavesOf(se.slots[k] as unknown), b = leavesOf(ss.slots[k] as unknown);
+    const a = leavesOf(se.slots[k]), b = leavesOf(ss.slots[k]);
     a.forEach((t, i) => expectClose(b[i]!, t, rtol, `step ${step}: slot ${k} ${i}`));
   }
 }
