@@ -87,6 +87,9 @@ export function checkOptionKeys(op: string, options: object | undefined, valid: 
  * - **One model**: an optimizer updates the model object it was built for; its state belongs to that
  *   model's parameters. After replacing a part of the model (a new head), {@link resetState} gives the
  *   new parameters fresh state.
+ * - **Inside `compile`**: `update` stages itself when the model is an argument of the compiled function:
+ *   its state, step counts and learning rate are inputs read at every run, the new parameters and state are
+ *   written back after it, as the eager step would leave them (the rules need an `applyStaged`).
  *
  * @typeParam Model the model type; {@link update} accepts only `TangentVector<Model>`.
  * @example
@@ -338,6 +341,9 @@ export class Optimizer<Model> {
    * ```ts
    * const opt = new Adam(model, { learningRate: 1e-3 });
    * opt.update(model, gradient(model, (m) => loss(m)));
+   * // The same step compiled: one program, the model and the state updated in place.
+   * const step = compile((m: typeof model) => void opt.update(m, gradient(m, (q) => loss(q))));
+   * step(model);
    * ```
    */
   update(model: Model, along: TangentVector<Model>): Model {

@@ -70,6 +70,8 @@ export interface StepContext<H> {
  *     for (let i = 0; i < u.length; i++) u[i] = Math.sign(u[i]!);
  *     return [u, state];
  *   },
+ *   // The same rule with ops, so that `update` also runs inside `compile`.
+ *   applyStaged: (state, _param, u) => [u.sign(), state],
  * };
  * const opt = new Optimizer(model, chain(scaleBySign, scaleByLearningRate(0.01)));
  * ```
