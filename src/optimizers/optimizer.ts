@@ -489,11 +489,23 @@ export class Optimizer<Model> {
         if (states[i]!.stages[s] === undefined && active[s]![i]) states[i]!.stages[s] = this.initSlots(stage.rule, p);
       });
     });
+    // Inputs read before every run: step counts, per-step values, slots. Parameters that have taken the same
+    // number of steps share one step input (so their bias corrections are computed once); the program is
+    // stale when their counts diverge, as it is when the state's layout changed.
+    const leaders = new Map<number, ParameterState>();
+    const stepOf = new Map<ParameterState, Tensor>();
+    const steps = states.map((st) => {
+      let leader = leaders.get(st.step);
+      if (leader === undefined) {
+        const l = (leader = st);
+        leaders.set(st.step, l);
+        stepOf.set(l, scope.input(() => scalar(l.step + 1, "float64"), [], "float64"));
+      }
+      return stepOf.get(leader)!;
+    });
+    const leaderOf = states.map((st) => leaders.get(st.step)!);
     const traced = this.version;
-    scope.stale.push(() => this.version !== traced);
-
-    // Inputs read before every run: step counts, per-step values, slots.
-    const steps = states.map((st) => scope.input(() => scalar(st.step + 1, "float64"), [], "float64"));
+    scope.stale.push(() => this.version !== traced || states.some((st, i) => st.step !== leaderOf[i]!.step));
     const hyper = this.stages.map(({ rule }) => {
       if (rule.hyper === undefined) return undefined;
       const h0 = rule.hyper({ step: this.count + 1, count: this.count });
@@ -527,7 +539,8 @@ export class Optimizer<Model> {
     let ok: Tensor | undefined;
     let skipping = false;
     if ((this.checkFinite || this.skipNonFinite) && live.length > 0) {
-      const flags = stack(updates.map((u) => u.sub(u).sum().cast("float64")));
+      const mixed = live.some((p) => p.info.dtype !== live[0]!.info.dtype);
+      const flags = stack(updates.map((u) => (mixed ? u.sub(u).sum().cast("float64") : u.sub(u).sum())));
       if (this.skipNonFinite) ok = flags.sum().equal(0);
       scope.checks.push({
         value: flags,

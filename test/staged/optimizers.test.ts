@@ -65,6 +65,24 @@ describe("the optimizer's state is read at every run, never baked in", () => {
     expect(step.stats.traces).toBe(1);
   });
 
+  test("parameters that took different numbers of steps keep their own bias corrections (the step traces again)", () => {
+    const ref = new Net(10), m = new Net(10);
+    const ro = new Adam(ref, { learningRate: 0.02 }), mo = new Adam(m, { learningRate: 0.02 });
+    const step = compile((net: Net) => void mo.update(net, gradient(net, (q) => loss(q))));
+    const partial = (net: Net): TangentVector<Net> => ({ ...gradient(net, (q) => loss(q)), b: null as never });
+    for (let i = 0; i < 6; i++) {
+      if (i === 2) {
+        ro.update(ref, partial(ref)); // `b` skips a step: its t now lags behind `a`'s
+        mo.update(m, partial(m));
+      }
+      ro.update(ref, gradient(ref, (q) => loss(q)));
+      step(m);
+      expect(snapshot(m, mo)).toBe(snapshot(ref, ro));
+    }
+    expect(mo.state().parameterSteps).toEqual({ "a.weight": 7, "a.bias": 7, "b.weight": 6, "b.bias": 6 });
+    expect(step.stats.traces).toBe(2);
+  });
+
   test("freezing, resetting or loading state traces again; the frozen parameter stays", () => {
     const m = new Net(3);
     const opt = new Adam(m);
