@@ -135,6 +135,17 @@ describe("every named optimizer stages its rules", () => {
   });
 });
 
+test("each parameter's whole Adam update is one fused loop storing the parameter and both moments", () => {
+  const m = new Net(11);
+  const opt = new Adam(m);
+  const step = compile((net: Net) => void opt.update(net, gradient(net, (q) => loss(q))));
+  const lines = step.inspect(m).optimized.split("\n");
+  const updates = lines.filter((l) => /= fused \[.*sqrt.*outputs=3/.test(l));
+  expect(updates).toHaveLength(4); // a.weight, a.bias, b.weight, b.bias
+  // Outside those loops, nothing of the same shapes recomputes the moments.
+  expect(lines.filter((l) => l.includes("sqrt"))).toHaveLength(4);
+});
+
 describe("a non-finite gradient inside the compiled step", () => {
   const bad = tensor([[NaN, 1], ...Array.from({ length: 15 }, () => [0, 1])]);
 
