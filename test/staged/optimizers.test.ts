@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "vitest";
 import {
-  compile, gradient, tensor, randomNormal, Tensor, differentiable, Dense, tanh, Optimizer, chain, scaleByLearningRate, type TangentVector,
+  compile, cond, gradient, tensor, randomNormal, Tensor, differentiable, Dense, tanh, Optimizer, chain, scaleByLearningRate, type TangentVector,
   Adam, AdamW, NAdam, AMSGrad, AdaMax, RAdam, RMSProp, AdaGrad, AdaDelta, Lion, SGD,
 } from "../../src/index.js";
 
@@ -207,6 +207,18 @@ describe("what cannot be staged is a clear error", () => {
       opt.update(net, gradient(net, (q) => loss(q)));
     });
     expect(() => twice(m)).toThrow(/this optimizer already updated the model in this compiled function/);
+    expect(opt.step).toBe(0);
+  });
+
+  test("an update inside a cond branch", () => {
+    const m = new Net(12);
+    const opt = new SGD(m);
+    const step = compile((net: Net, flag: Tensor) =>
+      cond(flag, (f: Tensor) => {
+        opt.update(net, gradient(net, (q) => loss(q)));
+        return f;
+      }, (f: Tensor) => f, flag));
+    expect(() => step(m, 1)).toThrow(/SGD\.update: an in-place update inside a cond branch or a fori body cannot be staged/);
     expect(opt.step).toBe(0);
   });
 
