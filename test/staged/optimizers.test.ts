@@ -83,6 +83,25 @@ describe("the optimizer's state is read at every run, never baked in", () => {
     expect(step.stats.traces).toBe(2);
   });
 
+  test("a parameter shared by two paths gets the summed gradient and one new tensor at both paths, as eagerly", () => {
+    const mk = (): { enc: { w: Tensor }; dec: { w: Tensor } } => {
+      const w = randomNormal([2, 2], { seed: 13 });
+      return { enc: { w }, dec: { w } };
+    };
+    type Tied = ReturnType<typeof mk>;
+    const tiedLoss = (q: Tied): Tensor => x.matmul(q.enc.w).tanh().matmul(q.dec.w).sum(1, true).sub(y).square().mean();
+    const ref = mk(), m = mk();
+    const ro = new Adam(ref, { learningRate: 0.05 }), mo = new Adam(m, { learningRate: 0.05 });
+    const step = compile((q: Tied) => void mo.update(q, gradient(q, tiedLoss)));
+    for (let i = 0; i < 5; i++) {
+      ro.update(ref, gradient(ref, tiedLoss));
+      step(m);
+      expect(m.enc.w).toBe(m.dec.w);
+      expect(values(m.enc.w)).toEqual(values(ref.enc.w));
+    }
+    expect(step.stats.traces).toBe(1);
+  });
+
   test("freezing, resetting or loading state traces again; the frozen parameter stays", () => {
     const m = new Net(3);
     const opt = new Adam(m);
