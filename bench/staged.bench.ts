@@ -7,17 +7,19 @@
  *   the "one pass" contender: a plain loop reading one array and writing another);
  * - a tiny MLP 2-16-16-1, batch 32, a whole Adam step (target ≥ 40,000 steps/s);
  * - an MLP 784-256-128-10, batch 128, a whole Adam step (target ≤ 0.8x the eager step).
- * Adam is written with ops in every contender (the library's optimizers are not staged yet), with the
- * bias corrections computed from the step count, which is an input: no step retraces. The first call of each
- * compiled function (trace + passes + code generation) is timed and printed in the case's note.
+ * The Adam steps run twice in each library: written with ops (every contender), with the bias corrections
+ * computed from the step count, which is an input; and with the library's `Adam` optimizer, whose `update`
+ * inside the compiled step updates the model and its state in place (its slots, step count and learning
+ * rate are inputs read at every run). No step retraces. The first call of each compiled function (trace +
+ * passes + code generation) is timed and printed in the case's note.
  *
  * jax-js runs on its wasm device (`init()` is not called: under Node it probes WebGPU and fails).
  *
  * Run alone: `npx tsx bench/staged.bench.ts [--quick] [--case=chain]`; or `npm run bench -- staged`.
  */
 import { jit, grad, valueAndGrad, numpy as np, nn, type Array as JaxArray } from "@jax-js/jax";
-import { compile, gradient, randomNormal, randomUniform, tensor, zeros, oneHot, valueWithGradient, type Tensor } from "../src/index.js";
-import { Suite, runIfMain, selected } from "./harness.js";
+import { compile, gradient, randomNormal, randomUniform, tensor, zeros, oneHot, valueWithGradient, Adam, type Tensor } from "../src/index.js";
+import { Suite, options, runIfMain, selected } from "./harness.js";
 
 const LINKS = 500; // 500 × (x*c1 + c2) = 1000 scalar ops
 const C1 = 1.0001;
@@ -291,19 +293,55 @@ export async function main(): Promise<void> {
     const jfirstLoss: number[] = [];
     const jfirst = firstCall(() => jfirstLoss.push(jt()));
     suite.check(`${c.title}: jax-js first loss = difftypes first loss`, jfirstLoss, [la[0]!], 1e-4);
+    // The library's optimizer: eager, and its update compiled into the step (model and state updated in place).
+    const optimizerTrainer = (compiled: boolean) => {
+      const p = mlp(c.sizes, 20);
+      const opt = new Adam(p, { learningRate: 1e-3 });
+      const body = (q: Params): Tensor => {
+        const { value, gradient: g } = valueWithGradient(q, loss);
+        opt.update(q, g);
+        return value;
+      };
+      const step = compiled ? compile(body) : null;
+      return { run: step === null ? () => body(p) : () => step(p), step };
+    };
+    const oa = optimizerTrainer(false), ob = optimizerTrainer(true);
+    const loa: number[] = [], lob: number[] = [];
+    let firstOptimizer = 0;
+    for (let i = 0; i < 5; i++) {
+      loa.push(oa.run().item());
+      if (i === 0) firstOptimizer = firstCall(() => lob.push(ob.run().item()));
+      else lob.push(ob.run().item());
+    }
+    suite.check(`${c.title}: 5 compiled Adam.update steps = 5 eager ones (losses)`, lob, loa, 1e-6);
+    suite.check(`${c.title}: Adam.update losses = Adam written with ops`, loa, la, 1e-4);
     const eager = trainer(eagerStep), staged = trainer((...args) => stagedStep(...args));
+    const eagerOptimizer = optimizerTrainer(false), stagedOptimizer = optimizerTrainer(true);
+    // Steady state: run each compiled step for a second first, so that V8 has optimised the generated code
+    // (a large generated function takes its optimising compiler a while, longer on a loaded machine).
+    for (const run of [() => staged(), () => stagedOptimizer.run()]) {
+      const until = performance.now() + (options().quick ? 100 : 1000);
+      while (performance.now() < until) run();
+    }
     await suite.compare(c.title, {
       reference: "difftypes eager",
       unit: c.unit,
       work: 1,
-      note: `Adam written with ops in all three; lr and step count are inputs. First call: compile ${ms(first)}, jax-js jit ${ms(jfirst)}`,
+      note:
+        `Adam written with ops in all three (lr and step count are inputs), and difftypes' Adam optimizer eager and ` +
+        `compiled with its update in place. First call: compile ${ms(first)}, compile with Adam.update ${ms(firstOptimizer)}, jax-js jit ${ms(jfirst)}`,
       contenders: [
         { name: "difftypes eager", run: () => eager().item() },
         { name: "difftypes compile", run: () => staged().item() },
         { name: "jax-js jit wasm", run: jt },
+        { name: "difftypes eager, Adam.update", run: () => eagerOptimizer.run().item() },
+        { name: "difftypes compile, Adam.update in place", run: () => stagedOptimizer.run().item() },
       ],
     });
     if (stagedStep.stats.traces !== 1) throw new Error(`${c.title}: the compiled step retraced (${stagedStep.stats.traces} traces)`);
+    for (const t of [ob, stagedOptimizer]) {
+      if (t.step!.stats.traces !== 1) throw new Error(`${c.title}: the compiled Adam.update step retraced (${t.step!.stats.traces} traces)`);
+    }
   }
 
   suite.save();

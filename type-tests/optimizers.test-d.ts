@@ -22,6 +22,10 @@ import {
   type OptimizerState,
   type PathSelector,
   type Schedule,
+  type GradientTransformation,
+  type TensorSlots,
+  type StagedStepContext,
+  compile,
 } from "../dist/index.js";
 
 class Dense {
@@ -100,3 +104,24 @@ opt.resetState();
 opt.resetState("head");
 opt.resetState(["head.weight", "blocks.0"]);
 expectError(opt.resetState("hed"));
+
+// --- staged forms of rules: tensors in, tensors out; `update` inside compile ---
+const signSGD: GradientTransformation = {
+  name: "scaleBySign",
+  slots: [],
+  init: () => ({}),
+  apply: (state, _param, u) => [u.map(Math.sign) as typeof u, state],
+  applyStaged: (state, _param, u, ctx) => {
+    expectType<Tensor>(ctx.step);
+    expectType<Tensor | undefined>(ctx.hyper);
+    expectType<TensorSlots>(state);
+    return [u.sign(), state];
+  },
+};
+expectAssignable<GradientTransformation>(signSGD);
+expectType<StagedStepContext["step"]>(tensor(1));
+expectError<GradientTransformation>({ ...signSGD, applyStaged: (_s: TensorSlots, _p: Tensor, u: Float32Array) => [u, {}] });
+const trainStep = compile((m: Model, o: Adam<Model>) => {
+  o.update(m, gradient(m, (q) => q.head.weight.sum()));
+});
+expectType<void>(trainStep(model, opt));

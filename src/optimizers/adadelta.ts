@@ -4,6 +4,7 @@
 import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, positive, unitInterval, type CommonOptions } from "./facade.js";
 import { slot, type GradientTransformation } from "./transform.js";
+import { narrow, wide } from "./staged.js";
 
 /** Options of {@link scaleByAdadelta}. */
 export interface ScaleByAdadeltaOptions {
@@ -45,6 +46,14 @@ export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientT
         g[i] = Δ;
       }
       return [g, state];
+    },
+    applyStaged(state, _param, g) {
+      const gi = wide(g);
+      const EΔ2 = wide(state.accumulatedDelta!);
+      const e = wide(state.averageSquared!).mul(ρ).add(gi.mul(1 - ρ).mul(gi));
+      const Δ = EΔ2.add(ε).sqrt().div(e.add(ε).sqrt()).mul(gi);
+      const next = EΔ2.mul(ρ).add(Δ.mul(1 - ρ).mul(Δ));
+      return [narrow(Δ, g.dtype), { averageSquared: narrow(e, g.dtype), accumulatedDelta: narrow(next, g.dtype) }];
     },
   };
 }

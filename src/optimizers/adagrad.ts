@@ -5,6 +5,7 @@ import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, positive, type CommonOptions } from "./facade.js";
 import { checkNumber } from "./schedules.js";
 import { slot, type GradientTransformation } from "./transform.js";
+import { narrow, wide } from "./staged.js";
 
 /** Options of {@link scaleByAdagrad}. */
 export interface ScaleByAdagradOptions {
@@ -46,6 +47,11 @@ export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTra
         g[i] = gi / (Math.sqrt(Gi) + ε);
       }
       return [g, state];
+    },
+    applyStaged(state, _param, g) {
+      const gi = wide(g);
+      const Gi = wide(state.accumulator!).add(gi.mul(gi));
+      return [narrow(gi.div(Gi.sqrt().add(ε)), g.dtype), { accumulator: narrow(Gi, g.dtype) }];
     },
   };
 }

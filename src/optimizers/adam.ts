@@ -6,6 +6,7 @@ import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, flag, positive, unitInterval, type CommonOptions } from "./facade.js";
 import { slot, type GradientTransformation, type Transform } from "./transform.js";
 import { wasmAdam } from "../tensor/wasm/optimizer.js";
+import { f64, narrow, oneMinusPow, wide } from "./staged.js";
 
 /** Options of {@link scaleByAdam}. */
 export interface ScaleByAdamOptions {
@@ -70,6 +71,20 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
         g[i] = m̂ / (Math.sqrt(v̂) + ε);
       }
       return [g, state];
+    },
+    applyStaged(state, _param, g, { step: t }) {
+      // The loop above, in float64, rounding where it stores (m, v and the update).
+      const gi = wide(g);
+      const mi = wide(state.firstMoments!).mul(β1).add(gi.mul(1 - β1));
+      const vi = wide(state.secondMoments!).mul(β2).add(gi.mul(1 - β2).mul(gi));
+      const c1 = oneMinusPow(β1, t);
+      const c2 = oneMinusPow(β2, t);
+      const a = nesterov ? f64(β1).div(oneMinusPow(β1, t.add(1))) : f64(1).div(c1);
+      const b = nesterov ? f64(1 - β1).div(c1) : f64(0);
+      const m̂ = mi.mul(a).add(gi.mul(b));
+      const v̂ = vi.div(c2);
+      const u = m̂.div(v̂.sqrt().add(ε));
+      return [narrow(u, g.dtype), { firstMoments: narrow(mi, g.dtype), secondMoments: narrow(vi, g.dtype) }];
     },
   };
 }

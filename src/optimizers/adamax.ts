@@ -4,6 +4,7 @@
 import { Optimizer } from "./optimizer.js";
 import { adamFamily, adamMoments, type AdamHyperparameters, type AdamOptions } from "./adam.js";
 import { slot, type GradientTransformation } from "./transform.js";
+import { narrow, oneMinusPow, wide } from "./staged.js";
 
 /** Options of {@link scaleByAdamax}. */
 export interface ScaleByAdamaxOptions {
@@ -51,6 +52,13 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
         g[i] = mi / c1 / (ui + ε);
       }
       return [g, state];
+    },
+    applyStaged(state, _param, g, { step: t }) {
+      const gi = wide(g);
+      const mi = wide(state.firstMoments!).mul(β1).add(gi.mul(1 - β1));
+      const ui = wide(state.infinityNorm!).mul(β2).maximum(gi.abs());
+      const u = mi.div(oneMinusPow(β1, t)).div(ui.add(ε));
+      return [narrow(u, g.dtype), { firstMoments: narrow(mi, g.dtype), infinityNorm: narrow(ui, g.dtype) }];
     },
   };
 }

@@ -4,6 +4,8 @@
 import { Optimizer } from "./optimizer.js";
 import { adamFamily, adamMoments, type AdamHyperparameters, type AdamOptions } from "./adam.js";
 import { slot, type GradientTransformation } from "./transform.js";
+import { narrow, oneMinusPow, wide } from "./staged.js";
+import { where } from "../ops/binary.js";
 
 /** Options of {@link scaleByAmsgrad}. */
 export interface ScaleByAmsgradOptions {
@@ -54,6 +56,17 @@ export function scaleByAmsgrad(options: ScaleByAmsgradOptions = {}): GradientTra
         g[i] = mi / c1 / (Math.sqrt(vmax[i]! / c2) + ε);
       }
       return [g, state];
+    },
+    applyStaged(state, _param, g, { step: t }) {
+      const d = g.dtype;
+      const gi = wide(g);
+      const mi = wide(state.firstMoments!).mul(β1).add(gi.mul(1 - β1));
+      const vi = wide(state.secondMoments!).mul(β2).add(gi.mul(1 - β2).mul(gi));
+      const previous = wide(state.secondMomentsMax!);
+      // The loop stores the larger one, then reads the stored (rounded) value back.
+      const vmax = narrow(where(vi.greater(previous), vi, previous), d);
+      const u = mi.div(oneMinusPow(β1, t)).div(wide(vmax).div(oneMinusPow(β2, t)).sqrt().add(ε));
+      return [narrow(u, d), { firstMoments: narrow(mi, d), secondMoments: narrow(vi, d), secondMomentsMax: vmax }];
     },
   };
 }

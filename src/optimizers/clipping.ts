@@ -3,6 +3,9 @@
  */
 import { checkNumber } from "./schedules.js";
 import type { FloatArray, GradientTransformation } from "./transform.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { where } from "../ops/binary.js";
+import { f64, narrow, wide } from "./staged.js";
 
 /**
  * Rescales the whole update so that its global L2 norm (over every parameter it applies to) is at most
@@ -33,6 +36,15 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<number
       if (factor !== 1) for (let i = 0; i < u.length; i++) u[i] = factor * u[i]!;
       return [u, state];
     },
+    reduceStaged(updates): Tensor {
+      // The sum of squares in float64 (per parameter, then over parameters: the order differs from the loop's).
+      let sq = f64(0);
+      for (const u of updates) sq = sq.add(wide(u).square().sum());
+      const norm = sq.sqrt();
+      return where(norm.greater(c), f64(c).div(norm), 1);
+    },
+    // A factor of 1 changes no value (the loop skips it).
+    applyStaged: (state, _param, u, { hyper: factor }) => [narrow(wide(u).mul(factor!), u.dtype), state],
   };
 }
 
@@ -66,5 +78,6 @@ export function clipByValue(limit: number, max?: number): GradientTransformation
       for (let i = 0; i < u.length; i++) u[i] = Math.min(hi, Math.max(lo, u[i]!));
       return [u, state];
     },
+    applyStaged: (state, _param, u) => [u.maximum(lo).minimum(hi), state],
   };
 }

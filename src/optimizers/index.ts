@@ -20,6 +20,8 @@ export {
   type ParameterPredicate,
   type Slots,
   type StepContext,
+  type TensorSlots,
+  type StagedStepContext,
 } from "./transform.js";
 export { masked, type PathSelector } from "./masks.js";
 export {

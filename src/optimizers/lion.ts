@@ -4,6 +4,7 @@
 import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, unitInterval, type CommonOptions } from "./facade.js";
 import { slot, type GradientTransformation } from "./transform.js";
+import { narrow, wide } from "./staged.js";
 
 /** Options of {@link scaleByLion}. */
 export interface ScaleByLionOptions {
@@ -42,6 +43,12 @@ export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransform
         g[i] = Math.sign(c);
       }
       return [g, state];
+    },
+    applyStaged(state, _param, g) {
+      const gi = wide(g);
+      const m = wide(state.momentum!);
+      const c = m.mul(β1).add(gi.mul(1 - β1));
+      return [narrow(c.sign(), g.dtype), { momentum: narrow(m.mul(β2).add(gi.mul(1 - β2)), g.dtype) }];
     },
   };
 }

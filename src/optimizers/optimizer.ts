@@ -6,13 +6,19 @@
  * against the parameters), then runs the rules and writes the new parameters.
  */
 import { Tensor } from "../tensor/tensor.js";
-import { fromTyped } from "../tensor/creation.js";
+import { fromTyped, scalar } from "../tensor/creation.js";
+import { sameShape } from "../tensor/shape.js";
+import { stack } from "../ops/movement.js";
+import { where } from "../ops/binary.js";
+import { StagedTensor } from "../staged/tracing.js";
+import { effectScope, tracingCompile } from "../staged/effects.js";
+import { originalOf } from "../staged/structure.js";
 import { assignLeaves, buildTangent } from "../keypaths/walk.js";
 import { makeTangentStruct } from "../protocols/structs.js";
 import type { TangentVector } from "../protocols/tangent.js";
 import { selectorPredicate, unmatchedPaths, type PathSelector } from "./masks.js";
 import { evaluate, type Schedule } from "./schedules.js";
-import { checkTransform, stagesOf, type FloatArray, type GradientTransformation, type ParameterInfo, type Slots, type Stage, type Transform } from "./transform.js";
+import { checkTransform, stagesOf, type FloatArray, type GradientTransformation, type ParameterInfo, type Slots, type Stage, type TensorSlots, type Transform } from "./transform.js";
 import { locateNonFinite, parametersOf, sumInto, type Parameter } from "./parameters.js";
 import { OPTIMIZER_STATE_FORMAT, checkStateFits, slotValueProblem, type OptimizerState, type ParameterState } from "./state.js";
 
@@ -48,6 +54,9 @@ function isLearningRateHolder(r: GradientTransformation): r is GradientTransform
 
 const OPTIMIZER_KEYS = ["freeze", "checkFinite", "skipNonFinite"] as const;
 
+/** The model of each optimizer (see `Optimizer.model`). */
+const models = new WeakMap<object, unknown>();
+
 /** @internal Rejects unknown option names (a typo would otherwise be silently ignored). */
 export function checkOptionKeys(op: string, options: object | undefined, valid: readonly string[]): void {
   if (options === undefined) return;
@@ -78,6 +87,9 @@ export function checkOptionKeys(op: string, options: object | undefined, valid: 
  * - **One model**: an optimizer updates the model object it was built for; its state belongs to that
  *   model's parameters. After replacing a part of the model (a new head), {@link resetState} gives the
  *   new parameters fresh state.
+ * - **Inside `compile`**: `update` stages itself when the model is an argument of the compiled function:
+ *   its state, step counts and learning rate are inputs read at every run, the new parameters and state are
+ *   written back after it, as the eager step would leave them (the rules need an `applyStaged`).
  *
  * @typeParam Model the model type; {@link update} accepts only `TangentVector<Model>`.
  * @example
@@ -101,8 +113,19 @@ export class Optimizer<Model> {
   private frozen: ((p: ParameterInfo) => boolean)[] = [];
   private count = 0;
   private skipped = 0;
-  /** @internal The model this optimizer updates (for {@link state}, {@link loadState} and the identity check). */
-  private model: Model;
+  /** @internal Bumped when the layout of the state changes (freezing, resets, loads): compiled steps trace again. */
+  private version = 0;
+  /**
+   * @internal The model this optimizer updates (for {@link state}, {@link loadState} and the identity check).
+   * Kept outside the instance's own fields, so that to the structural walk an optimizer is a constant: it can
+   * be an argument of a compiled step.
+   */
+  private get model(): Model {
+    return models.get(this) as Model;
+  }
+  private set model(m: Model) {
+    models.set(this, m);
+  }
   private readonly checkFinite: boolean;
   private readonly skipNonFinite: boolean;
   /** @internal The name used in messages. */
@@ -202,6 +225,7 @@ export class Optimizer<Model> {
   freeze(select: PathSelector<Model>): void {
     const { params } = parametersOf(`${this.label}.freeze`, this.model, null, "gradient");
     this.addFrozen(`${this.label}.freeze`, select, params);
+    this.version++;
   }
 
   /**
@@ -214,6 +238,7 @@ export class Optimizer<Model> {
    */
   unfreeze(): void {
     this.frozen = [];
+    this.version++;
   }
 
   /** Whether `stage` applies to the parameter (all its masks select it). */
@@ -297,6 +322,7 @@ export class Optimizer<Model> {
       const f = fresh[i];
       if (f !== undefined) this.perParameter.set(p.info.path, f);
     });
+    this.version++;
   }
 
   /**
@@ -315,10 +341,14 @@ export class Optimizer<Model> {
    * ```ts
    * const opt = new Adam(model, { learningRate: 1e-3 });
    * opt.update(model, gradient(model, (m) => loss(m)));
+   * // The same step compiled: one program, the model and the state updated in place.
+   * const step = compile((m: typeof model) => void opt.update(m, gradient(m, (q) => loss(q))));
+   * step(model);
    * ```
    */
   update(model: Model, along: TangentVector<Model>): Model {
     const op = `${this.label}.update`;
+    if (tracingCompile()) return this.updateStaged(op, model, along);
     // 1. Validate and plan: everything that can throw happens here, before any change.
     this.checkModel(op, model);
     const { pairs, params } = parametersOf(op, model, along, "gradient");
@@ -402,6 +432,184 @@ export class Optimizer<Model> {
     const result = assignLeaves(model, values) as Model;
     this.model = result;
     return result;
+  }
+
+  /**
+   * `update` inside `compile`: the same step, written with ops over staged values. The slots, the step
+   * counts and the rules' per-step values (a scheduled learning rate) are inputs of the program, read before
+   * every run, never constants; the new parameters are assigned into the staged copy of the model (compile
+   * writes them back into the real one); the new slots and the counters are committed after the run, once
+   * the gradient was found finite (a non-finite gradient throws before anything is written, or with
+   * `skipNonFinite` the run keeps the old values and counts a skipped step).
+   */
+  private updateStaged(op: string, model: Model, along: TangentVector<Model>): Model {
+    const scope = effectScope(op);
+    if (scope.owners.has(this)) {
+      throw new TypeError(`${op}: this optimizer already updated the model in this compiled function; one update per compiled call is supported (call the compiled step once per update)`);
+    }
+    this.checkModel(op, originalOf(model));
+    const { pairs, params } = parametersOf(op, model, along, "gradient");
+    for (const q of pairs) {
+      if (!(q.value instanceof StagedTensor)) {
+        throw new TypeError(
+          `${op}: inside compile, the parameter at ${q.key} is ${typeof q.value === "number" ? "a number" : "a tensor the compiled function closed over"}; ` +
+            `pass the model as an argument of the compiled function (its new parameters are then written back after every run), with its parameters in tensors`,
+        );
+      }
+    }
+    for (const { rule } of this.stages) {
+      if (rule.applyStaged === undefined || (rule.reduce !== undefined && rule.reduceStaged === undefined)) {
+        throw new TypeError(
+          `${op}: the rule ${rule.name} has no staged form (${rule.applyStaged === undefined ? "applyStaged" : "reduceStaged"}), so this optimizer cannot update inside compile yet; ` +
+            `call update outside the compiled function (compile the loss and gradient only), or give the rule a form written with tensor ops`,
+        );
+      }
+    }
+    scope.owners.add(this);
+    // The layout of the state is fixed by this trace (a change of it traces again): frozen parameters lose
+    // their state and newcomers get fresh state now, as the eager update would do.
+    const frozen = params.map((p) => this.isFrozen(p.info));
+    params.forEach((p, i) => {
+      if (!frozen[i]) return;
+      for (const path of p.info.paths) {
+        this.perParameter.delete(path);
+        this.scratch.delete(path);
+      }
+    });
+    const live = params.filter((p, i) => !frozen[i] && p.grads.length > 0);
+    const states = live.map((p) => {
+      let s = this.perParameter.get(p.info.path);
+      if (s !== undefined) checkStateFits(op, this.label, p.info, s);
+      else this.perParameter.set(p.info.path, (s = this.freshState(p)));
+      return s;
+    });
+    const active = this.stages.map((stage) => live.map((p) => this.applies(stage, p.info)));
+    live.forEach((p, i) => {
+      this.stages.forEach((stage, s) => {
+        if (states[i]!.stages[s] === undefined && active[s]![i]) states[i]!.stages[s] = this.initSlots(stage.rule, p);
+      });
+    });
+    // Inputs read before every run: step counts, per-step values, slots. Parameters that have taken the same
+    // number of steps share one step input (so their bias corrections are computed once); the program is
+    // stale when their counts diverge, as it is when the state's layout changed.
+    const leaders = new Map<number, ParameterState>();
+    const stepOf = new Map<ParameterState, Tensor>();
+    const steps = states.map((st) => {
+      let leader = leaders.get(st.step);
+      if (leader === undefined) {
+        const l = (leader = st);
+        leaders.set(st.step, l);
+        stepOf.set(l, scope.input(() => scalar(l.step + 1, "float64"), [], "float64"));
+      }
+      return stepOf.get(leader)!;
+    });
+    const leaderOf = states.map((st) => leaders.get(st.step)!);
+    const traced = this.version;
+    scope.stale.push(() => this.version !== traced || states.some((st, i) => st.step !== leaderOf[i]!.step));
+    const hyper = this.stages.map(({ rule }) => {
+      if (rule.hyper === undefined) return undefined;
+      const h0 = rule.hyper({ step: this.count + 1, count: this.count });
+      if (typeof h0 !== "number") {
+        throw new TypeError(`${op}: the rule ${rule.name}'s hyper returns ${typeof h0}; inside compile a rule's per-step value must be a number`);
+      }
+      return scope.input(() => scalar(rule.hyper!({ step: this.count + 1, count: this.count }) as number, "float64"), [], "float64");
+    });
+    const thetas = live.map((p) => pairs[p.leaves[0]!]!.value as Tensor);
+    const slotsIn = live.map((p, i) => this.stages.map((stage, s): TensorSlots | undefined => {
+      if (!active[s]![i]) return undefined;
+      const st = states[i]!;
+      const rec: TensorSlots = {};
+      for (const n of stage.rule.slots) rec[n] = scope.input(() => fromTyped(st.stages[s]![n]!, p.info.shape, p.info.dtype), p.info.shape, p.info.dtype);
+      return rec;
+    }));
+
+    // The update buffers: the sum of each parameter's partial derivatives.
+    const updates = live.map((p) => {
+      const as = (g: Tensor | number): Tensor => {
+        const x = typeof g === "number" ? scalar(g, p.info.dtype) : g;
+        if (sameShape(x.shape, p.info.shape)) return x;
+        return x.size === p.info.size ? x.reshape(p.info.shape) : x.reshape([]).broadcastTo(p.info.shape);
+      };
+      let u = as(p.grads[0]!);
+      for (let k = 1; k < p.grads.length; k++) u = u.add(as(p.grads[k]!));
+      return u;
+    });
+
+    // Finiteness: one flag per parameter, 0 exactly when its update is finite (x − x is NaN for NaN and ±∞).
+    let ok: Tensor | undefined;
+    let skipping = false;
+    if ((this.checkFinite || this.skipNonFinite) && live.length > 0) {
+      const mixed = live.some((p) => p.info.dtype !== live[0]!.info.dtype);
+      const flags = stack(updates.map((u) => (mixed ? u.sub(u).sum().cast("float64") : u.sub(u).sum())));
+      if (this.skipNonFinite) ok = flags.sum().equal(0);
+      scope.checks.push({
+        value: flags,
+        verify: (r) => {
+          const f = r._values;
+          let bad = -1;
+          for (let i = 0; i < f.length && bad < 0; i++) if (f[i] !== 0) bad = i;
+          skipping = bad >= 0;
+          if (bad < 0 || this.skipNonFinite) return;
+          throw new RangeError(
+            `${op}: the gradient at ${live[bad]!.info.paths.join(" + ")} holds NaN or ±Infinity (found by the compiled step); nothing was changed. ` +
+              `Find where it comes from (a log or division at zero, an overflow), clip it, pass { skipNonFinite: true } to skip such steps, ` +
+              `or { checkFinite: false } to apply it anyway`,
+          );
+        },
+      });
+    }
+
+    // The rules, stage by stage (a stage with a tree-wide reduce sees every parameter's update first).
+    const u = updates.slice();
+    const slots = slotsIn.map((row) => row.slice());
+    this.stages.forEach(({ rule }, s) => {
+      const idx = live.flatMap((_, i) => (active[s]![i] ? [i] : []));
+      let h: Tensor | undefined = hyper[s];
+      if (rule.reduce !== undefined) h = rule.reduceStaged!(idx.map((i) => u[i]!), h);
+      for (const i of idx) {
+        const [next, sl] = rule.applyStaged!(slots[i]![s]!, thetas[i]!, u[i]!, { step: steps[i]!, hyper: h });
+        u[i] = next;
+        slots[i]![s] = sl;
+      }
+    });
+
+    // θ + u into the staged model (written back by compile), and the new slots (committed after the run).
+    const values: (Tensor | number)[] = pairs.map((q) => q.value);
+    const seen = new Set<FloatArray>();
+    live.forEach((p, i) => {
+      const θ = thetas[i]!;
+      const next = ok === undefined ? θ.add(u[i]!) : where(ok, θ.add(u[i]!), θ);
+      for (const j of p.leaves) values[j] = next;
+      this.stages.forEach(({ rule }, s) => {
+        const sl = slots[i]![s];
+        if (sl === undefined) return;
+        for (const n of rule.slots) {
+          const x = sl[n];
+          if (!(x instanceof Tensor) || x.dtype !== p.info.dtype || !sameShape(x.shape, p.info.shape)) {
+            throw new TypeError(`${rule.name}.applyStaged: slot '${n}' for ${p.info.path} must be a ${p.info.dtype} tensor of shape [${p.info.shape.join(",")}]`);
+          }
+          scope.writes.push({
+            value: ok === undefined ? x : where(ok, x, slotsIn[i]![s]![n]!),
+            commit: (r) => {
+              // A program may return one array for two equal outputs: a slot must own its array.
+              const a = r._values as FloatArray;
+              states[i]!.stages[s]![n] = seen.has(a) ? a.slice() : a;
+              seen.add(a);
+            },
+          });
+        }
+      });
+    });
+    scope.after.push(() => {
+      seen.clear();
+      if (skipping) {
+        this.skipped++;
+        return;
+      }
+      for (const st of states) st.step++;
+      this.count++;
+    });
+    return assignLeaves(model, values) as Model;
   }
 
   /**
@@ -529,6 +737,7 @@ export class Optimizer<Model> {
     this.scratch = new Map();
     this.count = state.step;
     this.skipped = state.skippedSteps;
+    this.version++;
   }
 }
 

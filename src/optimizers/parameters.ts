@@ -6,7 +6,10 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { pairLeaves, tieGroups, type PairedLeaf } from "../keypaths/walk.js";
+import { StagedTensor } from "../staged/tracing.js";
 import type { FloatArray, ParameterInfo, ParameterView } from "./transform.js";
+
+const NO_VALUES = new Float64Array(0);
 
 /** @internal One parameter: a leaf tensor of the model, with every path that reaches it. */
 export interface Parameter {
@@ -46,7 +49,8 @@ export function parametersOf(op: string, model: unknown, along: unknown, what: s
       dtype: isNumber ? "float64" : (v.dtype as "float32" | "float64"),
       size: isNumber ? 1 : v.size,
     });
-    const value: FloatArray = isNumber ? Float64Array.of(v) : (v._values as FloatArray);
+    // A staged parameter (inside compile) has no elements yet: its rules run in their staged form.
+    const value: FloatArray = isNumber ? Float64Array.of(v) : v instanceof StagedTensor ? NO_VALUES : (v._values as FloatArray);
     return { info, view: { info, value }, leaves, isNumber, grads, gradPaths };
   });
   return { pairs, params };

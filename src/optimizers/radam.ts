@@ -5,6 +5,8 @@ import { Optimizer } from "./optimizer.js";
 import { adamFamily, adamMoments, type AdamHyperparameters, type AdamOptions } from "./adam.js";
 import { checkNumber } from "./schedules.js";
 import { slot, type GradientTransformation } from "./transform.js";
+import { f64, narrow, oneMinusPow, wide } from "./staged.js";
+import { where } from "../ops/binary.js";
 
 /** Options of {@link scaleByRAdam}. */
 export interface ScaleByRAdamOptions {
@@ -63,6 +65,19 @@ export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransfo
         g[i] = rectified ? (r * m̂) / (Math.sqrt(vi / c2) + ε) : m̂;
       }
       return [g, state];
+    },
+    applyStaged(state, _param, g, { step: t }) {
+      const gi = wide(g);
+      const mi = wide(state.firstMoments!).mul(β1).add(gi.mul(1 - β1));
+      const vi = wide(state.secondMoments!).mul(β2).add(gi.mul(1 - β2).mul(gi));
+      const c1 = oneMinusPow(β1, t);
+      const c2 = oneMinusPow(β2, t);
+      const ρt = f64(ρInf).sub(f64(2).mul(t).mul(f64(β2).pow(t)).div(c2));
+      // r is NaN below ρ = 4, where the unrectified step is taken anyway.
+      const r = ρt.sub(4).mul(ρt.sub(2)).mul(ρInf).div(f64((ρInf - 4) * (ρInf - 2)).mul(ρt)).sqrt();
+      const m̂ = mi.div(c1);
+      const u = where(ρt.greater(threshold), m̂.mul(r).div(vi.div(c2).sqrt().add(ε)), m̂);
+      return [narrow(u, g.dtype), { firstMoments: narrow(mi, g.dtype), secondMoments: narrow(vi, g.dtype) }];
     },
   };
 }

@@ -5,6 +5,7 @@ import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, flag, positive, unitInterval, type CommonOptions } from "./facade.js";
 import { momentumOptions } from "./sgd.js";
 import { slot, type GradientTransformation, type Slots } from "./transform.js";
+import { narrow, wide } from "./staged.js";
 
 /** Options of {@link scaleByRms}. */
 export interface ScaleByRmsOptions {
@@ -63,6 +64,14 @@ export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformat
         }
       }
       return [g, state];
+    },
+    applyStaged(state, _param, g) {
+      const gi = wide(g);
+      const vi = wide(state.meanSquare!).mul(ρ).add(gi.mul(1 - ρ).mul(gi));
+      if (!centered) return [narrow(gi.div(vi.sqrt().add(ε)), g.dtype), { meanSquare: narrow(vi, g.dtype) }];
+      const mi = wide(state.meanGradient!).mul(ρ).add(gi.mul(1 - ρ));
+      const u = gi.div(vi.sub(mi.mul(mi)).maximum(0).sqrt().add(ε));
+      return [narrow(u, g.dtype), { meanSquare: narrow(vi, g.dtype), meanGradient: narrow(mi, g.dtype) }];
     },
   };
 }

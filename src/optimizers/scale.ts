@@ -5,6 +5,7 @@
 import { checkNumber, checkRate, evaluate, type Schedule } from "./schedules.js";
 import type { GradientTransformation } from "./transform.js";
 import type { LearningRateHolder } from "./optimizer.js";
+import { narrow, wide } from "./staged.js";
 
 /** Options of {@link scaleByLearningRate}. */
 export interface ScaleByLearningRateOptions {
@@ -53,6 +54,7 @@ export function scaleByLearningRate(learningRate: number | Schedule, options: Sc
       for (let i = 0; i < u.length; i++) u[i] = -alpha * u[i]!;
       return [u, state];
     },
+    applyStaged: (state, _param, u, { hyper: alpha }) => [narrow(wide(u).mul(alpha!.neg()), u.dtype), state],
   };
   return t;
 }
@@ -76,6 +78,7 @@ export function scale(factor: number): GradientTransformation<number> {
       for (let i = 0; i < u.length; i++) u[i] = k * u[i]!;
       return [u, state];
     },
+    applyStaged: (state, _param, u) => [narrow(wide(u).mul(k), u.dtype), state],
   };
 }
 
@@ -103,5 +106,7 @@ export function addDecayedWeights(weightDecay: number | Schedule): GradientTrans
       if (λ !== 0) for (let i = 0; i < u.length; i++) u[i] = u[i]! + λ * theta[i]!;
       return [u, state];
     },
+    // λ = 0 adds ±0, which changes no value (the loop skips it).
+    applyStaged: (state, theta, u, { hyper: λ }) => [narrow(wide(u).add(wide(theta).mul(λ!)), u.dtype), state],
   };
 }

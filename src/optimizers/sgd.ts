@@ -4,6 +4,7 @@
 import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, flag, unitInterval, type CommonOptions } from "./facade.js";
 import { slot, type GradientTransformation } from "./transform.js";
+import { narrow, wide } from "./staged.js";
 
 /** Options of {@link trace}. */
 export interface TraceOptions {
@@ -45,6 +46,11 @@ export function trace(options: TraceOptions = {}): GradientTransformation {
         g[i] = nesterov ? g[i]! + μ * vi : vi;
       }
       return [g, state];
+    },
+    applyStaged(state, _param, g) {
+      const vi = wide(state.velocity!).mul(μ).add(wide(g));
+      const v = narrow(vi, g.dtype);
+      return [nesterov ? narrow(wide(g).add(vi.mul(μ)), g.dtype) : v, { velocity: v }];
     },
   };
 }

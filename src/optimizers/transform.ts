@@ -7,6 +7,8 @@
  * the gradient) into the outgoing one. Everything about the model's structure (nesting, shared
  * parameters, frozen parameters, missing gradients) is handled once, by the walk in `optimizer.ts`.
  */
+import type { Tensor } from "../tensor/tensor.js";
+
 /** The element storage of a float parameter: the typed array a rule reads and writes. */
 export type FloatArray = Float32Array | Float64Array;
 
@@ -68,6 +70,8 @@ export interface StepContext<H> {
  *     for (let i = 0; i < u.length; i++) u[i] = Math.sign(u[i]!);
  *     return [u, state];
  *   },
+ *   // The same rule with ops, so that `update` also runs inside `compile`.
+ *   applyStaged: (state, _param, u) => [u.sign(), state],
  * };
  * const opt = new Optimizer(model, chain(scaleBySign, scaleByLearningRate(0.01)));
  * ```
@@ -110,6 +114,35 @@ export interface GradientTransformation<H = unknown> {
    * @returns the outgoing update and the new state (either may be the argument, changed in place).
    */
   apply(state: Slots, param: ParameterView, update: FloatArray, ctx: StepContext<H>): [FloatArray, Slots];
+  /**
+   * The same rule written with tensor ops, for `update` inside `compile` (a loop over typed arrays cannot
+   * be staged). It must compute what `apply` computes; the built-in rules do so bit for bit, doing their
+   * arithmetic in float64 and rounding where `apply` stores. A rule without it runs eagerly only.
+   * @param state the parameter's slots as tensors shaped like it.
+   * @param param the parameter.
+   * @param update the incoming update.
+   * @param ctx the step `t` and the per-step value from `hyper` (or `reduceStaged`), as float64 scalars.
+   * @returns the outgoing update and the new slots.
+   */
+  applyStaged?(state: TensorSlots, param: Tensor, update: Tensor, ctx: StagedStepContext): [Tensor, TensorSlots];
+  /**
+   * `reduce` written with tensor ops, for `update` inside `compile`.
+   * @param updates the incoming update of every parameter the rule applies to.
+   * @param hyper the value from `hyper`, as a float64 scalar (undefined without `hyper`).
+   * @returns the value `applyStaged` receives, a float64 scalar.
+   */
+  reduceStaged?(updates: readonly Tensor[], hyper: Tensor | undefined): Tensor;
+}
+
+/** A rule's per-parameter state as tensors (what {@link GradientTransformation.applyStaged} sees). */
+export type TensorSlots = Record<string, Tensor>;
+
+/** The step being taken inside `compile`, as {@link GradientTransformation.applyStaged} sees it. */
+export interface StagedStepContext {
+  /** The paper's `t`, a float64 scalar (an input of the program: it changes without retracing). */
+  readonly step: Tensor;
+  /** The rule's per-step value from `hyper` or `reduceStaged`, a float64 scalar; undefined without them. */
+  readonly hyper: Tensor | undefined;
 }
 
 /**

@@ -12,6 +12,7 @@ import { flatten, unflatten, type Flat, type Node } from "./structure.js";
 import { makeExecutable, type CompileOptions, type Executable } from "./execute.js";
 import { callProgram } from "./call.js";
 import { prune } from "./passes.js";
+import { EffectScope, argumentWrites, placesOf, withEffectScope, writeArguments, type ArgumentWrite } from "./effects.js";
 
 /** Counters of a compiled function: how often it traced and built code, and how many signatures it holds. */
 export interface CompileStats {
@@ -59,6 +60,12 @@ interface Entry {
   readonly program: Program;
   /** The output tree; its leaves index `program.outputs`. Numbers returned by `f` are constants in it. */
   readonly output: Node;
+  /** How many of the program's outputs are `f`'s results (the argument writes, effect writes and checks follow). */
+  readonly results: number;
+  /** Argument leaves `f` replaced, written back after each run. */
+  readonly writes: readonly ArgumentWrite[];
+  /** State besides the arguments that `f` reads and updates (null when none). */
+  readonly effects: EffectScope | null;
   executable: Executable | null;
 }
 
@@ -83,7 +90,13 @@ const MAX_SIGNATURES = 64;
  * - Inside `f`, tensors have shapes and dtypes but no values: reading them (`item()`, `toArray()`,
  *   `dataSync()`, JS arithmetic) is an error; use {@link cond} and {@link fori} for value-dependent control.
  *   Plain recursion and loops over numbers unroll while tracing.
- * - `f` must not assign to its arguments (in-place updates are not yet staged): return new values instead.
+ * - In-place updates are replayed as eager would do them: a tensor `f` assigns into an argument (a field of
+ *   a model, an element of an array) becomes an extra output of the program, and after every run its value
+ *   is assigned at the same key path of the real argument. An optimizer's `update` inside `f` updates the
+ *   model and the optimizer's state this way (its state, step count and learning rate are inputs read at
+ *   every run). The writes happen after the whole run and its checks, so a run that throws changes nothing.
+ *   Changes that cannot be replayed (a field added or removed, a number in a field changed) are errors
+ *   naming the path.
  *
  * @param f the function to stage: tensors (and structures of them) in, tensors (and structures) out.
  * @param options switches for the optimisation passes and code generation (all on by default).
@@ -103,6 +116,11 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
 
   const entryFor = (flat: Flat): Entry => {
     let e = cache.get(flat.key);
+    // State the program reads changed its layout (an optimizer's frozen parameters, a loaded state): trace again.
+    if (e !== undefined && e.effects !== null && e.effects.stale.some((s) => s())) {
+      cache.delete(flat.key);
+      e = undefined;
+    }
     if (e === undefined) {
       e = traceEntry(f as unknown as (...a: unknown[]) => unknown, flat);
       stats.traces++;
@@ -148,10 +166,18 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
     const e = entryFor(flat);
     let outs: Tensor[];
     if (traced) {
+      if (e.writes.length > 0 || e.effects !== null) {
+        throw new TypeError(
+          `compile: a compiled function that updates state in place (its arguments, or an optimizer) cannot run under a differential operator ` +
+            `(the derivative of an assignment is not defined); differentiate inside the compiled function instead`,
+        );
+      }
       // Under a differential operator: one `call` per output, each differentiable through its programs.
       outs = e.program.outputs.map((_, k) => callProgram([prune(e.program, [k])], false, leaves));
-    } else {
+    } else if (e.effects === null && e.writes.length === 0) {
       outs = executable(e)(leaves);
+    } else {
+      outs = runWithEffects(e, executable(e), leaves, args);
     }
     const out = e.output;
     if (out.single) return outs[0];
@@ -176,25 +202,36 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
 function traceEntry(f: (...a: unknown[]) => unknown, flat: Flat): Entry {
   return trace((b) => {
     const inputs = flat.leaves.map((l) => b.input(l.shape, l.dtype));
-    const stagedArgs = unflatten(flat.tree, (i) => inputs[i]) as unknown[];
-    const y = f(...stagedArgs);
-    // The arguments are copies: an assignment to them would be lost, so it is an error, not a silent no-op.
-    const after = flatten(stagedArgs, true);
-    for (let i = 0; i < inputs.length; i++) {
-      if (after.leaves[i] !== inputs[i]) {
-        throw new TypeError(
-          `compile: the compiled function assigned a new value to its argument at ${describePath(flat.paths[i])}; ` +
-            `updating arguments in place is not yet supported inside compile: return the new values instead`,
-        );
-      }
-    }
+    const stagedArgs = unflatten(flat.tree, (i) => inputs[i], true) as unknown[];
+    const before = placesOf(stagedArgs);
+    const effects = new EffectScope(b);
+    const y = withEffectScope(effects, () => f(...stagedArgs));
+    // The arguments are copies: what `f` assigned into them is replayed on the real ones after every run.
+    const writes = argumentWrites(before, placesOf(stagedArgs));
     const out = flatten(y, false);
-    const program = b.finish(out.leaves);
-    return { program, output: out.tree, executable: null };
+    const extra = [...writes.map((w) => w.value), ...effects.writes.map((w) => w.value), ...effects.checks.map((c) => c.value)];
+    const program = b.finish([...out.leaves, ...extra]);
+    return { program, output: out.tree, results: out.leaves.length, writes, effects: effects.empty ? null : effects, executable: null };
   }).result;
 }
 
-function describePath(p: string | undefined): string {
-  if (p === undefined || p === "") return "the top level";
-  return p.startsWith("[") ? `arguments${p}` : p;
+/**
+ * A run of a program that updates state: reads the state's current values as the extra inputs, runs, checks
+ * (a check that throws cancels every write), then writes the argument leaves and the state.
+ */
+function runWithEffects(e: Entry, run: Executable, leaves: readonly Tensor[], args: readonly unknown[]): Tensor[] {
+  const fx = e.effects;
+  const inputs = fx === null ? leaves : [...leaves, ...fx.reads.map((r) => r())];
+  const outs = run(inputs);
+  let k = e.results + e.writes.length;
+  if (fx !== null) {
+    const c0 = k + fx.writes.length;
+    for (let i = 0; i < fx.checks.length; i++) fx.checks[i]!.verify(outs[c0 + i]!);
+  }
+  writeArguments(args, e.writes, outs, e.results);
+  if (fx !== null) {
+    for (const w of fx.writes) w.commit(outs[k++]!);
+    for (const a of fx.after) a();
+  }
+  return outs;
 }

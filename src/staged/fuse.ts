@@ -163,6 +163,7 @@ export function fuse(p: Program): Program {
     const cons = consumers[e.out.id]!;
     let g = cons.length > 0 ? groupOf[cons[0]!]! : -1;
     for (const c of cons) if (groupOf[c] !== g) g = -1;
+    if (g < 0 && cons.length > 1) g = mergeConsumers(cons, e.out.shape, groups, groupOf, consumers, eqs);
     if (g >= 0 && sameShape(groups[g]!.shape, e.out.shape)) {
       groups[g]!.members.push(i);
       groupOf[i] = g;
@@ -175,6 +176,7 @@ export function fuse(p: Program): Program {
 
   const fusedAt = new Map<number, Equation>();
   for (const g of groups) {
+    if (g.members.length === 0) continue; // merged into another
     const members = g.members.slice().sort((a, b) => a - b);
     const slotOf = new Map<number, number>();
     const inputs: Var[] = [];
@@ -223,6 +225,41 @@ export function fuse(p: Program): Program {
     }
   });
   return { ...p, equations };
+}
+
+/**
+ * When an equation's consumers are in several groups of its shape (the new moments of an optimizer are
+ * stored, and read again by the update), the groups become one, so the equation can join it: the group with
+ * the latest root keeps computing there, and the others move to it. A group can move only if nothing reads
+ * its root but the program's outputs (moving it later would leave an earlier reader without its value).
+ * Returns the merged group, or -1.
+ */
+function mergeConsumers(
+  cons: readonly number[],
+  shape: readonly number[],
+  groups: { root: number; members: number[]; shape: readonly number[] }[],
+  groupOf: Int32Array,
+  consumers: readonly (readonly number[])[],
+  eqs: readonly Equation[],
+): number {
+  const ids: number[] = [];
+  for (const c of cons) {
+    const g = groupOf[c]!;
+    if (g < 0 || !sameShape(groups[g]!.shape, shape)) return -1;
+    if (!ids.includes(g)) ids.push(g);
+  }
+  let keep = ids[0]!;
+  for (const g of ids) if (groups[g]!.root > groups[keep]!.root) keep = g;
+  for (const g of ids) if (g !== keep && consumers[eqs[groups[g]!.root]!.out.id]!.length > 0) return -1;
+  for (const g of ids) {
+    if (g === keep) continue;
+    for (const m of groups[g]!.members) {
+      groupOf[m] = keep;
+      groups[keep]!.members.push(m);
+    }
+    groups[g]!.members = [];
+  }
+  return keep;
 }
 
 /** @internal Kernels that always write a new array and keep no reference to their inputs. */

@@ -87,13 +87,26 @@ export function flatten(x: unknown, numberLeaves: boolean): Flat {
 
 /**
  * @internal Rebuilds a value of the tree's shape with new leaves. Objects are copied (same prototype, same
- * own properties, the walked ones replaced), so the original is never touched; ties stay ties.
+ * own properties, the walked ones replaced), so the original is never touched; ties stay ties. With
+ * `remember`, each copy remembers its original ({@link originalOf}).
  */
-export function unflatten(tree: Node, leaf: (index: number, isNumber: boolean) => unknown): unknown {
+export function unflatten(tree: Node, leaf: (index: number, isNumber: boolean) => unknown, remember = false): unknown {
   if (tree.single) return leaf(0, false);
   let i = 0;
   return walk<unknown>("compile", "staged", tree.source, {
     leaf: (v) => (typeof v === "number" && !tree.numberLeaves ? v : leaf(i++, typeof v === "number")),
-    node: (kind, v, keys, results) => rebuildNode(kind, v, keys, results),
+    node: (kind, v, keys, results) => {
+      const copy = rebuildNode(kind, v, keys, results) as object;
+      if (remember) originals.set(copy, v);
+      return copy;
+    },
   }, { shared: true });
+}
+
+// The object each rebuilt container copies (so an optimizer recognises the staged copy of its model).
+const originals = new WeakMap<object, object>();
+
+/** @internal The argument object a container rebuilt by {@link unflatten} copies, or `x` itself. */
+export function originalOf<T>(x: T): T {
+  return (typeof x === "object" && x !== null ? (originals.get(x) as T | undefined) : undefined) ?? x;
 }

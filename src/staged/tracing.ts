@@ -165,6 +165,11 @@ function escaped(op: string, t: StagedTensor): TypeError {
 
 let current: ProgramBuilder | null = null;
 
+/** @internal The innermost open builder (the one recording now), or null outside any trace. */
+export function currentBuilder(): ProgramBuilder | null {
+  return current;
+}
+
 function record(prim: Primitive<unknown>, inputs: readonly Tensor[], params: unknown): Tensor {
   let owner: ProgramBuilder | null = null;
   for (const x of inputs) {

@@ -1,12 +1,13 @@
 /**
  * Memory: compiled calls allocate only their results. 2,000 compiled training steps (forward, gradient and an
- * Adam update written with ops, schedule-driven learning rate) keep the heap flat and trace once; the
- * derivative programs of a compiled function are built once, not per call.
+ * Adam update, written with ops or the library's optimizer updating in place, schedule-driven learning rate)
+ * keep the heap flat and trace once; the derivative programs of a compiled function are built once, not per
+ * call.
  */
 import { expect, test } from "vitest";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { compile, gradient, valueWithGradient, randomNormal, zeros, Tensor } from "../../src/index.js";
+import { compile, gradient, valueWithGradient, randomNormal, zeros, Tensor, Adam, cosineDecay } from "../../src/index.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -61,6 +62,26 @@ test("2,000 compiled Adam steps keep the heap flat and never retrace", () => {
   });
   expect(last).toBeLessThan(first);
   expect(adamStep.stats).toEqual({ traces: 1, compilations: 1, signatures: 1 });
+  expect(growth).toBeLessThan(2 * 1024 * 1024);
+});
+
+test("2,000 compiled steps with Adam.update in place keep the heap flat and never retrace", () => {
+  const p = init();
+  const opt = new Adam(p, { learningRate: cosineDecay({ initialValue: 0.01, decaySteps: 4000 }) });
+  const step = compile((q: Params) => {
+    const { value, gradient: g } = valueWithGradient(q, loss);
+    opt.update(q, g);
+    return value;
+  });
+  let first = NaN;
+  let last = NaN;
+  const growth = heapGrowth(2000, () => {
+    last = step(p).item();
+    if (Number.isNaN(first)) first = last;
+  });
+  expect(last).toBeLessThan(first);
+  expect(opt.step).toBe(2200);
+  expect(step.stats).toEqual({ traces: 1, compilations: 1, signatures: 1 });
   expect(growth).toBeLessThan(2 * 1024 * 1024);
 });
 

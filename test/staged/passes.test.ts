@@ -107,6 +107,30 @@ describe("fusion", () => {
     expect(lines(r).filter((l) => l.includes("fused"))).toEqual(["d:f32[3] = fused [exp→add reads=full,scalar outputs=2] a c"]);
   });
 
+  test("a value read by several loops that only store results merges them into one loop (an optimizer's per-leaf update)", () => {
+    // m and v are stored and read again by the update: one loop computes and stores all three.
+    const q = fuse(programOf((g, m, v) => {
+      const m1 = m.mul(0.9).add(g.mul(0.1));
+      const v1 = v.mul(0.99).add(g.square().mul(0.01));
+      return [m1.cast("float64"), v1.cast("float64"), m1.div(v1.sqrt().add(1e-8))];
+    }, [4], [4], [4]));
+    const fused = lines(q).filter((l) => l.includes("fused"));
+    expect(fused).toHaveLength(1);
+    expect(fused[0]).toMatch(/outputs=3/);
+    // A group whose root is read by another equation before the merged loop would run cannot move.
+    const r = fuse(programOf((g, m) => {
+      const m1 = m.add(g);
+      const stored = m1.neg();
+      return [stored.sum(), m1.mul(g).add(stored.sum())];
+    }, [4], [4]));
+    expect(lines(r).filter((l) => l.includes("fused")).length).toBeGreaterThan(1);
+    const x = [tensor([1, 2, 3, 4]), tensor([0.5, -1, 2, 0]), tensor([1, 1, 2, 3])];
+    for (const p of [q, r]) {
+      const want = interpret(p)(x).map((t) => Array.from(t.dataSync()));
+      expect(generate(p)(x).map((t) => Array.from(t.dataSync()))).toEqual(want);
+    }
+  });
+
   test("matmul + bias + activation: the bias is read as a repeating row and the loop writes into the matmul's output", () => {
     const p = programOf((x, w, b) => x.matmul(w).add(b).relu(), [8, 4], [4, 3], [3]);
     const q = reuseBuffers(fuse(p));

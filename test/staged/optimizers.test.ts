@@ -1,0 +1,253 @@
+/**
+ * The library's optimizers inside compile, beyond agreement with eager (training.test.ts): the optimizer
+ * passed as an argument or closed over, learning rates set or scheduled without retracing, a non-finite
+ * gradient that changes nothing, layout changes (freezing, loading state) that trace again, and the cases
+ * that cannot be staged, each a clear error.
+ */
+import { describe, expect, test } from "vitest";
+import {
+  compile, cond, gradient, tensor, randomNormal, Tensor, differentiable, Dense, tanh, Optimizer, chain, scaleByLearningRate, type TangentVector,
+  Adam, AdamW, NAdam, AMSGrad, AdaMax, RAdam, RMSProp, AdaGrad, AdaDelta, Lion, SGD,
+} from "../../src/index.js";
+
+class Net {
+  @differentiable a: Dense;
+  @differentiable b: Dense;
+  constructor(seed: number) {
+    this.a = new Dense({ inputSize: 2, outputSize: 8, activation: tanh, seed });
+    this.b = new Dense({ inputSize: 8, outputSize: 1, seed: seed + 1 });
+  }
+  callAsFunction(x: Tensor): Tensor {
+    return this.b.callAsFunction(this.a.callAsFunction(x));
+  }
+}
+
+const x = randomNormal([16, 2], { seed: 3 });
+const y = x.sum(1, true).sin();
+const loss = (m: Net, xs: Tensor = x): Tensor => m.callAsFunction(xs).sub(y).square().mean();
+const values = (t: Tensor): number[] => Array.from(t.dataSync());
+const snapshot = (m: Net, o: Optimizer<Net>): string => JSON.stringify({
+  params: [m.a.weight, m.a.bias, m.b.weight, m.b.bias].map(values),
+  state: (() => {
+    const s = o.state();
+    return { step: s.step, skipped: s.skippedSteps, steps: s.parameterSteps, m: values((s.slots.firstMoments as TangentVector<Net>).a.weight) };
+  })(),
+});
+
+describe("the optimizer's state is read at every run, never baked in", () => {
+  test("passed as an argument, interleaved with eager steps: the same trajectory as all-eager", () => {
+    const ref = new Net(1), m = new Net(1);
+    const ro = new Adam(ref, { learningRate: 0.02 }), mo = new Adam(m, { learningRate: 0.02 });
+    const step = compile((net: Net, opt: Adam<Net>) => {
+      opt.update(net, gradient(net, (q) => loss(q)));
+      return loss(net);
+    });
+    for (let i = 0; i < 10; i++) {
+      ro.update(ref, gradient(ref, (q) => loss(q)));
+      if (i % 3 === 2) mo.update(m, gradient(m, (q) => loss(q))); // an eager step in between
+      else step(m, mo);
+      expect(snapshot(m, mo)).toBe(snapshot(ref, ro));
+    }
+    expect(step.stats.traces).toBe(1);
+  });
+
+  test("a learning rate set between steps, and a schedule, change the step without retracing", () => {
+    const ref = new Net(2), m = new Net(2);
+    const schedule = (count: number): number => 0.05 / (1 + count);
+    const ro = new SGD(ref, { learningRate: schedule, momentum: 0.9 }), mo = new SGD(m, { learningRate: schedule, momentum: 0.9 });
+    const step = compile((net: Net) => void mo.update(net, gradient(net, (q) => loss(q))));
+    for (let i = 0; i < 6; i++) {
+      if (i === 3) ro.learningRate = mo.learningRate = 0.2;
+      ro.update(ref, gradient(ref, (q) => loss(q)));
+      step(m);
+      expect(values(m.a.weight)).toEqual(values(ref.a.weight));
+    }
+    expect(step.stats.traces).toBe(1);
+  });
+
+  test("parameters that took different numbers of steps keep their own bias corrections (the step traces again)", () => {
+    const ref = new Net(10), m = new Net(10);
+    const ro = new Adam(ref, { learningRate: 0.02 }), mo = new Adam(m, { learningRate: 0.02 });
+    const step = compile((net: Net) => void mo.update(net, gradient(net, (q) => loss(q))));
+    const partial = (net: Net): TangentVector<Net> => ({ ...gradient(net, (q) => loss(q)), b: null as never });
+    for (let i = 0; i < 6; i++) {
+      if (i === 2) {
+        ro.update(ref, partial(ref)); // `b` skips a step: its t now lags behind `a`'s
+        mo.update(m, partial(m));
+      }
+      ro.update(ref, gradient(ref, (q) => loss(q)));
+      step(m);
+      expect(snapshot(m, mo)).toBe(snapshot(ref, ro));
+    }
+    expect(mo.state().parameterSteps).toEqual({ "a.weight": 7, "a.bias": 7, "b.weight": 6, "b.bias": 6 });
+    expect(step.stats.traces).toBe(2);
+  });
+
+  test("a parameter shared by two paths gets the summed gradient and one new tensor at both paths, as eagerly", () => {
+    const mk = (): { enc: { w: Tensor }; dec: { w: Tensor } } => {
+      const w = randomNormal([2, 2], { seed: 13 });
+      return { enc: { w }, dec: { w } };
+    };
+    type Tied = ReturnType<typeof mk>;
+    const tiedLoss = (q: Tied): Tensor => x.matmul(q.enc.w).tanh().matmul(q.dec.w).sum(1, true).sub(y).square().mean();
+    const ref = mk(), m = mk();
+    const ro = new Adam(ref, { learningRate: 0.05 }), mo = new Adam(m, { learningRate: 0.05 });
+    const step = compile((q: Tied) => void mo.update(q, gradient(q, tiedLoss)));
+    for (let i = 0; i < 5; i++) {
+      ro.update(ref, gradient(ref, tiedLoss));
+      step(m);
+      expect(m.enc.w).toBe(m.dec.w);
+      expect(values(m.enc.w)).toEqual(values(ref.enc.w));
+    }
+    expect(step.stats.traces).toBe(1);
+  });
+
+  test("freezing, resetting or loading state traces again; the frozen parameter stays", () => {
+    const m = new Net(3);
+    const opt = new Adam(m);
+    const step = compile((net: Net) => void opt.update(net, gradient(net, (q) => loss(q))));
+    step(m);
+    opt.freeze("a");
+    const frozen = m.a.weight;
+    step(m);
+    expect(m.a.weight).toBe(frozen);
+    expect(step.stats.traces).toBe(2);
+    opt.loadState(opt.state());
+    step(m);
+    expect(step.stats.traces).toBe(3);
+    expect(opt.step).toBe(3);
+  });
+});
+
+describe("every named optimizer stages its rules", () => {
+  const table: [string, (m: Net) => Optimizer<Net>][] = [
+    ["SGD", (m) => new SGD(m, { learningRate: 0.05 })],
+    ["SGD with momentum and L2 decay", (m) => new SGD(m, { learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3 })],
+    ["Adam with clipValue and decay", (m) => new Adam(m, { learningRate: 0.01, clipValue: 0.05, decay: 0.01 })],
+    ["AdamW", (m) => new AdamW(m, { learningRate: 0.01 })],
+    ["NAdam", (m) => new NAdam(m)],
+    ["AMSGrad", (m) => new AMSGrad(m, { learningRate: 0.01 })],
+    ["AdaMax", (m) => new AdaMax(m)],
+    ["RAdam (the rectified step from step 6)", (m) => new RAdam(m, { learningRate: 0.01 })],
+    ["RMSProp", (m) => new RMSProp(m, { learningRate: 0.01 })],
+    ["RMSProp centered, with Nesterov momentum", (m) => new RMSProp(m, { learningRate: 0.01, centered: true, momentum: 0.5, nesterov: true })],
+    ["AdaGrad", (m) => new AdaGrad(m, { learningRate: 0.05 })],
+    ["AdaDelta", (m) => new AdaDelta(m, { learningRate: 1 })],
+    ["Lion", (m) => new Lion(m, { learningRate: 1e-3 })],
+  ];
+  test.each(table)("%s: 12 compiled steps equal the eager ones bit for bit (parameters and state)", (_name, make) => {
+    const ref = new Net(9), m = new Net(9);
+    const ro = make(ref), mo = make(m);
+    const step = compile((net: Net) => void mo.update(net, gradient(net, (q) => loss(q))));
+    for (let i = 0; i < 12; i++) {
+      ro.update(ref, gradient(ref, (q) => loss(q)));
+      step(m);
+      expect(JSON.stringify(values(m.a.weight)) + JSON.stringify(values(m.b.bias))).toBe(JSON.stringify(values(ref.a.weight)) + JSON.stringify(values(ref.b.bias)));
+    }
+    const a = ro.state(), b = mo.state();
+    expect(b.step).toBe(12);
+    for (const k of Object.keys(a.slots)) {
+      const x = (a.slots[k] as TangentVector<Net>).a.weight, y = (b.slots[k] as TangentVector<Net>).a.weight;
+      expect(values(y)).toEqual(values(x));
+    }
+    expect(step.stats.traces).toBe(1);
+  });
+});
+
+test("each parameter's whole Adam update is one fused loop storing the parameter and both moments", () => {
+  const m = new Net(11);
+  const opt = new Adam(m);
+  const step = compile((net: Net) => void opt.update(net, gradient(net, (q) => loss(q))));
+  const lines = step.inspect(m).optimized.split("\n");
+  const updates = lines.filter((l) => /= fused \[.*sqrt.*outputs=3/.test(l));
+  expect(updates).toHaveLength(4); // a.weight, a.bias, b.weight, b.bias
+  // Outside those loops, nothing of the same shapes recomputes the moments.
+  expect(lines.filter((l) => l.includes("sqrt"))).toHaveLength(4);
+});
+
+describe("a non-finite gradient inside the compiled step", () => {
+  const bad = tensor([[NaN, 1], ...Array.from({ length: 15 }, () => [0, 1])]);
+
+  test("throws naming the parameter, and leaves the model and the optimizer's state untouched", () => {
+    const m = new Net(4);
+    const opt = new Adam(m);
+    const step = compile((net: Net, xs: Tensor) => {
+      opt.update(net, gradient(net, (q) => loss(q, xs)));
+      return loss(net, xs);
+    });
+    step(m, x);
+    const before = snapshot(m, opt);
+    expect(() => step(m, bad)).toThrow(/Adam\.update: the gradient at a\.weight holds NaN or ±Infinity \(found by the compiled step\); nothing was changed/);
+    expect(snapshot(m, opt)).toBe(before);
+    step(m, x);
+    expect(opt.step).toBe(2);
+    expect(step.stats.traces).toBe(1);
+  });
+
+  test("with skipNonFinite the step is skipped and counted, nothing else changes; checkFinite: false applies it", () => {
+    const m = new Net(5);
+    const opt = new Adam(m, { skipNonFinite: true });
+    const step = compile((net: Net, xs: Tensor) => void opt.update(net, gradient(net, (q) => loss(q, xs))));
+    step(m, x);
+    const before = JSON.parse(snapshot(m, opt)) as { state: { skipped: number } };
+    step(m, bad);
+    const after = JSON.parse(snapshot(m, opt)) as { state: { skipped: number } };
+    expect(after.state.skipped).toBe(1);
+    after.state.skipped = 0;
+    expect(after).toEqual(before);
+    expect(opt.skippedSteps).toBe(1);
+
+    const n = new Net(5);
+    const raw = new Adam(n, { checkFinite: false });
+    compile((net: Net, xs: Tensor) => void raw.update(net, gradient(net, (q) => loss(q, xs))))(n, bad);
+    expect(values(n.a.weight).some(Number.isNaN)).toBe(true);
+  });
+});
+
+describe("what cannot be staged is a clear error", () => {
+  test("a rule without a staged form", () => {
+    const m = new Net(6);
+    const halve = { name: "halve", slots: [], init: () => ({}), apply: (s: Record<string, never>, _p: unknown, u: Float32Array | Float64Array) => [u.map((v) => v / 2), s] } as const;
+    const opt = new Optimizer(m, chain(halve as never, scaleByLearningRate(0.1)));
+    const step = compile((net: Net) => void opt.update(net, gradient(net, (q) => loss(q))));
+    expect(() => step(m)).toThrow(/Optimizer\.update: the rule halve has no staged form \(applyStaged\), so this optimizer cannot update inside compile yet/);
+    expect(opt.step).toBe(0);
+  });
+
+  test("a model closed over instead of passed in, another model, two updates in one step", () => {
+    const m = new Net(7);
+    const opt = new SGD(m);
+    const closed = compile((xs: Tensor) => void opt.update(m, gradient(m, (q) => loss(q, xs))));
+    expect(() => closed(x)).toThrow(/SGD\.update: inside compile, the parameter at a\.weight is a tensor the compiled function closed over; pass the model as an argument/);
+    const other = compile((net: Net) => void opt.update(net, gradient(net, (q) => loss(q))));
+    expect(() => other(new Net(7))).toThrow(/this optimizer was built for another model object/);
+    const twice = compile((net: Net) => {
+      opt.update(net, gradient(net, (q) => loss(q)));
+      opt.update(net, gradient(net, (q) => loss(q)));
+    });
+    expect(() => twice(m)).toThrow(/this optimizer already updated the model in this compiled function/);
+    expect(opt.step).toBe(0);
+  });
+
+  test("an update inside a cond branch", () => {
+    const m = new Net(12);
+    const opt = new SGD(m);
+    const step = compile((net: Net, flag: Tensor) =>
+      cond(flag, (f: Tensor) => {
+        opt.update(net, gradient(net, (q) => loss(q)));
+        return f;
+      }, (f: Tensor) => f, flag));
+    expect(() => step(m, 1)).toThrow(/SGD\.update: an in-place update inside a cond branch or a fori body cannot be staged/);
+    expect(opt.step).toBe(0);
+  });
+
+  test("a compiled function that updates state in place, under a differential operator", () => {
+    const f = compile((s: { w: Tensor }, v: Tensor) => {
+      s.w = s.w.add(v);
+      return s.w.sum();
+    });
+    const s = { w: tensor([1, 2]) };
+    expect(() => gradient(tensor([1, 1]), (v) => f(s, v))).toThrow(/cannot run under a differential operator .*differentiate inside the compiled function instead/);
+    expect(values(s.w)).toEqual([1, 2]);
+  });
+});
