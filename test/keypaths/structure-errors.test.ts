@@ -103,6 +103,7 @@ describe("#private members", () => {
   it("a #private member is recognised as esbuild lowers it, with or without whitespace (tsx strips it)", () => {
     // The check reads the class's source; these subclasses carry esbuild's lowering of `#k = 3` as text.
     const lowered = (call: string) =>
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the class's source text is what is under test
       new Function("Base", "__privateAdd", "_k", `return class Lowered extends Base { constructor() { super(); ${call}; } }`)(
         Scaled,
         () => {},
