@@ -160,17 +160,31 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
     nameOf.set(c.variable.id, name);
     const alt = second?.constants[i];
     if (probe !== undefined && alt !== undefined && alt.value.shape.some((d, j) => d !== c.value.shape[j])) {
-      // A constant whose shape follows the batch (a zero initial state, say) is made at run time.
-      const v = c.value._values;
-      if (v.length === 0 || !v.every((e) => e === v[0])) {
+      // A constant whose shape follows the batch is made at run time, when its contents are a rule of its
+      // shape: one value everywhere (an RNN's zero state) or a count along its elements (the row offsets
+      // `arange(0, rows)` with which `topk` and `takeAlongAxis` gather).
+      const rule = batchConstantRule(c.value, alt.value);
+      if (rule === undefined) {
         throw new RangeError(
           `${OP}: a constant of shape [${c.value.shape.join(",")}] made inside the function changes shape with the batch size ` +
-            `and is not filled with one value, so it cannot be written with a dynamic batch; export with a fixed batch size`,
+            `(shape [${alt.value.shape.join(",")}] at batch size ${probe.second}) and is neither filled with one value nor a count ` +
+            `(start + i·step), so it cannot be written with a dynamic batch; compute it from the inputs with tensor ops, ` +
+            `or export with a fixed batch size`,
         );
       }
+      const dtype = c.value.dtype;
       const shape = g.dims(c.value.shape.map((d, j) => affine("constant", d, alt.value.shape[j]!, probe)));
-      const fill = { name: "", dims: [1], dataType: onnxType(c.value.dtype), rawData: rawOne(v[0]!, c.value.dtype) };
-      const made = g.node("ConstantOfShape", [shape], { value: { tensor: fill } });
+      let made: string;
+      if (rule.step === 0) {
+        const fill = { name: "", dims: [1], dataType: onnxType(dtype), rawData: rawOne(rule.start, dtype) };
+        made = g.node("ConstantOfShape", [shape], { value: { tensor: fill } });
+      } else {
+        // Range(start, start + count·step, step) over the element count, then the constant's shape.
+        const count = g.node("Cast", [g.node("ReduceProd", [shape], { keepdims: 0 })], { to: onnxType(dtype) });
+        const limit = g.node("Add", [g.node("Mul", [count, g.scalar(rule.step, dtype)]), g.scalar(rule.start, dtype)]);
+        made = g.node("Range", [g.scalar(rule.start, dtype), limit, g.scalar(rule.step, dtype)]);
+        if (c.value.rank !== 1) made = g.node("Reshape", [made, shape]);
+      }
       nameOf.set(c.variable.id, made);
       return;
     }
@@ -242,6 +256,28 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
   const encoded = ModelProto.encode(message).finish();
   // A plain Uint8Array of its own (protobufjs hands out a Node Buffer, possibly a slice of a shared pool).
   return new Uint8Array(encoded);
+}
+
+/**
+ * The rule that makes both recordings of a constant whose shape follows the batch: element `i` (in row-major
+ * order) is `start + i·step`, the same integers `start` and `step` in both (`step` 0: filled with one value).
+ * Undefined when there is no such rule.
+ */
+function batchConstantRule(first: Tensor, second: Tensor): { start: number; step: number } | undefined {
+  const a = first._values;
+  const b = second._values;
+  const longer = a.length >= b.length ? a : b;
+  if (longer.length === 0) return undefined;
+  const start = longer[0]!;
+  const same = (v: ArrayLike<number>): boolean => Array.prototype.every.call(v, (e: number) => Object.is(e, start));
+  if (same(a) && same(b)) return { start, step: 0 };
+  const step = longer[1]! - start;
+  if (!Number.isInteger(start) || !Number.isInteger(step) || step === 0) return undefined;
+  const follows = (v: ArrayLike<number>): boolean => {
+    for (let i = 0; i < v.length; i++) if (v[i] !== start + i * step) return false;
+    return true;
+  };
+  return follows(a) && follows(b) ? { start, step } : undefined;
 }
 
 function rawOne(value: number, dtype: Tensor["dtype"]): Uint8Array {

@@ -2,7 +2,7 @@
  * What cannot be exported fails with an error that names the problem and the fix; nothing is written.
  */
 import { describe, expect, test } from "vitest";
-import { cholesky, conv2dBackpropFilter, Dense, exportOnnx, qr, randomNormal, solve, Tensor, tensor, triangularSolve } from "../../src/index.js";
+import { cholesky, conv2dBackpropFilter, Dense, exportOnnx, qr, randomNormal, solve, sort, Tensor, tensor, triangularSolve } from "../../src/index.js";
 
 const x = randomNormal([2, 3], { seed: 1 });
 
@@ -66,9 +66,15 @@ describe("exportOnnx refuses", () => {
     expect(exportOnnx(byBatch, [x])).toBeInstanceOf(Uint8Array);
   });
 
-  test("a constant made inside the function whose contents follow the batch size", () => {
-    const f = (a: Tensor) => a.add(tensor(Array.from({ length: a.shape[0]! * 3 }, (_, i) => i), { shape: [a.shape[0]!, 3] }));
-    expect(() => exportOnnx(f, [x], { dynamicBatch: true })).toThrow(/changes shape with the batch size and is not filled with one value/);
+  test("a constant made inside the function whose contents follow the batch size by no rule of its shape", () => {
+    // Squares: neither one value everywhere nor a count (start + i·step), so the file could not make them.
+    const f = (a: Tensor) => a.add(tensor(Array.from({ length: a.shape[0]! * 3 }, (_, i) => i * i), { shape: [a.shape[0]!, 3] }));
+    expect(() => exportOnnx(f, [x], { dynamicBatch: true })).toThrow(
+      /exportOnnx: a constant of shape \[2,3\] made inside the function changes shape with the batch size \(shape \[5,3\] at batch size 5\) and is neither filled with one value nor a count \(start \+ i·step\).*export with a fixed batch size/,
+    );
+    // One value at the example's batch size of 1 is not enough: at batch size 3 it is [5, 5, 7].
+    const g = (a: Tensor) => a.add(tensor(Array.from({ length: a.shape[0]! }, (_, i) => (i === 2 ? 7 : 5)), { shape: [a.shape[0]!, 1] }));
+    expect(() => exportOnnx(g, [x.slice([0, 0], [1, 3])], { dynamicBatch: true })).toThrow(/a constant of shape \[1,1\] .*is neither filled with one value nor a count/);
   });
 
   test("a constant computed from the inputs outside the recorded operations, under a dynamic batch", () => {
@@ -78,6 +84,14 @@ describe("exportOnnx refuses", () => {
     const f = (ids: Tensor) => table.gather(ids.sum(0));
     const ids = tensor([[0, 1], [3, 2]]);
     expect(() => exportOnnx(f, [ids], { dynamicBatch: true })).toThrow(/a constant of shape \[2\] made inside the function holds other values at batch size 5 than at 2/);
+  });
+
+  test("sort along the batch axis, under a dynamic batch: it gathers with the batch size as a number", () => {
+    expect(() => exportOnnx((a: Tensor) => sort(a, 0), [x], { dynamicBatch: true })).toThrow(
+      /a constant of shape \[\] made inside the function holds other values at batch size 5 than at 2/,
+    );
+    // Along another axis the offsets are a count over the rows, made at run time.
+    expect(exportOnnx((a: Tensor) => sort(a, 1), [x], { dynamicBatch: true })).toBeInstanceOf(Uint8Array);
   });
 
   test("an async function", () => {

@@ -23,6 +23,7 @@ import {
   differentiable,
   exportOnnx,
   noDerivative,
+  ones,
   randomNormal,
   randomUniform,
   relu,
@@ -188,6 +189,25 @@ test("an output size that follows the batch without equalling it gets its own sy
   const file = decodeModel(exportOnnx((x: Tensor) => x.reshape([-1, 2]), [randomNormal([3, 4], { seed: 1 })], { dynamicBatch: "N" }));
   expect(file.inputs[0]!.dims).toEqual(["N", 4]);
   expect(file.outputs[0]!.dims).toEqual(["2*N", 2]);
+});
+
+test("a constant that follows the batch is made at run time: one value (ConstantOfShape) or a count (Range)", async () => {
+  // Row numbers times ten plus three, and a column of ones, built inside the function for whatever batch it sees.
+  const f = (a: Tensor) => {
+    const rows = a.shape[0]!;
+    const numbers = tensor(Array.from({ length: rows }, (_, i) => 10 * i + 3), { shape: [rows, 1], dtype: "float32" });
+    return a.add(numbers).mul(ones([rows, 1]).mul(2));
+  };
+  for (const example of [1, 2]) {
+    const bytes = exportOnnx(f, [randomNormal([example, 4], { seed: 30 })], { dynamicBatch: true });
+    const ops = decodeModel(bytes).opTypes;
+    expect(ops).toContain("Range");
+    expect(ops).toContain("ConstantOfShape");
+    for (const b of [1, 4, 9]) {
+      const input = randomNormal([b, 4], { seed: 31 + b });
+      expectMatches((await runOnnx(bytes, { input })).output, f(input));
+    }
+  }
 });
 
 test("a fixed batch (the default) declares every dimension", () => {
