@@ -290,7 +290,8 @@ const logicalOrP = defineNondifferentiable("logicalOr", ([a, b]) => runMath("log
 export function mod(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = coerce("mod", a, b, cast);
   broadcastShapes("mod", x.shape, y.shape);
-  if (y.dtype === "int32") {
+  // Checked where the divisor has elements; a staged divisor (compile, exportOnnx) has none until the program runs.
+  if (y.dtype === "int32" && y._concrete._data !== undefined) {
     const v = y._values;
     for (let i = 0; i < v.length; i++) {
       if (v[i] === 0) {
