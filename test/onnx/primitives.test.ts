@@ -259,7 +259,7 @@ test("every primitive of the exporter's table has a row", () => {
 
 describe.each(rows.map((r, i) => ({ ...r, label: `${r.primitive} #${i}` })))("$label", (row) => {
   test("the program applies it", () => {
-    const { graph } = recordProgram("test", (a) => row.f(...(a as Tensor[])), row.args(2), new Map());
+    const { graph } = recordProgram("test", (a) => row.f(...(a as Tensor[])), row.args(2));
     expect(graph.equations.map((e) => e.primitive)).toContain(row.primitive);
   });
 
