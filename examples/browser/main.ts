@@ -1,11 +1,13 @@
 /**
  * The browser page: trains the spiral classifier of `spirals.ts` in the page, drawing the decision
  * regions and the loss curve after every few steps and yielding to the event loop in between, so the page
- * never freezes. Served by `npm run demo:browser`; driven in headless Chromium by the test suite, which
- * reads `globalThis.demo`.
+ * never freezes. Then it exports the trained model to ONNX, runs the file in ONNX Runtime Web and shows
+ * whether both agree, and offers the file for download. Served by `npm run demo:browser`; driven in
+ * headless Chromium by the test suite, which reads `globalThis.demo`.
  */
-import type { Dense, Sequential } from "../../src/index.js";
-import { spirals, makeModel, train, decisionGrid, type PlaneData, type TrainingProgress } from "./spirals.js";
+import { concat, type Dense, type Sequential } from "../../src/index.js";
+import { spirals, makeModel, train, decisionGrid, gridPoints, type PlaneData, type TrainingProgress } from "./spirals.js";
+import { compareWithOnnxRuntime, type OnnxComparison } from "./onnx.js";
 
 type Model = Sequential<[Dense, Dense, Dense]>;
 
@@ -20,6 +22,10 @@ export interface DemoState {
   renders: number;
   done: boolean;
   error: string | undefined;
+  /** The trained model exported and run in ONNX Runtime Web, once that finished (after `done`). */
+  onnx: OnnxComparison | undefined;
+  /** Why the ONNX export or ONNX Runtime Web failed, if it did. */
+  onnxError: string | undefined;
 }
 
 const STEPS = 400;
@@ -32,11 +38,28 @@ const COLORS = [
   [39, 174, 96],
 ] as const;
 
-const state: DemoState = { seed: 0, steps: STEPS, step: 0, losses: [], accuracy: 0, renders: 0, done: false, error: undefined };
+const ONNX_FILE = "spirals.onnx";
+/** ONNX Runtime Web's binary, which the page's server serves from node_modules. */
+const ORT_WASM = new URL("ort/ort-wasm-simd-threaded.wasm", document.baseURI).href;
+
+const state: DemoState = {
+  seed: 0,
+  steps: STEPS,
+  step: 0,
+  losses: [],
+  accuracy: 0,
+  renders: 0,
+  done: false,
+  error: undefined,
+  onnx: undefined,
+  onnxError: undefined,
+};
 (globalThis as unknown as { demo: DemoState }).demo = state;
 
 let model: Model | undefined;
 let finished: Promise<Model> | undefined;
+/** The last exported `.onnx` file, for the download button. */
+let exported: Uint8Array | undefined;
 
 /** The model as training left it so far (undefined before the first run starts). */
 export function currentModel(): Model | undefined {
@@ -125,6 +148,44 @@ function showStatus(p: TrainingProgress, done: boolean): void {
   document.getElementById("status")!.textContent = text;
 }
 
+function describeError(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/**
+ * Exports the trained model, runs it in ONNX Runtime Web on every grid cell and training point, and says
+ * whether ONNX Runtime agrees with difftypes. A failure here is shown, but leaves the trained model usable.
+ */
+async function checkOnnx(m: Model, data: PlaneData): Promise<void> {
+  const line = document.getElementById("onnx")!;
+  line.textContent = "Exporting to ONNX and running the file in ONNX Runtime Web…";
+  try {
+    const { bytes, comparison } = await compareWithOnnxRuntime(m, concat([gridPoints(GRID, EXTENT), data.points], 0), ORT_WASM);
+    exported = bytes;
+    state.onnx = comparison;
+    const n = comparison.points.length / 2;
+    const agree = comparison.sameClass === n ? `the same class as difftypes at all ${n.toLocaleString("en-US")} points` : `the same class at ${comparison.sameClass} of ${n} points`;
+    line.textContent =
+      `ONNX Runtime Web (WebAssembly) ran the exported model (${(comparison.fileBytes / 1024).toFixed(1)} kB): ${agree}, ` +
+      `largest difference in the logits ${comparison.maxDifference.toExponential(1)}.`;
+    (document.getElementById("download") as HTMLButtonElement).disabled = false;
+  } catch (e) {
+    state.onnxError = describeError(e);
+    line.textContent = `ONNX export failed: ${state.onnxError}`;
+    console.error(e);
+  }
+}
+
+/** Offers `bytes` to the user as a file download. */
+function download(bytes: Uint8Array, fileName: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = fileName;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
 /** Hands control back to the browser: input, painting and other tasks run before the next chunk. */
 const yieldToBrowser = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -132,7 +193,10 @@ async function run(seed: number): Promise<Model> {
   const data = spirals(100, 3, seed);
   const m = makeModel(3, seed);
   model = m;
-  Object.assign(state, { seed, step: 0, losses: [], accuracy: 0, renders: 0, done: false, error: undefined });
+  Object.assign(state, { seed, step: 0, losses: [], accuracy: 0, renders: 0, done: false, error: undefined, onnx: undefined, onnxError: undefined });
+  exported = undefined;
+  (document.getElementById("download") as HTMLButtonElement).disabled = true;
+  document.getElementById("onnx")!.textContent = "";
   drawRegions(m, data);
   drawLoss([], STEPS);
   const last = await train(m, data, {
@@ -149,6 +213,7 @@ async function run(seed: number): Promise<Model> {
   });
   showStatus(last, true);
   state.done = true;
+  await checkOnnx(m, data);
   return m;
 }
 
@@ -161,7 +226,7 @@ function start(seed: number): void {
       button.disabled = false;
     },
     (e: unknown) => {
-      state.error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      state.error = describeError(e);
       document.getElementById("status")!.textContent = `Training failed: ${state.error}`;
       console.error(e);
     },
@@ -169,4 +234,7 @@ function start(seed: number): void {
 }
 
 document.getElementById("restart")!.addEventListener("click", () => start(state.seed + 1));
+document.getElementById("download")!.addEventListener("click", () => {
+  if (exported !== undefined) download(exported, ONNX_FILE);
+});
 start(0);

@@ -105,14 +105,19 @@ export async function train(model: Sequential<[Dense, Dense, Dense]>, data: Plan
 }
 
 /**
- * The predicted class at each cell of a `size × size` grid over `[-extent, extent]²`, row by row from the
- * top (y = extent) down: what a page paints as decision regions.
+ * The centres of a `size × size` grid over `[-extent, extent]²`, row by row from the top (y = extent) down:
+ * `[size², 2]` float32, the points a page paints as decision regions.
  */
-export function decisionGrid(model: Sequential<[Dense, Dense, Dense]>, size = 64, extent = 1.2): Int32Array {
+export function gridPoints(size = 64, extent = 1.2): Tensor {
   const xy: number[][] = [];
   for (let row = 0; row < size; row++) {
     const y = extent - ((row + 0.5) / size) * 2 * extent;
     for (let col = 0; col < size; col++) xy.push([-extent + ((col + 0.5) / size) * 2 * extent, y]);
   }
-  return Int32Array.from(model.callAsFunction(tensor(xy)).argmax(-1).dataSync());
+  return tensor(xy);
+}
+
+/** The predicted class at each cell of {@link gridPoints}: what a page paints as decision regions. */
+export function decisionGrid(model: Sequential<[Dense, Dense, Dense]>, size = 64, extent = 1.2): Int32Array {
+  return Int32Array.from(model.callAsFunction(gridPoints(size, extent)).argmax(-1).dataSync());
 }

@@ -110,40 +110,6 @@ export function settled(x: Tensor): Tensor {
 }
 
 /**
- * @internal Sees every primitive applied to concrete tensors, and every read of a tensor's values by user
- * code. Every op bottoms out in one concrete application, so this is where a program is recorded for
- * export (the differentiation levels above never need to know).
- */
-export interface ApplyObserver {
-  applied(prim: Primitive<unknown>, inputs: readonly Tensor[], params: unknown, out: Tensor): void;
-  read(x: Tensor, how: string): void;
-}
-
-let observer: ApplyObserver | undefined;
-
-/** @internal Runs `body` with `o` watching every concrete application; observers do not nest. */
-export function withApplyObserver<R>(o: ApplyObserver, body: () => R): R {
-  if (observer !== undefined) throw new Error("a program is already being recorded; recordings do not nest");
-  observer = o;
-  try {
-    return body();
-  } finally {
-    observer = undefined;
-  }
-}
-
-/** @internal Tells the observer (if any) that user code read the values of `x` (item, toArray, ...). */
-export function noteRead(x: Tensor, how: string): void {
-  if (observer !== undefined) observer.read(x, how);
-}
-
-function applied<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor {
-  const out = prim.impl(inputs, params);
-  if (observer !== undefined) observer.applied(prim, inputs, params, out);
-  return out;
-}
-
-/**
  * @internal Applies a primitive to tensors of any levels. Concrete inputs take the fast path straight to
  * the kernel; otherwise the highest level among the inputs processes the op.
  */
@@ -161,7 +127,7 @@ export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P
     if (!tr.active) return bind(prim, inputs.map(settled), params);
     if (top === undefined || tr.level > top.level) top = tr;
   }
-  if (top === undefined) return staged ? staging.record!(prim, inputs, params) : applied(prim, inputs, params);
+  if (top === undefined) return staged ? staging.record!(prim, inputs, params) : prim.impl(inputs, params);
   return top.process(prim, inputs, params);
 }
 

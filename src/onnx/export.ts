@@ -3,8 +3,8 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { gather } from "../ops/movement.js";
+import { tensor } from "../tensor/creation.js";
 import { withLearningPhase } from "../layers/phase.js";
-import { collectSlots } from "../checkpoint/checkpoint.js";
 import type { GraphVar, PrimitiveGraph } from "./graph.js";
 import { formatPath, recordProgram, type Recording } from "./record.js";
 import { affine, LoweringError, OnnxBuilder, onnxType, type BatchProbe } from "./builder.js";
@@ -55,16 +55,16 @@ function isCallableModel(f: unknown): f is CallableModel<unknown> {
 /**
  * Exports a model (or any function of tensors) as an ONNX model that ONNX Runtime and other ONNX engines run.
  *
- * The function is run on the example inputs in the inference phase (dropout off, batch norm with its
- * running statistics), every primitive it applies is recorded, and each is written as ONNX operators (the
+ * The function is traced on the example inputs' shapes and dtypes in the inference phase (dropout off,
+ * batch norm with its running statistics), every primitive it applies is recorded, and each is written as ONNX operators (the
  * table is in the guide, "Deploying a model"). The model's tensors become initializers named by their key
  * paths (`layers.0.weight`, running statistics too); other tensors the function uses become initializers
  * named `constant_N`. The file declares opset 17 (or 18) of the default domain, which every ONNX Runtime
  * release since 1.20 implements (the tests run the exports in onnxruntime-node 1.31).
  *
- * The program must not depend on the values of its inputs: reading a value computed from an input
- * (`item()`, `toArray()`, `dataSync()`) inside `f` is an error, since the export would silently keep the
- * example's choice. A primitive with no ONNX mapping is an error naming it. With `dynamicBatch`, the
+ * The program must not depend on the values of its inputs: `f` is traced over placeholders (the staged
+ * tracer of `compile`), so reading a value computed from an input or from the model's tensors (`item()`,
+ * `toArray()`, `dataSync()`) inside `f` is an error. A primitive with no ONNX mapping is an error naming it. With `dynamicBatch`, the
  * function is recorded at two batch sizes and every size that follows the batch is written as a
  * run-time dimension; a program whose steps change with the batch size is an error.
  *
@@ -107,11 +107,7 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
     throw new TypeError(`${OP}: the first argument must be a layer (with callAsFunction) or a function, got ${describe(f)}`);
   }
 
-  const parameters = new Map<Tensor, string>();
-  if (model !== undefined) {
-    for (const slot of collectSlots(model).tensors) if (!parameters.has(slot.value)) parameters.set(slot.value, slot.key);
-  }
-  const record = (a: readonly unknown[]): Recording => withLearningPhase("inference", () => recordProgram(OP, run, a, parameters));
+  const record = (a: readonly unknown[]): Recording => withLearningPhase("inference", () => recordProgram(OP, run, a, model));
   const first = record(args);
   const { graph, inputLeaves, outputLeaves } = first;
   if (inputLeaves.length === 0) throw new TypeError(`${OP}: the example inputs hold no Tensor; give at least one tensor input`);
@@ -160,18 +156,45 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
     nameOf.set(c.variable.id, name);
     const alt = second?.constants[i];
     if (probe !== undefined && alt !== undefined && alt.value.shape.some((d, j) => d !== c.value.shape[j])) {
-      // A constant whose shape follows the batch (a zero initial state, say) is made at run time.
-      const v = c.value._values;
-      if (v.length === 0 || !v.every((e) => e === v[0])) {
+      // A constant whose shape follows the batch is made at run time, when its contents are a rule of its
+      // shape: one value everywhere (an RNN's zero state) or a count along its elements (the row offsets
+      // `arange(0, rows)` with which `topk` and `takeAlongAxis` gather).
+      const rule = batchConstantRule(c.value, alt.value);
+      if (rule === undefined) {
         throw new RangeError(
           `${OP}: a constant of shape [${c.value.shape.join(",")}] made inside the function changes shape with the batch size ` +
-            `and is not filled with one value, so it cannot be written with a dynamic batch; export with a fixed batch size`,
+            `(shape [${alt.value.shape.join(",")}] at batch size ${probe.second}) and is neither filled with one value nor a count ` +
+            `(start + i·step) with the same start and step at both sizes, so it cannot be written with a dynamic batch; compute it from the inputs with tensor ops, ` +
+            `or export with a fixed batch size`,
         );
       }
+      const dtype = c.value.dtype;
       const shape = g.dims(c.value.shape.map((d, j) => affine("constant", d, alt.value.shape[j]!, probe)));
-      const fill = { name: "", dims: [1], dataType: onnxType(c.value.dtype), rawData: rawOne(v[0]!, c.value.dtype) };
-      const made = g.node("ConstantOfShape", [shape], { value: { tensor: fill } });
+      let made: string;
+      if (rule.step === 0) {
+        const fill = { name: "", dims: [1], dataType: onnxType(dtype), rawData: rawOne(rule.start, dtype) };
+        made = g.node("ConstantOfShape", [shape], { value: { tensor: fill } });
+      } else {
+        // Range(start, start + count·step, step) over the element count, then the constant's shape.
+        const count = g.node("Cast", [g.node("ReduceProd", [shape], { keepdims: 0 })], { to: onnxType(dtype) });
+        const limit = g.node("Add", [g.node("Mul", [count, g.scalar(rule.step, dtype)]), g.scalar(rule.start, dtype)]);
+        made = g.node("Range", [g.scalar(rule.start, dtype), limit, g.scalar(rule.step, dtype)]);
+        if (c.value.rank !== 1) made = g.node("Reshape", [made, shape]);
+      }
       nameOf.set(c.variable.id, made);
+      return;
+    }
+    const byBatch =
+      probe !== undefined && alt !== undefined && c.path === undefined && c.value._values.some((e, j) => !Object.is(e, alt.value._values[j]))
+        ? batchValues(c.value, alt.value, probe)
+        : undefined;
+    if (byBatch !== undefined) {
+      // Values that follow the batch (a count to divide by in `mean`, the offsets of `sort` along the batch
+      // axis): slope · batch + intercept, elementwise, with the batch read from the input's shape.
+      const b = g.node("Reshape", [g.node("Cast", [g.dims([{ a: 1, c: 0 }])], { to: onnxType(c.value.dtype) }), g.ints([])]);
+      const slope = g.initializer(g.fresh(`${name}_slope`), byBatch.slope);
+      const intercept = g.initializer(g.fresh(`${name}_intercept`), byBatch.intercept);
+      nameOf.set(c.variable.id, g.node("Add", [g.node("Mul", [slope, b]), intercept]));
       return;
     }
     g.initializer(name, c.value);
@@ -242,6 +265,48 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
   const encoded = ModelProto.encode(message).finish();
   // A plain Uint8Array of its own (protobufjs hands out a Node Buffer, possibly a slice of a shared pool).
   return new Uint8Array(encoded);
+}
+
+/**
+ * The rule that makes both recordings of a constant whose shape follows the batch: element `i` (in row-major
+ * order) is `start + i·step`, the same integers `start` and `step` in both (`step` 0: filled with one value).
+ * Undefined when there is no such rule.
+ */
+function batchConstantRule(first: Tensor, second: Tensor): { start: number; step: number } | undefined {
+  const a = first._values;
+  const b = second._values;
+  const longer = a.length >= b.length ? a : b;
+  if (longer.length === 0) return undefined;
+  const start = longer[0]!;
+  const same = (v: ArrayLike<number>): boolean => Array.prototype.every.call(v, (e: number) => Object.is(e, start));
+  if (same(a) && same(b)) return { start, step: 0 };
+  const step = longer[1]! - start;
+  if (!Number.isInteger(start) || !Number.isInteger(step) || step === 0) return undefined;
+  const follows = (v: ArrayLike<number>): boolean => {
+    for (let i = 0; i < v.length; i++) if (v[i] !== start + i * step) return false;
+    return true;
+  };
+  return follows(a) && follows(b) ? { start, step } : undefined;
+}
+
+/**
+ * A constant of fixed shape whose values differ between the two recordings, when each element is an
+ * integer `slope · batch + intercept` (integer slope and intercept): a size that follows the batch, as
+ * `mean` divides by, or multiples of it. Undefined otherwise (values drawn at random, say).
+ */
+function batchValues(first: Tensor, second: Tensor, probe: BatchProbe): { slope: Tensor; intercept: Tensor } | undefined {
+  const u = first._values;
+  const v = second._values;
+  const slope: number[] = [];
+  const intercept: number[] = [];
+  for (let j = 0; j < u.length; j++) {
+    const a = (v[j]! - u[j]!) / (probe.second - probe.first);
+    if (!Number.isInteger(u[j]!) || !Number.isInteger(v[j]!) || !Number.isInteger(a)) return undefined;
+    slope.push(a);
+    intercept.push(u[j]! - a * probe.first);
+  }
+  const options = { shape: first.shape.slice(), dtype: first.dtype };
+  return { slope: tensor(slope, options), intercept: tensor(intercept, options) };
 }
 
 function rawOne(value: number, dtype: Tensor["dtype"]): Uint8Array {
@@ -346,11 +411,11 @@ function compareRecordings(a: PrimitiveGraph, b: PrimitiveGraph, probe: BatchPro
     if (c.path !== undefined || other.shape.some((d, j) => d !== c.value.shape[j])) return;
     const u = c.value._values;
     const v = other._values;
-    if (u.some((e, j) => !Object.is(e, v[j]))) {
+    if (u.some((e, j) => !Object.is(e, v[j])) && batchValues(c.value, other, probe) === undefined) {
       throw new RangeError(
         `${OP}: a constant of shape [${c.value.shape.join(",")}] made inside the function holds other values at batch size ${probe.second} ` +
-          `than at ${probe.first}: it was computed from the inputs outside the recorded operations (or drawn at random), ` +
-          `so the file would keep the example's values; compute it with tensor ops on the inputs`,
+          `than at ${probe.first} (drawn at random, or computed from a size that follows the batch), so the file would keep ` +
+          `the example's values; compute it with tensor ops on the inputs, or export with a fixed batch size`,
       );
     }
   });

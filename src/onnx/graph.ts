@@ -1,8 +1,8 @@
 /**
  * The program an exporter writes: a graph of primitive applications.
  *
- * This is the small interface between whatever produces a program (today the recorder in `record.ts`;
- * later a staged tracer) and the ONNX writer. A value is a numbered variable with a dtype and a shape;
+ * This is the small interface between what produces a program (`record.ts`, from a staged trace) and the
+ * ONNX writer. A value is a numbered variable with a dtype and a shape;
  * every equation applies one primitive, by its name and params, to variables and gives one variable.
  */
 import type { DType } from "../tensor/dtype.js";

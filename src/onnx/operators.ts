@@ -494,7 +494,8 @@ export const unmappedPrimitives: ReadonlyMap<string, string> = new Map([
 /**
  * @internal Patterns written as one ONNX operator instead of their primitives. `maxPool2d` is recorded as
  * its winners' indices (`maxPool2dArgmax`) and a `gather` from the flattened input; when nothing else reads
- * the indices or the flattened copy, the three are one MaxPool, as every ONNX tool expects to see it. The
+ * the indices or the flattened copy, the three (four with the staged index check between them) are one
+ * MaxPool, as every ONNX tool expects to see it. The
  * general max pooling (`maxPool3dArgmax`: 1-D, dilated 2-D, 3-D) is fused the same way.
  * Returns the equations to skip and the lowering that replaces an equation.
  */
@@ -513,7 +514,12 @@ export function fusions(equations: readonly GraphEquation[], outputs: readonly n
   const replace = new Map<number, Lowering>();
   equations.forEach((eq, i) => {
     if (eq.primitive !== "gather" || (eq.params as { axis: number }).axis !== 0) return;
-    const [data, indices] = eq.inputs as [GraphEquation["output"], GraphEquation["output"]];
+    const [data, gathered] = eq.inputs as [GraphEquation["output"], GraphEquation["output"]];
+    // A staged gather checks its indices first (`checkIndices`); the winners of a pooling are in range.
+    let indices = gathered;
+    let check = producer.get(gathered.id);
+    if (check !== undefined && equations[check]!.primitive === "checkIndices" && uses.get(gathered.id) === 1) indices = equations[check]!.inputs[0]!;
+    else check = undefined;
     const a = producer.get(indices.id);
     const r = producer.get(data.id);
     if (a === undefined || r === undefined) return;
@@ -524,6 +530,7 @@ export function fusions(equations: readonly GraphEquation[], outputs: readonly n
     if (uses.get(indices.id) !== 1 || uses.get(data.id) !== 1) return;
     skip.add(a);
     skip.add(r);
+    if (check !== undefined) skip.add(check);
     replace.set(i, (g, _eq) => {
       const source = g.nameOfVar(argmax.inputs[0]!);
       g.current!.claimed = true; // the input's shape, not these params, carries the batch

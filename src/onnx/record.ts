@@ -1,16 +1,21 @@
 /**
- * Records a function as a {@link PrimitiveGraph} by running it once on example values and watching every
- * primitive applied to concrete tensors (the observer hook of `bind`).
+ * Records a function as a {@link PrimitiveGraph} with the staged tracer (`src/staged/tracing.ts`): the
+ * function runs once over staged values (shapes and dtypes, no elements), and every primitive it applies
+ * becomes an equation of the program, whatever its derivative: comparisons, arg-reductions, casts and a
+ * gather's indices are equations like any other, so a mask or an argmax computed from the input follows the
+ * input in the file.
  *
- * Why the concrete level and not a tape level: a tape records only what can be differentiated, so
- * comparisons, arg-reductions, casts to int32 and the indices of a gather would be frozen into constants,
- * and a mask or an argmax computed from the input would be exported as the example's mask. Every op, with
- * or without a derivative, bottoms out in one concrete application, so watching there misses nothing; a
- * tensor's identity tells which variable it is. This is the one file that a staged tracer replaces.
+ * The model's tensors are staged too, for the duration of the call: they are put in the model's own slots
+ * (and put back afterwards, whatever happens), so what the layers compute from their parameters alone (a
+ * transposed filter, batch norm's scale over its running variance) is recorded, not folded into an unnamed
+ * constant, and each parameter stays one initializer under its key path. Other tensors the function uses
+ * (captured, or made inside it) are the program's constants.
  */
 import { Tensor } from "../tensor/tensor.js";
-import { withApplyObserver } from "../autodiff/trace.js";
+import { collectSlots } from "../checkpoint/checkpoint.js";
 import { describe, isPlainObject, walk } from "../keypaths/walk.js";
+import { trace, type StagedTensor } from "../staged/tracing.js";
+import type { Var } from "../staged/ir.js";
 import type { GraphConstant, GraphEquation, GraphVar, PrimitiveGraph } from "./graph.js";
 
 /** @internal A leaf of an argument or result structure: where it is, and the tensor there. */
@@ -54,70 +59,100 @@ export function formatPath(path: readonly (string | number)[]): string {
   return path.map((s) => (typeof s === "number" ? `[${s}]` : `.${s}`)).join("").replace(/^\./, "");
 }
 
-/**
- * @internal Runs `run` with `args`, recording every primitive applied. `parameters` names the model's
- * tensors by key path; any other tensor that an op reads but that no op produced is a constant.
- */
-export function recordProgram(
-  op: string,
-  run: (args: readonly unknown[]) => unknown,
-  args: readonly unknown[],
-  parameters: ReadonlyMap<Tensor, string>,
-): Recording {
-  const inputLeaves = tensorLeaves(op, args, "input", false);
-  const vars = new Map<Tensor, GraphVar>();
-  const fromInput = new Set<GraphVar>();
-  const inputs: GraphVar[] = [];
-  const constants: GraphConstant[] = [];
-  const equations: GraphEquation[] = [];
-  let next = 0;
-  const newVar = (t: Tensor): GraphVar => ({ id: next++, dtype: t.dtype, shape: t.shape.slice() });
+/** A copy of a structure of arrays and plain objects with each tensor replaced (others kept as they are). */
+function replaceTensors(value: unknown, replace: (t: Tensor) => Tensor): unknown {
+  if (value instanceof Tensor) return replace(value);
+  if (Array.isArray(value)) return value.map((v) => replaceTensors(v, replace));
+  if (value !== null && typeof value === "object" && isPlainObject(value)) return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, replaceTensors(v, replace)]));
+  return value;
+}
 
+/**
+ * @internal Traces `run` on staged stand-ins of the tensors in `args` and of `model`'s tensors (named by
+ * their key paths; a tensor shared by two slots is one parameter, under its first path). Reading a value
+ * that the program computes (`item()`, `toArray()`, `dataSync()`, arithmetic in JavaScript) is an error
+ * naming `op`: the file could not follow it.
+ */
+export function recordProgram(op: string, run: (args: readonly unknown[]) => unknown, args: readonly unknown[], model?: object): Recording {
+  const inputLeaves = tensorLeaves(op, args, "input", false);
+  const slots = model === undefined ? [] : collectSlots(model).tensors;
+  const seen = new Set<Tensor>();
   for (const leaf of inputLeaves) {
-    const t = leaf.tensor._concrete;
-    if (vars.has(t)) {
+    if (seen.has(leaf.tensor)) {
       throw new TypeError(`${op}: the input at ${formatPath(leaf.path)} is the same Tensor object as an earlier input; pass distinct tensors`);
     }
-    const v = newVar(t);
-    vars.set(t, v);
-    fromInput.add(v);
-    inputs.push(v);
-  }
-  const varOf = (t: Tensor): GraphVar => {
-    let v = vars.get(t);
-    if (v === undefined) {
-      v = newVar(t);
-      vars.set(t, v);
-      constants.push({ variable: v, value: t, path: parameters.get(t) });
+    if (slots.some((s) => s.value === leaf.tensor)) {
+      throw new TypeError(`${op}: the input at ${formatPath(leaf.path)} is a tensor of the model; pass a separate tensor (a copy) as the input`);
     }
-    return v;
+    seen.add(leaf.tensor);
+  }
+
+  const { result } = trace((b) => {
+    b.readError = (how) =>
+      new Error(
+        `${op}: the function read the values of a tensor computed from its inputs or the model's tensors (${how}), so ` +
+          `its result would depend on the example's data in a way the exported program cannot follow (data-dependent ` +
+          `control flow, or a number taken out of a tensor). Express the choice with tensor ops instead (where, maximum, ` +
+          `a mask) and export again`,
+      );
+    const staged = new Map<Tensor, StagedTensor>();
+    for (const leaf of inputLeaves) staged.set(leaf.tensor, b.input(leaf.tensor.shape, leaf.tensor.dtype));
+    const parameters: { path: string; value: Tensor; stand: StagedTensor }[] = [];
+    for (const slot of slots) {
+      if (staged.has(slot.value)) continue;
+      const stand = b.input(slot.value.shape, slot.value.dtype);
+      staged.set(slot.value, stand);
+      parameters.push({ path: slot.key, value: slot.value, stand });
+    }
+    const stagedArgs = replaceTensors(args, (t) => staged.get(t) ?? t) as readonly unknown[];
+
+    // The model holds its staged stand-ins only while the function runs; its own tensors go back in every case.
+    const swapped: (typeof slots)[number][] = [];
+    let output: unknown;
+    try {
+      for (const slot of slots) {
+        slot.set(staged.get(slot.value)!);
+        swapped.push(slot);
+      }
+      output = run(stagedArgs);
+    } finally {
+      for (const slot of swapped) slot.set(slot.value);
+    }
+    const outputLeaves = tensorLeaves(op, output, "result", true);
+    if (outputLeaves.length === 0) throw new TypeError(`${op}: the function returned no Tensor; it must return a Tensor or a structure of them`);
+    const program = b.finish(outputLeaves.map((l) => l.tensor));
+    if (program.inputs.length > inputLeaves.length + parameters.length) {
+      throw new TypeError(
+        `${op}: the function uses a tensor that is being differentiated outside the export (exportOnnx was called inside ` +
+          `gradient or a similar operator); export outside any differential operator`,
+      );
+    }
+    return { program, parameters, outputLeaves };
+  });
+
+  const { program, parameters, outputLeaves } = result;
+  const used = new Set<number>();
+  for (const e of program.equations) for (const v of e.inputs) used.add(v.id);
+  for (const v of program.outputs) used.add(v.id);
+  const graphVar = (v: Var): GraphVar => ({ id: v.id, dtype: v.dtype, shape: v.shape });
+  // A parameter the function does not use is not part of the program (as any unused constant).
+  const constants: GraphConstant[] = [];
+  parameters.forEach((p, i) => {
+    const v = program.inputs[inputLeaves.length + i]!;
+    if (used.has(v.id)) constants.push({ variable: graphVar(v), value: p.value, path: p.path });
+  });
+  for (const c of program.constants) constants.push({ variable: graphVar(c.v), value: c.value, path: undefined });
+  const equations: GraphEquation[] = program.equations.map((e) => ({
+    primitive: e.prim.name,
+    params: e.params,
+    inputs: e.inputs.map(graphVar),
+    output: graphVar(e.out),
+  }));
+  const graph: PrimitiveGraph = {
+    inputs: program.inputs.slice(0, inputLeaves.length).map(graphVar),
+    constants,
+    equations,
+    outputs: program.outputs.map(graphVar),
   };
-
-  const result = withApplyObserver(
-    {
-      applied(prim, ins, params, out) {
-        const vs = ins.map(varOf);
-        const o = newVar(out);
-        vars.set(out, o);
-        if (vs.some((v) => fromInput.has(v))) fromInput.add(o);
-        equations.push({ primitive: prim.name, params, inputs: vs, output: o });
-      },
-      read(x, how) {
-        const v = vars.get(x._concrete);
-        if (v !== undefined && fromInput.has(v)) {
-          throw new Error(
-            `${op}: the function read the values of a tensor computed from its inputs (${how}), so its result depends on the ` +
-              `example's data in a way a traced program cannot follow (data-dependent control flow, or a number taken out ` +
-              `of a tensor). Express the choice with tensor ops instead (where, maximum, a mask) and export again`,
-          );
-        }
-      },
-    },
-    () => run(args),
-  );
-
-  const outputLeaves = tensorLeaves(op, result, "result", true);
-  if (outputLeaves.length === 0) throw new TypeError(`${op}: the function returned no Tensor; it must return a Tensor or a structure of them`);
-  const outputs = outputLeaves.map((l) => varOf(l.tensor._concrete));
-  return { graph: { inputs, constants, equations, outputs }, inputLeaves, outputLeaves };
+  return { graph, inputLeaves, outputLeaves };
 }

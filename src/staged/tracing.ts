@@ -39,24 +39,27 @@ export class StagedTensor extends Tensor {
 
   /** @internal Reading elements is impossible while staging. */
   override get _values(): TypedArray {
-    throw new TypeError(`reading the elements of a staged tensor ${typeOf(this)}: ${FIX}`);
+    throw this._builder.readError?.("its elements") ?? new TypeError(`reading the elements of a staged tensor ${typeOf(this)}: ${FIX}`);
   }
 
   override item(): number {
-    throw new TypeError(`item() on a staged tensor ${typeOf(this)}: ${FIX}`);
+    throw this._builder.readError?.("item()") ?? new TypeError(`item() on a staged tensor ${typeOf(this)}: ${FIX}`);
   }
 
   override toArray(): NestedArray {
-    throw new TypeError(`toArray() on a staged tensor ${typeOf(this)}: ${FIX}`);
+    throw this._builder.readError?.("toArray()") ?? new TypeError(`toArray() on a staged tensor ${typeOf(this)}: ${FIX}`);
   }
 
   override dataSync(): TypedArray {
-    throw new TypeError(`dataSync() on a staged tensor ${typeOf(this)}: ${FIX}`);
+    throw this._builder.readError?.("dataSync()") ?? new TypeError(`dataSync() on a staged tensor ${typeOf(this)}: ${FIX}`);
   }
 
   /** Using a staged tensor as a JavaScript number (`x * 2`, `x < 0`) is an error rather than a silent NaN. */
   override valueOf(): number {
-    throw new TypeError(`a staged tensor ${typeOf(this)} was used as a JavaScript number (arithmetic or comparison): ${FIX}`);
+    throw (
+      this._builder.readError?.("used as a JavaScript number") ??
+      new TypeError(`a staged tensor ${typeOf(this)} was used as a JavaScript number (arithmetic or comparison): ${FIX}`)
+    );
   }
 
   override toString(): string {
@@ -81,6 +84,11 @@ export class ProgramBuilder {
    */
   readonly captured: Tensor[] = [];
   private readonly capturedVars = new Map<Tensor, Var>();
+  /**
+   * The error for reading one of this program's values (`how`: `item()`, `dataSync()`, ...), for tracers
+   * with another purpose than `compile` (ONNX export); unset, the error points to cond, fori and eager calls.
+   */
+  readError: ((how: string) => Error) | undefined;
 
   constructor(
     /** Whether tracers of enclosing differentiation levels may be captured (cond and fori: bound per call). */

@@ -1,6 +1,5 @@
 import type { DType, TypedArray } from "./dtype.js";
 import { sizeOf } from "./shape.js";
-import { noteRead } from "../autodiff/trace.js";
 import * as unary from "../ops/unary.js";
 import * as binary from "../ops/binary.js";
 import * as reduce from "../ops/reduce.js";
@@ -110,7 +109,6 @@ export class Tensor {
    * ```
    */
   item(): number {
-    noteRead(this, "item()");
     if (this.size !== 1) {
       throw new RangeError(
         `item: the tensor has shape [${this.shape.join(",")}] (${this.size} elements); item() needs exactly one. ` +
@@ -129,7 +127,6 @@ export class Tensor {
    * ```
    */
   toArray(): NestedArray {
-    noteRead(this, "toArray()");
     const data = this._values;
     const shape = this.shape;
     if (shape.length === 0) return data[0]!;
@@ -157,7 +154,6 @@ export class Tensor {
    * ```
    */
   dataSync(): TypedArray {
-    noteRead(this, "dataSync()");
     return this._values.slice();
   }
 
@@ -169,7 +165,6 @@ export class Tensor {
    * ```
    */
   toString(): string {
-    noteRead(this, "toString()");
     return formatTensor(this);
   }
 
@@ -279,7 +274,6 @@ export class Tensor {
    * ```
    */
   dot(other: Tensor): number {
-    noteRead(this, "dot()");
     if (!(other instanceof Tensor) || other.shape.length !== this.shape.length || other.shape.some((d, i) => d !== this.shape[i])) {
       throw new RangeError(`dot: both tensors must have the same shape, got [${this.shape.join(",")}] and [${other instanceof Tensor ? other.shape.join(",") : typeof other}]`);
     }

@@ -23,9 +23,11 @@ import {
   differentiable,
   exportOnnx,
   noDerivative,
+  ones,
   randomNormal,
   randomUniform,
   relu,
+  sort,
   tensor,
   withLearningPhase,
 } from "../../src/index.js";
@@ -188,6 +190,48 @@ test("an output size that follows the batch without equalling it gets its own sy
   const file = decodeModel(exportOnnx((x: Tensor) => x.reshape([-1, 2]), [randomNormal([3, 4], { seed: 1 })], { dynamicBatch: "N" }));
   expect(file.inputs[0]!.dims).toEqual(["N", 4]);
   expect(file.outputs[0]!.dims).toEqual(["2*N", 2]);
+});
+
+test("a constant that follows the batch is made at run time: one value (ConstantOfShape) or a count (Range)", async () => {
+  // Row numbers times ten plus three, and a column of ones, built inside the function for whatever batch it sees.
+  const f = (a: Tensor) => {
+    const rows = a.shape[0]!;
+    const numbers = tensor(Array.from({ length: rows }, (_, i) => 10 * i + 3), { shape: [rows, 1], dtype: "float32" });
+    return a.add(numbers).mul(ones([rows, 1]).mul(2));
+  };
+  for (const example of [1, 2]) {
+    const bytes = exportOnnx(f, [randomNormal([example, 4], { seed: 30 })], { dynamicBatch: true });
+    const ops = decodeModel(bytes).opTypes;
+    expect(ops).toContain("Range");
+    expect(ops).toContain("ConstantOfShape");
+    for (const b of [1, 4, 9]) {
+      const input = randomNormal([b, 4], { seed: 31 + b });
+      expectMatches((await runOnnx(bytes, { input })).output, f(input));
+    }
+  }
+});
+
+test("numbers that follow the batch are computed from it: a mean over the batch, sort along the batch axis, n − 1", async () => {
+  const cases: ((a: Tensor) => Tensor)[] = [
+    (a) => a.sub(a.mean(0)), // divides by the batch size
+    (a) => a.mean().reshape([1]), // by 3 · batch
+    (a) => sort(a, 0), // gathers at offsets that are multiples of the batch size
+    (a) => a.sub(a.mean(0)).square().sum(0).div(a.shape[0]! - 1),
+  ];
+  for (const f of cases) {
+    const bytes = exportOnnx(f, [randomNormal([2, 3], { seed: 40 })], { dynamicBatch: true });
+    for (const b of [1, 4, 9]) {
+      const input = randomNormal([b, 3], { seed: 41 + b });
+      expectMatches((await runOnnx(bytes, { input })).output, f(input));
+    }
+  }
+});
+
+test("float indices computed from the inputs follow the inputs (their conversion to int32 is part of the program)", async () => {
+  const table = randomNormal([10, 2], { seed: 6 });
+  const f = (ids: Tensor) => table.gather(ids.sum(0));
+  const bytes = exportOnnx(f, [tensor([[0, 1], [3, 2]])], { dynamicBatch: true });
+  for (const ids of [tensor([[1, 2], [0, 0], [4, 4]]), tensor([[7, 3]])]) expectMatches((await runOnnx(bytes, { input: ids })).output, f(ids));
 });
 
 test("a fixed batch (the default) declares every dimension", () => {

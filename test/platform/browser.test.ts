@@ -3,14 +3,21 @@
  * nothing downloads a browser) loads examples/browser, which must train to a falling loss and a passing
  * accuracy while it keeps drawing, with no error logged; a screenshot goes to test-output/. A second page
  * runs the root's formerly Node-bound pieces (learning phase, checkpoints as bytes) in the browser.
+ * The trained model is exported to ONNX in the page and run by ONNX Runtime Web (WebAssembly, served from
+ * node_modules): its predictions must be difftypes', and the file the page offers for download must hold the
+ * trained weights and run in onnxruntime-node too.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { serveBrowserDemo, type DemoServer } from "../../scripts/serve-browser-demo.js";
+import { importOnnxInitializers, tensor } from "../../src/index.js";
+import { makeModel } from "../../examples/browser/spirals.js";
+import type { OnnxComparison } from "../../examples/browser/onnx.js";
+import { runOnnx } from "../onnx/ort.js";
 
 const outputDir = fileURLToPath(new URL("../../test-output/", import.meta.url));
 
@@ -43,10 +50,14 @@ interface DemoState {
   renders: number;
   done: boolean;
   error: string | undefined;
+  onnx: OnnxComparison | undefined;
+  onnxError: string | undefined;
 }
 /** The page's own globals, as far as these tests read them (the test compiles without the DOM library). */
 interface PageGlobals {
   demo: DemoState;
+  crossOriginIsolated: boolean;
+  SharedArrayBuffer: unknown;
   document: {
     getElementById(id: string): {
       width: number;
@@ -82,6 +93,51 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** Float32 agreement of two engines' logits: within 1e-5 of the larger of 1 and the value's size. */
+function expectSameLogits(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!));
+    if (!(err <= worst)) worst = err; // a NaN ends up here too, and fails below
+  }
+  expect(worst).toBeLessThanOrEqual(1e-5);
+}
+
+/** The class of each row of `[n, classes]` logits whose best logit leads the next by more than `margin` (else -1). */
+function clearClasses(logits: readonly number[], classes: number, margin: number): number[] {
+  const out: number[] = [];
+  for (let row = 0; row < logits.length / classes; row++) {
+    const line = logits.slice(row * classes, (row + 1) * classes);
+    const sorted = [...line].sort((a, b) => b - a);
+    out.push(sorted[0]! - sorted[1]! > margin ? line.indexOf(sorted[0]!) : -1);
+  }
+  return out;
+}
+
+/**
+ * The page's ONNX check after a run: the export ran in ONNX Runtime Web on every grid cell and training
+ * point, its logits are difftypes' (float32 tolerance), and it picks the same class wherever the class is
+ * not a near tie.
+ */
+function expectOnnxAgrees(state: DemoState): OnnxComparison {
+  expect(state.onnxError).toBeUndefined();
+  const onnx = state.onnx!;
+  expect(onnx).toBeDefined();
+  const n = 72 * 72 + 300; // the decision grid and the training points
+  expect(onnx.points).toHaveLength(2 * n);
+  expect(onnx.difftypes).toHaveLength(3 * n);
+  expect(onnx.fileBytes).toBeGreaterThan(4 * (2 * 32 + 32 * 32 + 32 * 3)); // at least the weights, as float32
+  expectSameLogits(onnx.onnxRuntime, onnx.difftypes);
+  const ours = clearClasses(onnx.difftypes, 3, 1e-4);
+  const theirs = clearClasses(onnx.onnxRuntime, 3, 0);
+  const clear = ours.flatMap((c, i) => (c >= 0 ? [i] : []));
+  expect(clear.length).toBeGreaterThan(0.99 * n);
+  expect(clear.map((i) => theirs[i])).toEqual(clear.map((i) => ours[i]));
+  expect(onnx.maxDifference).toBeLessThan(1e-3);
+  return onnx;
+}
+
 /** Everything the page reports as going wrong: console errors, uncaught exceptions, failed requests. */
 function watchForErrors(page: Page): string[] {
   const problems: string[] = [];
@@ -96,9 +152,14 @@ function watchForErrors(page: Page): string[] {
   return problems;
 }
 
-test("the page trains in Chromium: the loss falls, accuracy passes 90%, it draws while training, retrains on request, no errors", async () => {
+test("the page trains in Chromium: the loss falls, accuracy passes 90%, it draws while training, exports to ONNX Runtime Web with the same predictions, retrains on request, no errors", async () => {
   const page = await browser.newPage({ viewport: { width: 960, height: 640 } });
   const problems = watchForErrors(page);
+  // ONNX Runtime Web warns (it does not fail) when asked for threads it cannot have, among others: none here.
+  const warnings: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "warning") warnings.push(m.text());
+  });
   await page.goto(server.url);
 
   // Seen mid-training from outside: the page answers between steps instead of freezing until the end.
@@ -139,6 +200,35 @@ test("the page trains in Chromium: the loss falls, accuracy passes 90%, it draws
   for (const share of shares) expect(share).toBeGreaterThan(0.1);
   await expect(page.textContent("#status")).resolves.toMatch(/^Done: step 400 of 400 · loss 0\.\d+ · accuracy (9\d|100)\.\d%$/);
 
+  // Exported in the page and run by ONNX Runtime Web: the same predictions as difftypes.
+  await page.waitForFunction(() => {
+    const d = (globalThis as unknown as PageGlobals).demo;
+    return d.onnx !== undefined || d.onnxError !== undefined;
+  }, undefined, { timeout: 60_000, polling: 200 });
+  const exported = await page.evaluate(() => (globalThis as unknown as PageGlobals).demo);
+  const onnx = expectOnnxAgrees(exported);
+  expect(exported.onnx!.sameClass).toBeGreaterThan(0.99 * (72 * 72 + 300));
+  await expect(page.textContent("#onnx")).resolves.toMatch(
+    /^ONNX Runtime Web \(WebAssembly\) ran the exported model \(\d+\.\d kB\): the same class as difftypes at (all 5,484|\d+ of 5484) points, largest difference in the logits \d\.\de-\d+\.$/,
+  );
+  // One thread, because the page is not cross-origin isolated: the threaded build would need SharedArrayBuffer.
+  await expect(page.evaluate(() => [(globalThis as unknown as PageGlobals).crossOriginIsolated, typeof (globalThis as unknown as PageGlobals).SharedArrayBuffer])).resolves.toEqual([false, "undefined"]);
+
+  // The download button hands over the same file: it holds the trained weights (read back into a fresh model,
+  // they give the page's difftypes logits) and runs in onnxruntime-node with ONNX Runtime Web's results.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+  expect(download.suggestedFilename()).toBe("spirals.onnx");
+  const bytes = new Uint8Array(readFileSync(await download.path()));
+  expect(bytes.byteLength).toBe(onnx.fileBytes);
+  const restored = makeModel(3, 99); // other initial weights, all replaced by the file's
+  const { loaded } = importOnnxInitializers(bytes, restored);
+  expect(loaded).toHaveLength(6);
+  const points = tensor(onnx.points, { shape: [onnx.points.length / 2, 2] });
+  expectSameLogits(restored.callAsFunction(points).dataSync(), onnx.difftypes);
+  const inNode = await runOnnx(bytes, { points });
+  expect(inNode.logits!.dims).toEqual([onnx.points.length / 2, 3]);
+  expectSameLogits(inNode.logits!.data as Float32Array, onnx.onnxRuntime);
+
   mkdirSync(outputDir, { recursive: true });
   await page.screenshot({ path: `${outputDir}browser-demo.png`, fullPage: true });
   expect(existsSync(`${outputDir}browser-demo.png`)).toBe(true);
@@ -154,7 +244,14 @@ test("the page trains in Chromium: the loss falls, accuracy passes 90%, it draws
   expect(again.losses).toHaveLength(again.steps);
   expect(again.losses[0]).not.toBe(state.losses[0]); // other data, other initial weights
   expect(again.accuracy).toBeGreaterThanOrEqual(0.9);
+  await page.waitForFunction(() => {
+    const d = (globalThis as unknown as PageGlobals).demo;
+    return d.onnx !== undefined || d.onnxError !== undefined;
+  }, undefined, { timeout: 60_000, polling: 200 });
+  const reexported = await page.evaluate(() => (globalThis as unknown as PageGlobals).demo);
+  expect(expectOnnxAgrees(reexported).difftypes).not.toEqual(onnx.difftypes); // the new model's, not the old one's
   expect(problems).toEqual([]);
+  expect(warnings).toEqual([]);
   await page.close();
 }, 300_000);
 
@@ -213,6 +310,15 @@ test("`npm run demo:browser` serves the page and its bundle", async () => {
     expect(js.status).toBe(200);
     expect(js.headers.get("content-type")).toMatch(/javascript/);
     expect((await js.text()).length).toBeGreaterThan(50_000);
+    // ONNX Runtime Web's binary, from node_modules, as WebAssembly (browsers compile it while it streams in).
+    const wasm = await fetch(new URL("ort/ort-wasm-simd-threaded.wasm", url));
+    expect(wasm.status).toBe(200);
+    expect(wasm.headers.get("content-type")).toBe("application/wasm");
+    const head = new Uint8Array(await wasm.arrayBuffer()).subarray(0, 4);
+    expect([...head]).toEqual([0x00, 0x61, 0x73, 0x6d]); // "\0asm"
+    // Only onnxruntime-web's own files are served there.
+    expect((await fetch(new URL("ort/..%2Fpackage.json", url))).status).toBe(404);
+    expect((await fetch(new URL("ort/missing.wasm", url))).status).toBe(404);
   } finally {
     if (child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
   }
