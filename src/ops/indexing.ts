@@ -15,7 +15,7 @@ import { allocate, type DType, type TypedArray } from "../tensor/dtype.js";
 import { checkShape, fmt, sameShape, sizeOf } from "../tensor/shape.js";
 import { tensor } from "../tensor/creation.js";
 import { backend } from "../tensor/backend.js";
-import { bind, noteRead } from "../autodiff/trace.js";
+import { bind } from "../autodiff/trace.js";
 import { definePrimitive } from "../autodiff/primitive.js";
 import { checkTensor } from "./util.js";
 import { gather } from "./movement.js";
@@ -263,11 +263,9 @@ function largestId(op: string, ids: Tensor): number {
   if (ids._data === undefined) {
     throw new TypeError(
       `${op}: without numSegments the number of segments is read from the ids' values, but these ids ${fmt(ids.shape)} ${ids.dtype} are staged ` +
-        `(inside compile they have no values until the program runs) and the output's shape cannot depend on them; pass numSegments`,
+        `(inside compile or exportOnnx they have no values until the program runs) and the output's shape cannot depend on them; pass numSegments`,
     );
   }
-  // An export records a program for every input: a count taken from the example's ids would be frozen in it.
-  noteRead(ids, `${op} without numSegments, which counts the segments from the ids' values; pass numSegments`);
   const v = ids._data;
   let top = -1;
   for (let i = 0; i < v.length; i++) top = Math.max(top, integerAt(op, "segmentIds", v, i));
