@@ -63,8 +63,11 @@ export class Reshape extends Layer<Tensor, Tensor> {
  * @typeParam Output its output.
  * @example
  * ```ts
- * const double = new FunctionLayer((x: Tensor) => x.mul(2));
- * const model = new Sequential(new Dense({ inputSize: 2, outputSize: 2, seed: 0 }), double);
+ * const double = new FunctionLayer((v: Tensor) => v.mul(2));
+ * double.callAsFunction(tensor([1, 2])); // [2, 4]
+ * // In a chain of layers (it has no parameters, so it adds nothing to the tangent):
+ * const model = new Sequential(new Dense({ inputSize: 3, outputSize: 2, seed: 0 }), double);
+ * model.callAsFunction(x).shape; // [2, 2]
  * ```
  */
 export class FunctionLayer<Input, Output> extends Layer<Input, Output> {

@@ -30,7 +30,11 @@ export interface EmbeddingOptions {
  * @example
  * ```ts
  * const emb = new Embedding({ vocabularySize: 100, embeddingSize: 8, seed: 0 });
- * emb.callAsFunction(tensor([[1, 2, 3]], { dtype: "int32" })).shape; // [1, 3, 8]
+ * const ids = tensor([[1, 2, 3], [3, 3, 0]], { dtype: "int32" });
+ * emb.callAsFunction(ids).shape; // [2, 3, 8]
+ * // The gradient reaches only the rows that were looked up (row 3 three times):
+ * const g = gradient(emb, (e) => e.callAsFunction(ids).sum());
+ * g.embeddings.sum(1).slice([0], [5]); // [8, 8, 8, 24, 0]
  * ```
  */
 export class Embedding extends Layer<Tensor, Tensor> {

@@ -58,9 +58,14 @@ function featureAxes(layer: string, x: Tensor, axis: number, featureCount: numbe
  *
  * @example
  * ```ts
- * const bn = new BatchNorm({ featureCount: 8 });
- * withLearningPhase("training", () => bn.callAsFunction(x)); // batch statistics; running ones updated
- * bn.callAsFunction(x); // inference: running statistics
+ * const bn = new BatchNorm({ featureCount: 3, momentum: 0.9 });
+ * // Training: each feature is normalized with the batch's mean and variance (2.5 and 2.25 for the first),
+ * withLearningPhase("training", () => bn.callAsFunction(x)); // [[-0.9998, -0.9998, -0.9998], [0.9998, 0.9998, 0.9998]]
+ * // and the running statistics move a tenth of the way towards them:
+ * bn.runningMean.value;     // [0.25, 0.35, 0.45]
+ * bn.runningVariance.value; // [1.125, 1.125, 1.125]
+ * // Inference (the default phase) uses the running statistics:
+ * bn.callAsFunction(x).shape; // [2, 3]
  * ```
  */
 export class BatchNorm extends Layer<Tensor, Tensor> {
@@ -139,7 +144,9 @@ export interface LayerNormOptions {
  *
  * @example
  * ```ts
- * new LayerNorm({ featureCount: 16 }).callAsFunction(zeros([4, 10, 16])).shape; // [4, 10, 16]
+ * const norm = new LayerNorm({ featureCount: 3 });
+ * norm.callAsFunction(x); // [[-1.2247, 0, 1.2247], [-1.2247, 0, 1.2247]]
+ * norm.callAsFunction(zeros([4, 10, 3])).shape; // [4, 10, 3]
  * ```
  */
 export class LayerNorm extends Layer<Tensor, Tensor> {

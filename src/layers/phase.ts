@@ -78,7 +78,13 @@ export function learningPhase(): LearningPhase {
  * @returns `true` if async bodies keep their phase.
  * @example
  * ```ts
- * if (!learningPhaseIsAsyncSafe()) console.log("set the phase around each synchronous training step");
+ * // In Node (20.16 and later) a phase survives `await`; in browsers it covers the synchronous part only.
+ * learningPhaseIsAsyncSafe(); // true
+ * const phase = await withLearningPhase("training", async () => {
+ *   await new Promise((resolve) => setTimeout(resolve, 1));
+ *   return learningPhase();
+ * });
+ * phase; // "training"
  * ```
  */
 export function learningPhaseIsAsyncSafe(): boolean {
@@ -106,11 +112,21 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
  * platform cannot scope it (see {@link learningPhaseIsAsyncSafe}).
  * @example
  * ```ts
+ * const model = new Sequential(
+ *   new Dense({ inputSize: 3, outputSize: 8, activation: relu, seed: 0 }),
+ *   new Dropout({ probability: 0.2, seed: 1 }),
+ *   new Dense({ inputSize: 8, outputSize: 2, seed: 2 }),
+ * );
+ * const optimizer = new Adam(model, { learningRate: 0.01 });
+ * const labels = tensor([0, 1], { dtype: "int32" });
+ * // A training step: dropout is active inside the body, and only there.
  * const loss = withLearningPhase("training", () => {
- *   const { value, gradient: g } = valueWithGradient(model, (m) => softmaxCrossEntropy(m.callAsFunction(x), y));
+ *   const { value, gradient: g } = valueWithGradient(model, (m) => softmaxCrossEntropy(m.callAsFunction(x), labels));
  *   optimizer.update(model, g);
  *   return value;
  * });
+ * loss.shape;      // []
+ * learningPhase(); // "inference"
  * ```
  */
 export function withLearningPhase<R>(phase: LearningPhase, body: () => R): R {

@@ -40,6 +40,7 @@ export interface RNNCellOutput<State> {
  * const cell = new GRUCell({ inputSize: 3, hiddenSize: 5, seed: 0 });
  * const { output, state } = cell.callAsFunction({ input: zeros([2, 3]), state: cell.zeroState(2) });
  * output.shape; // [2, 5]
+ * state.shape;  // [2, 5]
  * ```
  */
 export abstract class RecurrentCell<State> extends Layer<RNNCellInput<State>, RNNCellOutput<State>> {
@@ -92,6 +93,8 @@ function checkSizes(layer: string, o: RecurrentCellOptions): void {
  * const cell = new SimpleRNNCell({ inputSize: 4, hiddenSize: 8, seed: 0 });
  * const { output, state } = cell.callAsFunction({ input: zeros([2, 4]), state: cell.zeroState(2) });
  * output.shape; // [2, 8]
+ * // Its state is the output itself:
+ * output.sub(state).abs().max(); // 0
  * ```
  */
 export class SimpleRNNCell extends RecurrentCell<Tensor> {
@@ -156,6 +159,7 @@ export interface LSTMState {
  * const cell = new LSTMCell({ inputSize: 4, hiddenSize: 8, seed: 0 });
  * const { output, state } = cell.callAsFunction({ input: zeros([2, 4]), state: cell.zeroState(2) });
  * state.cell.shape; // [2, 8]
+ * output.sub(state.hidden).abs().max(); // 0
  * ```
  */
 export class LSTMCell extends RecurrentCell<LSTMState> {

@@ -85,10 +85,20 @@ function countState(x: object): number {
  * @returns the table as text.
  * @example
  * ```ts
- * console.log(summary(model, [1, 28, 28, 1]));
- * // Layer                 Type        Output shape     Parameters
- * // (model)               Sequential  [1, 10]          …
- * //   layers.0            Conv2D      [1, 28, 28, 8]   80
+ * const model = new Sequential(
+ *   new Conv2D({ filterShape: [3, 3, 1, 8], padding: "same", activation: relu, seed: 0 }),
+ *   new MaxPool2D({ poolSize: 2 }),
+ *   new Flatten(),
+ *   new Dense({ inputSize: 14 * 14 * 8, outputSize: 10, seed: 1 }),
+ * );
+ * const table = summary(model, [1, 28, 28, 1]);
+ * console.log(table);
+ * // Layer       Type        Output shape    Parameters
+ * // --------------------------------------------------
+ * // (model)     Sequential  [1, 10]             15,770
+ * //   layers.0  Conv2D      [1, 28, 28, 8]          80
+ * // …
+ * table.split("\n").at(-2); // "Trainable parameters: 15,770"
  * ```
  */
 export function summary<I, O>(model: Layer<I, O>, inputShape: readonly number[], options: SummaryOptions = {}): string {
