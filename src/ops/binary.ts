@@ -145,30 +145,99 @@ function arith(p: Primitive, a: TensorLike, b: TensorLike): Tensor {
   return bind(p, [x, y], undefined);
 }
 
-/** Elementwise `a + b` with broadcasting. @param a tensor or number. @param b tensor or number. @returns the sum, shaped by broadcasting. @example `add(tensor([1, 2]), 10)` is `[11, 12]`. */
+/**
+ * Elementwise `a + b` with broadcasting.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the sum, shaped by broadcasting.
+ * @example
+ * ```ts
+ * add(tensor([1, 2]), 10); // [11, 12]
+ * ```
+ */
 export function add(a: TensorLike, b: TensorLike): Tensor { return arith(addP, a, b); }
-/** Elementwise `a - b` with broadcasting. @param a tensor or number. @param b tensor or number. @returns the difference. @example `sub(10, tensor([1, 2]))` is `[9, 8]`. */
+/**
+ * Elementwise `a - b` with broadcasting.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the difference.
+ * @example
+ * ```ts
+ * sub(10, tensor([1, 2])); // [9, 8]
+ * ```
+ */
 export function sub(a: TensorLike, b: TensorLike): Tensor { return arith(subP, a, b); }
-/** Elementwise `a * b` with broadcasting. @param a tensor or number. @param b tensor or number. @returns the product. @example `mul(tensor([[1], [2]]), tensor([1, 10]))` is `[[1, 10], [2, 20]]`. */
+/**
+ * Elementwise `a * b` with broadcasting.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the product.
+ * @example
+ * ```ts
+ * mul(tensor([[1], [2]]), tensor([1, 10])); // [[1, 10], [2, 20]]
+ * ```
+ */
 export function mul(a: TensorLike, b: TensorLike): Tensor { return arith(mulP, a, b); }
-/** Elementwise `a / b` with broadcasting; int32 operands are divided as float32. @param a tensor or number. @param b tensor or number. @returns the quotient. @example `div(tensor([1, 2]), 4)` is `[0.25, 0.5]`. */
+/**
+ * Elementwise `a / b` with broadcasting; int32 operands are divided as float32.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the quotient.
+ * @example
+ * ```ts
+ * div(tensor([1, 2]), 4); // [0.25, 0.5]
+ * ```
+ */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = coerce("div", a, b, cast);
   const d = x.dtype === "int32" ? "float32" : x.dtype;
   return arith(divP, cast(x, d), cast(y, d));
 }
-/** Elementwise `a ** b` with broadcasting. @param a the base. @param b the exponent. @returns the power. @example `pow(tensor([2, 3]), 2)` is `[4, 9]`. */
+/**
+ * Elementwise `a ** b` with broadcasting.
+ * @param a the base.
+ * @param b the exponent.
+ * @returns the power.
+ * @example
+ * ```ts
+ * pow(tensor([2, 3]), 2); // [4, 9]
+ * ```
+ */
 export function pow(a: TensorLike, b: TensorLike): Tensor { return arith(powP, a, b); }
-/** Elementwise maximum with broadcasting (NaN propagates). @param a tensor or number. @param b tensor or number. @returns the larger values. @example `maximum(tensor([1, 5]), 3)` is `[3, 5]`. */
+/**
+ * Elementwise maximum with broadcasting (NaN propagates).
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the larger values.
+ * @example
+ * ```ts
+ * maximum(tensor([1, 5]), 3); // [3, 5]
+ * ```
+ */
 export function maximum(a: TensorLike, b: TensorLike): Tensor { return arith(maximumP, a, b); }
-/** Elementwise minimum with broadcasting (NaN propagates). @param a tensor or number. @param b tensor or number. @returns the smaller values. @example `minimum(tensor([1, 5]), 3)` is `[1, 3]`. */
+/**
+ * Elementwise minimum with broadcasting (NaN propagates).
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the smaller values.
+ * @example
+ * ```ts
+ * minimum(tensor([1, 5]), 3); // [1, 3]
+ * ```
+ */
 export function minimum(a: TensorLike, b: TensorLike): Tensor { return arith(minimumP, a, b); }
 
 /**
- * Clamps every element of `x` into `[min, max]`. The derivative is 1 on the closed interval (boundaries
- * included) and 0 outside it.
- * @param x a tensor. @param min lower bound. @param max upper bound (≥ min).
- * @returns the clipped tensor. @example `clip(tensor([-2, 0, 2]), -1, 1)` is `[-1, 0, 1]`.
+ * Clamps every element of `x` into `[min, max]`. The derivative is 1 on the closed interval (boundaries included)
+ * and 0 outside it.
+ * @param x a tensor.
+ * @param min lower bound.
+ * @param max upper bound (≥ min).
+ * @returns the clipped tensor.
+ * @example
+ * ```ts
+ * clip(tensor([-2, 0, 2]), -1, 1); // [-1, 0, 1]
+ * ```
  */
 export function clip(x: Tensor, min: number, max: number): Tensor {
   checkTensor("clip", "x", x);
@@ -184,17 +253,71 @@ function compare(k: CompareKernel, a: TensorLike, b: TensorLike): Tensor {
   broadcastShapes(k, x.shape, y.shape);
   return bind(comparisons.get(k)!, [x, y], undefined);
 }
-/** Elementwise `a == b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns 1 where equal, 0 elsewhere. @example `equal(tensor([1, 2]), 2)` is `[0, 1]`. */
+/**
+ * Elementwise `a == b` as an int32 mask.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns 1 where equal, 0 elsewhere.
+ * @example
+ * ```ts
+ * equal(tensor([1, 2]), 2); // [0, 1]
+ * ```
+ */
 export function equal(a: TensorLike, b: TensorLike): Tensor { return compare("equal", a, b); }
-/** Elementwise `a != b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns 1 where different. @example `notEqual(tensor([1, 2]), 2)` is `[1, 0]`. */
+/**
+ * Elementwise `a != b` as an int32 mask.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns 1 where different.
+ * @example
+ * ```ts
+ * notEqual(tensor([1, 2]), 2); // [1, 0]
+ * ```
+ */
 export function notEqual(a: TensorLike, b: TensorLike): Tensor { return compare("notEqual", a, b); }
-/** Elementwise `a < b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns the mask. @example `less(tensor([1, 2]), 2)` is `[1, 0]`. */
+/**
+ * Elementwise `a < b` as an int32 mask.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the mask.
+ * @example
+ * ```ts
+ * less(tensor([1, 2]), 2); // [1, 0]
+ * ```
+ */
 export function less(a: TensorLike, b: TensorLike): Tensor { return compare("less", a, b); }
-/** Elementwise `a <= b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns the mask. @example `lessEqual(tensor([1, 2]), 2)` is `[1, 1]`. */
+/**
+ * Elementwise `a <= b` as an int32 mask.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the mask.
+ * @example
+ * ```ts
+ * lessEqual(tensor([1, 2]), 2); // [1, 1]
+ * ```
+ */
 export function lessEqual(a: TensorLike, b: TensorLike): Tensor { return compare("lessEqual", a, b); }
-/** Elementwise `a > b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns the mask. @example `greater(tensor([1, 2]), 1)` is `[0, 1]`. */
+/**
+ * Elementwise `a > b` as an int32 mask.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the mask.
+ * @example
+ * ```ts
+ * greater(tensor([1, 2]), 1); // [0, 1]
+ * ```
+ */
 export function greater(a: TensorLike, b: TensorLike): Tensor { return compare("greater", a, b); }
-/** Elementwise `a >= b` as an int32 mask. @param a tensor or number. @param b tensor or number. @returns the mask. @example `greaterEqual(tensor([1, 2]), 2)` is `[0, 1]`. */
+/**
+ * Elementwise `a >= b` as an int32 mask.
+ * @param a tensor or number.
+ * @param b tensor or number.
+ * @returns the mask.
+ * @example
+ * ```ts
+ * greaterEqual(tensor([1, 2]), 2); // [0, 1]
+ * ```
+ */
 export function greaterEqual(a: TensorLike, b: TensorLike): Tensor { return compare("greaterEqual", a, b); }
 
 const whereP = definePrimitive({
@@ -218,12 +341,16 @@ const whereP = definePrimitive({
 });
 
 /**
- * Chooses elementwise between `a` (where `cond` is non-zero) and `b`, broadcasting all three.
- * The derivative flows to the chosen operand only; `cond` carries none.
+ * Chooses elementwise between `a` (where `cond` is non-zero) and `b`, broadcasting all three. The derivative flows
+ * to the chosen operand only; `cond` carries none.
  * @param cond a mask (any dtype; non-zero means true), e.g. from a comparison.
- * @param a values where true (tensor or number). @param b values where false (tensor or number).
+ * @param a values where true (tensor or number).
+ * @param b values where false (tensor or number).
  * @returns the selection, shaped by broadcasting the three.
- * @example `where(tensor([1, 0]), tensor([1, 2]), 0)` is `[1, 0]`.
+ * @example
+ * ```ts
+ * where(tensor([1, 0]), tensor([1, 2]), 0); // [1, 0]
+ * ```
  */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   checkTensor("where", "cond", cond);

@@ -849,11 +849,8 @@ export function gather(x: Tensor, indices: Tensor | readonly number[], axis = 0)
  * @param indices int32 indices, each in `[0, shape[axis])`.
  * @param axis the axis indexed.
  * @param shape the output shape.
- * @returns a tensor of shape `shape` and the dtype of `updates`.
- * @example
- * ```ts
- * scatterAdd(tensor([1, 2, 3]), [0, 2, 0], 0, [3]).toArray(); // [4, 0, 2]
- * ```
+ * @returns a tensor of shape `shape` and the dtype of `updates`: `scatterAdd(tensor([1, 2, 3]), [0, 2, 0], 0, [3])`
+ * is `[4, 0, 2]`.
  */
 export function scatterAdd(updates: Tensor, indices: Tensor | readonly number[], axis: number, shape: readonly number[]): Tensor {
   const op = "scatterAdd";

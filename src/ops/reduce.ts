@@ -103,21 +103,61 @@ function reduceWith(op: string, prim: typeof sumP, x: Tensor, axes: number | rea
   return bind(prim, [x], { axes: ax, keepDims });
 }
 
-/** Sum over `axes` (all axes by default). @param x a tensor. @param axes axes to reduce; negative counts from the end. @param keepDims keep reduced axes as size 1. @returns the sum. @example `sum(tensor([[1, 2], [3, 4]]), 1)` is `[3, 7]`. */
+/**
+ * Sum over `axes` (all axes by default).
+ * @param x a tensor.
+ * @param axes axes to reduce; negative counts from the end.
+ * @param keepDims keep reduced axes as size 1.
+ * @returns the sum.
+ * @example
+ * ```ts
+ * sum(tensor([[1, 2], [3, 4]]), 1); // [3, 7]
+ * ```
+ */
 export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   return reduceWith("sum", sumP, x, axes, keepDims);
 }
-/** Maximum over `axes` (all by default); ties share the derivative equally. @param x a tensor. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the maximum. @example `max(tensor([[1, 5], [3, 2]]), 0)` is `[3, 5]`. */
+/**
+ * Maximum over `axes` (all by default); ties share the derivative equally.
+ * @param x a tensor.
+ * @param axes axes to reduce.
+ * @param keepDims keep reduced axes.
+ * @returns the maximum.
+ * @example
+ * ```ts
+ * max(tensor([[1, 5], [3, 2]]), 0); // [3, 5]
+ * ```
+ */
 export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   emptyCheck("max", x, axes);
   return reduceWith("max", maxP, x, axes, keepDims);
 }
-/** Minimum over `axes` (all by default); ties share the derivative equally. @param x a tensor. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the minimum. @example `min(tensor([[1, 5], [3, 2]]), 0)` is `[1, 2]`. */
+/**
+ * Minimum over `axes` (all by default); ties share the derivative equally.
+ * @param x a tensor.
+ * @param axes axes to reduce.
+ * @param keepDims keep reduced axes.
+ * @returns the minimum.
+ * @example
+ * ```ts
+ * min(tensor([[1, 5], [3, 2]]), 0); // [1, 2]
+ * ```
+ */
 export function min(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   emptyCheck("min", x, axes);
   return reduceWith("min", minP, x, axes, keepDims);
 }
-/** Product over `axes` (all by default); exact derivative even where elements are 0. @param x a tensor. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the product. @example `prod(tensor([2, 3, 4]))` is `24`. */
+/**
+ * Product over `axes` (all by default); exact derivative even where elements are 0.
+ * @param x a tensor.
+ * @param axes axes to reduce.
+ * @param keepDims keep reduced axes.
+ * @returns the product.
+ * @example
+ * ```ts
+ * prod(tensor([2, 3, 4])); // 24
+ * ```
+ */
 export function prod(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   return reduceWith("prod", prodP, x, axes, keepDims);
 }
@@ -138,7 +178,17 @@ function count(x: Tensor, axes: number | readonly number[] | undefined): number 
   return n;
 }
 
-/** Mean over `axes` (all by default); int32 input gives float32. @param x a tensor. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the mean. @example `mean(tensor([[1, 2], [3, 4]]), 0)` is `[2, 3]`. */
+/**
+ * Mean over `axes` (all by default); int32 input gives float32.
+ * @param x a tensor.
+ * @param axes axes to reduce.
+ * @param keepDims keep reduced axes.
+ * @returns the mean.
+ * @example
+ * ```ts
+ * mean(tensor([[1, 2], [3, 4]]), 0); // [2, 3]
+ * ```
+ */
 export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   checkTensor("mean", "x", x);
   const ax = normalizeAxes("mean", axes, x.rank);
@@ -147,10 +197,16 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDims = fa
 }
 
 /**
- * `log(sum(exp(x)))` over `axes`, stable for large inputs (the maximum is subtracted first and carries
- * no derivative, which leaves the result's derivative unchanged).
- * @param x a float tensor. @param axes axes to reduce (all by default). @param keepDims keep reduced axes.
- * @returns the log-sum-exp. @example `logSumExp(tensor([0, 0]))` is `ln 2`.
+ * `log(sum(exp(x)))` over `axes`, stable for large inputs (the maximum is subtracted first and carries no
+ * derivative, which leaves the result's derivative unchanged).
+ * @param x a float tensor.
+ * @param axes axes to reduce (all by default).
+ * @param keepDims keep reduced axes.
+ * @returns the log-sum-exp.
+ * @example
+ * ```ts
+ * logSumExp(tensor([0, 0])); // 0.6931472
+ * ```
  */
 export function logSumExp(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   checkTensor("logSumExp", "x", x);
@@ -187,8 +243,13 @@ function squeezeAxes(t: Tensor, axes: readonly number[]): Tensor {
 
 /**
  * Softmax along `axis`: `exp(x - max) / sum(exp(x - max))`, stable for large logits.
- * @param x a float tensor. @param axis the axis (default: last).
- * @returns probabilities summing to 1 along `axis`. @example `softmax(tensor([0, 0]))` is `[0.5, 0.5]`.
+ * @param x a float tensor.
+ * @param axis the axis (default: last).
+ * @returns probabilities summing to 1 along `axis`.
+ * @example
+ * ```ts
+ * softmax(tensor([0, 0])); // [0.5, 0.5]
+ * ```
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
   checkTensor("softmax", "x", x);
@@ -198,10 +259,15 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 }
 
 /**
- * Log-softmax along `axis`: `x - logSumExp(x)`, computed as `(x - m) - log(sum(exp(x - m)))` with `m`
- * the maximum, so large logits lose no precision to cancellation.
- * @param x a float tensor. @param axis the axis (default: last).
- * @returns log-probabilities along `axis`. @example `logSoftmax(tensor([0, 0]))` is `[-ln 2, -ln 2]`.
+ * Log-softmax along `axis`: `x - logSumExp(x)`, computed as `(x - m) - log(sum(exp(x - m)))` with `m` the maximum,
+ * so large logits lose no precision to cancellation.
+ * @param x a float tensor.
+ * @param axis the axis (default: last).
+ * @returns log-probabilities along `axis`.
+ * @example
+ * ```ts
+ * logSoftmax(tensor([0, 0])); // [-0.6931472, -0.6931472]
+ * ```
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   checkTensor("logSoftmax", "x", x);
@@ -227,7 +293,25 @@ function arg(op: "argmax" | "argmin", x: Tensor, axis: number): Tensor {
   if (x.shape[a] === 0) throw new RangeError(`${op}: axis ${a} of shape [${x.shape.join(",")}] is empty`);
   return bind(op === "argmax" ? argmaxP : argminP, [x], a);
 }
-/** Index of the maximum along `axis` (the first on ties), as int32; no derivative. @param x a tensor. @param axis the axis (default: last). @returns int32 indices with `axis` removed. @example `argmax(tensor([[1, 3], [4, 2]]))` is `[1, 0]`. */
+/**
+ * Index of the maximum along `axis` (the first on ties), as int32; no derivative.
+ * @param x a tensor.
+ * @param axis the axis (default: last).
+ * @returns int32 indices with `axis` removed.
+ * @example
+ * ```ts
+ * argmax(tensor([[1, 3], [4, 2]])); // [1, 0]
+ * ```
+ */
 export function argmax(x: Tensor, axis = -1): Tensor { return arg("argmax", x, axis); }
-/** Index of the minimum along `axis` (the first on ties), as int32; no derivative. @param x a tensor. @param axis the axis (default: last). @returns int32 indices with `axis` removed. @example `argmin(tensor([[1, 3], [4, 2]]))` is `[0, 1]`. */
+/**
+ * Index of the minimum along `axis` (the first on ties), as int32; no derivative.
+ * @param x a tensor.
+ * @param axis the axis (default: last).
+ * @returns int32 indices with `axis` removed.
+ * @example
+ * ```ts
+ * argmin(tensor([[1, 3], [4, 2]])); // [0, 1]
+ * ```
+ */
 export function argmin(x: Tensor, axis = -1): Tensor { return arg("argmin", x, axis); }

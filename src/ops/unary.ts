@@ -111,43 +111,179 @@ function float(op: string, x: Tensor): Tensor {
   return isFloat(x.dtype) ? x : cast(x, "float32");
 }
 
-/** Elementwise `-x`. @param x any tensor. @returns the negation, same shape and dtype. @example `neg(tensor([1, -2]))` is `[-1, 2]`. */
+/**
+ * Elementwise `-x`.
+ * @param x any tensor.
+ * @returns the negation, same shape and dtype.
+ * @example
+ * ```ts
+ * neg(tensor([1, -2])); // [-1, 2]
+ * ```
+ */
 export function neg(x: Tensor): Tensor { return bind(negP, [checkTensor("neg", "x", x)], undefined); }
-/** Elementwise `e^x`. @param x a tensor (int32 is converted to float32). @returns the exponential. @example `exp(tensor([0]))` is `[1]`. */
+/**
+ * Elementwise `e^x`.
+ * @param x a tensor (int32 is converted to float32).
+ * @returns the exponential.
+ * @example
+ * ```ts
+ * exp(tensor([0])); // [1]
+ * ```
+ */
 export function exp(x: Tensor): Tensor { return bind(expP, [float("exp", x)], undefined); }
-/** Elementwise natural logarithm (NaN below 0, -Infinity at 0). @param x a tensor. @returns `ln x`. @example `log(tensor([1]))` is `[0]`. */
+/**
+ * Elementwise natural logarithm (NaN below 0, -Infinity at 0).
+ * @param x a tensor.
+ * @returns `ln x`.
+ * @example
+ * ```ts
+ * log(tensor([1])); // [0]
+ * ```
+ */
 export function log(x: Tensor): Tensor { return bind(logP, [float("log", x)], undefined); }
-/** Elementwise `ln(1 + x)`, accurate for small x. @param x a tensor. @returns `log1p x`. @example `log1p(tensor([0]))` is `[0]`. */
+/**
+ * Elementwise `ln(1 + x)`, accurate for small x.
+ * @param x a tensor.
+ * @returns `log1p x`.
+ * @example
+ * ```ts
+ * log1p(tensor([0])); // [0]
+ * ```
+ */
 export function log1p(x: Tensor): Tensor { return bind(log1pP, [float("log1p", x)], undefined); }
-/** Elementwise `e^x - 1`, accurate for small x. @param x a tensor. @returns `expm1 x`. @example `expm1(tensor([0]))` is `[0]`. */
+/**
+ * Elementwise `e^x - 1`, accurate for small x.
+ * @param x a tensor.
+ * @returns `expm1 x`.
+ * @example
+ * ```ts
+ * expm1(tensor([0])); // [0]
+ * ```
+ */
 export function expm1(x: Tensor): Tensor { return bind(expm1P, [float("expm1", x)], undefined); }
-/** Elementwise square root; the derivative at 0 is +Infinity. @param x a tensor. @returns `√x`. @example `sqrt(tensor([9]))` is `[3]`. */
+/**
+ * Elementwise square root; the derivative at 0 is +Infinity.
+ * @param x a tensor.
+ * @returns `√x`.
+ * @example
+ * ```ts
+ * sqrt(tensor([9])); // [3]
+ * ```
+ */
 export function sqrt(x: Tensor): Tensor { return bind(sqrtP, [float("sqrt", x)], undefined); }
-/** Elementwise absolute value; the derivative at 0 is taken as 0. @param x a tensor. @returns `|x|`. @example `abs(tensor([-3]))` is `[3]`. */
+/**
+ * Elementwise absolute value; the derivative at 0 is taken as 0.
+ * @param x a tensor.
+ * @returns `|x|`.
+ * @example
+ * ```ts
+ * abs(tensor([-3])); // [3]
+ * ```
+ */
 export function abs(x: Tensor): Tensor { return bind(absP, [checkTensor("abs", "x", x)], undefined); }
-/** Elementwise sign: -1, 0 or 1 (no derivative flows through it). @param x a tensor. @returns the sign. @example `sign(tensor([-3, 0, 2]))` is `[-1, 0, 1]`. */
+/**
+ * Elementwise sign: -1, 0 or 1 (no derivative flows through it).
+ * @param x a tensor.
+ * @returns the sign.
+ * @example
+ * ```ts
+ * sign(tensor([-3, 0, 2])); // [-1, 0, 1]
+ * ```
+ */
 export function sign(x: Tensor): Tensor { return bind(signP, [checkTensor("sign", "x", x)], undefined); }
-/** Elementwise sine. @param x a tensor (radians). @returns `sin x`. @example `sin(tensor([0]))` is `[0]`. */
+/**
+ * Elementwise sine.
+ * @param x a tensor (radians).
+ * @returns `sin x`.
+ * @example
+ * ```ts
+ * sin(tensor([0])); // [0]
+ * ```
+ */
 export function sin(x: Tensor): Tensor { return bind(sinP, [float("sin", x)], undefined); }
-/** Elementwise cosine. @param x a tensor (radians). @returns `cos x`. @example `cos(tensor([0]))` is `[1]`. */
+/**
+ * Elementwise cosine.
+ * @param x a tensor (radians).
+ * @returns `cos x`.
+ * @example
+ * ```ts
+ * cos(tensor([0])); // [1]
+ * ```
+ */
 export function cos(x: Tensor): Tensor { return bind(cosP, [float("cos", x)], undefined); }
-/** Elementwise tangent. @param x a tensor (radians). @returns `tan x`. @example `tan(tensor([0]))` is `[0]`. */
+/**
+ * Elementwise tangent.
+ * @param x a tensor (radians).
+ * @returns `tan x`.
+ * @example
+ * ```ts
+ * tan(tensor([0])); // [0]
+ * ```
+ */
 export function tan(x: Tensor): Tensor { return bind(tanP, [float("tan", x)], undefined); }
-/** Elementwise hyperbolic tangent. @param x a tensor. @returns `tanh x`. @example `tanh(tensor([0]))` is `[0]`. */
+/**
+ * Elementwise hyperbolic tangent.
+ * @param x a tensor.
+ * @returns `tanh x`.
+ * @example
+ * ```ts
+ * tanh(tensor([0])); // [0]
+ * ```
+ */
 export function tanh(x: Tensor): Tensor { return bind(tanhP, [float("tanh", x)], undefined); }
-/** Elementwise logistic sigmoid, stable for large |x|. @param x a tensor. @returns `1 / (1 + e^-x)`. @example `sigmoid(tensor([0]))` is `[0.5]`. */
+/**
+ * Elementwise logistic sigmoid, stable for large |x|.
+ * @param x a tensor.
+ * @returns `1 / (1 + e^-x)`.
+ * @example
+ * ```ts
+ * sigmoid(tensor([0])); // [0.5]
+ * ```
+ */
 export function sigmoid(x: Tensor): Tensor { return bind(sigmoidP, [float("sigmoid", x)], undefined); }
-/** Elementwise `max(x, 0)`; the derivative at 0 is 0. @param x a tensor. @returns the rectified tensor. @example `relu(tensor([-1, 2]))` is `[0, 2]`. */
+/**
+ * Elementwise `max(x, 0)`; the derivative at 0 is 0.
+ * @param x a tensor.
+ * @returns the rectified tensor.
+ * @example
+ * ```ts
+ * relu(tensor([-1, 2])); // [0, 2]
+ * ```
+ */
 export function relu(x: Tensor): Tensor { return bind(reluP, [checkTensor("relu", "x", x)], undefined); }
 
-/** Elementwise `x²`. @param x a tensor. @returns the square. @example `square(tensor([3]))` is `[9]`. */
+/**
+ * Elementwise `x²`.
+ * @param x a tensor.
+ * @returns the square.
+ * @example
+ * ```ts
+ * square(tensor([3])); // [9]
+ * ```
+ */
 export function square(x: Tensor): Tensor {
   checkTensor("square", "x", x);
   return mul(x, x);
 }
-/** Elementwise `1 / x`. @param x a tensor. @returns the reciprocal. @example `reciprocal(tensor([4]))` is `[0.25]`. */
+/**
+ * Elementwise `1 / x`.
+ * @param x a tensor.
+ * @returns the reciprocal.
+ * @example
+ * ```ts
+ * reciprocal(tensor([4])); // [0.25]
+ * ```
+ */
 export function reciprocal(x: Tensor): Tensor { return div(1, float("reciprocal", x)); }
-/** Elementwise `1 / √x`. @param x a tensor. @returns the reciprocal square root. @example `rsqrt(tensor([4]))` is `[0.5]`. */
+/**
+ * Elementwise `1 / √x`.
+ * @param x a tensor.
+ * @returns the reciprocal square root.
+ * @example
+ * ```ts
+ * rsqrt(tensor([4])); // [0.5]
+ * ```
+ */
 export function rsqrt(x: Tensor): Tensor { return reciprocal(sqrt(float("rsqrt", x))); }
 /**
  * Elementwise `ln(1 + e^x)`, computed as `max(x, 0) + log1p(e^-|x|)` so it never overflows. Its derivative
@@ -273,7 +409,7 @@ const INT32_MAX = 2147483647;
  * @example
  * ```ts
  * cast(tensor([1.7, -1.7]), "int32").toArray(); // [1, -1]
- * cast(tensor([NaN]), "int32");                 // throws RangeError: cast: value NaN ...
+ * cast(tensor([NaN]), "int32");                 // throws RangeError: cast: value NaN...
  * ```
  */
 export function cast(x: Tensor, dtype: DType): Tensor {

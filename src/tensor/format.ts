@@ -66,10 +66,8 @@ function numberFormat(values: TypedArray, offsets: readonly number[], isInt: boo
  * @returns a multi-line string for rank 2 and above, a single line otherwise.
  * @example
  * ```ts
- * formatTensor(tensor([[1, 2], [3, 4]]));
- * // Tensor([2,2] float32)
- * // [[1.0000, 2.0000],
- * //  [3.0000, 4.0000]]
+ * // `String(t)`, `t.toString()` and Node's `console.log(t)` all show this.
+ * String(tensor([[1, 2], [3, 4]])); // "Tensor([2,2] float32)\n[[1.0000, 2.0000],\n [3.0000, 4.0000]]"
  * ```
  */
 export function formatTensor(t: Tensor): string {

@@ -83,8 +83,8 @@ function threefry(k0: number, k1: number, c0: number, c1: number): void {
 /**
  * @internal Threefry-2x32-20 of one counter block, for tests and other generators.
  * @param key the two key words. @param counter the two counter words.
- * @returns the two output words, as unsigned 32-bit integers.
- * @example `threefry2x32([0, 0], [0, 0])` is `[0x6b200159, 0x99ba4efe]` (Random123's known answer).
+ * @returns the two output words, as unsigned 32-bit integers. Random123's known answer: key and counter
+ * `[0, 0]` give `[0x6b200159, 0x99ba4efe]`.
  */
 export function threefry2x32(key: readonly [number, number], counter: readonly [number, number]): [number, number] {
   threefry(key[0], key[1], counter[0], counter[1]);
@@ -224,7 +224,10 @@ export class RandomKey {
    * The key of an integer seed: its low and high 32 bits (a negative seed in two's complement).
    * @param seed a safe integer.
    * @returns the key.
-   * @example `RandomKey.of(1).k0` is `1`.
+   * @example
+   * ```ts
+   * RandomKey.of(1).k0; // 1
+   * ```
    */
   static of(seed: number): RandomKey {
     if (!Number.isSafeInteger(seed)) {
@@ -243,7 +246,13 @@ export class RandomKey {
    * `n` new keys, statistically independent of this one and of each other.
    * @param n how many (default 2).
    * @returns the keys.
-   * @example `const [a, b] = RandomKey.of(0).split();`
+   * @example
+   * ```ts
+   * const [a, b] = RandomKey.of(0).split();
+   * const x = randomUniform([3], { seed: a });
+   * randomUniform([3], { seed: a }).equal(x).sum(); // 3
+   * randomUniform([3], { seed: b }).equal(x).sum(); // 0
+   * ```
    */
   split(n = 2): RandomKey[] {
     if (!Number.isInteger(n) || n < 0 || n >= TWO_32) {
@@ -261,7 +270,13 @@ export class RandomKey {
    * A new key determined by this one and an integer (a step number, a layer index, …).
    * @param data an integer in `[0, 2^32)`.
    * @returns the derived key.
-   * @example `RandomKey.of(0).foldIn(7)`
+   * @example
+   * ```ts
+   * const key = RandomKey.of(0);
+   * // One key per training step, the same on every run.
+   * const noise = [0, 1, 2].map((step) => randomNormal([2], { seed: key.foldIn(step) }));
+   * noise[1]!.equal(randomNormal([2], { seed: key.foldIn(1) })).sum(); // 2
+   * ```
    */
   foldIn(data: number): RandomKey {
     if (!Number.isInteger(data) || data < 0 || data >= TWO_32) {

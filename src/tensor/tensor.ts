@@ -179,27 +179,95 @@ export class Tensor {
   }
 
   // ---- arithmetic (broadcasting) ----
-  /** Elementwise `this + other`, broadcasting. @param other a tensor or number. @returns the sum. @example `tensor([1, 2]).add(1)` is `[2, 3]`. */
+  /**
+   * Elementwise `this + other`, broadcasting.
+   * @param other a tensor or number.
+   * @returns the sum.
+   * @example
+   * ```ts
+   * tensor([1, 2]).add(1); // [2, 3]
+   * ```
+   */
   add(other: TensorLike): Tensor { return binary.add(this, other); }
-  /** Elementwise `this - other`, broadcasting. @param other a tensor or number. @returns the difference. @example `tensor([1, 2]).sub(1)` is `[0, 1]`. */
+  /**
+   * Elementwise `this - other`, broadcasting.
+   * @param other a tensor or number.
+   * @returns the difference.
+   * @example
+   * ```ts
+   * tensor([1, 2]).sub(1); // [0, 1]
+   * ```
+   */
   sub(other: TensorLike): Tensor { return binary.sub(this, other); }
-  /** Elementwise `this * other`, broadcasting. @param other a tensor or number. @returns the product. @example `tensor([1, 2]).mul(3)` is `[3, 6]`. */
+  /**
+   * Elementwise `this * other`, broadcasting.
+   * @param other a tensor or number.
+   * @returns the product.
+   * @example
+   * ```ts
+   * tensor([1, 2]).mul(3); // [3, 6]
+   * ```
+   */
   mul(other: TensorLike): Tensor { return binary.mul(this, other); }
-  /** Elementwise `this / other`, broadcasting (int32 operands give float32). @param other a tensor or number. @returns the quotient. @example `tensor([1, 2]).div(2)` is `[0.5, 1]`. */
+  /**
+   * Elementwise `this / other`, broadcasting (int32 operands give float32).
+   * @param other a tensor or number.
+   * @returns the quotient.
+   * @example
+   * ```ts
+   * tensor([1, 2]).div(2); // [0.5, 1]
+   * ```
+   */
   div(other: TensorLike): Tensor { return binary.div(this, other); }
-  /** Elementwise `this ** other`, broadcasting. @param other the exponent. @returns the power. @example `tensor([2, 3]).pow(2)` is `[4, 9]`. */
+  /**
+   * Elementwise `this ** other`, broadcasting.
+   * @param other the exponent.
+   * @returns the power.
+   * @example
+   * ```ts
+   * tensor([2, 3]).pow(2); // [4, 9]
+   * ```
+   */
   pow(other: TensorLike): Tensor { return binary.pow(this, other); }
-  /** Elementwise maximum, broadcasting. @param other a tensor or number. @returns the larger of each pair. @example `tensor([1, 5]).maximum(3)` is `[3, 5]`. */
+  /**
+   * Elementwise maximum, broadcasting.
+   * @param other a tensor or number.
+   * @returns the larger of each pair.
+   * @example
+   * ```ts
+   * tensor([1, 5]).maximum(3); // [3, 5]
+   * ```
+   */
   maximum(other: TensorLike): Tensor { return binary.maximum(this, other); }
-  /** Elementwise minimum, broadcasting. @param other a tensor or number. @returns the smaller of each pair. @example `tensor([1, 5]).minimum(3)` is `[1, 3]`. */
+  /**
+   * Elementwise minimum, broadcasting.
+   * @param other a tensor or number.
+   * @returns the smaller of each pair.
+   * @example
+   * ```ts
+   * tensor([1, 5]).minimum(3); // [1, 3]
+   * ```
+   */
   minimum(other: TensorLike): Tensor { return binary.minimum(this, other); }
-  /** `this * scalar` (the vector-space scaling of a tangent). @param by the scalar. @returns the scaled tensor. @example `tensor([1, 2]).scaled(3)` is `[3, 6]`. */
+  /**
+   * `this * scalar` (the vector-space scaling of a tangent).
+   * @param by the scalar.
+   * @returns the scaled tensor.
+   * @example
+   * ```ts
+   * tensor([1, 2]).scaled(3); // [3, 6]
+   * ```
+   */
   scaled(by: number): Tensor { return binary.mul(this, by); }
   /**
-   * The inner product `sum(this * other)` as a number (the vector-space dot product of two tangents). It reads
-   * the values, so no derivative flows through it; inside a differentiated function use `x.mul(y).sum()`.
-   * @param other a tensor of the same shape. @returns the dot product.
-   * @example `tensor([1, 2]).dot(tensor([3, 4]))` is `11`.
+   * The inner product `sum(this * other)` as a number (the vector-space dot product of two tangents). It reads the
+   * values, so no derivative flows through it; inside a differentiated function use `x.mul(y).sum()`.
+   * @param other a tensor of the same shape.
+   * @returns the dot product.
+   * @example
+   * ```ts
+   * tensor([1, 2]).dot(tensor([3, 4])); // 11
+   * ```
    */
   dot(other: Tensor): number {
     noteRead(this, "dot()");
@@ -208,182 +276,832 @@ export class Tensor {
     }
     return reduce.sum(binary.mul(this._concrete, other._concrete).cast("float64")).item();
   }
-  /** Clamps every element into `[min, max]`. @param min lower bound. @param max upper bound. @returns the clipped tensor. @example `tensor([-2, 0, 2]).clip(-1, 1)` is `[-1, 0, 1]`. */
+  /**
+   * Clamps every element into `[min, max]`.
+   * @param min lower bound.
+   * @param max upper bound.
+   * @returns the clipped tensor.
+   * @example
+   * ```ts
+   * tensor([-2, 0, 2]).clip(-1, 1); // [-1, 0, 1]
+   * ```
+   */
   clip(min: number, max: number): Tensor { return binary.clip(this, min, max); }
 
   // ---- comparisons (int32 results: 1 where true, 0 where false) ----
-  /** Elementwise `this == other` as int32 0/1. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 2]).equal(2)` is `[0, 1]`. */
+  /**
+   * Elementwise `this == other` as int32 0/1.
+   * @param other a tensor or number.
+   * @returns an int32 mask.
+   * @example
+   * ```ts
+   * tensor([1, 2]).equal(2); // [0, 1]
+   * ```
+   */
   equal(other: TensorLike): Tensor { return binary.equal(this, other); }
-  /** Elementwise `this != other` as int32 0/1. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 2]).notEqual(2)` is `[1, 0]`. */
+  /**
+   * Elementwise `this != other` as int32 0/1.
+   * @param other a tensor or number.
+   * @returns an int32 mask.
+   * @example
+   * ```ts
+   * tensor([1, 2]).notEqual(2); // [1, 0]
+   * ```
+   */
   notEqual(other: TensorLike): Tensor { return binary.notEqual(this, other); }
-  /** Elementwise `this < other` as int32 0/1. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 2]).less(2)` is `[1, 0]`. */
+  /**
+   * Elementwise `this < other` as int32 0/1.
+   * @param other a tensor or number.
+   * @returns an int32 mask.
+   * @example
+   * ```ts
+   * tensor([1, 2]).less(2); // [1, 0]
+   * ```
+   */
   less(other: TensorLike): Tensor { return binary.less(this, other); }
-  /** Elementwise `this <= other` as int32 0/1. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 2]).lessEqual(2)` is `[1, 1]`. */
+  /**
+   * Elementwise `this <= other` as int32 0/1.
+   * @param other a tensor or number.
+   * @returns an int32 mask.
+   * @example
+   * ```ts
+   * tensor([1, 2]).lessEqual(2); // [1, 1]
+   * ```
+   */
   lessEqual(other: TensorLike): Tensor { return binary.lessEqual(this, other); }
-  /** Elementwise `this > other` as int32 0/1. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 2]).greater(1)` is `[0, 1]`. */
+  /**
+   * Elementwise `this > other` as int32 0/1.
+   * @param other a tensor or number.
+   * @returns an int32 mask.
+   * @example
+   * ```ts
+   * tensor([1, 2]).greater(1); // [0, 1]
+   * ```
+   */
   greater(other: TensorLike): Tensor { return binary.greater(this, other); }
-  /** Elementwise `this >= other` as int32 0/1. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 2]).greaterEqual(2)` is `[0, 1]`. */
+  /**
+   * Elementwise `this >= other` as int32 0/1.
+   * @param other a tensor or number.
+   * @returns an int32 mask.
+   * @example
+   * ```ts
+   * tensor([1, 2]).greaterEqual(2); // [0, 1]
+   * ```
+   */
   greaterEqual(other: TensorLike): Tensor { return binary.greaterEqual(this, other); }
 
   // ---- unary ----
-  /** Elementwise `-this`. @returns the negation. @example `tensor([1, -2]).neg()` is `[-1, 2]`. */
+  /**
+   * Elementwise `-this`.
+   * @returns the negation.
+   * @example
+   * ```ts
+   * tensor([1, -2]).neg(); // [-1, 2]
+   * ```
+   */
   neg(): Tensor { return unary.neg(this); }
-  /** Elementwise `e^x`. @returns the exponential. @example `tensor([0]).exp()` is `[1]`. */
+  /**
+   * Elementwise `e^x`.
+   * @returns the exponential.
+   * @example
+   * ```ts
+   * tensor([0]).exp(); // [1]
+   * ```
+   */
   exp(): Tensor { return unary.exp(this); }
-  /** Elementwise natural logarithm. @returns `ln x`. @example `tensor([1]).log()` is `[0]`. */
+  /**
+   * Elementwise natural logarithm.
+   * @returns `ln x`.
+   * @example
+   * ```ts
+   * tensor([1]).log(); // [0]
+   * ```
+   */
   log(): Tensor { return unary.log(this); }
-  /** Elementwise `ln(1 + x)`, accurate near 0. @returns `log1p x`. @example `tensor([0]).log1p()` is `[0]`. */
+  /**
+   * Elementwise `ln(1 + x)`, accurate near 0.
+   * @returns `log1p x`.
+   * @example
+   * ```ts
+   * tensor([0]).log1p(); // [0]
+   * ```
+   */
   log1p(): Tensor { return unary.log1p(this); }
-  /** Elementwise `e^x - 1`, accurate near 0. @returns `expm1 x`. @example `tensor([0]).expm1()` is `[0]`. */
+  /**
+   * Elementwise `e^x - 1`, accurate near 0.
+   * @returns `expm1 x`.
+   * @example
+   * ```ts
+   * tensor([0]).expm1(); // [0]
+   * ```
+   */
   expm1(): Tensor { return unary.expm1(this); }
-  /** Elementwise square root. @returns `√x`. @example `tensor([4]).sqrt()` is `[2]`. */
+  /**
+   * Elementwise square root.
+   * @returns `√x`.
+   * @example
+   * ```ts
+   * tensor([4]).sqrt(); // [2]
+   * ```
+   */
   sqrt(): Tensor { return unary.sqrt(this); }
-  /** Elementwise `1 / √x`. @returns the reciprocal square root. @example `tensor([4]).rsqrt()` is `[0.5]`. */
+  /**
+   * Elementwise `1 / √x`.
+   * @returns the reciprocal square root.
+   * @example
+   * ```ts
+   * tensor([4]).rsqrt(); // [0.5]
+   * ```
+   */
   rsqrt(): Tensor { return unary.rsqrt(this); }
-  /** Elementwise `x²`. @returns the square. @example `tensor([3]).square()` is `[9]`. */
+  /**
+   * Elementwise `x²`.
+   * @returns the square.
+   * @example
+   * ```ts
+   * tensor([3]).square(); // [9]
+   * ```
+   */
   square(): Tensor { return unary.square(this); }
-  /** Elementwise `1 / x`. @returns the reciprocal. @example `tensor([4]).reciprocal()` is `[0.25]`. */
+  /**
+   * Elementwise `1 / x`.
+   * @returns the reciprocal.
+   * @example
+   * ```ts
+   * tensor([4]).reciprocal(); // [0.25]
+   * ```
+   */
   reciprocal(): Tensor { return unary.reciprocal(this); }
-  /** Elementwise absolute value. @returns `|x|`. @example `tensor([-2]).abs()` is `[2]`. */
+  /**
+   * Elementwise absolute value.
+   * @returns `|x|`.
+   * @example
+   * ```ts
+   * tensor([-2]).abs(); // [2]
+   * ```
+   */
   abs(): Tensor { return unary.abs(this); }
-  /** Elementwise sign (-1, 0 or 1). @returns the sign. @example `tensor([-2, 0, 3]).sign()` is `[-1, 0, 1]`. */
+  /**
+   * Elementwise sign (-1, 0 or 1).
+   * @returns the sign.
+   * @example
+   * ```ts
+   * tensor([-2, 0, 3]).sign(); // [-1, 0, 1]
+   * ```
+   */
   sign(): Tensor { return unary.sign(this); }
-  /** Elementwise sine. @returns `sin x`. @example `tensor([0]).sin()` is `[0]`. */
+  /**
+   * Elementwise sine.
+   * @returns `sin x`.
+   * @example
+   * ```ts
+   * tensor([0]).sin(); // [0]
+   * ```
+   */
   sin(): Tensor { return unary.sin(this); }
-  /** Elementwise cosine. @returns `cos x`. @example `tensor([0]).cos()` is `[1]`. */
+  /**
+   * Elementwise cosine.
+   * @returns `cos x`.
+   * @example
+   * ```ts
+   * tensor([0]).cos(); // [1]
+   * ```
+   */
   cos(): Tensor { return unary.cos(this); }
-  /** Elementwise tangent. @returns `tan x`. @example `tensor([0]).tan()` is `[0]`. */
+  /**
+   * Elementwise tangent.
+   * @returns `tan x`.
+   * @example
+   * ```ts
+   * tensor([0]).tan(); // [0]
+   * ```
+   */
   tan(): Tensor { return unary.tan(this); }
-  /** Elementwise hyperbolic tangent. @returns `tanh x`. @example `tensor([0]).tanh()` is `[0]`. */
+  /**
+   * Elementwise hyperbolic tangent.
+   * @returns `tanh x`.
+   * @example
+   * ```ts
+   * tensor([0]).tanh(); // [0]
+   * ```
+   */
   tanh(): Tensor { return unary.tanh(this); }
-  /** Elementwise logistic sigmoid `1 / (1 + e^-x)`. @returns `σ(x)`. @example `tensor([0]).sigmoid()` is `[0.5]`. */
+  /**
+   * Elementwise logistic sigmoid `1 / (1 + e^-x)`.
+   * @returns `σ(x)`.
+   * @example
+   * ```ts
+   * tensor([0]).sigmoid(); // [0.5]
+   * ```
+   */
   sigmoid(): Tensor { return unary.sigmoid(this); }
-  /** Elementwise `max(x, 0)` (derivative 0 at 0). @returns the rectified tensor. @example `tensor([-1, 2]).relu()` is `[0, 2]`. */
+  /**
+   * Elementwise `max(x, 0)` (derivative 0 at 0).
+   * @returns the rectified tensor.
+   * @example
+   * ```ts
+   * tensor([-1, 2]).relu(); // [0, 2]
+   * ```
+   */
   relu(): Tensor { return unary.relu(this); }
-  /** Elementwise `ln(1 + e^x)`, computed stably. @returns the softplus. @example `tensor([0]).softplus()` is `[ln 2]`. */
+  /**
+   * Elementwise `ln(1 + e^x)`, computed stably.
+   * @returns the softplus.
+   * @example
+   * ```ts
+   * tensor([0]).softplus(); // [0.6931472]
+   * ```
+   */
   softplus(): Tensor { return unary.softplus(this); }
-  /** Converts the elements to another dtype (float to int32 truncates toward zero). @param dtype the target dtype. @returns the converted tensor. @example `tensor([1.7]).cast('int32')` is `[1]`. */
+  /**
+   * Converts the elements to another dtype (float to int32 truncates toward zero).
+   * @param dtype the target dtype.
+   * @returns the converted tensor.
+   * @example
+   * ```ts
+   * tensor([1.7]).cast('int32'); // [1]
+   * ```
+   */
   cast(dtype: DType): Tensor { return unary.cast(this, dtype); }
 
   // ---- reductions ----
-  /** Sum over `axes` (all by default). @param axes axes to reduce (negative counts from the end). @param keepDims keep reduced axes as size 1. @returns the sum. @example `tensor([[1, 2], [3, 4]]).sum(0)` is `[4, 6]`. */
+  /**
+   * Sum over `axes` (all by default).
+   * @param axes axes to reduce (negative counts from the end).
+   * @param keepDims keep reduced axes as size 1.
+   * @returns the sum.
+   * @example
+   * ```ts
+   * tensor([[1, 2], [3, 4]]).sum(0); // [4, 6]
+   * ```
+   */
   sum(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.sum(this, axes, keepDims); }
-  /** Mean over `axes` (all by default). @param axes axes to reduce. @param keepDims keep reduced axes as size 1. @returns the mean. @example `tensor([1, 2, 3]).mean()` is `2`. */
+  /**
+   * Mean over `axes` (all by default).
+   * @param axes axes to reduce.
+   * @param keepDims keep reduced axes as size 1.
+   * @returns the mean.
+   * @example
+   * ```ts
+   * tensor([1, 2, 3]).mean(); // 2
+   * ```
+   */
   mean(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.mean(this, axes, keepDims); }
-  /** Maximum over `axes` (all by default); the gradient is shared equally among ties. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the maximum. @example `tensor([1, 3, 2]).max()` is `3`. */
+  /**
+   * Maximum over `axes` (all by default); the gradient is shared equally among ties.
+   * @param axes axes to reduce.
+   * @param keepDims keep reduced axes.
+   * @returns the maximum.
+   * @example
+   * ```ts
+   * tensor([1, 3, 2]).max(); // 3
+   * ```
+   */
   max(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.max(this, axes, keepDims); }
-  /** Minimum over `axes` (all by default). @param axes axes to reduce. @param keepDims keep reduced axes. @returns the minimum. @example `tensor([1, 3, 2]).min()` is `1`. */
+  /**
+   * Minimum over `axes` (all by default).
+   * @param axes axes to reduce.
+   * @param keepDims keep reduced axes.
+   * @returns the minimum.
+   * @example
+   * ```ts
+   * tensor([1, 3, 2]).min(); // 1
+   * ```
+   */
   min(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.min(this, axes, keepDims); }
-  /** Product over `axes` (all by default). @param axes axes to reduce. @param keepDims keep reduced axes. @returns the product. @example `tensor([2, 3]).prod()` is `6`. */
+  /**
+   * Product over `axes` (all by default).
+   * @param axes axes to reduce.
+   * @param keepDims keep reduced axes.
+   * @returns the product.
+   * @example
+   * ```ts
+   * tensor([2, 3]).prod(); // 6
+   * ```
+   */
   prod(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.prod(this, axes, keepDims); }
-  /** `log(sum(exp(x)))` over `axes`, computed stably. @param axes axes to reduce. @param keepDims keep reduced axes. @returns the log-sum-exp. @example `tensor([0, 0]).logSumExp()` is `ln 2`. */
+  /**
+   * `log(sum(exp(x)))` over `axes`, computed stably.
+   * @param axes axes to reduce.
+   * @param keepDims keep reduced axes.
+   * @returns the log-sum-exp.
+   * @example
+   * ```ts
+   * tensor([0, 0]).logSumExp(); // 0.6931472
+   * ```
+   */
   logSumExp(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.logSumExp(this, axes, keepDims); }
-  /** Index of the maximum along `axis` (first on ties), as int32. @param axis the axis (default: last). @returns int32 indices. @example `tensor([1, 3, 2]).argmax()` is `1`. */
+  /**
+   * Index of the maximum along `axis` (first on ties), as int32.
+   * @param axis the axis (default: last).
+   * @returns int32 indices.
+   * @example
+   * ```ts
+   * tensor([1, 3, 2]).argmax(); // 1
+   * ```
+   */
   argmax(axis = -1): Tensor { return reduce.argmax(this, axis); }
-  /** Index of the minimum along `axis` (first on ties), as int32. @param axis the axis (default: last). @returns int32 indices. @example `tensor([1, 3, 2]).argmin()` is `0`. */
+  /**
+   * Index of the minimum along `axis` (first on ties), as int32.
+   * @param axis the axis (default: last).
+   * @returns int32 indices.
+   * @example
+   * ```ts
+   * tensor([1, 3, 2]).argmin(); // 0
+   * ```
+   */
   argmin(axis = -1): Tensor { return reduce.argmin(this, axis); }
-  /** Softmax along `axis`, computed stably. @param axis the axis (default: last). @returns probabilities summing to 1 along `axis`. @example `tensor([0, 0]).softmax()` is `[0.5, 0.5]`. */
+  /**
+   * Softmax along `axis`, computed stably.
+   * @param axis the axis (default: last).
+   * @returns probabilities summing to 1 along `axis`.
+   * @example
+   * ```ts
+   * tensor([0, 0]).softmax(); // [0.5, 0.5]
+   * ```
+   */
   softmax(axis = -1): Tensor { return reduce.softmax(this, axis); }
-  /** Log-softmax along `axis`, computed stably. @param axis the axis (default: last). @returns `x - logSumExp(x)`. @example `tensor([0, 0]).logSoftmax()` is `[-ln 2, -ln 2]`. */
+  /**
+   * Log-softmax along `axis`, computed stably.
+   * @param axis the axis (default: last).
+   * @returns `x - logSumExp(x)`.
+   * @example
+   * ```ts
+   * tensor([0, 0]).logSoftmax(); // [-0.6931472, -0.6931472]
+   * ```
+   */
   logSoftmax(axis = -1): Tensor { return reduce.logSoftmax(this, axis); }
 
   // ---- linear algebra and convolution ----
-  /** Matrix product over the last two axes, broadcasting batch axes; a rank-1 operand is a vector. @param other `[..., k, n]` (or `[k]`). @returns `[..., m, n]`. @example `ones([2, 3]).matmul(ones([3, 4]))` has shape `[2, 4]`. */
+  /**
+   * Matrix product over the last two axes, broadcasting batch axes; a rank-1 operand is a vector.
+   * @param other `[..., k, n]` (or `[k]`).
+   * @returns `[..., m, n]`.
+   * @example
+   * ```ts
+   * ones([2, 3]).matmul(ones([3, 4])).shape; // [2, 4]
+   * ```
+   */
   matmul(other: Tensor): Tensor { return linalg.matmul(this, other); }
-  /** 2-D convolution of an NHWC input with an `[fh, fw, cin, cout]` filter. @param filter the filter. @param options strides, padding (`'same'`/`'valid'`), dilations. @returns `[n, oh, ow, cout]`. @example `zeros([1, 5, 5, 1]).conv2d(ones([3, 3, 1, 2]))` has shape `[1, 3, 3, 2]`. */
+  /**
+   * 2-D convolution of an NHWC input with an `[fh, fw, cin, cout]` filter.
+   * @param filter the filter.
+   * @param options strides, padding (`'same'`/`'valid'`), dilations.
+   * @returns `[n, oh, ow, cout]`.
+   * @example
+   * ```ts
+   * zeros([1, 5, 5, 1]).conv2d(ones([3, 3, 1, 2])).shape; // [1, 3, 3, 2]
+   * ```
+   */
   conv2d(filter: Tensor, options?: conv.Conv2DOptions): Tensor { return conv.conv2d(this, filter, options); }
-  /** 1-D convolution of an NWC input with a `[fw, cin, cout]` filter. @param filter the filter. @param options stride, padding, dilation. @returns `[n, ow, cout]`. @example `zeros([1, 5, 1]).conv1d(ones([3, 1, 2]))` has shape `[1, 3, 2]`. */
+  /**
+   * 1-D convolution of an NWC input with a `[fw, cin, cout]` filter.
+   * @param filter the filter.
+   * @param options stride, padding, dilation.
+   * @returns `[n, ow, cout]`.
+   * @example
+   * ```ts
+   * zeros([1, 5, 1]).conv1d(ones([3, 1, 2])).shape; // [1, 3, 2]
+   * ```
+   */
   conv1d(filter: Tensor, options?: conv.Conv1DOptions): Tensor { return conv.conv1d(this, filter, options); }
-  /** 2-D max pooling of an NHWC input. @param options window size, strides, padding. @returns the pooled tensor. @example `zeros([1, 4, 4, 1]).maxPool2d({ size: 2 })` has shape `[1, 2, 2, 1]`. */
+  /**
+   * 2-D max pooling of an NHWC input.
+   * @param options window size, strides, padding.
+   * @returns the pooled tensor.
+   * @example
+   * ```ts
+   * zeros([1, 4, 4, 1]).maxPool2d({ size: 2 }).shape; // [1, 2, 2, 1]
+   * ```
+   */
   maxPool2d(options: conv.Pool2DOptions): Tensor { return conv.maxPool2d(this, options); }
-  /** 2-D average pooling of an NHWC input (padding cells are not counted). @param options window size, strides, padding. @returns the pooled tensor. @example `zeros([1, 4, 4, 1]).avgPool2d({ size: 2 })` has shape `[1, 2, 2, 1]`. */
+  /**
+   * 2-D average pooling of an NHWC input (padding cells are not counted).
+   * @param options window size, strides, padding.
+   * @returns the pooled tensor.
+   * @example
+   * ```ts
+   * zeros([1, 4, 4, 1]).avgPool2d({ size: 2 }).shape; // [1, 2, 2, 1]
+   * ```
+   */
   avgPool2d(options: conv.Pool2DOptions): Tensor { return conv.avgPool2d(this, options); }
-  /** 3-D convolution of an NDHWC input with a `[fd, fh, fw, cin, cout]` filter. @param filter the filter. @param options strides, padding, dilations. @returns `[n, od, oh, ow, cout]`. @example `zeros([1, 4, 5, 5, 1]).conv3d(ones([3, 3, 3, 1, 2]))` has shape `[1, 2, 3, 3, 2]`. */
+  /**
+   * 3-D convolution of an NDHWC input with a `[fd, fh, fw, cin, cout]` filter.
+   * @param filter the filter.
+   * @param options strides, padding, dilations.
+   * @returns `[n, od, oh, ow, cout]`.
+   * @example
+   * ```ts
+   * zeros([1, 4, 5, 5, 1]).conv3d(ones([3, 3, 3, 1, 2])).shape; // [1, 2, 3, 3, 2]
+   * ```
+   */
   conv3d(filter: Tensor, options?: conv.Conv3DOptions): Tensor { return conv.conv3d(this, filter, options); }
-  /** 1-D max pooling of an NWC input. @param options window size, stride, padding, dilation. @returns the pooled tensor. @example `zeros([1, 8, 3]).maxPool1d({ size: 2 })` has shape `[1, 4, 3]`. */
+  /**
+   * 1-D max pooling of an NWC input.
+   * @param options window size, stride, padding, dilation.
+   * @returns the pooled tensor.
+   * @example
+   * ```ts
+   * zeros([1, 8, 3]).maxPool1d({ size: 2 }).shape; // [1, 4, 3]
+   * ```
+   */
   maxPool1d(options: conv.Pool1DOptions): Tensor { return conv.maxPool1d(this, options); }
-  /** 1-D average pooling of an NWC input (padding cells are not counted). @param options window size, stride, padding, dilation. @returns the pooled tensor. @example `zeros([1, 8, 3]).avgPool1d({ size: 2 })` has shape `[1, 4, 3]`. */
+  /**
+   * 1-D average pooling of an NWC input (padding cells are not counted).
+   * @param options window size, stride, padding, dilation.
+   * @returns the pooled tensor.
+   * @example
+   * ```ts
+   * zeros([1, 8, 3]).avgPool1d({ size: 2 }).shape; // [1, 4, 3]
+   * ```
+   */
   avgPool1d(options: conv.Pool1DOptions): Tensor { return conv.avgPool1d(this, options); }
-  /** 3-D max pooling of an NDHWC input. @param options window size, strides, padding, dilations. @returns the pooled tensor. @example `zeros([1, 4, 4, 4, 1]).maxPool3d({ size: 2 })` has shape `[1, 2, 2, 2, 1]`. */
+  /**
+   * 3-D max pooling of an NDHWC input.
+   * @param options window size, strides, padding, dilations.
+   * @returns the pooled tensor.
+   * @example
+   * ```ts
+   * zeros([1, 4, 4, 4, 1]).maxPool3d({ size: 2 }).shape; // [1, 2, 2, 2, 1]
+   * ```
+   */
   maxPool3d(options: conv.Pool3DOptions): Tensor { return conv.maxPool3d(this, options); }
-  /** 3-D average pooling of an NDHWC input (padding cells are not counted). @param options window size, strides, padding, dilations. @returns the pooled tensor. @example `zeros([1, 4, 4, 4, 1]).avgPool3d({ size: 2 })` has shape `[1, 2, 2, 2, 1]`. */
+  /**
+   * 3-D average pooling of an NDHWC input (padding cells are not counted).
+   * @param options window size, strides, padding, dilations.
+   * @returns the pooled tensor.
+   * @example
+   * ```ts
+   * zeros([1, 4, 4, 4, 1]).avgPool3d({ size: 2 }).shape; // [1, 2, 2, 2, 1]
+   * ```
+   */
   avgPool3d(options: conv.Pool3DOptions): Tensor { return conv.avgPool3d(this, options); }
-  /** The lower Cholesky factor of (a stack of) symmetric positive-definite matrices. @returns `L` with `L·Lᵀ = this`. @example `tensor([[4, 2], [2, 3]]).cholesky()` is `[[2, 0], [1, √2]]`. */
+  /**
+   * The lower Cholesky factor of (a stack of) symmetric positive-definite matrices.
+   * @returns `L` with `L·Lᵀ = this`.
+   * @example
+   * ```ts
+   * tensor([[4, 2], [2, 3]]).cholesky(); // [[2, 0], [1, 1.4142135]]
+   * ```
+   */
   cholesky(): Tensor { return linalg.cholesky(this); }
-  /** Solves `this · x = b` for square (stacks of) matrices. @param b `[..., n, k]` or a vector `[n]`. @returns `x`. @example `tensor([[2, 0], [0, 4]]).solve(tensor([2, 4]))` is `[1, 1]`. */
+  /**
+   * Solves `this · x = b` for square (stacks of) matrices.
+   * @param b `[..., n, k]` or a vector `[n]`.
+   * @returns `x`.
+   * @example
+   * ```ts
+   * tensor([[2, 0], [0, 4]]).solve(tensor([2, 4])); // [1, 1]
+   * ```
+   */
   solve(b: Tensor): Tensor { return linalg.solve(this, b); }
-  /** The inverse of (a stack of) square matrices. @returns `[..., n, n]`. @example `tensor([[2, 0], [0, 4]]).inverse()` is `[[0.5, 0], [0, 0.25]]`. */
+  /**
+   * The inverse of (a stack of) square matrices.
+   * @returns `[..., n, n]`.
+   * @example
+   * ```ts
+   * tensor([[2, 0], [0, 4]]).inverse(); // [[0.5, 0], [0, 0.25]]
+   * ```
+   */
   inverse(): Tensor { return linalg.inverse(this); }
-  /** The determinant of (a stack of) square matrices. @returns one value per matrix. @example `tensor([[1, 2], [3, 4]]).det()` is `-2`. */
+  /**
+   * The determinant of (a stack of) square matrices.
+   * @returns one value per matrix.
+   * @example
+   * ```ts
+   * tensor([[1, 2], [3, 4]]).det(); // -2
+   * ```
+   */
   det(): Tensor { return linalg.det(this); }
-  /** `log|det|` of (a stack of) square matrices, without overflow. @returns one value per matrix. @example `tensor([[2, 0], [0, 3]]).logDet()` is `log 6`. */
+  /**
+   * `log|det|` of (a stack of) square matrices, without overflow.
+   * @returns one value per matrix.
+   * @example
+   * ```ts
+   * tensor([[2, 0], [0, 3]]).logDet(); // 1.7917595
+   * ```
+   */
   logDet(): Tensor { return linalg.logDet(this); }
 
   // ---- rounding, predicates, logic, modulo ----
-  /** Elementwise floor (derivative 0). @returns `⌊x⌋`. @example `tensor([1.5, -1.5]).floor()` is `[1, -2]`. */
+  /**
+   * Elementwise floor (derivative 0).
+   * @returns `⌊x⌋`.
+   * @example
+   * ```ts
+   * tensor([1.5, -1.5]).floor(); // [1, -2]
+   * ```
+   */
   floor(): Tensor { return unary.floor(this); }
-  /** Elementwise ceiling (derivative 0). @returns `⌈x⌉`. @example `tensor([1.5, -1.5]).ceil()` is `[2, -1]`. */
+  /**
+   * Elementwise ceiling (derivative 0).
+   * @returns `⌈x⌉`.
+   * @example
+   * ```ts
+   * tensor([1.5, -1.5]).ceil(); // [2, -1]
+   * ```
+   */
   ceil(): Tensor { return unary.ceil(this); }
-  /** Elementwise rounding, halves to even (derivative 0). @returns the rounded values. @example `tensor([0.5, 1.5]).round()` is `[0, 2]`. */
+  /**
+   * Elementwise rounding, halves to even (derivative 0).
+   * @returns the rounded values.
+   * @example
+   * ```ts
+   * tensor([0.5, 1.5]).round(); // [0, 2]
+   * ```
+   */
   round(): Tensor { return unary.round(this); }
-  /** Elementwise error function. @returns `erf(x)`. @example `tensor([0]).erf()` is `[0]`. */
+  /**
+   * Elementwise error function.
+   * @returns `erf(x)`.
+   * @example
+   * ```ts
+   * tensor([0]).erf(); // [0]
+   * ```
+   */
   erf(): Tensor { return unary.erf(this); }
-  /** Elementwise finiteness test as an int32 mask. @returns 1 where finite. @example `tensor([1, NaN]).isFinite()` is `[1, 0]`. */
+  /**
+   * Elementwise finiteness test as an int32 mask.
+   * @returns 1 where finite.
+   * @example
+   * ```ts
+   * tensor([1, NaN]).isFinite(); // [1, 0]
+   * ```
+   */
   isFinite(): Tensor { return unary.isFinite(this); }
-  /** Elementwise NaN test as an int32 mask. @returns 1 where NaN. @example `tensor([1, NaN]).isNaN()` is `[0, 1]`. */
+  /**
+   * Elementwise NaN test as an int32 mask.
+   * @returns 1 where NaN.
+   * @example
+   * ```ts
+   * tensor([1, NaN]).isNaN(); // [0, 1]
+   * ```
+   */
   isNaN(): Tensor { return unary.isNaN(this); }
-  /** Elementwise logical NOT as an int32 mask. @returns 1 where zero. @example `tensor([0, 2]).logicalNot()` is `[1, 0]`. */
+  /**
+   * Elementwise logical NOT as an int32 mask.
+   * @returns 1 where zero.
+   * @example
+   * ```ts
+   * tensor([0, 2]).logicalNot(); // [1, 0]
+   * ```
+   */
   logicalNot(): Tensor { return unary.logicalNot(this); }
-  /** Elementwise logical AND, broadcasting. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 0]).logicalAnd(1)` is `[1, 0]`. */
+  /**
+   * Elementwise logical AND, broadcasting.
+   * @param other a tensor or number.
+   * @returns an int32 mask.
+   * @example
+   * ```ts
+   * tensor([1, 0]).logicalAnd(1); // [1, 0]
+   * ```
+   */
   logicalAnd(other: TensorLike): Tensor { return binary.logicalAnd(this, other); }
-  /** Elementwise logical OR, broadcasting. @param other a tensor or number. @returns an int32 mask. @example `tensor([1, 0]).logicalOr(0)` is `[1, 0]`. */
+  /**
+   * Elementwise logical OR, broadcasting.
+   * @param other a tensor or number.
+   * @returns an int32 mask.
+   * @example
+   * ```ts
+   * tensor([1, 0]).logicalOr(0); // [1, 0]
+   * ```
+   */
   logicalOr(other: TensorLike): Tensor { return binary.logicalOr(this, other); }
-  /** Floored modulo (the sign of the divisor), broadcasting. @param other the divisor. @returns the remainder. @example `tensor([5, -5]).mod(3)` is `[2, 1]`. */
+  /**
+   * Floored modulo (the sign of the divisor), broadcasting.
+   * @param other the divisor.
+   * @returns the remainder.
+   * @example
+   * ```ts
+   * tensor([5, -5]).mod(3); // [2, 1]
+   * ```
+   */
   mod(other: TensorLike): Tensor { return binary.mod(this, other); }
-  /** Elementwise `atan2(this, other)`: the angle of the point `(other, this)`. @param other the abscissa. @returns radians in `(-π, π]`. @example `tensor([1]).atan2(1)` is `[π/4]`. */
+  /**
+   * Elementwise `atan2(this, other)`: the angle of the point `(other, this)`.
+   * @param other the abscissa.
+   * @returns radians in `(-π, π]`.
+   * @example
+   * ```ts
+   * tensor([1]).atan2(1); // [0.7853982]
+   * ```
+   */
   atan2(other: TensorLike): Tensor { return binary.atan2(this, other); }
 
   // ---- scans, sorting, norms ----
-  /** Cumulative sum along `axis`. @param axis the axis (default -1). @param options `exclusive`, `reverse`. @returns the running sums. @example `tensor([1, 2, 3]).cumsum()` is `[1, 3, 6]`. */
+  /**
+   * Cumulative sum along `axis`.
+   * @param axis the axis (default -1).
+   * @param options `exclusive`, `reverse`.
+   * @returns the running sums.
+   * @example
+   * ```ts
+   * tensor([1, 2, 3]).cumsum(); // [1, 3, 6]
+   * ```
+   */
   cumsum(axis = -1, options?: scan.ScanOptions): Tensor { return scan.cumsum(this, axis, options); }
-  /** Cumulative product along `axis`. @param axis the axis (default -1). @param options `exclusive`, `reverse`. @returns the running products. @example `tensor([1, 2, 3]).cumprod()` is `[1, 2, 6]`. */
+  /**
+   * Cumulative product along `axis`.
+   * @param axis the axis (default -1).
+   * @param options `exclusive`, `reverse`.
+   * @returns the running products.
+   * @example
+   * ```ts
+   * tensor([1, 2, 3]).cumprod(); // [1, 2, 6]
+   * ```
+   */
   cumprod(axis = -1, options?: scan.ScanOptions): Tensor { return scan.cumprod(this, axis, options); }
-  /** Reverses the order along `axes` (all by default). @param axes the axes. @returns the reversed tensor. @example `tensor([1, 2, 3]).reverse()` is `[3, 2, 1]`. */
+  /**
+   * Reverses the order along `axes` (all by default).
+   * @param axes the axes.
+   * @returns the reversed tensor.
+   * @example
+   * ```ts
+   * tensor([1, 2, 3]).reverse(); // [3, 2, 1]
+   * ```
+   */
   reverse(axes?: number | readonly number[]): Tensor { return scan.reverse(this, axes); }
-  /** Sorts along `axis` (stable). @param axis the axis (default -1). @param options `descending`. @returns the sorted tensor. @example `tensor([3, 1, 2]).sort()` is `[1, 2, 3]`. */
+  /**
+   * Sorts along `axis` (stable).
+   * @param axis the axis (default -1).
+   * @param options `descending`.
+   * @returns the sorted tensor.
+   * @example
+   * ```ts
+   * tensor([3, 1, 2]).sort(); // [1, 2, 3]
+   * ```
+   */
   sort(axis = -1, options?: sorting.SortOptions): Tensor { return sorting.sort(this, axis, options); }
-  /** The positions that sort along `axis` (stable), int32. @param axis the axis (default -1). @param options `descending`. @returns int32 positions. @example `tensor([3, 1, 2]).argsort()` is `[1, 2, 0]`. */
+  /**
+   * The positions that sort along `axis` (stable), int32.
+   * @param axis the axis (default -1).
+   * @param options `descending`.
+   * @returns int32 positions.
+   * @example
+   * ```ts
+   * tensor([3, 1, 2]).argsort(); // [1, 2, 0]
+   * ```
+   */
   argsort(axis = -1, options?: sorting.SortOptions): Tensor { return sorting.argsort(this, axis, options); }
-  /** The `k` largest along the last axis, with their positions. @param k how many. @returns `{ values, indices }`. @example `tensor([1, 5, 3]).topk(2).values` is `[5, 3]`. */
+  /**
+   * The `k` largest along the last axis, with their positions.
+   * @param k how many.
+   * @returns `{ values, indices }`.
+   * @example
+   * ```ts
+   * tensor([1, 5, 3]).topk(2).values; // [5, 3]
+   * ```
+   */
   topk(k: number): sorting.TopK { return sorting.topk(this, k); }
-  /** A vector or matrix norm. @param ord the order (default 2). @param axes none, one axis or a pair. @param keepDims keep reduced axes. @returns the norm. @example `tensor([3, 4]).norm()` is `5`. */
+  /**
+   * A vector or matrix norm.
+   * @param ord the order (default 2).
+   * @param axes none, one axis or a pair.
+   * @param keepDims keep reduced axes.
+   * @returns the norm.
+   * @example
+   * ```ts
+   * tensor([3, 4]).norm(); // 5
+   * ```
+   */
   norm(ord: norms.NormOrder = 2, axes?: number | readonly number[], keepDims = false): Tensor { return norms.norm(this, ord, axes, keepDims); }
-  /** Scales to unit Euclidean norm along `axis`. @param axis the axis (default -1). @param epsilon floor on the squared norm. @returns the normalized tensor. @example `tensor([3, 4]).l2Normalize()` is `[0.6, 0.8]`. */
+  /**
+   * Scales to unit Euclidean norm along `axis`.
+   * @param axis the axis (default -1).
+   * @param epsilon floor on the squared norm.
+   * @returns the normalized tensor.
+   * @example
+   * ```ts
+   * tensor([3, 4]).l2Normalize(); // [0.6, 0.8]
+   * ```
+   */
   l2Normalize(axis: number | readonly number[] = -1, epsilon = 1e-12): Tensor { return norms.l2Normalize(this, axis, epsilon); }
-  /** Slices addressed by index tuples in the last axis of `indices`. @param indices int32 `[..., m]`. @returns `[...indices.shape[:-1], ...shape[m:]]`. @example `tensor([[1, 2], [3, 4]]).gatherNd([[1, 0]])` is `[3]`. */
+  /**
+   * Slices addressed by index tuples in the last axis of `indices`.
+   * @param indices int32 `[..., m]`.
+   * @returns `[...indices.shape[:-1], ...shape[m:]]`.
+   * @example
+   * ```ts
+   * tensor([[1, 2], [3, 4]]).gatherNd([[1, 0]]); // [3]
+   * ```
+   */
   gatherNd(indices: Tensor | readonly unknown[]): Tensor { return indexing.gatherNd(this, indices); }
-  /** Keeps a band of diagonals of each matrix in the last two axes. @param numLower diagonals below (negative: all). @param numUpper diagonals above (negative: all). @returns the banded tensor. @example `ones([2, 2]).bandPart(0, -1)` is `[[1, 1], [0, 1]]`. */
+  /**
+   * Keeps a band of diagonals of each matrix in the last two axes.
+   * @param numLower diagonals below (negative: all).
+   * @param numUpper diagonals above (negative: all).
+   * @returns the banded tensor.
+   * @example
+   * ```ts
+   * ones([2, 2]).bandPart(0, -1); // [[1, 1], [0, 1]]
+   * ```
+   */
   bandPart(numLower: number, numUpper: number): Tensor { return matrix.bandPart(this, numLower, numUpper); }
 
   // ---- shape and movement ----
-  /** The same elements in a new shape; one dimension may be -1 (inferred). @param shape the new shape. @returns the reshaped tensor. @example `tensor([1, 2, 3, 4]).reshape([2, -1])` has shape `[2, 2]`. */
+  /**
+   * The same elements in a new shape; one dimension may be -1 (inferred).
+   * @param shape the new shape.
+   * @returns the reshaped tensor.
+   * @example
+   * ```ts
+   * tensor([1, 2, 3, 4]).reshape([2, -1]).shape; // [2, 2]
+   * ```
+   */
   reshape(shape: readonly number[]): Tensor { return movement.reshape(this, shape); }
-  /** Permutes the axes (reverses them by default). @param perm the new order of axes. @returns the transposed tensor. @example `ones([2, 3]).transpose()` has shape `[3, 2]`. */
+  /**
+   * Permutes the axes (reverses them by default).
+   * @param perm the new order of axes.
+   * @returns the transposed tensor.
+   * @example
+   * ```ts
+   * ones([2, 3]).transpose().shape; // [3, 2]
+   * ```
+   */
   transpose(perm?: readonly number[]): Tensor { return movement.transpose(this, perm); }
-  /** Inserts a size-1 axis at `axis`. @param axis where to insert (negative counts from the end). @returns the expanded tensor. @example `ones([3]).expandDims(0)` has shape `[1, 3]`. */
+  /**
+   * Inserts a size-1 axis at `axis`.
+   * @param axis where to insert (negative counts from the end).
+   * @returns the expanded tensor.
+   * @example
+   * ```ts
+   * ones([3]).expandDims(0).shape; // [1, 3]
+   * ```
+   */
   expandDims(axis = 0): Tensor { return movement.expandDims(this, axis); }
-  /** Removes size-1 axes (all of them, or those listed). @param axes axes to remove. @returns the squeezed tensor. @example `ones([1, 3, 1]).squeeze()` has shape `[3]`. */
+  /**
+   * Removes size-1 axes (all of them, or those listed).
+   * @param axes axes to remove.
+   * @returns the squeezed tensor.
+   * @example
+   * ```ts
+   * ones([1, 3, 1]).squeeze().shape; // [3]
+   * ```
+   */
   squeeze(axes?: number | readonly number[]): Tensor { return movement.squeeze(this, axes); }
-  /** Broadcasts to `shape` by NumPy rules. @param shape the target shape. @returns the broadcast tensor. @example `tensor([1, 2]).broadcastTo([3, 2])` has shape `[3, 2]`. */
+  /**
+   * Broadcasts to `shape` by NumPy rules.
+   * @param shape the target shape.
+   * @returns the broadcast tensor.
+   * @example
+   * ```ts
+   * tensor([1, 2]).broadcastTo([3, 2]).shape; // [3, 2]
+   * ```
+   */
   broadcastTo(shape: readonly number[]): Tensor { return movement.broadcastTo(this, shape); }
-  /** A contiguous block: `begin` per axis and `size` per axis (-1 means to the end). @param begin start indices. @param size extents. @returns the slice. @example `tensor([1, 2, 3]).slice([1], [2])` is `[2, 3]`. */
+  /**
+   * A contiguous block: `begin` per axis and `size` per axis (-1 means to the end).
+   * @param begin start indices.
+   * @param size extents.
+   * @returns the slice.
+   * @example
+   * ```ts
+   * tensor([1, 2, 3]).slice([1], [2]); // [2, 3]
+   * ```
+   */
   slice(begin: readonly number[], size?: readonly number[]): Tensor { return movement.slice(this, begin, size); }
-  /** Splits along `axis` into equal parts (a number) or parts of the given sizes. @param sizes count or sizes. @param axis the axis. @returns the parts. @example `tensor([1, 2, 3, 4]).split(2)` gives two tensors of shape `[2]`. */
+  /**
+   * Splits along `axis` into equal parts (a number) or parts of the given sizes.
+   * @param sizes count or sizes.
+   * @param axis the axis.
+   * @returns the parts.
+   * @example
+   * ```ts
+   * tensor([1, 2, 3, 4]).split(2); // [[1, 2], [3, 4]]
+   * tensor([1, 2, 3, 4]).split([1, 3]); // [[1], [2, 3, 4]]
+   * ```
+   */
   split(sizes: number | readonly number[], axis = 0): Tensor[] { return movement.split(this, sizes, axis); }
-  /** Takes the slices at `indices` along `axis`. @param indices int32 tensor or array of indices. @param axis the axis. @returns shape `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. @example `tensor([5, 6, 7]).gather([2, 0])` is `[7, 5]`. */
+  /**
+   * Takes the slices at `indices` along `axis`.
+   * @param indices int32 tensor or array of indices.
+   * @param axis the axis.
+   * @returns shape `x.shape[:axis] + indices.shape + x.shape[axis+1:]`.
+   * @example
+   * ```ts
+   * tensor([5, 6, 7]).gather([2, 0]); // [7, 5]
+   * ```
+   */
   gather(indices: Tensor | readonly number[], axis = 0): Tensor { return movement.gather(this, indices, axis); }
-  /** Pads with a constant or a mirror image: `paddings[i] = [before, after]` for axis i. @param paddings per-axis padding. @param value the fill (default 0), or `{ mode: 'reflect' | 'symmetric' }`. @returns the padded tensor. @example `tensor([1]).pad([[1, 1]])` is `[0, 1, 0]`. */
+  /**
+   * Pads with a constant or a mirror image: `paddings[i] = [before, after]` for axis i.
+   * @param paddings per-axis padding.
+   * @param value the fill (default 0), or `{ mode: 'reflect' | 'symmetric' }`.
+   * @returns the padded tensor.
+   * @example
+   * ```ts
+   * tensor([1]).pad([[1, 1]]); // [0, 1, 0]
+   * ```
+   */
   pad(paddings: readonly (readonly [number, number])[], value: number | movement.PadOptions = 0): Tensor { return movement.pad(this, paddings, value); }
-  /** Repeats the tensor `reps[i]` times along axis i (NumPy rules: a longer `reps` adds leading axes). @param reps repetitions per axis. @returns the tiled tensor. @example `tensor([1, 2]).tile([2])` is `[1, 2, 1, 2]`. */
+  /**
+   * Repeats the tensor `reps[i]` times along axis i (NumPy rules: a longer `reps` adds leading axes).
+   * @param reps repetitions per axis.
+   * @returns the tiled tensor.
+   * @example
+   * ```ts
+   * tensor([1, 2]).tile([2]); // [1, 2, 1, 2]
+   * ```
+   */
   tile(reps: readonly number[]): Tensor { return movement.tile(this, reps); }
 }
