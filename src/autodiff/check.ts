@@ -46,11 +46,18 @@ export interface GradientCheckReport {
  * Thrown by {@link checkGradients} when a derivative disagrees with finite differences; `report` says where.
  * @example
  * ```ts
+ * // A custom rule that is wrong: it doubles the derivative of x².
+ * const square = customDerivative((v: Tensor) => v.mul(v), {
+ *   vjp: (v) => ({ value: v.mul(v), pullback: (ct) => ct.mul(v).mul(4) }),
+ * });
+ * let report: GradientCheckReport | undefined;
  * try {
- *   checkGradients(myOp, [x]);
+ *   checkGradients(square, [tensor([0.5, -1], { dtype: "float64" })], { order: 1, modes: ["reverse"] });
  * } catch (e) {
- *   if (e instanceof GradientCheckError) console.log(e.report.worst); // mode, order, input, index, values
+ *   if (e instanceof GradientCheckError) report = e.report; // where: mode, order, input, index, both values
  * }
+ * report?.worst?.mode; // "reverse"
+ * report!.maxError > 1; // true
  * ```
  */
 export class GradientCheckError extends Error {
@@ -178,7 +185,10 @@ function basisOf(x: Tensor, i: number): Tensor {
  * @throws GradientCheckError naming the mode, order, input, element index and both values of the worst disagreement.
  * @example
  * ```ts
- * checkGradients((x) => x.tanh().mul(x), [tensor([0.3, -0.7], { dtype: "float64" })], { order: 2 });
+ * const report = checkGradients((v) => v.tanh().mul(v), [tensor([0.3, -0.7], { dtype: "float64" })], { order: 2 });
+ * report.maxError <= 1; // true
+ * // A function of two inputs, first order, reverse mode only:
+ * checkGradients((a, b) => a.matmul(b).sum(), [x.cast("float64"), ones([3, 2], { dtype: "float64" })], { order: 1, modes: ["reverse"] });
  * ```
  */
 export function checkGradients(

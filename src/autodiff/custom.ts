@@ -149,7 +149,15 @@ function pullbackThrough(f: (xs: readonly Tensor[]) => Tensor, primals: readonly
  * const clipGrad = customDerivative((x: Tensor) => x, {
  *   vjp: (x) => ({ value: x, pullback: (ct) => ct.clip(-1, 1) }),
  * });
- * gradient(tensor([2]), (x) => clipGrad(x).mul(5).sum()); // [1] (not 5)
+ * gradient(tensor([2]), (x) => clipGrad(x).mul(5).sum()); // [1]
+ * gradient(tensor([2]), (x) => x.mul(5).sum());           // [5]
+ * // A numerically stable rule for log(1 + eˣ), with the derivative σ(x) written in tensor ops:
+ * const softplusStable = customDerivative((v: Tensor) => v.softplus(), {
+ *   vjp: (v) => ({ value: v.softplus(), pullback: (ct) => ct.mul(v.sigmoid()) }),
+ *   jvp: (v) => ({ value: v.softplus(), differential: (dv) => dv.mul(v.sigmoid()) }),
+ * });
+ * gradient(tensor([0, 100]), (v) => softplusStable(v).sum()); // [0.5, 1]
+ * derivative(0, (v) => softplusStable(v));                    // 0.5
  * ```
  */
 export function customDerivative<A extends Tensor[]>(
@@ -232,8 +240,12 @@ function withRules<A extends Tensor[]>(
  * @returns the same function, rematerialised in pullbacks.
  * @example
  * ```ts
- * const block = withRecomputationInPullbacks((x: Tensor) => x.tanh().mul(x).exp());
- * gradient(tensor([0.5]), (x) => block(x).sum());
+ * const block = withRecomputationInPullbacks((v: Tensor) => v.tanh().mul(v).exp());
+ * const plain = (v: Tensor) => v.tanh().mul(v).exp();
+ * // Same value and gradient; the pullback recomputes the block instead of keeping its intermediates.
+ * const a = gradient(tensor([0.5]), (v) => block(v).sum());
+ * const b = gradient(tensor([0.5]), (v) => plain(v).sum());
+ * a.sub(b).abs().max(); // 0
  * ```
  */
 export function withRecomputationInPullbacks<A extends Tensor[]>(f: (...args: A) => Tensor): (...args: A) => Tensor {
@@ -261,8 +273,11 @@ export function withRecomputationInPullbacks<A extends Tensor[]>(f: (...args: A)
  * @returns `x`, as a value.
  * @example
  * ```ts
- * // The gradient through `h` is clipped to [-1, 1] before it reaches `w`.
- * gradient(w, (w) => withDerivative(w.mul(10), (g) => g.clip(-1, 1)).sum());
+ * const w = tensor([0.5, 2]);
+ * // The cotangent reaching `v` (10, from the product) is clipped to [-1, 1] on its way back:
+ * gradient(w, (v) => withDerivative(v, (g) => g.clip(-1, 1)).mul(10).sum()); // [1, 1]
+ * // Without the hook:
+ * gradient(w, (v) => v.mul(10).sum()); // [10, 10]
  * ```
  */
 export function withDerivative(x: Tensor, body: (cotangent: Tensor) => Tensor): Tensor {

@@ -31,8 +31,9 @@ export type Scalar = number | Tensor;
  * @typeParam R the function's result type.
  * @example
  * ```ts
- * type Ok = Synchronous<Tensor>; // Tensor
- * // pullback(x, async (v) => v); // error: ... not assignable to "a differentiated function must be synchronous: ..."
+ * const ok: Synchronous<Tensor> = zeros([2]); // for anything but a promise, the type itself
+ * // @ts-expect-error an async function does not compile: its result type is the message, which no value has
+ * pullback(tensor([1]), async (v) => v); // throws TypeError: pullback: the function is an async function, which cannot be differentiated
  * ```
  */
 export type Synchronous<R> = R extends PromiseLike<unknown> ? "a differentiated function must be synchronous: await the data first, then differentiate" : R;
@@ -107,7 +108,9 @@ function recordOnNewTape<T, R>(op: string, at: T, f: (x: Lifted<T>) => R) {
  * @example
  * ```ts
  * const { value, pullback } = valueWithPullback(tensor([1, 2]), (x) => x.mul(x));
+ * value;                    // [1, 4]
  * pullback(tensor([1, 1])); // [2, 4]
+ * pullback(tensor([1, 0])); // [2, 0]
  * ```
  */
 export function valueWithPullback<T, R>(
@@ -147,6 +150,9 @@ export function valueWithPullbackNamed<T, R>(
  * @example
  * ```ts
  * pullback(1, (x) => x.add(x).add(x))(2); // 6
+ * // The rows of a Jacobian, one cotangent at a time:
+ * const back = pullback(tensor([1, 2]), (v) => v.mul(v));
+ * back(tensor([0, 1])); // [0, 4]
  * ```
  */
 export function pullback<T, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): (cotangent: TangentVector<R> | number) => TangentVector<T> {
@@ -192,7 +198,13 @@ function valueWithGradientN(op: string, inputs: readonly unknown[], f: (...xs: n
  * @returns `{ value, gradient }` with `gradient: TangentVector<typeof at>`.
  * @example
  * ```ts
- * valueWithGradient(3, (x) => x.mul(x)); // { value: Tensor 9, gradient: 6 }
+ * const { value, gradient: g } = valueWithGradient(3, (x) => x.mul(x));
+ * value; // 9
+ * g;     // 6
+ * // The loss and the gradient of a model, for a training step:
+ * const model = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * const step = valueWithGradient(model, (m) => m.callAsFunction(x).square().mean());
+ * step.gradient.weight.shape; // [3, 1]
  * ```
  */
 export function valueWithGradient<T, R extends Scalar>(at: T, f: (x: Lifted<T>) => R): { value: R; gradient: TangentVector<T> } {
@@ -212,8 +224,16 @@ export function valueWithGradientNamed<T, R extends Scalar>(op: string, at: T, f
  * @returns `TangentVector<typeof at>`: a number for a number, a Tensor for a Tensor, a structure for a structure.
  * @example
  * ```ts
- * gradient(3, (x) => x.mul(x));                       // 6
- * gradient(tensor([1, 2]), (x) => x.square().sum());  // Tensor [2, 4]
+ * gradient(3, (x) => x.mul(x));                      // 6
+ * gradient(tensor([1, 2]), (x) => x.square().sum()); // [2, 4]
+ * // A structure's gradient has its structure (numbers are leaves in arrays, constants in objects):
+ * const g = gradient({ w: tensor([1, 2]), b: tensor(3) }, (p) => p.w.mul(p.b).sum());
+ * g.w; // [3, 3]
+ * g.b; // 3
+ * gradient([tensor([1, 2]), 3] as const, ([w, b]) => w.mul(b).sum()); // [[3, 3], 3]
+ * // A model's gradient is its tangent vector, one field per parameter:
+ * const dense = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * gradient(dense, (d) => d.callAsFunction(x).sum()).weight; // [[5], [7], [9]]
  * ```
  */
 export function gradient<T>(at: T, f: (x: Lifted<T>) => Scalar): TangentVector<T>;
@@ -258,8 +278,11 @@ export function gradient(...args: unknown[]): unknown {
  * @returns `(at) => gradient(at, f)`.
  * @example
  * ```ts
- * const df = gradientOf((x: Tensor) => x.sin());
- * df(0); // 1
+ * const df = gradientOf((v: Tensor) => v.sin());
+ * df(0);                   // 1
+ * df(tensor([Math.PI]));   // [-1]
+ * // Second derivatives by nesting:
+ * gradientOf((v: Tensor) => gradient(v, (u) => u.sin()))(0); // 0
  * ```
  */
 export function gradientOf(f: (x: Tensor) => Scalar): <T extends number | Tensor>(at: T) => TangentVector<T>;
@@ -281,8 +304,10 @@ export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVe
  * @returns `{ value, differential }`.
  * @example
  * ```ts
- * const { differential } = valueWithDifferential(tensor([1, 2]), (x) => x.mul(x));
+ * const { value, differential } = valueWithDifferential(tensor([1, 2]), (x) => x.mul(x));
+ * value;                        // [1, 4]
  * differential(tensor([1, 0])); // [2, 0]
+ * differential(tensor([1, 1])); // [2, 4]
  * ```
  */
 export function valueWithDifferential<T, R>(
@@ -317,6 +342,8 @@ export function valueWithDifferentialNamed<T, R>(
  * @example
  * ```ts
  * differential(2, (x) => x.mul(x))(1); // 4
+ * // A directional derivative of a function of a structure:
+ * differential([1, 2] as const, ([a, b]) => a.mul(b))([1, 0]); // 2
  * ```
  */
 export function differential<T, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): (tangent: TangentVector<T> | number) => TangentVector<R> {
@@ -351,7 +378,11 @@ function checkScalarPoint(op: string, at: unknown): void {
  * @returns `{ value, derivative }` with `derivative: TangentVector<R>`.
  * @example
  * ```ts
- * valueWithDerivative(0, (x) => x.exp()); // { value: Tensor 1, derivative: Tensor 1 }
+ * const r = valueWithDerivative(0, (x) => x.exp());
+ * r.value;      // 1
+ * r.derivative; // 1
+ * // The output may be a tensor: each element's derivative.
+ * valueWithDerivative(2, (x) => stack([x, x.square()])).derivative; // [1, 4]
  * ```
  */
 export function valueWithDerivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): { value: R; derivative: TangentVector<R> } {
@@ -370,7 +401,9 @@ function valueWithDerivativeNamed<T extends Scalar, R>(op: string, at: T, f: (x:
  * @returns `TangentVector<R>`: a number for a number output, a Tensor for a Tensor output.
  * @example
  * ```ts
- * derivative(0, (x) => x.sin()); // Tensor 1
+ * derivative(0, (x) => x.sin()); // 1
+ * // Forward mode nests: the second derivative of sin at 0.
+ * derivative(0, (x) => derivative(x, (y) => y.sin())); // 0
  * ```
  */
 export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): TangentVector<R> {
@@ -382,7 +415,9 @@ export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Sync
  * @param f the function. @returns `(at) => derivative(at, f)`.
  * @example
  * ```ts
- * derivativeOf((x: Tensor) => x.mul(x))(3); // Tensor 6
+ * const slope = derivativeOf((v: Tensor) => v.mul(v));
+ * slope(3); // 6
+ * slope(-1); // -2
  * ```
  */
 export function derivativeOf<R>(f: (x: Tensor) => Synchronous<R>): (at: number | Tensor) => TangentVector<R> {
@@ -396,6 +431,7 @@ export function derivativeOf<R>(f: (x: Tensor) => Synchronous<R>): (at: number |
  * @example
  * ```ts
  * gradient(3, (x) => x.mul(withoutDerivative(x))); // 3
+ * gradient(3, (x) => x.mul(x));                    // 6
  * ```
  */
 export function withoutDerivative<T>(x: T): T {
