@@ -17,8 +17,14 @@ import { makeTangentStruct } from "./structs.js";
  *   `VectorSpace` methods).
  * @example
  * ```ts
- * zeroTangentVector({ w: ones([2, 3]), lr: 0.1 }); // { w: zeros([2, 3]) }
- * zeroTangentVector(3);                            // 0
+ * const zero = zeroTangentVector({ w: ones([2, 3]), lr: 0.1 }); // no field for the constant lr
+ * zero.w.shape; // [2, 3]
+ * zeroTangentVector(3); // 0
+ * // Accumulating gradients over two batches:
+ * const model = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * let total = zeroTangentVector(model);
+ * for (const batch of [x, x.mul(2)]) total = tangentAdd(total, gradient(model, (m) => m.callAsFunction(batch).sum()));
+ * total.bias; // [4]
  * ```
  */
 export function zeroTangentVector<T>(x: T): TangentVector<T> {
@@ -40,9 +46,14 @@ export function zeroTangentVector<T>(x: T): TangentVector<T> {
  * @returns `x` itself when it was moved in place, otherwise the moved number or Tensor.
  * @example
  * ```ts
- * const model = new Linear();
- * move(model, tangentScale(gradient(model, loss), -0.1)); // one step of gradient descent
- * move(2, 0.5);                                           // 2.5
+ * const model = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * const loss = (m: Dense) => m.callAsFunction(x).sum();
+ * // One step of gradient descent, in place:
+ * move(model, tangentScale(gradient(model, loss), -0.1));
+ * model.bias; // [-0.2]
+ * move(2, 0.5); // 2.5
+ * // A wrong tangent is refused before anything is written:
+ * move(model, { weight: zeros([2, 1]), bias: zeros([1]) }); // throws RangeError: move: the tangent at weight has shape [2,1] but the value has shape [3,1]
  * ```
  */
 export function move(x: number, by: number): number;

@@ -51,9 +51,15 @@ import { isTangentStruct } from "./structs.js";
  * @typeParam V the vector type itself.
  * @example
  * ```ts
- * const g = gradient(model, loss);             // class tangent: methods available at run time
+ * class Linear {
+ *   @differentiable weight = ones([2]);
+ * }
+ * const g = gradient(new Linear(), (m) => m.weight.mul(tensor([1, 2])).sum());
+ * // A class's gradient is its runtime tangent, which has the operations as methods:
  * const step = (g as unknown as VectorSpace<typeof g>).scaled(-0.1);
- * tangentScale(g, -0.1);                        // the same, typed for any tangent
+ * step.weight; // [-0.1, -0.2]
+ * // The same, typed for any tangent:
+ * tangentScale(g, -0.1).weight; // [-0.1, -0.2]
  * ```
  */
 export interface VectorSpace<V> {
@@ -160,7 +166,8 @@ function binary(op: string, a: TangentLeaf, b: TangentLeaf, path: readonly Segme
  * @returns `a + b`, with the structure of `a`.
  * @example
  * ```ts
- * tangentAdd({ w: tensor([1, 2]) }, { w: tensor([3, 4]) }); // { w: [4, 6] }
+ * tangentAdd({ w: tensor([1, 2]) }, { w: tensor([3, 4]) }).w; // [4, 6]
+ * tangentAdd([1, tensor([2])], [3, tensor([4])]);             // [4, [6]]
  * ```
  */
 export function tangentAdd<V>(a: V, b: V): V {
@@ -174,6 +181,7 @@ export function tangentAdd<V>(a: V, b: V): V {
  * @example
  * ```ts
  * tangentSub([3, tensor([1])], [1, tensor([1])]); // [2, [0]]
+ * tangentSub({ w: tensor([3, 4]) }, { w: tensor([1, 2]) }).w; // [2, 2]
  * ```
  */
 export function tangentSub<V>(a: V, b: V): V {
@@ -186,7 +194,7 @@ export function tangentSub<V>(a: V, b: V): V {
  * @returns `a ⊙ b`.
  * @example
  * ```ts
- * tangentMul({ w: tensor([2, 3]) }, { w: tensor([4, 5]) }); // { w: [8, 15] }
+ * tangentMul({ w: tensor([2, 3]) }, { w: tensor([4, 5]) }).w; // [8, 15]
  * ```
  */
 export function tangentMul<V>(a: V, b: V): V {
@@ -199,7 +207,7 @@ export function tangentMul<V>(a: V, b: V): V {
  * @returns `a ⊘ b`.
  * @example
  * ```ts
- * tangentDiv({ w: tensor([8, 15]) }, { w: tensor([4, 5]) }); // { w: [2, 3] }
+ * tangentDiv({ w: tensor([8, 15]) }, { w: tensor([4, 5]) }).w; // [2, 3]
  * ```
  */
 export function tangentDiv<V>(a: V, b: V): V {
@@ -212,7 +220,11 @@ export function tangentDiv<V>(a: V, b: V): V {
  * @returns `by · a`.
  * @example
  * ```ts
- * tangentScale({ w: tensor([1, 2]) }, 3); // { w: [3, 6] }
+ * tangentScale({ w: tensor([1, 2]) }, 3).w; // [3, 6]
+ * // A step of gradient descent on a model:
+ * const model = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * model.move(tangentScale(gradient(model, (m) => m.callAsFunction(x).sum()), -0.1));
+ * model.bias; // [-0.2]
  * ```
  */
 export function tangentScale<V>(a: V, by: number): V {
@@ -239,7 +251,7 @@ export function tangentAddScalar<V>(a: V, scalar: number): V {
  * @param a a tangent. @returns `-a`.
  * @example
  * ```ts
- * tangentNeg({ w: tensor([1, -2]) }); // { w: [-1, 2] }
+ * tangentNeg({ w: tensor([1, -2]) }).w; // [-1, 2]
  * ```
  */
 export function tangentNeg<V>(a: V): V {
@@ -251,7 +263,7 @@ export function tangentNeg<V>(a: V): V {
  * @param a a tangent with non-negative elements. @returns `√a` elementwise.
  * @example
  * ```ts
- * tangentSqrt({ v: tensor([4, 9]) }); // { v: [2, 3] }
+ * tangentSqrt({ v: tensor([4, 9]) }).v; // [2, 3]
  * ```
  */
 export function tangentSqrt<V>(a: V): V {
@@ -283,6 +295,9 @@ export function tangentDot<V>(a: V, b: V): number {
  * @example
  * ```ts
  * tangentSquaredNorm([3, tensor([4])]); // 25
+ * // The global norm of a model's gradient:
+ * const dense = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * Math.sqrt(tangentSquaredNorm(gradient(dense, (d) => d.callAsFunction(x).sum()))); // 12.6095
  * ```
  */
 export function tangentSquaredNorm<V>(a: V): number {
@@ -298,7 +313,7 @@ export function tangentSquaredNorm<V>(a: V): number {
  * @param a a tangent. @returns zeros shaped like `a`.
  * @example
  * ```ts
- * tangentZerosLike({ w: tensor([1, 2]) }); // { w: [0, 0] }
+ * tangentZerosLike({ w: tensor([1, 2]) }).w; // [0, 0]
  * ```
  */
 export function tangentZerosLike<V>(a: V): V {
@@ -310,7 +325,7 @@ export function tangentZerosLike<V>(a: V): V {
  * @param a a tangent. @returns ones shaped like `a`.
  * @example
  * ```ts
- * tangentOnesLike({ w: tensor([5, 6]) }); // { w: [1, 1] }
+ * tangentOnesLike({ w: tensor([5, 6]) }).w; // [1, 1]
  * ```
  */
 export function tangentOnesLike<V>(a: V): V {
@@ -325,7 +340,11 @@ export function tangentOnesLike<V>(a: V): V {
  * @returns the mapped tangent.
  * @example
  * ```ts
- * tangentMap(g, (t) => (typeof t === "number" ? Math.sign(t) : t.sign()));
+ * const g = { w: tensor([-2, 3]), b: tensor([0.5]) };
+ * // signSGD's update direction: the sign of every gradient element.
+ * const direction = tangentMap(g, (t) => (typeof t === "number" ? Math.sign(t) : t.sign()));
+ * direction.w; // [-1, 1]
+ * direction.b; // [1]
  * ```
  */
 export function tangentMap<V>(a: V, f: (leaf: Tensor | number, path: readonly (string | number)[]) => Tensor | number): V {
@@ -339,7 +358,11 @@ export function tangentMap<V>(a: V, f: (leaf: Tensor | number, path: readonly (s
  * @returns a tangent with the structure of `a`.
  * @example
  * ```ts
- * tangentZip(m, g, (mi, gi) => (mi as Tensor).mul(0.9).add((gi as Tensor).mul(0.1)));
+ * // An exponential moving average of gradients (momentum's first moment):
+ * const m = { w: tensor([1, 1]) };
+ * const g = { w: tensor([3, -1]) };
+ * const next = tangentZip(m, g, (mi, gi) => (mi as Tensor).mul(0.9).add((gi as Tensor).mul(0.1)));
+ * next.w; // [1.2, 0.8]
  * ```
  */
 export function tangentZip<V>(a: V, b: V, f: (x: Tensor | number, y: Tensor | number, path: readonly (string | number)[]) => Tensor | number): V {
