@@ -156,8 +156,16 @@ export interface SaveCheckpointOptions {
  * @typeParam Model the model type, so that `optimizer.loadState(loaded.optimizerState)` type-checks.
  * @example
  * ```ts
- * const loaded: LoadedCheckpoint<Model> = deserializeCheckpoint(bytes, model);
- * opt.loadState(loaded.optimizerState);
+ * const opt = new Adam(model);
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * const bytes = serializeCheckpoint(model, { optimizerState: opt.state(), metadata: { epoch: "1" } });
+ * // Resuming into a fresh model and optimizer:
+ * const fresh = new Dense({ inputSize: 3, outputSize: 2, seed: 1 });
+ * const loaded: LoadedCheckpoint<Dense> = deserializeCheckpoint(bytes, fresh);
+ * loaded.metadata["epoch"]; // "1"
+ * const resumed = new Adam(fresh);
+ * resumed.loadState(loaded.optimizerState);
+ * resumed.step; // 1
  * ```
  */
 export interface LoadedCheckpoint<Model = unknown> {
@@ -245,7 +253,12 @@ function rebuildState(skeleton: unknown, tensors: ReadonlyMap<string, Tensor>, p
  * @example
  * ```ts
  * const bytes = serializeCheckpoint(model);
+ * bytes instanceof Uint8Array; // true
+ * const freshModel = new Dense({ inputSize: 3, outputSize: 2, seed: 1 });
  * deserializeCheckpoint(bytes, freshModel); // freshModel now equals model
+ * freshModel.weight.sub(model.weight).abs().max(); // 0
+ * // The bytes are a safetensors file, named by key path:
+ * [...decodeSafetensors(bytes).tensors.keys()]; // ["weight", "bias"]
  * ```
  */
 export function serializeCheckpoint(model: object, options: SaveCheckpointOptions = {}): Uint8Array {
@@ -306,8 +319,13 @@ function jsonKind(v: Json): string {
  * @throws CheckpointError when the file is malformed or does not fit the model.
  * @example
  * ```ts
- * const { optimizerState } = deserializeCheckpoint(bytes, model);
+ * const bytes = serializeCheckpoint(model, { optimizerState: new SGD(model).state() });
+ * const restored = new Dense({ inputSize: 3, outputSize: 2, seed: 1 });
+ * const optimizer = new SGD(restored);
+ * const { optimizerState } = deserializeCheckpoint(bytes, restored);
  * if (optimizerState) optimizer.loadState(optimizerState);
+ * // A checkpoint of another architecture is refused as a whole, listing every problem:
+ * deserializeCheckpoint(bytes, new Dense({ inputSize: 4, outputSize: 2 })); // throws CheckpointError
  * ```
  */
 export function deserializeCheckpoint<Model extends object>(bytes: Uint8Array, model: Model): LoadedCheckpoint<Model> {

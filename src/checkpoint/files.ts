@@ -54,6 +54,8 @@ const CHUNK = 1 << 24;
  * ```ts
  * import { saveCheckpoint } from "difftypes/node";
  *
+ * const optimizer = new Adam(model);
+ * optimizer.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
  * await saveCheckpoint("mnist.safetensors", model, { optimizerState: optimizer.state(), metadata: { epoch: "3" } });
  * ```
  */
@@ -110,8 +112,12 @@ export async function saveCheckpoint(path: string, model: object, options: SaveC
  * ```ts
  * import { loadCheckpoint } from "difftypes/node";
  *
- * const fresh = makeModel();
+ * await saveCheckpoint("mnist.safetensors", model);
+ * const fresh = new Dense({ inputSize: 3, outputSize: 2, seed: 1 });
  * await loadCheckpoint("mnist.safetensors", fresh);
+ * fresh.weight.sub(model.weight).abs().max(); // 0
+ * // A file that does not fit the model changes nothing:
+ * await loadCheckpoint("mnist.safetensors", new Dense({ inputSize: 3, outputSize: 4 })); // throws CheckpointError
  * ```
  */
 export async function loadCheckpoint<Model extends object>(

@@ -21,7 +21,10 @@ export interface ScaleByAdadeltaOptions {
  * @returns the transform, with slots `averageSquared` and `accumulatedDelta`.
  * @example
  * ```ts
- * chain(scaleByAdadelta(), scaleByLearningRate(1));
+ * const opt = new Optimizer(model, chain(scaleByAdadelta(), scaleByLearningRate(1)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * opt.state().rules;              // ["scaleByAdadelta", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["averageSquared", "accumulatedDelta"]
  * ```
  */
 export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientTransformation {
@@ -64,6 +67,10 @@ export interface AdaDeltaOptions<Model> extends CommonOptions<Model> {
  * @example
  * ```ts
  * const opt = new AdaDelta(model);
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
  */
 export class AdaDelta<Model> extends Optimizer<Model> {

@@ -25,7 +25,10 @@ export interface ScaleByAdagradOptions {
  * @returns the transform, with slot `accumulator`.
  * @example
  * ```ts
- * chain(scaleByAdagrad(), scaleByLearningRate(0.01));
+ * const opt = new Optimizer(model, chain(scaleByAdagrad(), scaleByLearningRate(0.01)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * opt.state().rules;              // ["scaleByAdagrad", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["accumulator"]
  * ```
  */
 export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTransformation {
@@ -65,6 +68,10 @@ export interface AdaGradOptions<Model> extends CommonOptions<Model> {
  * @example
  * ```ts
  * const opt = new AdaGrad(model, { learningRate: 0.01 });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
  */
 export class AdaGrad<Model> extends Optimizer<Model> {

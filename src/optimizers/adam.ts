@@ -35,7 +35,11 @@ export interface ScaleByAdamOptions {
  * @returns the transform, with slots `firstMoments` and `secondMoments`.
  * @example
  * ```ts
- * chain(scaleByAdam({ beta2: 0.99 }), scaleByLearningRate(3e-4));
+ * const opt = new Optimizer(model, chain(scaleByAdam({ beta2: 0.99 }), scaleByLearningRate(3e-4)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * // The first step moves each parameter by about the learning rate, against its gradient:
+ * model.bias; // [-0.0003, -0.0003]
+ * Object.keys(opt.state().slots); // ["firstMoments", "secondMoments"]
  * ```
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation {
@@ -125,8 +129,13 @@ export function adamFamily<Model>(
  * @example
  * ```ts
  * const opt = new Adam(model, { learningRate: 1e-3 });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
  * opt.update(model, gradient(model, loss));
- * opt.learningRate = 1e-4; // later
+ * opt.step; // 1
+ * // Later, a smaller rate (or a schedule) for the following steps:
+ * opt.learningRate = 1e-4;
+ * opt.update(model, gradient(model, loss));
+ * opt.learningRate; // 0.0001
  * ```
  */
 export class Adam<Model> extends Optimizer<Model> {
@@ -149,6 +158,10 @@ export class Adam<Model> extends Optimizer<Model> {
  * @example
  * ```ts
  * const opt = new AdamW(model, { weightDecay: 0.05, excludeFromWeightDecay: (path) => path.endsWith("bias") });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
  */
 export class AdamW<Model> extends Optimizer<Model> {
@@ -171,6 +184,10 @@ export class AdamW<Model> extends Optimizer<Model> {
  * @example
  * ```ts
  * const opt = new NAdam(model);
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
  */
 export class NAdam<Model> extends Optimizer<Model> {

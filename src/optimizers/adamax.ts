@@ -27,7 +27,12 @@ export interface ScaleByAdamaxOptions {
  * @returns the transform, with slots `firstMoments` and `infinityNorm`.
  * @example
  * ```ts
- * chain(scaleByAdamax(), scaleByLearningRate(2e-3));
+ * const opt = new Optimizer(model, chain(scaleByAdamax(), scaleByLearningRate(2e-3)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * // The first step moves each parameter by the learning rate, against its gradient:
+ * model.bias; // [-0.002, -0.002]
+ * opt.state().rules;              // ["scaleByAdamax", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["firstMoments", "infinityNorm"]
  * ```
  */
 export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation {
@@ -62,6 +67,10 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
  * @example
  * ```ts
  * const opt = new AdaMax(model);
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
  */
 export class AdaMax<Model> extends Optimizer<Model> {

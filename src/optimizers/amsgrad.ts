@@ -27,7 +27,12 @@ export interface ScaleByAmsgradOptions {
  * @returns the transform, with slots `firstMoments`, `secondMoments`, `secondMomentsMax`.
  * @example
  * ```ts
- * chain(scaleByAmsgrad(), scaleByLearningRate(1e-3));
+ * const opt = new Optimizer(model, chain(scaleByAmsgrad(), scaleByLearningRate(1e-3)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * // The first step moves each parameter by the learning rate, against its gradient:
+ * model.bias; // [-0.001, -0.001]
+ * opt.state().rules;              // ["scaleByAmsgrad", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["firstMoments", "secondMoments", "secondMomentsMax"]
  * ```
  */
 export function scaleByAmsgrad(options: ScaleByAmsgradOptions = {}): GradientTransformation {
@@ -65,6 +70,10 @@ export function scaleByAmsgrad(options: ScaleByAmsgradOptions = {}): GradientTra
  * @example
  * ```ts
  * const opt = new AMSGrad(model, { learningRate: 1e-3 });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
  */
 export class AMSGrad<Model> extends Optimizer<Model> {

@@ -22,7 +22,12 @@ export interface ScaleByLionOptions {
  * @returns the transform, with slot `momentum`.
  * @example
  * ```ts
- * chain(scaleByLion(), addDecayedWeights(0.1), scaleByLearningRate(1e-4));
+ * const opt = new Optimizer(model, chain(scaleByLion(), addDecayedWeights(0.1), scaleByLearningRate(1e-4)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * // Every step moves each parameter by exactly the learning rate (the sign), plus the decay (0 for a zero bias):
+ * model.bias; // [-0.0001, -0.0001]
+ * opt.state().rules;              // ["scaleByLion", "addDecayedWeights", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["momentum"]
  * ```
  */
 export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation {
@@ -62,6 +67,10 @@ export interface LionOptions<Model> extends CommonOptions<Model> {
  * @example
  * ```ts
  * const opt = new Lion(model, { learningRate: 3e-5, weightDecay: 0.1 });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
  */
 export class Lion<Model> extends Optimizer<Model> {

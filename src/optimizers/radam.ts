@@ -32,7 +32,12 @@ export interface ScaleByRAdamOptions {
  * @returns the transform, with slots `firstMoments` and `secondMoments`.
  * @example
  * ```ts
- * chain(scaleByRAdam(), scaleByLearningRate(1e-3));
+ * const opt = new Optimizer(model, chain(scaleByRAdam(), scaleByLearningRate(1e-3)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * // The first steps are not rectified: momentum SGD, the learning rate times the gradient (2):
+ * model.bias; // [-0.002, -0.002]
+ * opt.state().rules;              // ["scaleByRAdam", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["firstMoments", "secondMoments"]
  * ```
  */
 export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation {
@@ -74,6 +79,10 @@ export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransfo
  * @example
  * ```ts
  * const opt = new RAdam(model);
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
  */
 export class RAdam<Model> extends Optimizer<Model> {

@@ -29,7 +29,10 @@ export interface ScaleByRmsOptions {
  * @returns the transform, with slots `meanSquare` (and `meanGradient` when centered).
  * @example
  * ```ts
- * chain(scaleByRms({ rho: 0.95 }), scaleByLearningRate(1e-3));
+ * const opt = new Optimizer(model, chain(scaleByRms({ rho: 0.95 }), scaleByLearningRate(1e-3)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * opt.state().rules;              // ["scaleByRms", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["meanSquare"]
  * ```
  */
 export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformation {
@@ -89,6 +92,10 @@ export interface RMSPropOptions<Model> extends CommonOptions<Model> {
  * @example
  * ```ts
  * const opt = new RMSProp(model, { learningRate: 1e-3, centered: true, momentum: 0.9 });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
  */
 export class RMSProp<Model> extends Optimizer<Model> {

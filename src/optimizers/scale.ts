@@ -34,6 +34,9 @@ export interface LearningRateTransformation extends GradientTransformation<numbe
  * @example
  * ```ts
  * const opt = new Optimizer(model, chain(scaleByAdam(), scaleByLearningRate(cosineDecay({ initialValue: 1e-3, decaySteps: 1000 }))));
+ * opt.learningRate; // 0.001
+ * for (let step = 0; step < 500; step++) opt.update(model, gradient(model, (m) => m.callAsFunction(x).square().mean()));
+ * opt.learningRate; // 0.0005
  * ```
  */
 export function scaleByLearningRate(learningRate: number | Schedule, options: ScaleByLearningRateOptions = {}): LearningRateTransformation {
@@ -63,7 +66,10 @@ export function scaleByLearningRate(learningRate: number | Schedule, options: Sc
  * @returns the transform.
  * @example
  * ```ts
- * chain(scaleByAdam(), scale(-1e-3)); // Adam with a fixed step
+ * // Adam with a fixed rate (no `learningRate` to set later):
+ * const opt = new Optimizer(model, chain(scaleByAdam(), scale(-1e-3)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * model.bias; // [-0.001, -0.001]
  * ```
  */
 export function scale(factor: number): GradientTransformation<number> {
@@ -88,7 +94,13 @@ export function scale(factor: number): GradientTransformation<number> {
  * @returns the transform.
  * @example
  * ```ts
- * chain(scaleByAdam(), addDecayedWeights(0.01), scaleByLearningRate(1e-3)); // AdamW
+ * // AdamW: decay added after Adam's scaling, so it is not divided by the second moments.
+ * const adamW = chain(scaleByAdam(), addDecayedWeights(0.01), scaleByLearningRate(1e-3));
+ * // Alone, it shrinks parameters towards zero: each step multiplies them by 1 − 0.1 · 0.5.
+ * const opt = new Optimizer(model, chain(addDecayedWeights(0.5), scaleByLearningRate(0.1)));
+ * const w0 = model.weight;
+ * opt.update(model, { weight: zeros([3, 2]), bias: zeros([2]) });
+ * model.weight.sub(w0.mul(0.95)).abs().max(); // 0
  * ```
  */
 export function addDecayedWeights(weightDecay: number | Schedule): GradientTransformation<number> {

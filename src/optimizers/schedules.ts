@@ -78,6 +78,9 @@ function halfCosine(count: number, steps: number): number {
  * @example
  * ```ts
  * constantSchedule(0.1)(1000); // 0.1
+ * // A schedule is a function of the number of completed steps; optimizers take one as their rate:
+ * const opt = new SGD(model, { learningRate: constantSchedule(0.1) });
+ * opt.learningRate; // 0.1
  * ```
  */
 export function constantSchedule(value: number): Schedule {
@@ -293,6 +296,10 @@ export function cosineWarmup(options: WarmupOptions): Schedule {
  *   [linearWarmup({ peakValue: 1e-3, warmupSteps: 100 }), cosineDecay({ initialValue: 1e-3, decaySteps: 900 })],
  *   [100],
  * );
+ * s(50);  // 0.0005
+ * s(100); // 0.001
+ * s(550); // 0.0005
+ * const opt = new Adam(model, { learningRate: s });
  * ```
  */
 export function joinSchedules(schedules: readonly Schedule[], boundaries: readonly number[]): Schedule {
@@ -333,8 +340,11 @@ export interface WarmupCosineDecayOptions {
  * @example
  * ```ts
  * const s = warmupCosineDecay({ peakValue: 1e-3, warmupSteps: 100, decaySteps: 1000 });
- * s(100); // 1e-3
+ * s(0);    // 0
+ * s(100);  // 1e-3
  * s(1000); // 0
+ * const opt = new AdamW(model, { learningRate: s });
+ * opt.learningRate; // 0
  * ```
  */
 export function warmupCosineDecay(options: WarmupCosineDecayOptions): Schedule {

@@ -26,7 +26,11 @@ export interface TraceOptions {
  * @returns the transform, with slot `velocity`.
  * @example
  * ```ts
- * chain(trace({ momentum: 0.9, nesterov: true }), scaleByLearningRate(0.01));
+ * const opt = new Optimizer(model, chain(trace({ momentum: 0.9, nesterov: true }), scaleByLearningRate(0.01)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * // Nesterov's first step is (1 + momentum) times the gradient (2 for the biases), times the rate:
+ * model.bias; // [-0.038, -0.038]
+ * Object.keys(opt.state().slots); // ["velocity"]
  * ```
  */
 export function trace(options: TraceOptions = {}): GradientTransformation {
@@ -80,8 +84,11 @@ export function momentumOptions(op: string, options: { momentum?: number; nester
  * @typeParam Model the model type.
  * @example
  * ```ts
- * const opt = new SGD(model, { learningRate: 0.1, momentum: 0.9, nesterov: true });
- * opt.update(model, gradient(model, loss));
+ * const opt = new SGD(model, { learningRate: 0.01, momentum: 0.9, nesterov: true });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
  */
 export class SGD<Model> extends Optimizer<Model> {

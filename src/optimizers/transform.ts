@@ -70,6 +70,8 @@ export interface StepContext<H> {
  *   },
  * };
  * const opt = new Optimizer(model, chain(scaleBySign, scaleByLearningRate(0.01)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * model.bias; // [-0.01, -0.01]
  * ```
  */
 export interface GradientTransformation<H = unknown> {
@@ -147,6 +149,9 @@ export type Transform = GradientTransformation | Chain | Masked;
  * // AdamW with clipping, as a chain.
  * const tx = chain(clipByGlobalNorm(1), scaleByAdam(), addDecayedWeights(1e-2), scaleByLearningRate(1e-3));
  * const opt = new Optimizer(model, tx);
+ * opt.state().rules; // ["clipByGlobalNorm", "scaleByAdam", "addDecayedWeights", "scaleByLearningRate"]
+ * // Chains nest; the result is the same as one flat chain:
+ * const same = chain(clipByGlobalNorm(1), chain(scaleByAdam(), addDecayedWeights(1e-2)), scaleByLearningRate(1e-3));
  * ```
  */
 export function chain(...transforms: readonly Transform[]): Transform {
@@ -187,7 +192,20 @@ export function stagesOf(t: Transform, masks: readonly Masked[] = []): Stage[] {
  * @returns a `Float32Array` or `Float64Array`.
  * @example
  * ```ts
- * init: ({ info }) => ({ accumulator: slot(info, 0.1) })
+ * // A rule that keeps a running sum of squared gradients, starting at 0.1 (AdaGrad's accumulator):
+ * const accumulate: GradientTransformation = {
+ *   name: "accumulate",
+ *   slots: ["accumulator"],
+ *   init: ({ info }) => ({ accumulator: slot(info, 0.1) }),
+ *   apply(state, _param, u) {
+ *     const a = state["accumulator"]!;
+ *     for (let i = 0; i < u.length; i++) a[i]! += u[i]! * u[i]!;
+ *     return [u, state];
+ *   },
+ * };
+ * const opt = new Optimizer(model, chain(accumulate, scaleByLearningRate(0.1)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * opt.state().slots["accumulator"]!.bias; // [4.1, 4.1]
  * ```
  */
 export function slot(info: ParameterInfo, value = 0): FloatArray {
