@@ -153,7 +153,10 @@ function arith(p: Primitive, a: TensorLike, b: TensorLike): Tensor {
  * @example
  * ```ts
  * add(tensor([1, 2]), 10); // [11, 12]
+ * // A [2, 2] matrix plus a row of 2: the row is added to every row.
+ * add(tensor([[1, 2], [3, 4]]), tensor([10, 20])); // [[11, 22], [13, 24]]
  * ```
+ * @category Elementwise operations
  */
 export function add(a: TensorLike, b: TensorLike): Tensor { return arith(addP, a, b); }
 /**
@@ -165,6 +168,7 @@ export function add(a: TensorLike, b: TensorLike): Tensor { return arith(addP, a
  * ```ts
  * sub(10, tensor([1, 2])); // [9, 8]
  * ```
+ * @category Elementwise operations
  */
 export function sub(a: TensorLike, b: TensorLike): Tensor { return arith(subP, a, b); }
 /**
@@ -176,6 +180,7 @@ export function sub(a: TensorLike, b: TensorLike): Tensor { return arith(subP, a
  * ```ts
  * mul(tensor([[1], [2]]), tensor([1, 10])); // [[1, 10], [2, 20]]
  * ```
+ * @category Elementwise operations
  */
 export function mul(a: TensorLike, b: TensorLike): Tensor { return arith(mulP, a, b); }
 /**
@@ -186,7 +191,10 @@ export function mul(a: TensorLike, b: TensorLike): Tensor { return arith(mulP, a
  * @example
  * ```ts
  * div(tensor([1, 2]), 4); // [0.25, 0.5]
+ * div(tensor([1, -1, 0]), 0); // [Infinity, -Infinity, NaN]
+ * div(tensor([1, 2], { dtype: "int32" }), 4).dtype; // "float32"
  * ```
+ * @category Elementwise operations
  */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = coerce("div", a, b, cast);
@@ -201,7 +209,10 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
  * @example
  * ```ts
  * pow(tensor([2, 3]), 2); // [4, 9]
+ * pow(tensor([4, 9]), 0.5); // [2, 3]
+ * pow(2, tensor([0, 1, 10])); // [1, 2, 1024]
  * ```
+ * @category Elementwise operations
  */
 export function pow(a: TensorLike, b: TensorLike): Tensor { return arith(powP, a, b); }
 /**
@@ -212,7 +223,9 @@ export function pow(a: TensorLike, b: TensorLike): Tensor { return arith(powP, a
  * @example
  * ```ts
  * maximum(tensor([1, 5]), 3); // [3, 5]
+ * maximum(tensor([1, NaN]), 0); // [1, NaN]
  * ```
+ * @category Elementwise operations
  */
 export function maximum(a: TensorLike, b: TensorLike): Tensor { return arith(maximumP, a, b); }
 /**
@@ -224,6 +237,7 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor { return arith(max
  * ```ts
  * minimum(tensor([1, 5]), 3); // [1, 3]
  * ```
+ * @category Elementwise operations
  */
 export function minimum(a: TensorLike, b: TensorLike): Tensor { return arith(minimumP, a, b); }
 
@@ -238,6 +252,7 @@ export function minimum(a: TensorLike, b: TensorLike): Tensor { return arith(min
  * ```ts
  * clip(tensor([-2, 0, 2]), -1, 1); // [-1, 0, 1]
  * ```
+ * @category Elementwise operations
  */
 export function clip(x: Tensor, min: number, max: number): Tensor {
   checkTensor("clip", "x", x);
@@ -261,7 +276,9 @@ function compare(k: CompareKernel, a: TensorLike, b: TensorLike): Tensor {
  * @example
  * ```ts
  * equal(tensor([1, 2]), 2); // [0, 1]
+ * equal(tensor([1, 2]), 2).dtype; // "int32"
  * ```
+ * @category Elementwise operations
  */
 export function equal(a: TensorLike, b: TensorLike): Tensor { return compare("equal", a, b); }
 /**
@@ -273,6 +290,7 @@ export function equal(a: TensorLike, b: TensorLike): Tensor { return compare("eq
  * ```ts
  * notEqual(tensor([1, 2]), 2); // [1, 0]
  * ```
+ * @category Elementwise operations
  */
 export function notEqual(a: TensorLike, b: TensorLike): Tensor { return compare("notEqual", a, b); }
 /**
@@ -284,6 +302,7 @@ export function notEqual(a: TensorLike, b: TensorLike): Tensor { return compare(
  * ```ts
  * less(tensor([1, 2]), 2); // [1, 0]
  * ```
+ * @category Elementwise operations
  */
 export function less(a: TensorLike, b: TensorLike): Tensor { return compare("less", a, b); }
 /**
@@ -295,6 +314,7 @@ export function less(a: TensorLike, b: TensorLike): Tensor { return compare("les
  * ```ts
  * lessEqual(tensor([1, 2]), 2); // [1, 1]
  * ```
+ * @category Elementwise operations
  */
 export function lessEqual(a: TensorLike, b: TensorLike): Tensor { return compare("lessEqual", a, b); }
 /**
@@ -306,6 +326,7 @@ export function lessEqual(a: TensorLike, b: TensorLike): Tensor { return compare
  * ```ts
  * greater(tensor([1, 2]), 1); // [0, 1]
  * ```
+ * @category Elementwise operations
  */
 export function greater(a: TensorLike, b: TensorLike): Tensor { return compare("greater", a, b); }
 /**
@@ -317,6 +338,7 @@ export function greater(a: TensorLike, b: TensorLike): Tensor { return compare("
  * ```ts
  * greaterEqual(tensor([1, 2]), 2); // [0, 1]
  * ```
+ * @category Elementwise operations
  */
 export function greaterEqual(a: TensorLike, b: TensorLike): Tensor { return compare("greaterEqual", a, b); }
 
@@ -350,7 +372,11 @@ const whereP = definePrimitive({
  * @example
  * ```ts
  * where(tensor([1, 0]), tensor([1, 2]), 0); // [1, 0]
+ * // Replace the negative entries with 0.
+ * const x = tensor([-2, 3, -1]);
+ * where(x.less(0), 0, x); // [0, 3, 0]
  * ```
+ * @category Elementwise operations
  */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   checkTensor("where", "cond", cond);
@@ -413,6 +439,7 @@ const logicalOrP = defineNondifferentiable("logicalOr", ([a, b]) => runMath("log
  * mod(tensor([5, -5, 5.5]), 3).toArray(); // [2, 1, 2.5]
  * mod(tensor([5, -5]), -3).toArray();     // [-1, -2]
  * ```
+ * @category Elementwise operations
  */
 export function mod(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = coerce("mod", a, b, cast);
@@ -436,8 +463,10 @@ export function mod(a: TensorLike, b: TensorLike): Tensor {
  * @returns the angle in radians, shaped by broadcasting.
  * @example
  * ```ts
- * atan2(tensor([1, 1, -1]), tensor([1, -1, 0])).toArray(); // [π/4, 3π/4, -π/2]
+ * // π/4, 3π/4 and -π/2: the quadrant comes from the signs of both arguments.
+ * atan2(tensor([1, 1, -1]), tensor([1, -1, 0])); // [0.7853982, 2.3561945, -1.5707964]
  * ```
+ * @category Elementwise operations
  */
 export function atan2(y: TensorLike, x: TensorLike): Tensor {
   const [p, q] = coerce("atan2", y, x, cast);
@@ -461,6 +490,7 @@ function logical(p: Primitive, op: string, a: TensorLike, b: TensorLike): Tensor
  * ```ts
  * logicalAnd(tensor([1, 1, 0]), tensor([1, 0, 0])).toArray(); // [1, 0, 0]
  * ```
+ * @category Elementwise operations
  */
 export function logicalAnd(a: TensorLike, b: TensorLike): Tensor { return logical(logicalAndP, "logicalAnd", a, b); }
 /**
@@ -471,5 +501,6 @@ export function logicalAnd(a: TensorLike, b: TensorLike): Tensor { return logica
  * ```ts
  * logicalOr(tensor([1, 1, 0]), tensor([1, 0, 0])).toArray(); // [1, 1, 0]
  * ```
+ * @category Elementwise operations
  */
 export function logicalOr(a: TensorLike, b: TensorLike): Tensor { return logical(logicalOrP, "logicalOr", a, b); }

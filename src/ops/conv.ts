@@ -37,10 +37,14 @@ import { bind } from "../autodiff/trace.js";
  * Padding of a 2-D window op: `'valid'` (none; the window stays inside the input), `'same'` (enough zeros
  * that the output has `ceil(size / stride)` rows and columns, split evenly with the extra one after, as
  * TensorFlow does), a number of zero rows/columns on every side, or `[[top, bottom], [left, right]]`.
+ * @category Convolution and pooling
  */
 export type Padding2D = "same" | "valid" | number | readonly [readonly [number, number], readonly [number, number]];
 
-/** Options of {@link conv2d} and its relatives. */
+/**
+ * Options of {@link conv2d} and its relatives.
+ * @category Convolution and pooling
+ */
 export interface Conv2DOptions {
   /** Step between windows: one number for both axes or `[strideHeight, strideWidth]`. Default 1. */
   strides?: number | readonly [number, number];
@@ -50,7 +54,10 @@ export interface Conv2DOptions {
   dilations?: number | readonly [number, number];
 }
 
-/** Options of {@link conv1d}. */
+/**
+ * Options of {@link conv1d}.
+ * @category Convolution and pooling
+ */
 export interface Conv1DOptions {
   /** Step between windows. Default 1. */
   stride?: number;
@@ -60,7 +67,10 @@ export interface Conv1DOptions {
   dilation?: number;
 }
 
-/** Options of {@link maxPool2d} and {@link avgPool2d}. */
+/**
+ * Options of {@link maxPool2d} and {@link avgPool2d}.
+ * @category Convolution and pooling
+ */
 export interface Pool2DOptions {
   /** Window size: one number for both axes or `[height, width]`. */
   size: number | readonly [number, number];
@@ -426,6 +436,7 @@ function prepareForward(
  * conv2d(x, w, { padding: "same" }).shape;             // [8, 28, 28, 16]
  * conv2d(x, w, { strides: 2 }).shape;                  // [8, 13, 13, 16]
  * ```
+ * @category Convolution and pooling
  */
 export function conv2d(x: Tensor, filter: Tensor, options?: Conv2DOptions): Tensor {
   const [a, f, p] = prepareForward("conv2d", x, filter, options, "[filterHeight, filterWidth, inChannels, outChannels]");
@@ -444,6 +455,7 @@ export function conv2d(x: Tensor, filter: Tensor, options?: Conv2DOptions): Tens
  * ```ts
  * conv1d(ones([2, 10, 3]), ones([3, 3, 4]), { padding: "same" }).shape; // [2, 10, 4]
  * ```
+ * @category Convolution and pooling
  */
 export function conv1d(x: Tensor, filter: Tensor, options?: Conv1DOptions): Tensor {
   const op = "conv1d";
@@ -500,6 +512,7 @@ export function conv1d(x: Tensor, filter: Tensor, options?: Conv1DOptions): Tens
  * const dx = conv2dBackpropInput(ones([1, 3, 3, 2]), ones([3, 3, 1, 2]), [1, 5, 5, 1]);
  * dx.shape; // [1, 5, 5, 1]
  * ```
+ * @category Convolution and pooling
  */
 export function conv2dBackpropInput(dy: Tensor, filter: Tensor, inputShape: readonly number[], options?: Conv2DOptions): Tensor {
   return backpropInputOf("conv2dBackpropInput", "dy", conv2dFamily, dy, filter, inputShape, options, (fs) => fs[3]!);
@@ -522,6 +535,7 @@ export function conv2dBackpropInput(dy: Tensor, filter: Tensor, inputShape: read
  * conv2dTranspose(ones([1, 4, 4, 8]), ones([3, 3, 2, 8]), [1, 8, 8, 2], { strides: 2, padding: "same" }).shape;
  * // [1, 8, 8, 2]
  * ```
+ * @category Convolution and pooling
  */
 export function conv2dTranspose(x: Tensor, filter: Tensor, outputShape: readonly number[], options?: Conv2DOptions): Tensor {
   return backpropInputOf("conv2dTranspose", "input", conv2dFamily, x, filter, outputShape, options, (fs) => fs[3]!);
@@ -572,8 +586,13 @@ function backpropInputOf(
  * @returns a tensor of shape `filterShape`.
  * @example
  * ```ts
- * conv2dBackpropFilter(ones([1, 5, 5, 1]), ones([1, 3, 3, 2]), [3, 3, 1, 2]).toArray(); // all 9
+ * const dw = conv2dBackpropFilter(ones([1, 5, 5, 1]), ones([1, 3, 3, 2]), [3, 3, 1, 2]);
+ * dw.shape; // [3, 3, 1, 2]
+ * // Each filter tap meets the input once per output position: 3 × 3 = 9 everywhere.
+ * dw.min().item(); // 9
+ * dw.max().item(); // 9
  * ```
+ * @category Convolution and pooling
  */
 export function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonly number[], options?: Conv2DOptions): Tensor {
   return backpropFilterOf("conv2dBackpropFilter", conv2dFamily, x, dy, filterShape, options, (fs) => fs[3]!);
@@ -624,6 +643,7 @@ function backpropFilterOf(
  * ```ts
  * depthwiseConv2d(ones([1, 5, 5, 3]), ones([3, 3, 3, 2]), { padding: "same" }).shape; // [1, 5, 5, 6]
  * ```
+ * @category Convolution and pooling
  */
 export function depthwiseConv2d(x: Tensor, filter: Tensor, options?: Conv2DOptions): Tensor {
   const [a, f, p] = prepareForward("depthwiseConv2d", x, filter, options, "[filterHeight, filterWidth, channels, channelMultiplier]");
@@ -642,6 +662,7 @@ export function depthwiseConv2d(x: Tensor, filter: Tensor, options?: Conv2DOptio
  * ```ts
  * depthwiseConv2dBackpropInput(ones([1, 3, 3, 4]), ones([3, 3, 2, 2]), [1, 5, 5, 2]).shape; // [1, 5, 5, 2]
  * ```
+ * @category Convolution and pooling
  */
 export function depthwiseConv2dBackpropInput(
   dy: Tensor,
@@ -664,6 +685,7 @@ export function depthwiseConv2dBackpropInput(
  * ```ts
  * depthwiseConv2dBackpropFilter(ones([1, 5, 5, 2]), ones([1, 3, 3, 4]), [3, 3, 2, 2]).shape; // [3, 3, 2, 2]
  * ```
+ * @category Convolution and pooling
  */
 export function depthwiseConv2dBackpropFilter(
   x: Tensor,
@@ -749,6 +771,7 @@ export const maxPool2dArgmaxP = defineNondifferentiable<PoolParams>("maxPool2dAr
  * maxPool2d(tensor([1, 5, 3, 2, 0, 7, 4, 6, 8], { shape: [1, 3, 3, 1] }), { size: 2, dilations: 2 }).item(); // 8
  * maxPool2d(tensor([1, 5, 3, 2], { shape: [1, 2, 2, 1] }), { size: 2 }).item(); // 5
  * ```
+ * @category Convolution and pooling
  */
 export function maxPool2d(x: Tensor, options: Pool2DOptions): Tensor {
   if (isDilated2d(options)) return dilatedPool2d("maxPool2d", x, options, true);
@@ -822,6 +845,7 @@ export const avgPool2dBackpropP: Primitive<AvgPoolBackpropParams> = definePrimit
  * ```ts
  * avgPool2d(tensor([1, 5, 3, 3], { shape: [1, 2, 2, 1] }), { size: 2 }).item(); // 3
  * ```
+ * @category Convolution and pooling
  */
 export function avgPool2d(x: Tensor, options: Pool2DOptions): Tensor {
   const op = "avgPool2d";
@@ -839,6 +863,7 @@ export function avgPool2d(x: Tensor, options: Pool2DOptions): Tensor {
 /**
  * Padding of a 3-D window op: `'valid'`, `'same'` (as for {@link Padding2D}, on each axis), a number of
  * zero cells on every side, or `[[front, back], [top, bottom], [left, right]]`.
+ * @category Convolution and pooling
  */
 export type Padding3D =
   | "same"
@@ -846,7 +871,10 @@ export type Padding3D =
   | number
   | readonly [readonly [number, number], readonly [number, number], readonly [number, number]];
 
-/** Options of {@link conv3d} and its back-projections. */
+/**
+ * Options of {@link conv3d} and its back-projections.
+ * @category Convolution and pooling
+ */
 export interface Conv3DOptions {
   /** Step between windows: one number for all axes or `[depth, height, width]`. Default 1. */
   strides?: number | readonly [number, number, number];
@@ -856,7 +884,10 @@ export interface Conv3DOptions {
   dilations?: number | readonly [number, number, number];
 }
 
-/** Options of {@link maxPool3d} and {@link avgPool3d}. */
+/**
+ * Options of {@link maxPool3d} and {@link avgPool3d}.
+ * @category Convolution and pooling
+ */
 export interface Pool3DOptions {
   /** Window size: one number for all axes or `[depth, height, width]`. */
   size: number | readonly [number, number, number];
@@ -868,7 +899,10 @@ export interface Pool3DOptions {
   dilations?: number | readonly [number, number, number];
 }
 
-/** Options of {@link maxPool1d} and {@link avgPool1d}. */
+/**
+ * Options of {@link maxPool1d} and {@link avgPool1d}.
+ * @category Convolution and pooling
+ */
 export interface Pool1DOptions {
   /** Window size. */
   size: number;
@@ -1111,6 +1145,7 @@ function checkChannels3d(op: string, inputName: string, xShape: readonly number[
  * conv3d(x, w, { padding: "same" }).shape;  // [2, 8, 16, 16, 4]
  * conv3d(x, w, { strides: 2 }).shape;       // [2, 3, 7, 7, 4]
  * ```
+ * @category Convolution and pooling
  */
 export function conv3d(x: Tensor, filter: Tensor, options?: Conv3DOptions): Tensor {
   const op = "conv3d";
@@ -1149,6 +1184,7 @@ function checkDy3d(op: string, dy: Tensor, xShape: readonly number[], fShape: re
  * ```ts
  * conv3dBackpropInput(ones([1, 2, 2, 2, 4]), ones([3, 3, 3, 1, 4]), [1, 4, 4, 4, 1]).shape; // [1, 4, 4, 4, 1]
  * ```
+ * @category Convolution and pooling
  */
 export function conv3dBackpropInput(dy: Tensor, filter: Tensor, inputShape: readonly number[], options?: Conv3DOptions): Tensor {
   const op = "conv3dBackpropInput";
@@ -1175,8 +1211,13 @@ export function conv3dBackpropInput(dy: Tensor, filter: Tensor, inputShape: read
  * @returns a tensor of shape `filterShape`.
  * @example
  * ```ts
- * conv3dBackpropFilter(ones([1, 4, 4, 4, 1]), ones([1, 2, 2, 2, 3]), [3, 3, 3, 1, 3]).dataSync()[0]; // 8, as every element
+ * const dw = conv3dBackpropFilter(ones([1, 4, 4, 4, 1]), ones([1, 2, 2, 2, 3]), [3, 3, 3, 1, 3]);
+ * dw.shape; // [3, 3, 3, 1, 3]
+ * // Each filter tap meets the input once per output position: 2 × 2 × 2 = 8 everywhere.
+ * dw.min().item(); // 8
+ * dw.max().item(); // 8
  * ```
+ * @category Convolution and pooling
  */
 export function conv3dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonly number[], options?: Conv3DOptions): Tensor {
   const op = "conv3dBackpropFilter";
@@ -1353,6 +1394,7 @@ function resolvePool3d(op: string, x: unknown, options: Pool3DOptions): [Tensor,
  * ```ts
  * maxPool3d(tensor([1, 5, 3, 2, 0, 7, 4, 6], { shape: [1, 2, 2, 2, 1] }), { size: 2 }).item(); // 7
  * ```
+ * @category Convolution and pooling
  */
 export function maxPool3d(x: Tensor, options: Pool3DOptions): Tensor {
   const [t, p] = resolvePool3d("maxPool3d", x, options);
@@ -1371,6 +1413,7 @@ export function maxPool3d(x: Tensor, options: Pool3DOptions): Tensor {
  * ```ts
  * avgPool3d(tensor([1, 5, 3, 2, 0, 7, 4, 6], { shape: [1, 2, 2, 2, 1] }), { size: 2 }).item(); // 3.5
  * ```
+ * @category Convolution and pooling
  */
 export function avgPool3d(x: Tensor, options: Pool3DOptions): Tensor {
   const op = "avgPool3d";
@@ -1425,6 +1468,7 @@ function fromVolume1d(y: Tensor): Tensor {
  * ```ts
  * maxPool1d(tensor([1, 5, 3, 2], { shape: [1, 4, 1] }), { size: 2 }).toArray(); // [[[5], [3]]]
  * ```
+ * @category Convolution and pooling
  */
 export function maxPool1d(x: Tensor, options: Pool1DOptions): Tensor {
   const [v, p] = resolvePool1d("maxPool1d", x, options);
@@ -1443,6 +1487,7 @@ export function maxPool1d(x: Tensor, options: Pool1DOptions): Tensor {
  * ```ts
  * avgPool1d(tensor([1, 5, 3, 2], { shape: [1, 4, 1] }), { size: 2 }).toArray(); // [[[3], [2.5]]]
  * ```
+ * @category Convolution and pooling
  */
 export function avgPool1d(x: Tensor, options: Pool1DOptions): Tensor {
   const op = "avgPool1d";

@@ -113,11 +113,14 @@ function contract(a: Term, b: Term, keep: Set<string>, size: Map<string, number>
  * @example
  * ```ts
  * const a = tensor([[1, 2], [3, 4]]);
- * einsum("ij,jk->ik", a, a).toArray();   // [[7, 10], [15, 22]] (matmul)
- * einsum("ii", a).item();                 // 5 (trace)
- * einsum("ij->j", a).toArray();          // [4, 6]
+ * einsum("ij,jk->ik", a, a); // [[7, 10], [15, 22]]
+ * // The trace: a repeated label on one operand takes the diagonal.
+ * einsum("ii", a).item(); // 5
+ * // Column sums: a label missing from the output is summed over.
+ * einsum("ij->j", a); // [4, 6]
  * einsum("i,j->ij", tensor([1, 2]), tensor([3, 4])).toArray(); // [[3, 4], [6, 8]]
  * ```
+ * @category Linear algebra
  */
 export function einsum(spec: string, ...operands: Tensor[]): Tensor {
   const op = "einsum";

@@ -79,6 +79,7 @@ function rowsOf(op: string, indices: Tensor, shape: readonly number[], what: str
  * gatherNd(x, [[0, 1], [1, 0]]).toArray(); // [2, 3]
  * gatherNd(x, [[1]]).toArray();            // [[3, 4]]
  * ```
+ * @category Shape and indexing
  */
 export function gatherNd(x: Tensor, indices: Tensor | readonly unknown[]): Tensor {
   const op = "gatherNd";
@@ -103,6 +104,7 @@ export function gatherNd(x: Tensor, indices: Tensor | readonly unknown[]): Tenso
  * scatter([[0], [2], [0]], tensor([1, 2, 3]), [4]).toArray(); // [4, 0, 2, 0]
  * scatter([[1, 1]], tensor([5]), [2, 2]).toArray();           // [[0, 0], [0, 5]]
  * ```
+ * @category Shape and indexing
  */
 export function scatter(indices: Tensor | readonly unknown[], updates: Tensor, shape: readonly number[]): Tensor {
   const op = "scatter";
@@ -135,6 +137,7 @@ export function scatter(indices: Tensor | readonly unknown[], updates: Tensor, s
  * segmentSum(tensor([1, 2, 3, 4]), [0, 1, 0, 1]).toArray();              // [4, 6]
  * segmentSum(tensor([[1, 2], [3, 4], [5, 6]]), [1, 1, 0], 3).toArray(); // [[5, 6], [4, 6], [0, 0]]
  * ```
+ * @category Shape and indexing
  */
 export function segmentSum(data: Tensor, segmentIds: Tensor | readonly number[], numSegments?: number): Tensor {
   const op = "segmentSum";

@@ -162,10 +162,12 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
  * @returns `[...batch, m, n]` with `batch` the broadcast of both batch shapes (vector axes removed).
  * @example
  * ```ts
- * matmul(ones([2, 3]), ones([3, 4])).shape;        // [2, 4], every element 3
- * matmul(ones([5, 2, 3]), ones([3, 4])).shape;     // [5, 2, 4]: the matrix is shared by the batch
+ * matmul(tensor([[1, 2], [3, 4]]), tensor([[1, 0], [0, 2]])); // [[1, 4], [3, 8]]
+ * // A batch of five [2, 3] matrices times one [3, 4] matrix, shared by the batch.
+ * matmul(ones([5, 2, 3]), ones([3, 4])).shape; // [5, 2, 4]
  * matmul(tensor([1, 2]), tensor([3, 4])).item();   // 11
  * ```
+ * @category Linear algebra
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   const op = "matmul";
@@ -689,8 +691,9 @@ function unColumn(x: Tensor, vector: boolean): Tensor {
  * const a = tensor([[4, 2], [2, 3]], { dtype: "float64" });
  * const l = cholesky(a);
  * l.toArray();                      // [[2, 0], [1, 1.4142135623730951]]
- * matmul(l, l.transpose()).toArray(); // [[4, 2], [2, 3]] (up to rounding)
+ * matmul(l, l.transpose()); // [[4, 2], [2, 3]]
  * ```
+ * @category Linear algebra
  */
 export function cholesky(a: Tensor): Tensor {
   const op = "cholesky";
@@ -698,7 +701,10 @@ export function cholesky(a: Tensor): Tensor {
   return bind(choleskyP, [x.add(mT(x)).mul(0.5)], { op });
 }
 
-/** Options of {@link triangularSolve}. */
+/**
+ * Options of {@link triangularSolve}.
+ * @category Linear algebra
+ */
 export interface TriangularSolveOptions {
   /** Read the lower triangle of `a` (default `true`); `false` reads the upper one. The other is ignored. */
   lower?: boolean;
@@ -723,6 +729,7 @@ export interface TriangularSolveOptions {
  * triangularSolve(l, tensor([2, 3], { dtype: "float64" })).toArray();                      // [1, 2]
  * triangularSolve(l, tensor([2, 3], { dtype: "float64" }), { transpose: true }).toArray(); // [-0.5, 3]
  * ```
+ * @category Linear algebra
  */
 export function triangularSolve(a: Tensor, b: Tensor, options?: TriangularSolveOptions): Tensor {
   const op = "triangularSolve";
@@ -752,6 +759,7 @@ export function triangularSolve(a: Tensor, b: Tensor, options?: TriangularSolveO
  * const a = tensor([[3, 1], [1, 2]], { dtype: "float64" });
  * solve(a, tensor([9, 8], { dtype: "float64" })).toArray(); // [2, 3]
  * ```
+ * @category Linear algebra
  */
 export function solve(a: Tensor, b: Tensor): Tensor {
   const op = "solve";
@@ -770,6 +778,7 @@ export function solve(a: Tensor, b: Tensor): Tensor {
  * ```ts
  * inverse(tensor([[2, 0], [0, 4]], { dtype: "float64" })).toArray(); // [[0.5, 0], [0, 0.25]]
  * ```
+ * @category Linear algebra
  */
 export function inverse(a: Tensor): Tensor {
   const op = "inverse";
@@ -790,6 +799,7 @@ export function inverse(a: Tensor): Tensor {
  * ```ts
  * det(tensor([[1, 2], [3, 4]], { dtype: "float64" })).item(); // -2
  * ```
+ * @category Linear algebra
  */
 export function det(a: Tensor): Tensor {
   const op = "det";
@@ -808,8 +818,10 @@ export function det(a: Tensor): Tensor {
  * @returns `[...]`, one `log|det|` per matrix.
  * @example
  * ```ts
- * logDet(tensor([[2, 0], [0, -3]], { dtype: "float64" })).item(); // Math.log(6)
+ * // log |2 · (-3)| = log 6
+ * logDet(tensor([[2, 0], [0, -3]], { dtype: "float64" })).item(); // 1.7917595
  * ```
+ * @category Linear algebra
  */
 export function logDet(a: Tensor): Tensor {
   const op = "logDet";
@@ -817,7 +829,10 @@ export function logDet(a: Tensor): Tensor {
   return bind(determinantP, [x], { op, logAbs: true });
 }
 
-/** The factors returned by {@link qr}. */
+/**
+ * The factors returned by {@link qr}.
+ * @category Linear algebra
+ */
 export interface QRResult {
   /** `[..., m, k]` with orthonormal columns, `k = min(m, n)`. */
   readonly q: Tensor;
@@ -838,9 +853,10 @@ export interface QRResult {
  * @example
  * ```ts
  * const { q, r } = qr(tensor([[3, 1], [4, 2]], { dtype: "float64" }));
- * r.toArray();               // [[5, 2.2], [0, 0.4]] (up to rounding)
- * matmul(q, r).toArray();    // [[3, 1], [4, 2]] (up to rounding)
+ * r; // [[5, 2.2], [0, 0.4]]
+ * matmul(q, r); // [[3, 1], [4, 2]]
  * ```
+ * @category Linear algebra
  */
 export function qr(a: Tensor): QRResult {
   const op = "qr";

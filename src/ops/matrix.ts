@@ -19,6 +19,7 @@ import { gatherNd, scatter } from "./indexing.js";
  * ```ts
  * outer(tensor([1, 2]), tensor([1, 10, 100])).toArray(); // [[1, 10, 100], [2, 20, 200]]
  * ```
+ * @category Linear algebra
  */
 export function outer(a: Tensor, b: Tensor): Tensor {
   checkTensor("outer", "a", a);
@@ -44,6 +45,7 @@ function checkOffset(op: string, k: unknown): number {
  * diag(tensor([[1, 2], [3, 4]])).toArray();        // [1, 4]
  * diag(tensor([[1, 2], [3, 4]]), 1).toArray();     // [2]
  * ```
+ * @category Linear algebra
  */
 export function diag(x: Tensor, k = 0): Tensor {
   const op = "diag";
@@ -81,6 +83,7 @@ export function diag(x: Tensor, k = 0): Tensor {
  * ```ts
  * bandPart(tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]]), 0, 1).toArray(); // [[1, 2, 0], [0, 5, 6], [0, 0, 9]]
  * ```
+ * @category Linear algebra
  */
 export function bandPart(x: Tensor, numLower: number, numUpper: number): Tensor {
   const op = "bandPart";

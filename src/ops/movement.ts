@@ -84,6 +84,7 @@ const reshapeP = definePrimitive<ReshapeParams>({
  * ```ts
  * reshape(tensor([1, 2, 3, 4, 5, 6]), [2, -1]).toArray(); // [[1, 2, 3], [4, 5, 6]]
  * ```
+ * @category Shape and indexing
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const op = "reshape";
@@ -158,6 +159,7 @@ const transposeP = definePrimitive<TransposeParams>({
  * transpose(tensor([[1, 2, 3], [4, 5, 6]])).toArray(); // [[1, 4], [2, 5], [3, 6]]
  * transpose(zeros([2, 3, 4]), [1, 2, 0]).shape;        // [3, 4, 2]
  * ```
+ * @category Shape and indexing
  */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const op = "transpose";
@@ -224,6 +226,7 @@ function insertionAxis(op: string, axis: number, x: Tensor): number {
  * expandDims(zeros([2, 3]), 1).shape;  // [2, 1, 3]
  * expandDims(zeros([2, 3]), -1).shape; // [2, 3, 1]
  * ```
+ * @category Shape and indexing
  */
 export function expandDims(x: Tensor, axis = 0): Tensor {
   const op = "expandDims";
@@ -245,6 +248,7 @@ export function expandDims(x: Tensor, axis = 0): Tensor {
  * squeeze(zeros([1, 3, 1])).shape;     // [3]
  * squeeze(zeros([1, 3, 1]), 0).shape;  // [3, 1]
  * ```
+ * @category Shape and indexing
  */
 export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
   const op = "squeeze";
@@ -296,6 +300,7 @@ const broadcastToP = definePrimitive<ShapeParams>({
  * broadcastTo(tensor([1, 2]), [2, 2]).toArray(); // [[1, 2], [1, 2]]
  * broadcastTo(tensor([[1], [2]]), [2, 3]).toArray(); // [[1, 1, 1], [2, 2, 2]]
  * ```
+ * @category Shape and indexing
  */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   const op = "broadcastTo";
@@ -361,6 +366,7 @@ const sliceP = definePrimitive<SliceParams>({
  * slice(x, [1]).toArray();            // [[4, 5, 6]]
  * slice(x, [0, -1]).toArray();        // [[3], [6]]
  * ```
+ * @category Shape and indexing
  */
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
   const op = "slice";
@@ -427,10 +433,14 @@ const padP = definePrimitive<PadParams>({
  * How {@link pad} fills: `'constant'` (a fill value), `'reflect'` (mirrored without repeating the edge:
  * `[1, 2, 3]` padded by 2 on each side is `[3, 2, 1, 2, 3, 2, 1]`) or `'symmetric'` (mirrored with the
  * edge repeated: `[2, 1, 1, 2, 3, 3, 2]`), the modes of TensorFlow's `pad` (NumPy's `reflect` and `symmetric`).
+ * @category Shape and indexing
  */
 export type PadMode = "constant" | "reflect" | "symmetric";
 
-/** Options of {@link pad}. */
+/**
+ * Options of {@link pad}.
+ * @category Shape and indexing
+ */
 export interface PadOptions {
   /** The fill mode (default `'constant'`). */
   mode?: PadMode;
@@ -454,6 +464,7 @@ export interface PadOptions {
  * pad(tensor([1, 2, 3]), [[2, 2]], { mode: "reflect" }).toArray();   // [3, 2, 1, 2, 3, 2, 1]
  * pad(tensor([1, 2, 3]), [[2, 2]], { mode: "symmetric" }).toArray(); // [2, 1, 1, 2, 3, 3, 2]
  * ```
+ * @category Shape and indexing
  */
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value: number | PadOptions = 0): Tensor {
   const op = "pad";
@@ -583,6 +594,7 @@ function checkTensorList(op: string, tensors: readonly Tensor[]): Tensor {
  * concat([tensor([[1, 2]]), tensor([[3, 4], [5, 6]])]).toArray(); // [[1, 2], [3, 4], [5, 6]]
  * concat([tensor([[1], [2]]), tensor([[3], [4]])], 1).toArray();  // [[1, 3], [2, 4]]
  * ```
+ * @category Shape and indexing
  */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const op = "concat";
@@ -621,6 +633,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
  * stack([tensor([1, 2]), tensor([3, 4])]).toArray();    // [[1, 2], [3, 4]]
  * stack([tensor([1, 2]), tensor([3, 4])], 1).toArray(); // [[1, 3], [2, 4]]
  * ```
+ * @category Shape and indexing
  */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   const op = "stack";
@@ -649,6 +662,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
  * split(tensor([1, 2, 3, 4, 5, 6]), 3).map((t) => t.toArray()); // [[1, 2], [3, 4], [5, 6]]
  * split(tensor([1, 2, 3, 4, 5, 6]), [1, -1]).map((t) => t.shape); // [[1], [5]]
  * ```
+ * @category Shape and indexing
  */
 export function split(x: Tensor, sizes: number | readonly number[], axis = 0): Tensor[] {
   const op = "split";
@@ -705,6 +719,7 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
  * tile(tensor([[1, 2]]), [2, 2]).toArray(); // [[1, 2, 1, 2], [1, 2, 1, 2]]
  * tile(tensor([1, 2]), [2, 1]).toArray();   // [[1, 2], [1, 2]]
  * ```
+ * @category Shape and indexing
  */
 export function tile(x: Tensor, reps: readonly number[]): Tensor {
   const op = "tile";
@@ -831,6 +846,7 @@ function validIndices(op: string, t: Tensor, n: number, axisDesc: string): Tenso
  * gather(tensor([[1, 2], [3, 4], [5, 6]]), [2, 0]).toArray(); // [[5, 6], [1, 2]]
  * gather(tensor([[1, 2], [3, 4]]), [1], 1).toArray();         // [[2], [4]]
  * ```
+ * @category Shape and indexing
  */
 export function gather(x: Tensor, indices: Tensor | readonly number[], axis = 0): Tensor {
   const op = "gather";

@@ -20,6 +20,7 @@ import { reshape } from "./movement.js";
  * The order of a norm: a number `p >= 1` (`1`, `2`, any other, `Infinity`; `-Infinity` is the smallest
  * magnitude) for vectors; `'fro'` (Frobenius), `1` (largest column sum), `Infinity` (largest row sum) for
  * matrices; `'euclidean'` is 2 for vectors and `'fro'` for matrices.
+ * @category Linear algebra
  */
 export type NormOrder = number | "fro" | "euclidean";
 
@@ -55,9 +56,11 @@ function vectorNorm(op: string, x: Tensor, ord: number, axes: number[], keepDims
  * ```ts
  * norm(tensor([3, -4])).item();                          // 5
  * norm(tensor([3, -4]), 1).item();                       // 7
- * norm(tensor([[1, -2], [3, 4]]), Infinity, [0, 1]).item(); // 7 (the largest row sum)
+ * // Over two axes, the induced matrix norm: ∞ is the largest row sum of |x|.
+ * norm(tensor([[1, -2], [3, 4]]), Infinity, [0, 1]).item(); // 7
  * gradient(tensor([0, 0]), (x) => norm(x)).toArray();    // [0, 0]
  * ```
+ * @category Linear algebra
  */
 export function norm(x: Tensor, ord: NormOrder = 2, axes?: number | readonly number[], keepDims = false): Tensor {
   const op = "norm";
@@ -105,6 +108,7 @@ export function norm(x: Tensor, ord: NormOrder = 2, axes?: number | readonly num
  * ```ts
  * l2Normalize(tensor([[3, 4], [0, 0]])).toArray(); // [[0.6, 0.8], [0, 0]]
  * ```
+ * @category Linear algebra
  */
 export function l2Normalize(x: Tensor, axis: number | readonly number[] = -1, epsilon = 1e-12): Tensor {
   const op = "l2Normalize";

@@ -111,8 +111,13 @@ function reduceWith(op: string, prim: typeof sumP, x: Tensor, axes: number | rea
  * @returns the sum.
  * @example
  * ```ts
- * sum(tensor([[1, 2], [3, 4]]), 1); // [3, 7]
+ * const x = tensor([[1, 2], [3, 4]]);
+ * sum(x); // 10
+ * sum(x, 1); // [3, 7]
+ * sum(x, 0, true); // [[4, 6]]
+ * sum(x, [0, 1]); // 10
  * ```
+ * @category Reductions
  */
 export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   return reduceWith("sum", sumP, x, axes, keepDims);
@@ -127,6 +132,7 @@ export function sum(x: Tensor, axes?: number | readonly number[], keepDims = fal
  * ```ts
  * max(tensor([[1, 5], [3, 2]]), 0); // [3, 5]
  * ```
+ * @category Reductions
  */
 export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   emptyCheck("max", x, axes);
@@ -142,6 +148,7 @@ export function max(x: Tensor, axes?: number | readonly number[], keepDims = fal
  * ```ts
  * min(tensor([[1, 5], [3, 2]]), 0); // [1, 2]
  * ```
+ * @category Reductions
  */
 export function min(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   emptyCheck("min", x, axes);
@@ -156,7 +163,10 @@ export function min(x: Tensor, axes?: number | readonly number[], keepDims = fal
  * @example
  * ```ts
  * prod(tensor([2, 3, 4])); // 24
+ * // The derivative is exact at a zero: the product of the other elements.
+ * gradient(tensor([2, 0, 4]), (x) => prod(x)); // [0, 8, 0]
  * ```
+ * @category Reductions
  */
 export function prod(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   return reduceWith("prod", prodP, x, axes, keepDims);
@@ -187,7 +197,9 @@ function count(x: Tensor, axes: number | readonly number[] | undefined): number 
  * @example
  * ```ts
  * mean(tensor([[1, 2], [3, 4]]), 0); // [2, 3]
+ * mean(tensor([1, 2], { dtype: "int32" })); // 1.5
  * ```
+ * @category Reductions
  */
 export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   checkTensor("mean", "x", x);
@@ -206,7 +218,11 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDims = fa
  * @example
  * ```ts
  * logSumExp(tensor([0, 0])); // 0.6931472
+ * // Where exp overflows, the result is still exact: 1000 + log 2.
+ * logSumExp(tensor([1000, 1000])); // 1000.6931
+ * log(exp(tensor([1000, 1000])).sum()); // Infinity
  * ```
+ * @category Reductions
  */
 export function logSumExp(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   checkTensor("logSumExp", "x", x);
@@ -249,7 +265,10 @@ function squeezeAxes(t: Tensor, axes: readonly number[]): Tensor {
  * @example
  * ```ts
  * softmax(tensor([0, 0])); // [0.5, 0.5]
+ * // One distribution per row (the last axis), even for logits whose exp overflows.
+ * softmax(tensor([[1, 2, 3], [1000, 1000, 1000]])); // [[0.0900306, 0.2447285, 0.6652409], [0.3333333, 0.3333333, 0.3333333]]
  * ```
+ * @category Reductions
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
   checkTensor("softmax", "x", x);
@@ -267,7 +286,12 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * @example
  * ```ts
  * logSoftmax(tensor([0, 0])); // [-0.6931472, -0.6931472]
+ * // A cross-entropy loss: minus the log-probability of each row's label.
+ * const logits = tensor([[2, 0], [0, 2]]);
+ * const labels = oneHot([0, 1], 2);
+ * logSoftmax(logits).mul(labels).sum(-1).neg(); // [0.126928, 0.126928]
  * ```
+ * @category Reductions
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   checkTensor("logSoftmax", "x", x);
@@ -301,7 +325,10 @@ function arg(op: "argmax" | "argmin", x: Tensor, axis: number): Tensor {
  * @example
  * ```ts
  * argmax(tensor([[1, 3], [4, 2]])); // [1, 0]
+ * argmax(tensor([[1, 3], [4, 2]]), 0); // [1, 0]
+ * argmax(tensor([2, 5, 5])); // 1
  * ```
+ * @category Reductions
  */
 export function argmax(x: Tensor, axis = -1): Tensor { return arg("argmax", x, axis); }
 /**
@@ -312,6 +339,8 @@ export function argmax(x: Tensor, axis = -1): Tensor { return arg("argmax", x, a
  * @example
  * ```ts
  * argmin(tensor([[1, 3], [4, 2]])); // [0, 1]
+ * argmin(tensor([[1, 3], [4, 2]]), 0); // [0, 1]
  * ```
+ * @category Reductions
  */
 export function argmin(x: Tensor, axis = -1): Tensor { return arg("argmin", x, axis); }

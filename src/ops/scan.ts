@@ -18,7 +18,10 @@ import { checkTensor } from "./util.js";
 import { add, mul } from "./binary.js";
 import { slice, pad, gather } from "./movement.js";
 
-/** Options of {@link cumsum} and {@link cumprod}. */
+/**
+ * Options of {@link cumsum} and {@link cumprod}.
+ * @category Scans and sorting
+ */
 export interface ScanOptions {
   /** Leave each element out of its own result: the first result is 0 (sum) or 1 (product). Default false. */
   exclusive?: boolean;
@@ -68,6 +71,7 @@ function scanArgs(op: string, x: Tensor, axis: number, options: ScanOptions | un
  * cumsum(tensor([1, 2, 3]), 0, { exclusive: true }).toArray(); // [0, 1, 3]
  * cumsum(tensor([1, 2, 3]), 0, { reverse: true }).toArray();   // [6, 5, 3]
  * ```
+ * @category Scans and sorting
  */
 export function cumsum(x: Tensor, axis = -1, options?: ScanOptions): Tensor {
   const p = scanArgs("cumsum", x, axis, options);
@@ -88,6 +92,7 @@ export function cumsum(x: Tensor, axis = -1, options?: ScanOptions): Tensor {
  * cumprod(tensor([2, 3]), 0, { exclusive: true }).toArray();    // [1, 2]
  * gradient(tensor([2, 0, 3]), (x) => cumprod(x).sum()).toArray(); // [1, 8, 0]
  * ```
+ * @category Scans and sorting
  */
 export function cumprod(x: Tensor, axis = -1, options?: ScanOptions): Tensor {
   const p = scanArgs("cumprod", x, axis, options);
@@ -188,6 +193,7 @@ function flip(x: Tensor, axis: number): Tensor {
  * reverse(tensor([[1, 2], [3, 4]]), 1).toArray(); // [[2, 1], [4, 3]]
  * reverse(tensor([[1, 2], [3, 4]])).toArray();    // [[4, 3], [2, 1]]
  * ```
+ * @category Scans and sorting
  */
 export function reverse(x: Tensor, axes?: number | readonly number[]): Tensor {
   checkTensor("reverse", "x", x);

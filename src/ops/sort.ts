@@ -19,7 +19,10 @@ import { add, mul } from "./binary.js";
 import { reshape, transpose, gather, slice } from "./movement.js";
 import { arange } from "../tensor/ranges.js";
 
-/** Options of {@link sort} and {@link argsort}. */
+/**
+ * Options of {@link sort} and {@link argsort}.
+ * @category Scans and sorting
+ */
 export interface SortOptions {
   /** Largest first. Default false (smallest first). */
   descending?: boolean;
@@ -87,6 +90,7 @@ export function takeAlongAxis(x: Tensor, indices: Tensor, axis: number): Tensor 
  * argsort(tensor([3, 1, 2])).toArray();                         // [1, 2, 0]
  * argsort(tensor([3, 1, 3]), -1, { descending: true }).toArray(); // [0, 2, 1]
  * ```
+ * @category Scans and sorting
  */
 export function argsort(x: Tensor, axis = -1, options?: SortOptions): Tensor {
   const p = sortArgs("argsort", x, axis, options);
@@ -105,6 +109,7 @@ export function argsort(x: Tensor, axis = -1, options?: SortOptions): Tensor {
  * sort(tensor([[3, 1, 2], [0, 5, 4]])).toArray();              // [[1, 2, 3], [0, 4, 5]]
  * sort(tensor([3, 1, 2]), 0, { descending: true }).toArray();  // [3, 2, 1]
  * ```
+ * @category Scans and sorting
  */
 export function sort(x: Tensor, axis = -1, options?: SortOptions): Tensor {
   const p = sortArgs("sort", x, axis, options);
@@ -112,7 +117,10 @@ export function sort(x: Tensor, axis = -1, options?: SortOptions): Tensor {
   return takeAlongAxis(x, bind(argsortP, [x._concrete], p), p.axis);
 }
 
-/** The result of {@link topk}. */
+/**
+ * The result of {@link topk}.
+ * @category Scans and sorting
+ */
 export interface TopK {
   /** The `k` largest elements of each line, largest first: `[..., k]`, the dtype of the input. */
   readonly values: Tensor;
@@ -134,6 +142,7 @@ export interface TopK {
  * values.toArray();  // [5, 5]
  * indices.toArray(); // [1, 3]
  * ```
+ * @category Scans and sorting
  */
 export function topk(x: Tensor, k: number): TopK {
   const op = "topk";

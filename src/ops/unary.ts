@@ -117,8 +117,9 @@ function float(op: string, x: Tensor): Tensor {
  * @returns the negation, same shape and dtype.
  * @example
  * ```ts
- * neg(tensor([1, -2])); // [-1, 2]
+ * neg(tensor([1, -2, 0])); // [-1, 2, -0]
  * ```
+ * @category Elementwise operations
  */
 export function neg(x: Tensor): Tensor { return bind(negP, [checkTensor("neg", "x", x)], undefined); }
 /**
@@ -127,8 +128,9 @@ export function neg(x: Tensor): Tensor { return bind(negP, [checkTensor("neg", "
  * @returns the exponential.
  * @example
  * ```ts
- * exp(tensor([0])); // [1]
+ * exp(tensor([0, 1, -Infinity])); // [1, 2.7182817, 0]
  * ```
+ * @category Elementwise operations
  */
 export function exp(x: Tensor): Tensor { return bind(expP, [float("exp", x)], undefined); }
 /**
@@ -137,8 +139,10 @@ export function exp(x: Tensor): Tensor { return bind(expP, [float("exp", x)], un
  * @returns `ln x`.
  * @example
  * ```ts
- * log(tensor([1])); // [0]
+ * log(tensor([1, Math.E, 0])); // [0, 1, -Infinity]
+ * log(tensor([-1])); // [NaN]
  * ```
+ * @category Elementwise operations
  */
 export function log(x: Tensor): Tensor { return bind(logP, [float("log", x)], undefined); }
 /**
@@ -147,8 +151,13 @@ export function log(x: Tensor): Tensor { return bind(logP, [float("log", x)], un
  * @returns `log1p x`.
  * @example
  * ```ts
- * log1p(tensor([0])); // [0]
+ * log1p(tensor([0, Math.E - 1])); // [0, 1]
+ * // Near 0, 1 + x rounds away the digits of x; log1p keeps them.
+ * const tiny = tensor([1e-15], { dtype: "float64" });
+ * log1p(tiny).item() * 1e15; // 1
+ * log(tiny.add(1)).item() * 1e15; // 1.110223
  * ```
+ * @category Elementwise operations
  */
 export function log1p(x: Tensor): Tensor { return bind(log1pP, [float("log1p", x)], undefined); }
 /**
@@ -157,8 +166,13 @@ export function log1p(x: Tensor): Tensor { return bind(log1pP, [float("log1p", x
  * @returns `expm1 x`.
  * @example
  * ```ts
- * expm1(tensor([0])); // [0]
+ * expm1(tensor([0, 1])); // [0, 1.7182817]
+ * // Near 0, exp(x) - 1 cancels the digits of x; expm1 keeps them.
+ * const tiny = tensor([1e-15], { dtype: "float64" });
+ * expm1(tiny).item() * 1e15; // 1
+ * exp(tiny).sub(1).item() * 1e15; // 1.110223
  * ```
+ * @category Elementwise operations
  */
 export function expm1(x: Tensor): Tensor { return bind(expm1P, [float("expm1", x)], undefined); }
 /**
@@ -167,8 +181,10 @@ export function expm1(x: Tensor): Tensor { return bind(expm1P, [float("expm1", x
  * @returns `√x`.
  * @example
  * ```ts
- * sqrt(tensor([9])); // [3]
+ * sqrt(tensor([0, 4, 9])); // [0, 2, 3]
+ * gradient(tensor([0, 4]), (x) => sqrt(x).sum()); // [Infinity, 0.25]
  * ```
+ * @category Elementwise operations
  */
 export function sqrt(x: Tensor): Tensor { return bind(sqrtP, [float("sqrt", x)], undefined); }
 /**
@@ -177,8 +193,11 @@ export function sqrt(x: Tensor): Tensor { return bind(sqrtP, [float("sqrt", x)],
  * @returns `|x|`.
  * @example
  * ```ts
- * abs(tensor([-3])); // [3]
+ * abs(tensor([-3, 0, 2])); // [3, 0, 2]
+ * // The derivative at 0 is 0.
+ * gradient(tensor([-3, 0, 2]), (x) => abs(x).sum()); // [-1, 0, 1]
  * ```
+ * @category Elementwise operations
  */
 export function abs(x: Tensor): Tensor { return bind(absP, [checkTensor("abs", "x", x)], undefined); }
 /**
@@ -189,6 +208,7 @@ export function abs(x: Tensor): Tensor { return bind(absP, [checkTensor("abs", "
  * ```ts
  * sign(tensor([-3, 0, 2])); // [-1, 0, 1]
  * ```
+ * @category Elementwise operations
  */
 export function sign(x: Tensor): Tensor { return bind(signP, [checkTensor("sign", "x", x)], undefined); }
 /**
@@ -197,8 +217,9 @@ export function sign(x: Tensor): Tensor { return bind(signP, [checkTensor("sign"
  * @returns `sin x`.
  * @example
  * ```ts
- * sin(tensor([0])); // [0]
+ * sin(tensor([0, Math.PI / 6, Math.PI / 2])); // [0, 0.5, 1]
  * ```
+ * @category Elementwise operations
  */
 export function sin(x: Tensor): Tensor { return bind(sinP, [float("sin", x)], undefined); }
 /**
@@ -207,8 +228,9 @@ export function sin(x: Tensor): Tensor { return bind(sinP, [float("sin", x)], un
  * @returns `cos x`.
  * @example
  * ```ts
- * cos(tensor([0])); // [1]
+ * cos(tensor([0, Math.PI / 3, Math.PI])); // [1, 0.5, -1]
  * ```
+ * @category Elementwise operations
  */
 export function cos(x: Tensor): Tensor { return bind(cosP, [float("cos", x)], undefined); }
 /**
@@ -217,8 +239,9 @@ export function cos(x: Tensor): Tensor { return bind(cosP, [float("cos", x)], un
  * @returns `tan x`.
  * @example
  * ```ts
- * tan(tensor([0])); // [0]
+ * tan(tensor([0, Math.PI / 4])); // [0, 1]
  * ```
+ * @category Elementwise operations
  */
 export function tan(x: Tensor): Tensor { return bind(tanP, [float("tan", x)], undefined); }
 /**
@@ -227,8 +250,9 @@ export function tan(x: Tensor): Tensor { return bind(tanP, [float("tan", x)], un
  * @returns `tanh x`.
  * @example
  * ```ts
- * tanh(tensor([0])); // [0]
+ * tanh(tensor([-Infinity, 0, 1])); // [-1, 0, 0.7615942]
  * ```
+ * @category Elementwise operations
  */
 export function tanh(x: Tensor): Tensor { return bind(tanhP, [float("tanh", x)], undefined); }
 /**
@@ -237,8 +261,10 @@ export function tanh(x: Tensor): Tensor { return bind(tanhP, [float("tanh", x)],
  * @returns `1 / (1 + e^-x)`.
  * @example
  * ```ts
- * sigmoid(tensor([0])); // [0.5]
+ * sigmoid(tensor([-Infinity, 0, 2])); // [0, 0.5, 0.8807971]
+ * sigmoid(tensor([-1000, 1000])); // [0, 1]
  * ```
+ * @category Elementwise operations
  */
 export function sigmoid(x: Tensor): Tensor { return bind(sigmoidP, [float("sigmoid", x)], undefined); }
 /**
@@ -247,8 +273,11 @@ export function sigmoid(x: Tensor): Tensor { return bind(sigmoidP, [float("sigmo
  * @returns the rectified tensor.
  * @example
  * ```ts
- * relu(tensor([-1, 2])); // [0, 2]
+ * relu(tensor([-1, 0, 2])); // [0, 0, 2]
+ * // The derivative at 0 is 0.
+ * gradient(tensor([-1, 0, 2]), (x) => relu(x).sum()); // [0, 0, 1]
  * ```
+ * @category Elementwise operations
  */
 export function relu(x: Tensor): Tensor { return bind(reluP, [checkTensor("relu", "x", x)], undefined); }
 
@@ -258,8 +287,9 @@ export function relu(x: Tensor): Tensor { return bind(reluP, [checkTensor("relu"
  * @returns the square.
  * @example
  * ```ts
- * square(tensor([3])); // [9]
+ * square(tensor([-3, 0.5])); // [9, 0.25]
  * ```
+ * @category Elementwise operations
  */
 export function square(x: Tensor): Tensor {
   checkTensor("square", "x", x);
@@ -271,8 +301,9 @@ export function square(x: Tensor): Tensor {
  * @returns the reciprocal.
  * @example
  * ```ts
- * reciprocal(tensor([4])); // [0.25]
+ * reciprocal(tensor([4, -0.5, 0])); // [0.25, -2, Infinity]
  * ```
+ * @category Elementwise operations
  */
 export function reciprocal(x: Tensor): Tensor { return div(1, float("reciprocal", x)); }
 /**
@@ -281,8 +312,9 @@ export function reciprocal(x: Tensor): Tensor { return div(1, float("reciprocal"
  * @returns the reciprocal square root.
  * @example
  * ```ts
- * rsqrt(tensor([4])); // [0.5]
+ * rsqrt(tensor([4, 16])); // [0.5, 0.25]
  * ```
+ * @category Elementwise operations
  */
 export function rsqrt(x: Tensor): Tensor { return reciprocal(sqrt(float("rsqrt", x))); }
 /**
@@ -291,9 +323,10 @@ export function rsqrt(x: Tensor): Tensor { return reciprocal(sqrt(float("rsqrt",
  * @param x a tensor (int32 is converted to float32). @returns the softplus, same shape.
  * @example
  * ```ts
- * softplus(tensor([0])).item();                   // ln 2
+ * softplus(tensor([0])).item();                   // 0.6931472
  * gradient(0, (x) => softplus(x));                // 0.5
  * ```
+ * @category Elementwise operations
  */
 export function softplus(x: Tensor): Tensor { return bind(softplusP, [float("softplus", x)], undefined); }
 
@@ -305,6 +338,7 @@ export function softplus(x: Tensor): Tensor { return bind(softplusP, [float("sof
  * ```ts
  * erf(tensor([0, 0.5])).toArray(); // [0, 0.5205]
  * ```
+ * @category Elementwise operations
  */
 export function erf(x: Tensor): Tensor { return bind(erfP, [float("erf", x)], undefined); }
 
@@ -315,6 +349,7 @@ export function erf(x: Tensor): Tensor { return bind(erfP, [float("erf", x)], un
  * ```ts
  * floor(tensor([1.5, -1.5])).toArray(); // [1, -2]
  * ```
+ * @category Elementwise operations
  */
 export function floor(x: Tensor): Tensor { return rounding(floorP, "floor", x); }
 /**
@@ -324,6 +359,7 @@ export function floor(x: Tensor): Tensor { return rounding(floorP, "floor", x); 
  * ```ts
  * ceil(tensor([1.5, -1.5])).toArray(); // [2, -1]
  * ```
+ * @category Elementwise operations
  */
 export function ceil(x: Tensor): Tensor { return rounding(ceilP, "ceil", x); }
 /**
@@ -334,6 +370,7 @@ export function ceil(x: Tensor): Tensor { return rounding(ceilP, "ceil", x); }
  * ```ts
  * round(tensor([0.5, 1.5, 2.5, -0.5, 2.6])).toArray(); // [0, 2, 2, -0, 3]
  * ```
+ * @category Elementwise operations
  */
 export function round(x: Tensor): Tensor { return rounding(roundP, "round", x); }
 
@@ -349,6 +386,7 @@ function rounding(p: Primitive, op: string, x: Tensor): Tensor {
  * ```ts
  * isFinite(tensor([1, NaN, Infinity])).toArray(); // [1, 0, 0]
  * ```
+ * @category Elementwise operations
  */
 export function isFinite(x: Tensor): Tensor { return bind(isFiniteP, [checkTensor("isFinite", "x", x)], undefined); }
 /**
@@ -358,6 +396,7 @@ export function isFinite(x: Tensor): Tensor { return bind(isFiniteP, [checkTenso
  * ```ts
  * isNaN(tensor([1, NaN, Infinity])).toArray(); // [0, 1, 0]
  * ```
+ * @category Elementwise operations
  */
 export function isNaN(x: Tensor): Tensor { return bind(isNaNP, [checkTensor("isNaN", "x", x)], undefined); }
 /**
@@ -368,6 +407,7 @@ export function isNaN(x: Tensor): Tensor { return bind(isNaNP, [checkTensor("isN
  * ```ts
  * logicalNot(tensor([0, 1, 2], { dtype: "int32" })).toArray(); // [1, 0, 0]
  * ```
+ * @category Elementwise operations
  */
 export function logicalNot(x: Tensor): Tensor { return bind(logicalNotP, [checkTensor("logicalNot", "x", x)], undefined); }
 
@@ -411,6 +451,7 @@ const INT32_MAX = 2147483647;
  * cast(tensor([1.7, -1.7]), "int32").toArray(); // [1, -1]
  * cast(tensor([NaN]), "int32");                 // throws RangeError: cast: value NaN...
  * ```
+ * @category Elementwise operations
  */
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor("cast", "x", x);

@@ -2,13 +2,19 @@ import { Tensor, type NestedArray } from "./tensor.js";
 import { allocate, checkDType, fillFrom, type DType, type TypedArray } from "./dtype.js";
 import { checkShape, checkSize, fmt, sizeOf } from "./shape.js";
 
-/** Options shared by the creation functions. */
+/**
+ * Options shared by the creation functions.
+ * @category Tensors
+ */
 export interface CreationOptions {
   /** The element type; `'float32'` by default. */
   dtype?: DType;
 }
 
-/** Options of {@link tensor}. */
+/**
+ * Options of {@link tensor}.
+ * @category Tensors
+ */
 export interface TensorOptions extends CreationOptions {
   /** Reshapes the values (given flat, or nested) to this shape; the sizes must agree. */
   shape?: readonly number[];
@@ -84,9 +90,10 @@ function flattenInto(op: string, v: NestedArray, shape: readonly number[], d: nu
  * @example
  * ```ts
  * tensor([[1, 2], [3, 4]]).shape;              // [2, 2]
- * tensor([1, 2, 3, 4], { shape: [2, 2] });     // the same
+ * tensor([1, 2, 3, 4], { shape: [2, 2] });     // [[1, 2], [3, 4]]
  * tensor(3, { dtype: "int32" }).item();        // 3
  * ```
+ * @category Tensors
  */
 export function tensor(values: number | NestedArray | ArrayLike<number>, options?: TensorOptions): Tensor {
   const op = "tensor";
@@ -135,6 +142,7 @@ export function tensor(values: number | NestedArray | ArrayLike<number>, options
  * ```ts
  * full([2, 2], 7).toArray(); // [[7, 7], [7, 7]]
  * ```
+ * @category Tensors
  */
 export function full(shape: readonly number[], value: number, options?: CreationOptions): Tensor {
   return filled("full", shape, value, options);
@@ -160,6 +168,7 @@ function filled(op: string, shape: readonly number[], value: number, options: Cr
  * ```ts
  * zeros([2, 3]).shape; // [2, 3]
  * ```
+ * @category Tensors
  */
 export function zeros(shape: readonly number[], options?: CreationOptions): Tensor {
   return filled("zeros", shape, 0, options);
@@ -174,6 +183,7 @@ export function zeros(shape: readonly number[], options?: CreationOptions): Tens
  * ```ts
  * ones([3]).toArray(); // [1, 1, 1]
  * ```
+ * @category Tensors
  */
 export function ones(shape: readonly number[], options?: CreationOptions): Tensor {
   return filled("ones", shape, 1, options);

@@ -1,7 +1,13 @@
-/** The element types a {@link Tensor} can hold. `float32` is the default everywhere. */
+/**
+ * The element types a {@link Tensor} can hold. `float32` is the default everywhere.
+ * @category Tensors
+ */
 export type DType = "float32" | "float64" | "int32";
 
-/** The typed array that stores a tensor's elements. */
+/**
+ * The typed array that stores a tensor's elements.
+ * @category Tensors
+ */
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 /** @internal Allocates a zero-filled typed array of `dtype` holding `size` elements. */

@@ -36,6 +36,7 @@ const MAX_ELEMENTS = MAX_TENSOR_SIZE;
  * arange(1, 2, 0.25).toArray();  // [1, 1.25, 1.5, 1.75]
  * arange(3, 0, -1).toArray();    // [3, 2, 1]
  * ```
+ * @category Tensors
  */
 export function arange(start: number, stop?: number, step = 1, options?: CreationOptions): Tensor {
   const op = "arange";
@@ -74,6 +75,7 @@ export function arange(start: number, stop?: number, step = 1, options?: Creatio
  * ```ts
  * linspace(0, 1, 5).toArray(); // [0, 0.25, 0.5, 0.75, 1]
  * ```
+ * @category Tensors
  */
 export function linspace(start: number, stop: number, num: number, options?: CreationOptions): Tensor {
   const op = "linspace";
@@ -108,6 +110,7 @@ export function linspace(start: number, stop: number, num: number, options?: Cre
  * eye(2).toArray();    // [[1, 0], [0, 1]]
  * eye(2, 3).toArray(); // [[1, 0, 0], [0, 1, 0]]
  * ```
+ * @category Tensors
  */
 export function eye(n: number, m?: number, options?: CreationOptions): Tensor {
   const op = "eye";
@@ -124,7 +127,10 @@ export function eye(n: number, m?: number, options?: CreationOptions): Tensor {
   return new Tensor(Object.freeze([n, cols]), dtype, data);
 }
 
-/** Options of {@link oneHot}. */
+/**
+ * Options of {@link oneHot}.
+ * @category Tensors
+ */
 export interface OneHotOptions extends CreationOptions {
   /** The value at the index; 1 by default. */
   onValue?: number;
@@ -145,6 +151,7 @@ export interface OneHotOptions extends CreationOptions {
  * ```ts
  * oneHot([0, 2], 3).toArray(); // [[1, 0, 0], [0, 0, 1]]
  * ```
+ * @category Tensors
  */
 export function oneHot(indices: Tensor | readonly number[], depth: number, options?: OneHotOptions): Tensor {
   const op = "oneHot";
@@ -195,6 +202,7 @@ export function oneHot(indices: Tensor | readonly number[], depth: number, optio
  * ```ts
  * zerosLike(ones([2, 3])).shape; // [2, 3]
  * ```
+ * @category Tensors
  */
 export function zerosLike(x: Tensor, options?: CreationOptions): Tensor {
   return like("zerosLike", x, 0, options);
@@ -209,6 +217,7 @@ export function zerosLike(x: Tensor, options?: CreationOptions): Tensor {
  * ```ts
  * onesLike(zeros([2])).toArray(); // [1, 1]
  * ```
+ * @category Tensors
  */
 export function onesLike(x: Tensor, options?: CreationOptions): Tensor {
   return like("onesLike", x, 1, options);

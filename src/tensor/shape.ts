@@ -28,6 +28,7 @@ export function checkShape(op: string, shape: unknown): readonly number[] {
  * The largest number of elements a tensor may hold: 2³¹ − 1. Kernels index elements with int32 offsets,
  * and a JavaScript engine caps typed arrays near this size anyway (memory usually runs out first: a
  * float32 tensor of this size takes 8 GiB). Creating a larger tensor is an error naming the shape.
+ * @category Tensors
  */
 export const MAX_TENSOR_SIZE = 2147483647;
 

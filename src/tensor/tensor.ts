@@ -17,10 +17,16 @@ import { formatTensor } from "./format.js";
 /** Node's `util.inspect.custom`: a registered symbol, shared with every realm and runtime that honours it. */
 const inspectCustom: unique symbol = Symbol.for("nodejs.util.inspect.custom");
 
-/** A tensor or a plain number, accepted by every binary op (a number takes the tensor's dtype). */
+/**
+ * A tensor or a plain number, accepted by every binary op (a number takes the tensor's dtype).
+ * @category Tensors
+ */
 export type TensorLike = Tensor | number;
 
-/** A nested array of numbers, as accepted by {@link tensor} and returned by {@link Tensor.toArray}. */
+/**
+ * A nested array of numbers, as accepted by {@link tensor} and returned by {@link Tensor.toArray}.
+ * @category Tensors
+ */
 export type NestedArray = number | NestedArray[];
 
 /**
@@ -40,8 +46,10 @@ export declare const tensorBrand: unique symbol;
  * @example
  * ```ts
  * const x = tensor([[1, 2], [3, 4]]);
- * x.add(1).mul(x).sum().item(); // 2 + 6 + 12 + 20 = 40
+ * // (1 + 1)·1 + (2 + 1)·2 + (3 + 1)·3 + (4 + 1)·4 = 2 + 6 + 12 + 20
+ * x.add(1).mul(x).sum().item(); // 40
  * ```
+ * @category Tensors
  */
 export class Tensor {
   declare private readonly [tensorBrand]: true;
@@ -144,7 +152,8 @@ export class Tensor {
    * @returns a fresh `Float32Array`, `Float64Array` or `Int32Array`.
    * @example
    * ```ts
-   * ones([2]).dataSync(); // Float32Array [1, 1]
+   * const data = ones([2]).dataSync(); // [1, 1]
+   * data instanceof Float32Array; // true
    * ```
    */
   dataSync(): TypedArray {
@@ -365,7 +374,7 @@ export class Tensor {
    * @returns the exponential.
    * @example
    * ```ts
-   * tensor([0]).exp(); // [1]
+   * tensor([0, 1]).exp(); // [1, 2.7182817]
    * ```
    */
   exp(): Tensor { return unary.exp(this); }
@@ -374,7 +383,7 @@ export class Tensor {
    * @returns `ln x`.
    * @example
    * ```ts
-   * tensor([1]).log(); // [0]
+   * tensor([1, Math.E]).log(); // [0, 1]
    * ```
    */
   log(): Tensor { return unary.log(this); }
@@ -383,7 +392,7 @@ export class Tensor {
    * @returns `log1p x`.
    * @example
    * ```ts
-   * tensor([0]).log1p(); // [0]
+   * tensor([0, Math.E - 1]).log1p(); // [0, 1]
    * ```
    */
   log1p(): Tensor { return unary.log1p(this); }
@@ -392,7 +401,7 @@ export class Tensor {
    * @returns `expm1 x`.
    * @example
    * ```ts
-   * tensor([0]).expm1(); // [0]
+   * tensor([0, 1]).expm1(); // [0, 1.7182817]
    * ```
    */
   expm1(): Tensor { return unary.expm1(this); }
@@ -401,7 +410,7 @@ export class Tensor {
    * @returns `√x`.
    * @example
    * ```ts
-   * tensor([4]).sqrt(); // [2]
+   * tensor([4, 9]).sqrt(); // [2, 3]
    * ```
    */
   sqrt(): Tensor { return unary.sqrt(this); }
@@ -410,7 +419,7 @@ export class Tensor {
    * @returns the reciprocal square root.
    * @example
    * ```ts
-   * tensor([4]).rsqrt(); // [0.5]
+   * tensor([4, 16]).rsqrt(); // [0.5, 0.25]
    * ```
    */
   rsqrt(): Tensor { return unary.rsqrt(this); }
@@ -419,7 +428,7 @@ export class Tensor {
    * @returns the square.
    * @example
    * ```ts
-   * tensor([3]).square(); // [9]
+   * tensor([-3, 0.5]).square(); // [9, 0.25]
    * ```
    */
   square(): Tensor { return unary.square(this); }
@@ -428,7 +437,7 @@ export class Tensor {
    * @returns the reciprocal.
    * @example
    * ```ts
-   * tensor([4]).reciprocal(); // [0.25]
+   * tensor([4, -0.5]).reciprocal(); // [0.25, -2]
    * ```
    */
   reciprocal(): Tensor { return unary.reciprocal(this); }
@@ -437,7 +446,7 @@ export class Tensor {
    * @returns `|x|`.
    * @example
    * ```ts
-   * tensor([-2]).abs(); // [2]
+   * tensor([-2, 0, 3]).abs(); // [2, 0, 3]
    * ```
    */
   abs(): Tensor { return unary.abs(this); }
@@ -455,7 +464,7 @@ export class Tensor {
    * @returns `sin x`.
    * @example
    * ```ts
-   * tensor([0]).sin(); // [0]
+   * tensor([0, Math.PI / 2]).sin(); // [0, 1]
    * ```
    */
   sin(): Tensor { return unary.sin(this); }
@@ -464,7 +473,7 @@ export class Tensor {
    * @returns `cos x`.
    * @example
    * ```ts
-   * tensor([0]).cos(); // [1]
+   * tensor([0, Math.PI]).cos(); // [1, -1]
    * ```
    */
   cos(): Tensor { return unary.cos(this); }
@@ -473,7 +482,7 @@ export class Tensor {
    * @returns `tan x`.
    * @example
    * ```ts
-   * tensor([0]).tan(); // [0]
+   * tensor([0, Math.PI / 4]).tan(); // [0, 1]
    * ```
    */
   tan(): Tensor { return unary.tan(this); }
@@ -482,7 +491,7 @@ export class Tensor {
    * @returns `tanh x`.
    * @example
    * ```ts
-   * tensor([0]).tanh(); // [0]
+   * tensor([0, 1]).tanh(); // [0, 0.7615942]
    * ```
    */
   tanh(): Tensor { return unary.tanh(this); }
@@ -491,7 +500,7 @@ export class Tensor {
    * @returns `σ(x)`.
    * @example
    * ```ts
-   * tensor([0]).sigmoid(); // [0.5]
+   * tensor([0, 2]).sigmoid(); // [0.5, 0.8807971]
    * ```
    */
   sigmoid(): Tensor { return unary.sigmoid(this); }
@@ -509,7 +518,7 @@ export class Tensor {
    * @returns the softplus.
    * @example
    * ```ts
-   * tensor([0]).softplus(); // [0.6931472]
+   * tensor([0, 2]).softplus(); // [0.6931472, 2.126928]
    * ```
    */
   softplus(): Tensor { return unary.softplus(this); }
@@ -519,7 +528,7 @@ export class Tensor {
    * @returns the converted tensor.
    * @example
    * ```ts
-   * tensor([1.7]).cast('int32'); // [1]
+   * tensor([1.7, -1.7]).cast("int32"); // [1, -1]
    * ```
    */
   cast(dtype: DType): Tensor { return unary.cast(this, dtype); }
@@ -533,6 +542,10 @@ export class Tensor {
    * @example
    * ```ts
    * tensor([[1, 2], [3, 4]]).sum(0); // [4, 6]
+   * // With x = [[1, 2, 3], [4, 5, 6]] (the reference's examples' fixture):
+   * x.sum(); // 21
+   * x.sum(1); // [6, 15]
+   * x.sum(-1, true).shape; // [2, 1]
    * ```
    */
   sum(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.sum(this, axes, keepDims); }
@@ -544,6 +557,7 @@ export class Tensor {
    * @example
    * ```ts
    * tensor([1, 2, 3]).mean(); // 2
+   * tensor([[1, 2], [3, 4]]).mean(1); // [1.5, 3.5]
    * ```
    */
   mean(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.mean(this, axes, keepDims); }
@@ -555,6 +569,8 @@ export class Tensor {
    * @example
    * ```ts
    * tensor([1, 3, 2]).max(); // 3
+   * // With x = [[1, 2, 3], [4, 5, 6]]:
+   * x.max(0); // [4, 5, 6]
    * ```
    */
   max(axes?: number | readonly number[], keepDims = false): Tensor { return reduce.max(this, axes, keepDims); }
@@ -617,7 +633,7 @@ export class Tensor {
    * @returns probabilities summing to 1 along `axis`.
    * @example
    * ```ts
-   * tensor([0, 0]).softmax(); // [0.5, 0.5]
+   * tensor([[0, 0], [0, Math.log(3)]]).softmax(); // [[0.5, 0.5], [0.25, 0.75]]
    * ```
    */
   softmax(axis = -1): Tensor { return reduce.softmax(this, axis); }
@@ -816,7 +832,7 @@ export class Tensor {
    * @returns `erf(x)`.
    * @example
    * ```ts
-   * tensor([0]).erf(); // [0]
+   * tensor([0, 0.5]).erf(); // [0, 0.5205]
    * ```
    */
   erf(): Tensor { return unary.erf(this); }
@@ -1006,6 +1022,8 @@ export class Tensor {
    * @example
    * ```ts
    * tensor([1, 2, 3, 4]).reshape([2, -1]).shape; // [2, 2]
+   * // With x = [[1, 2, 3], [4, 5, 6]]:
+   * x.reshape([3, 2]); // [[1, 2], [3, 4], [5, 6]]
    * ```
    */
   reshape(shape: readonly number[]): Tensor { return movement.reshape(this, shape); }
@@ -1016,6 +1034,8 @@ export class Tensor {
    * @example
    * ```ts
    * ones([2, 3]).transpose().shape; // [3, 2]
+   * // With x = [[1, 2, 3], [4, 5, 6]]:
+   * x.transpose(); // [[1, 4], [2, 5], [3, 6]]
    * ```
    */
   transpose(perm?: readonly number[]): Tensor { return movement.transpose(this, perm); }

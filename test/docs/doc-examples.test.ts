@@ -14,7 +14,8 @@
  *   changes one cannot change the next. `docs/examples.md` shows users every fixture file as written, and a
  *   test checks that the page lists exactly the fixtures.
  * - **Types.** All blocks type-check together in one strict program on the repository's compiler settings,
- *   in the project's decorator mode (`noUnusedLocals` off). An example that shows a compile error writes
+ *   in the project's decorator mode (`noUnusedLocals` off; the diagnostics of the examples, since `npm run
+ *   typecheck` checks the sources). An example that shows a compile error writes
  *   `// @ts-expect-error` on the line before, so the error is proven; the line still runs.
  * - **Runs and values.** Every block runs with its console silenced and its working directory in a fresh
  *   temporary folder. A *value comment* is asserted: a statement line `expr; // <literal>` (or
@@ -26,6 +27,8 @@
  *   comment must be reached. Any other comment is prose and is not checked.
  *   Failures name the source `file:line` of the comment or the throwing line, and the actual value.
  * - **Fragments.** A block whose first line is `// fragment: <why>` is skipped; the fragments are pinned below.
+ * - **Areas.** Every export of the package declared in a covered folder has a `@category`, so the reference
+ *   is grouped by area.
  * - **Coverage.** `covered` lists the folders whose examples are checked; it grows to all of `src`.
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -83,10 +86,14 @@ function jsdocComments(text: string, fileName: string): { pos: number; text: str
       if (r.kind === ts.SyntaxKind.MultiLineCommentTrivia && t.startsWith("/**")) seen.set(r.pos, t);
     }
   };
+  // Only the subtrees whose text holds a `/**` are walked, which keeps the walk over every token cheap.
+  const starts: number[] = [];
+  for (let at = text.indexOf("/**"); at >= 0; at = text.indexOf("/**", at + 3)) starts.push(at);
+  const holds = (node: ts.Node) => starts.some((at) => at >= node.pos && at < node.end);
   const visit = (node: ts.Node) => {
     note(ts.getLeadingCommentRanges(text, node.pos));
     note(ts.getTrailingCommentRanges(text, node.end));
-    for (const child of node.getChildren(sf)) visit(child);
+    for (const child of node.getChildren(sf)) if (holds(child)) visit(child);
   };
   visit(sf);
   return [...seen.entries()].sort(([a], [b]) => a - b).map(([pos, t]) => ({ pos, text: t }));
@@ -443,11 +450,11 @@ beforeAll(() => {
     const firstId = nextId;
     nextId += comments.length;
     // The run resolves the package to the sources, and loads each fixture file afresh (a query per example).
-    const runImports = importLine((f) => `${pathToFileURL(f).href}?example=${n}`).replace(
-      /from "(difftypes(?:\/node)?)"/g,
-      (_m, name: string) => `from ${JSON.stringify(pathToFileURL(entries[name]!).href)}`,
+    const run = `${importLine((f) => `${pathToFileURL(f).href}?example=${n}`)}\n${code}\nexport {};\n`;
+    writeFileSync(
+      runnable,
+      run.replace(/(from\s+|import\s*\(\s*)(["'])(difftypes(?:\/node)?)\2/g, (_m, lead: string, _q, name: string) => `${lead}${JSON.stringify(pathToFileURL(entries[name]!).href)}`),
     );
-    writeFileSync(runnable, `${runImports}\n${code}\nexport {};\n`);
     const dir = path.join(work, `run${n}`);
     return { ...example, typed, runnable, comments, firstId, dir };
   });
@@ -519,6 +526,12 @@ test("fixtures are loaded afresh for every example", async () => {
   const [a, b] = [(await import(`${file}?example=a`)) as object, (await import(`${file}?example=b`)) as object];
   expect(Object.keys(a).length).toBeGreaterThan(0);
   for (const name of Object.keys(a)) expect((a as Record<string, unknown>)[name]).not.toBe((b as Record<string, unknown>)[name]);
+  // A fixture's classes are the ones the examples import (one copy of the library, so `instanceof` holds).
+  const library = (await import(pathToFileURL(entries.difftypes!).href)) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(a)) {
+    const type = value !== null && typeof value === "object" ? library[(value as object).constructor.name] : undefined;
+    if (typeof type === "function") expect(value instanceof type, `fixture ${name}`).toBe(true);
+  }
 });
 
 test("every example is one fenced ```ts block, and fixtures have one name each", () => {
@@ -551,6 +564,26 @@ test("docs/examples.md shows every fixture file as written, and lists exactly th
   }
 });
 
+test("the reference is grouped by area: every export declared in a covered folder has a @category", () => {
+  const checker = exportsProgram.getTypeChecker();
+  const missing: string[] = [];
+  for (const file of Object.values(entries)) {
+    const module = checker.getSymbolAtLocation(exportsProgram.getSourceFile(file)!)!;
+    for (const s of checker.getExportsOfModule(module)) {
+      const target = s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s;
+      for (const d of target.declarations ?? []) {
+        const sf = d.getSourceFile();
+        const where = path.relative(root, sf.fileName).split(path.sep).join("/");
+        if (!isCovered(where)) continue;
+        if (!ts.getJSDocTags(d).some((t) => t.tagName.text === "category")) {
+          missing.push(`${where}:${sf.getLineAndCharacterOfPosition(d.getStart()).line + 1}: ${s.getName()}`);
+        }
+      }
+    }
+  }
+  expect(missing).toEqual([]);
+});
+
 test("all examples type-check together in one strict program, in the project's decorator mode", ({ task }) => {
   const legacy = task.file.projectName === "legacy";
   expect(["standard", "legacy"]).toContain(task.file.projectName);
@@ -561,7 +594,17 @@ test("all examples type-check together in one strict program, in the project's d
     exportsProgram,
   );
   const byModule = new Map(modules.map((m) => [m.typed, m]));
-  const errors = ts.getPreEmitDiagnostics(program).map((d) => {
+  // The examples' own diagnostics: the sources are type-checked on their own by `npm run typecheck`, and
+  // checking only what the examples reach keeps this test fast.
+  const diagnostics = [
+    ...program.getOptionsDiagnostics(),
+    ...program.getGlobalDiagnostics(),
+    ...modules.filter((m) => !m.fragment).flatMap((m) => {
+      const sf = program.getSourceFile(m.typed)!;
+      return [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)];
+    }),
+  ];
+  const errors = diagnostics.map((d) => {
     const message = ts.flattenDiagnosticMessageText(d.messageText, "\n");
     if (!d.file) return message;
     const { line, character } = d.file.getLineAndCharacterOfPosition(d.start ?? 0);

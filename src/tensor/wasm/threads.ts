@@ -113,9 +113,11 @@ export function threadsSupported(): boolean {
  * @example
  * ```ts
  * const previous = setThreadCount(1); // everything on the calling thread
+ * getThreadCount(); // 1
  * matmul(randomNormal([256, 256]), randomNormal([256, 256]));
  * setThreadCount(previous);
  * ```
+ * @category Tensors
  */
 export function setThreadCount(count: number): number {
   if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > MAX_THREADS) {
@@ -136,8 +138,11 @@ export function setThreadCount(count: number): number {
  * @returns the number of threads kernels may use, the calling one included.
  * @example
  * ```ts
- * getThreadCount(); // 2 on a two-core machine
+ * // The number of cores by default (2 on a two-core machine), at most 16.
+ * const n = getThreadCount();
+ * n >= 1 && n <= 16; // true
  * ```
+ * @category Tensors
  */
 export function getThreadCount(): number {
   requested ??= cores();
