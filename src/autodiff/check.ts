@@ -10,7 +10,10 @@ import { concat } from "../ops/movement.js";
 import { checkFunction, jvp, valueWithPullbackNamed } from "./operators.js";
 import { checkSynchronous } from "./synchronous.js";
 
-/** Options of {@link checkGradients}. */
+/**
+ * Options of {@link checkGradients}.
+ * @category Automatic differentiation
+ */
 export interface CheckGradientsOptions {
   /** Highest order to check (1 or 2; more is allowed and costs more). Default 2. */
   order?: number;
@@ -26,7 +29,10 @@ export interface CheckGradientsOptions {
   seed?: number;
 }
 
-/** The worst disagreement found by {@link checkGradients}. */
+/**
+ * The worst disagreement found by {@link checkGradients}.
+ * @category Automatic differentiation
+ */
 export interface GradientCheckReport {
   /** The largest `|ad - numeric| / (atol + rtol |numeric|)` seen; at most 1 when the check passes. */
   readonly maxError: number;
@@ -59,6 +65,7 @@ export interface GradientCheckReport {
  * report?.worst?.mode; // "reverse"
  * report!.maxError > 1; // true
  * ```
+ * @category Automatic differentiation
  */
 export class GradientCheckError extends Error {
   /** The report of the failing check. */
@@ -190,6 +197,7 @@ function basisOf(x: Tensor, i: number): Tensor {
  * // A function of two inputs, first order, reverse mode only:
  * checkGradients((a, b) => a.matmul(b).sum(), [x.cast("float64"), ones([3, 2], { dtype: "float64" })], { order: 1, modes: ["reverse"] });
  * ```
+ * @category Automatic differentiation
  */
 export function checkGradients(
   f: (...xs: Tensor[]) => Tensor,

@@ -11,13 +11,19 @@ import type { Primitive } from "./primitive.js";
 import { jvp, pullback } from "./operators.js";
 import { checkSynchronous, isPromiseLike } from "./synchronous.js";
 
-/** A reverse-mode rule in Swift's shape: the value, and a pullback from the output cotangent to the inputs'. */
+/**
+ * A reverse-mode rule in Swift's shape: the value, and a pullback from the output cotangent to the inputs'.
+ * @category Automatic differentiation
+ */
 export type CustomVJP<A extends Tensor[]> = (...args: A) => {
   value: Tensor;
   pullback: (cotangent: Tensor) => Tensor | { [K in keyof A]: Tensor | null };
 };
 
-/** A forward-mode rule in Swift's shape: the value, and a differential from the inputs' tangents to the output's. */
+/**
+ * A forward-mode rule in Swift's shape: the value, and a differential from the inputs' tangents to the output's.
+ * @category Automatic differentiation
+ */
 export type CustomJVP<A extends Tensor[]> = (...args: A) => {
   value: Tensor;
   differential: (...tangents: { [K in keyof A]: Tensor }) => Tensor;
@@ -159,6 +165,7 @@ function pullbackThrough(f: (xs: readonly Tensor[]) => Tensor, primals: readonly
  * gradient(tensor([0, 100]), (v) => softplusStable(v).sum()); // [0.5, 1]
  * derivative(0, (v) => softplusStable(v));                    // 0.5
  * ```
+ * @category Automatic differentiation
  */
 export function customDerivative<A extends Tensor[]>(
   f: (...args: A) => Tensor,
@@ -247,6 +254,7 @@ function withRules<A extends Tensor[]>(
  * const b = gradient(tensor([0.5]), (v) => plain(v).sum());
  * a.sub(b).abs().max(); // 0
  * ```
+ * @category Automatic differentiation
  */
 export function withRecomputationInPullbacks<A extends Tensor[]>(f: (...args: A) => Tensor): (...args: A) => Tensor {
   if (typeof f !== "function") throw new TypeError(`withRecomputationInPullbacks: the argument must be the function, got ${describe(f)}`);
@@ -279,6 +287,7 @@ export function withRecomputationInPullbacks<A extends Tensor[]>(f: (...args: A)
  * // Without the hook:
  * gradient(w, (v) => v.mul(10).sum()); // [10, 10]
  * ```
+ * @category Automatic differentiation
  */
 export function withDerivative(x: Tensor, body: (cotangent: Tensor) => Tensor): Tensor {
   const op = "withDerivative";

@@ -16,10 +16,14 @@ import { checkSynchronous } from "./synchronous.js";
 /**
  * What a differentiated function sees for an input of type `T`: a number arrives as a rank-0 tensor, at the
  * top level and in arrays (inside objects, numbers are constants and stay numbers).
+ * @category Automatic differentiation
  */
 export type Lifted<T> = T extends number ? Tensor : T extends readonly unknown[] ? { [K in keyof T]: Lifted<T[K]> } : T;
 
-/** A scalar result: a number or a one-element tensor. */
+/**
+ * A scalar result: a number or a one-element tensor.
+ * @category Automatic differentiation
+ */
 export type Scalar = number | Tensor;
 
 /**
@@ -35,6 +39,7 @@ export type Scalar = number | Tensor;
  * // @ts-expect-error an async function does not compile: its result type is the message, which no value has
  * pullback(tensor([1]), async (v) => v); // throws TypeError: pullback: the function is an async function, which cannot be differentiated
  * ```
+ * @category Automatic differentiation
  */
 export type Synchronous<R> = R extends PromiseLike<unknown> ? "a differentiated function must be synchronous: await the data first, then differentiate" : R;
 
@@ -112,6 +117,7 @@ function recordOnNewTape<T, R>(op: string, at: T, f: (x: Lifted<T>) => R) {
  * pullback(tensor([1, 1])); // [2, 4]
  * pullback(tensor([1, 0])); // [2, 0]
  * ```
+ * @category Automatic differentiation
  */
 export function valueWithPullback<T, R>(
   at: T,
@@ -154,6 +160,7 @@ export function valueWithPullbackNamed<T, R>(
  * const back = pullback(tensor([1, 2]), (v) => v.mul(v));
  * back(tensor([0, 1])); // [0, 4]
  * ```
+ * @category Automatic differentiation
  */
 export function pullback<T, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): (cotangent: TangentVector<R> | number) => TangentVector<T> {
   return valueWithPullbackNamed("pullback", at, f as (x: Lifted<T>) => R).pullback;
@@ -206,6 +213,7 @@ function valueWithGradientN(op: string, inputs: readonly unknown[], f: (...xs: n
  * const step = valueWithGradient(model, (m) => m.callAsFunction(x).square().mean());
  * step.gradient.weight.shape; // [3, 1]
  * ```
+ * @category Automatic differentiation
  */
 export function valueWithGradient<T, R extends Scalar>(at: T, f: (x: Lifted<T>) => R): { value: R; gradient: TangentVector<T> } {
   return valueWithGradientNamed("valueWithGradient", at, f);
@@ -235,6 +243,7 @@ export function valueWithGradientNamed<T, R extends Scalar>(op: string, at: T, f
  * const dense = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
  * gradient(dense, (d) => d.callAsFunction(x).sum()).weight; // [[5], [7], [9]]
  * ```
+ * @category Automatic differentiation
  */
 export function gradient<T>(at: T, f: (x: Lifted<T>) => Scalar): TangentVector<T>;
 /**
@@ -245,6 +254,7 @@ export function gradient<T>(at: T, f: (x: Lifted<T>) => Scalar): TangentVector<T
  * ```ts
  * gradient(2, 5, (x, y) => x.mul(y)); // [5, 2]
  * ```
+ * @category Automatic differentiation
  */
 export function gradient<A, B>(x: A, y: B, f: (x: Lifted<A>, y: Lifted<B>) => Scalar): [TangentVector<A>, TangentVector<B>];
 /**
@@ -255,6 +265,7 @@ export function gradient<A, B>(x: A, y: B, f: (x: Lifted<A>, y: Lifted<B>) => Sc
  * ```ts
  * gradient(1, 2, 3, (x, y, z) => x.mul(y).mul(z)); // [6, 3, 2]
  * ```
+ * @category Automatic differentiation
  */
 export function gradient<A, B, C>(
   x: A,
@@ -284,6 +295,7 @@ export function gradient(...args: unknown[]): unknown {
  * // Second derivatives by nesting:
  * gradientOf((v: Tensor) => gradient(v, (u) => u.sin()))(0); // 0
  * ```
+ * @category Automatic differentiation
  */
 export function gradientOf(f: (x: Tensor) => Scalar): <T extends number | Tensor>(at: T) => TangentVector<T>;
 export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVector<T>;
@@ -309,6 +321,7 @@ export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVe
  * differential(tensor([1, 0])); // [2, 0]
  * differential(tensor([1, 1])); // [2, 4]
  * ```
+ * @category Automatic differentiation
  */
 export function valueWithDifferential<T, R>(
   at: T,
@@ -345,6 +358,7 @@ export function valueWithDifferentialNamed<T, R>(
  * // A directional derivative of a function of a structure:
  * differential([1, 2] as const, ([a, b]) => a.mul(b))([1, 0]); // 2
  * ```
+ * @category Automatic differentiation
  */
 export function differential<T, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): (tangent: TangentVector<T> | number) => TangentVector<R> {
   return valueWithDifferentialNamed("differential", at, f as (x: Lifted<T>) => R).differential;
@@ -384,6 +398,7 @@ function checkScalarPoint(op: string, at: unknown): void {
  * // The output may be a tensor: each element's derivative.
  * valueWithDerivative(2, (x) => stack([x, x.square()])).derivative; // [1, 4]
  * ```
+ * @category Automatic differentiation
  */
 export function valueWithDerivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): { value: R; derivative: TangentVector<R> } {
   return valueWithDerivativeNamed("valueWithDerivative", at, f as (x: Lifted<T>) => R);
@@ -405,6 +420,7 @@ function valueWithDerivativeNamed<T extends Scalar, R>(op: string, at: T, f: (x:
  * // Forward mode nests: the second derivative of sin at 0.
  * derivative(0, (x) => derivative(x, (y) => y.sin())); // 0
  * ```
+ * @category Automatic differentiation
  */
 export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): TangentVector<R> {
   return valueWithDerivativeNamed("derivative", at, f as (x: Lifted<T>) => R).derivative;
@@ -419,6 +435,7 @@ export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Sync
  * slope(3); // 6
  * slope(-1); // -2
  * ```
+ * @category Automatic differentiation
  */
 export function derivativeOf<R>(f: (x: Tensor) => Synchronous<R>): (at: number | Tensor) => TangentVector<R> {
   checkFunction("derivativeOf", f);
@@ -433,6 +450,7 @@ export function derivativeOf<R>(f: (x: Tensor) => Synchronous<R>): (at: number |
  * gradient(3, (x) => x.mul(withoutDerivative(x))); // 3
  * gradient(3, (x) => x.mul(x));                    // 6
  * ```
+ * @category Automatic differentiation
  */
 export function withoutDerivative<T>(x: T): T {
   if (x instanceof Tensor) return x._concrete as T;

@@ -143,7 +143,10 @@ function tiedEntries(tensors: readonly TensorSlot[]): { entries: Map<string, Ten
   return { entries, ties };
 }
 
-/** Options of {@link serializeCheckpoint}, and of `saveCheckpoint` from `difftypes/node`. */
+/**
+ * Options of {@link serializeCheckpoint}, and of `saveCheckpoint` from `difftypes/node`.
+ * @category Checkpoints
+ */
 export interface SaveCheckpointOptions {
   /** An optimizer's state (e.g. `optimizer.state()`): any structure of tensors and JSON values. */
   optimizerState?: unknown;
@@ -167,6 +170,7 @@ export interface SaveCheckpointOptions {
  * resumed.loadState(loaded.optimizerState);
  * resumed.step; // 1
  * ```
+ * @category Checkpoints
  */
 export interface LoadedCheckpoint<Model = unknown> {
   /** The user metadata saved with the checkpoint (without the library's own `difftypes.` entries). */
@@ -260,6 +264,7 @@ function rebuildState(skeleton: unknown, tensors: ReadonlyMap<string, Tensor>, p
  * // The bytes are a safetensors file, named by key path:
  * [...decodeSafetensors(bytes).tensors.keys()]; // ["weight", "bias"]
  * ```
+ * @category Checkpoints
  */
 export function serializeCheckpoint(model: object, options: SaveCheckpointOptions = {}): Uint8Array {
   const { tensors, values } = collectSlots(model);
@@ -327,6 +332,7 @@ function jsonKind(v: Json): string {
  * // A checkpoint of another architecture is refused as a whole, listing every problem:
  * deserializeCheckpoint(bytes, new Dense({ inputSize: 4, outputSize: 2 })); // throws CheckpointError
  * ```
+ * @category Checkpoints
  */
 export function deserializeCheckpoint<Model extends object>(bytes: Uint8Array, model: Model): LoadedCheckpoint<Model> {
   const file = decodeSafetensors(bytes);

@@ -10,7 +10,10 @@ import * as nodePath from "node:path";
 import { randomBytes } from "node:crypto";
 import { serializeCheckpoint, deserializeCheckpoint, type SaveCheckpointOptions, type LoadedCheckpoint } from "./checkpoint.js";
 
-/** The file operations a checkpoint needs: a subset of `node:fs/promises`, replaceable in tests. */
+/**
+ * The file operations a checkpoint needs: a subset of `node:fs/promises`, replaceable in tests.
+ * @category Checkpoints
+ */
 export interface CheckpointFileSystem {
   /** Opens a file (`'wx'` to create the temporary file, `'r'` to fsync a folder). */
   open(path: string, flags: string): Promise<CheckpointFileHandle>;
@@ -22,7 +25,10 @@ export interface CheckpointFileSystem {
   readFile(path: string): Promise<Uint8Array>;
 }
 
-/** An open file, as {@link CheckpointFileSystem.open} returns it. */
+/**
+ * An open file, as {@link CheckpointFileSystem.open} returns it.
+ * @category Checkpoints
+ */
 export interface CheckpointFileHandle {
   /** Writes `length` bytes of `data` from `offset` at file `position`. */
   write(data: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
@@ -32,7 +38,10 @@ export interface CheckpointFileHandle {
   close(): Promise<void>;
 }
 
-/** Options of {@link saveCheckpoint}. */
+/**
+ * Options of {@link saveCheckpoint}.
+ * @category Checkpoints
+ */
 export interface SaveCheckpointFileOptions extends SaveCheckpointOptions {
   /** The file operations (default `node:fs/promises`). */
   fs?: CheckpointFileSystem;
@@ -58,6 +67,7 @@ const CHUNK = 1 << 24;
  * optimizer.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
  * await saveCheckpoint("mnist.safetensors", model, { optimizerState: optimizer.state(), metadata: { epoch: "3" } });
  * ```
+ * @category Checkpoints
  */
 export async function saveCheckpoint(path: string, model: object, options: SaveCheckpointFileOptions = {}): Promise<void> {
   const fs = options.fs ?? (nodeFs);
@@ -119,6 +129,7 @@ export async function saveCheckpoint(path: string, model: object, options: SaveC
  * // A file that does not fit the model changes nothing:
  * await loadCheckpoint("mnist.safetensors", new Dense({ inputSize: 3, outputSize: 4 })); // throws CheckpointError
  * ```
+ * @category Checkpoints
  */
 export async function loadCheckpoint<Model extends object>(
   path: string,

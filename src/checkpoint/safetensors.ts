@@ -15,7 +15,10 @@
 import { Tensor } from "../tensor/tensor.js";
 import type { DType } from "../tensor/dtype.js";
 
-/** A safetensors dtype this library reads and writes. */
+/**
+ * A safetensors dtype this library reads and writes.
+ * @category Checkpoints
+ */
 export type SafetensorsDType = "F32" | "F64" | "I32";
 
 const TO_FORMAT: Record<DType, SafetensorsDType> = { float32: "F32", float64: "F64", int32: "I32" };
@@ -29,6 +32,7 @@ const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
  * ```ts
  * MAX_HEADER_BYTES; // 100000000
  * ```
+ * @category Checkpoints
  */
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -50,6 +54,7 @@ export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(["__proto__", "co
  * }
  * problems; // ["misshapen: 'bias' has shape [0] in the checkpoint but [2] in the model"]
  * ```
+ * @category Checkpoints
  */
 export class CheckpointError extends Error {
   /** Every problem found, one per line of the message. */
@@ -129,6 +134,7 @@ export function nameProblem(name: string): string | undefined {
  * const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
  * JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))).w.dtype; // "F32"
  * ```
+ * @category Checkpoints
  */
 export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor>, metadata?: Readonly<Record<string, string>>): Uint8Array {
   const header: Record<string, unknown> = {};
@@ -176,7 +182,10 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor>, metadata
   return out;
 }
 
-/** The decoded contents of a safetensors file. */
+/**
+ * The decoded contents of a safetensors file.
+ * @category Checkpoints
+ */
 export interface DecodedSafetensors {
   /** The tensors, in file order. */
   readonly tensors: Map<string, Tensor>;
@@ -207,6 +216,7 @@ function isNonNegInt(v: unknown): v is number {
  * [...tensors.keys()]; // ["weight", "bias"]
  * metadata.get("epoch"); // "3"
  * ```
+ * @category Checkpoints
  */
 export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   const fail = (p: string | string[]): never => {

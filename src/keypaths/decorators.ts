@@ -307,6 +307,7 @@ let layoutCache = new WeakMap<Ctor, readonly StoredProperty[]>();
  * // Superclass fields come first:
  * storedProperties(BatchNorm).map((p) => p.name); // ["scale", "offset", "runningMean", "runningVariance", "axis", "momentum", "epsilon"]
  * ```
+ * @category Key paths
  */
 export function storedProperties(classOrInstance: object): readonly StoredProperty[] {
   const cls: Ctor = typeof classOrInstance === "function" ? classOrInstance : classOrInstance.constructor;

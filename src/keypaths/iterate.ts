@@ -18,6 +18,7 @@ import { KeyPath, WritableKeyPath } from "./keypath.js";
  * tensors.map(String); // ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
  * recursivelyAllKeyPaths(model, Boolean).map(String); // ["layers.0.useBias", "layers.1.useBias"]
  * ```
+ * @category Key paths
  */
 export type KeyPathValueType = NumberConstructor | StringConstructor | BooleanConstructor | (abstract new (...args: never[]) => unknown);
 
@@ -32,6 +33,7 @@ export type KeyPathValueType = NumberConstructor | StringConstructor | BooleanCo
  * const dense = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
  * allKeyPaths(dense, Tensor)[0]!.get(dense).shape; // [3, 2]
  * ```
+ * @category Key paths
  */
 export type ValueOfType<C> = C extends NumberConstructor
   ? number
@@ -105,6 +107,7 @@ function collect(op: string, x: unknown, recursive: boolean, writable: boolean, 
  * allKeyPaths(new Linear(), Tensor).map(String); // ["weight", "bias"]
  * allKeyPaths(new Linear(), Number).map(String); // ["steps"]
  * ```
+ * @category Key paths
  */
 export function allKeyPaths<T>(x: T): KeyPath<T, unknown>[];
 /**
@@ -124,6 +127,7 @@ export function allKeyPaths<T>(x: T): KeyPath<T, unknown>[];
  * allKeyPaths(new Linear(), Tensor).map(String); // ["weight", "bias"]
  * allKeyPaths(new Linear(), Number).map(String); // ["steps"]
  * ```
+ * @category Key paths
  */
 export function allKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): KeyPath<T, ValueOfType<C>>[];
 export function allKeyPaths(x: unknown, type?: KeyPathValueType): KeyPath<unknown, unknown>[] {
@@ -142,6 +146,7 @@ export function allKeyPaths(x: unknown, type?: KeyPathValueType): KeyPath<unknow
  * allWritableKeyPaths(dense, Tensor).forEach((kp) => kp.set(dense, kp.get(dense).mul(0.5)));
  * dense.bias; // [0.5, 0.5]
  * ```
+ * @category Key paths
  */
 export function allWritableKeyPaths<T>(x: T): WritableKeyPath<T, unknown>[];
 /**
@@ -156,6 +161,7 @@ export function allWritableKeyPaths<T>(x: T): WritableKeyPath<T, unknown>[];
  * allWritableKeyPaths(dense, Tensor).forEach((kp) => kp.set(dense, kp.get(dense).mul(0.5)));
  * dense.bias; // [0.5, 0.5]
  * ```
+ * @category Key paths
  */
 export function allWritableKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): WritableKeyPath<T, ValueOfType<C>>[];
 export function allWritableKeyPaths(x: unknown, type?: KeyPathValueType): WritableKeyPath<unknown, unknown>[] {
@@ -176,6 +182,7 @@ export function allWritableKeyPaths(x: unknown, type?: KeyPathValueType): Writab
  * recursivelyAllKeyPaths(new Model()).map(String); // ["dense", "dense.weight", "dense.bias", "dense.activation", "dense.useBias", "steps"]
  * recursivelyAllKeyPaths(new Model(), Tensor).map(String); // ["dense.weight", "dense.bias"]
  * ```
+ * @category Key paths
  */
 export function recursivelyAllKeyPaths<T>(x: T): KeyPath<T, unknown>[];
 /**
@@ -192,6 +199,7 @@ export function recursivelyAllKeyPaths<T>(x: T): KeyPath<T, unknown>[];
  * recursivelyAllKeyPaths(new Model()).map(String); // ["dense", "dense.weight", "dense.bias", "dense.activation", "dense.useBias", "steps"]
  * recursivelyAllKeyPaths(new Model(), Tensor).map(String); // ["dense.weight", "dense.bias"]
  * ```
+ * @category Key paths
  */
 export function recursivelyAllKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): KeyPath<T, ValueOfType<C>>[];
 export function recursivelyAllKeyPaths(x: unknown, type?: KeyPathValueType): KeyPath<unknown, unknown>[] {
@@ -211,6 +219,7 @@ export function recursivelyAllKeyPaths(x: unknown, type?: KeyPathValueType): Key
  * const lr = 0.01;
  * for (const kp of recursivelyAllWritableKeyPaths(model, Tensor)) kp.set(model, kp.get(model).sub(kp.get(grad).mul(lr)));
  * ```
+ * @category Key paths
  */
 export function recursivelyAllWritableKeyPaths<T>(x: T): WritableKeyPath<T, unknown>[];
 /**
@@ -226,6 +235,7 @@ export function recursivelyAllWritableKeyPaths<T>(x: T): WritableKeyPath<T, unkn
  * const lr = 0.01;
  * for (const kp of recursivelyAllWritableKeyPaths(model, Tensor)) kp.set(model, kp.get(model).sub(kp.get(grad).mul(lr)));
  * ```
+ * @category Key paths
  */
 export function recursivelyAllWritableKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): WritableKeyPath<T, ValueOfType<C>>[];
 export function recursivelyAllWritableKeyPaths(x: unknown, type?: KeyPathValueType): WritableKeyPath<unknown, unknown>[] {
@@ -248,6 +258,7 @@ export function recursivelyAllWritableKeyPaths(x: unknown, type?: KeyPathValueTy
  * // Numbers are leaves too, in an array at the root:
  * differentiableKeyPaths([2, zeros([3])]).map(String); // ["0", "1"]
  * ```
+ * @category Key paths
  */
 export function differentiableKeyPaths<T>(x: T): WritableKeyPath<T, Tensor | number>[] {
   const leaves = leavesOf("differentiableKeyPaths", x);

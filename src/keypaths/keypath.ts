@@ -362,6 +362,7 @@ type Paths<T, D extends number> = [D] extends [never]
  * const model = new Model();
  * const opt = new SGD(model, { learningRate: 0.1, freeze: frozen });
  * ```
+ * @category Key paths
  */
 export type KeyPathString<T> = Paths<T, 8>;
 
@@ -396,6 +397,7 @@ type HasForbiddenSegment<P extends string> = P extends `${infer H}.${infer R}`
  * // @ts-expect-error a `__proto__` segment does not compile, and a path built at run time is refused too:
  * keyPath(record, "__proto__"); // throws TypeError: keyPath: '__proto__': the segment '__proto__' is forbidden
  * ```
+ * @category Key paths
  */
 export type SegmentCheck<P extends string> = HasForbiddenSegment<P> extends true ? ForbiddenSegmentError : unknown;
 
@@ -407,6 +409,7 @@ export type SegmentCheck<P extends string> = HasForbiddenSegment<P> extends true
  * // @ts-expect-error SegmentCheck<"a.__proto__"> is ForbiddenSegmentError, which no value matches
  * const refused: SegmentCheck<"a.__proto__"> = "anything";
  * ```
+ * @category Key paths
  */
 export interface ForbiddenSegmentError {
   /** The explanation shown by the compiler. */
@@ -422,6 +425,7 @@ export interface ForbiddenSegmentError {
  * const w: ValueAtPath<typeof model, "layers.0.weight"> = model.layers[0].weight; // a Tensor
  * const activation: ValueAtPath<typeof model, "layers.0.activation"> = model.layers[0].activation; // an Activation
  * ```
+ * @category Key paths
  */
 export type ValueAtPath<T, P extends string> = P extends `${infer H}.${infer R}`
   ? ValueAtPath<NonNullable<Child<T, H>>, R>
@@ -447,6 +451,7 @@ export type ValueAtPath<T, P extends string> = P extends `${infer H}.${infer R}`
  * // @ts-expect-error a misspelt path does not compile; at run time the message lists the fields that exist
  * keyPath(model, "blocks.0.wieght"); // throws TypeError: keyPath: 'blocks.0.wieght': blocks.0 (an instance of Dense) has no field 'wieght'; its fields are weight, bias, activation, useBias
  * ```
+ * @category Key paths
  */
 export function keyPath<Root, P extends KeyPathString<Root>>(
   root: Root,

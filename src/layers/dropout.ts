@@ -7,7 +7,10 @@ import { noDerivative } from "../keypaths/decorators.js";
 import { Layer } from "./layer.js";
 import { learningPhase } from "./phase.js";
 
-/** Options of {@link Dropout}. */
+/**
+ * Options of {@link Dropout}.
+ * @category Layers
+ */
 export interface DropoutOptions {
   /** The probability of zeroing each element, in `[0, 1)`. */
   probability: number;
@@ -100,6 +103,7 @@ const SELU_NEGATIVE_SATURATION = -1.0507009873554805 * 1.6732632423543772;
  * // Inference is the identity:
  * drop.callAsFunction(z).sub(z).abs().max();      // 0
  * ```
+ * @category Layers
  */
 export class AlphaDropout extends Dropout {
   /**

@@ -8,7 +8,10 @@ import { Layer } from "./layer.js";
 import { randomUniformInitializer, layerKey, type FloatDType, type Initializer } from "./initializers.js";
 import { positiveInt } from "./dense.js";
 
-/** Options of {@link Embedding}. */
+/**
+ * Options of {@link Embedding}.
+ * @category Layers
+ */
 export interface EmbeddingOptions {
   /** The number of distinct indices. */
   vocabularySize: number;
@@ -36,6 +39,7 @@ export interface EmbeddingOptions {
  * const g = gradient(emb, (e) => e.callAsFunction(ids).sum());
  * g.embeddings.sum(1).slice([0], [5]); // [8, 8, 8, 24, 0]
  * ```
+ * @category Layers
  */
 export class Embedding extends Layer<Tensor, Tensor> {
   /** `[vocabularySize, embeddingSize]`. */

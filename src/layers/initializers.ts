@@ -11,10 +11,16 @@ import { full } from "../tensor/creation.js";
 import { fromTyped } from "../tensor/creation.js";
 import { randomNormal, randomUniform, truncatedNormal, RandomKey } from "../tensor/random.js";
 
-/** The float dtypes a parameter can have. */
+/**
+ * The float dtypes a parameter can have.
+ * @category Layers
+ */
 export type FloatDType = "float32" | "float64";
 
-/** Options passed to an {@link Initializer}. */
+/**
+ * Options passed to an {@link Initializer}.
+ * @category Layers
+ */
 export interface InitializerOptions {
   /** An integer seed or a key; without one, the global generator is used. */
   seed?: number | RandomKey;
@@ -29,6 +35,7 @@ export interface InitializerOptions {
  * const init: Initializer = glorotUniform();
  * init([784, 128], { seed: 0 }).shape; // [784, 128]
  * ```
+ * @category Layers
  */
 export type Initializer = (shape: readonly number[], options?: InitializerOptions) => Tensor;
 
@@ -48,6 +55,7 @@ export function fans(shape: readonly number[]): [number, number] {
  * ```ts
  * zerosInitializer()([2]); // [0, 0]
  * ```
+ * @category Layers
  */
 export function zerosInitializer(): Initializer {
   return constantInitializer(0);
@@ -60,6 +68,7 @@ export function zerosInitializer(): Initializer {
  * ```ts
  * onesInitializer()([2]); // [1, 1]
  * ```
+ * @category Layers
  */
 export function onesInitializer(): Initializer {
   return constantInitializer(1);
@@ -76,6 +85,7 @@ export function onesInitializer(): Initializer {
  * const dense = new Dense({ inputSize: 3, outputSize: 2, activation: relu, biasInitializer: constantInitializer(0.1), seed: 0 });
  * dense.bias; // [0.1, 0.1]
  * ```
+ * @category Layers
  */
 export function constantInitializer(value: number): Initializer {
   return (shape, options) => full(shape, value, { dtype: options?.dtype ?? "float32" });
@@ -92,6 +102,7 @@ export function constantInitializer(value: number): Initializer {
  * // The same seed draws the same values:
  * randomUniformInitializer({ min: -1, max: 1 })([1000], { seed: 0 }).sub(w).abs().max(); // 0
  * ```
+ * @category Layers
  */
 export function randomUniformInitializer(options: { min?: number; max?: number } = {}): Initializer {
   const min = options.min ?? -0.05;
@@ -108,6 +119,7 @@ export function randomUniformInitializer(options: { min?: number; max?: number }
  * const w = randomNormalInitializer({ stddev: 0.01 })([10000], { seed: 0 });
  * Math.abs(w.square().mean().sqrt().item() - 0.01) < 0.001; // true
  * ```
+ * @category Layers
  */
 export function randomNormalInitializer(options: { mean?: number; stddev?: number } = {}): Initializer {
   const mean = options.mean ?? 0;
@@ -125,6 +137,7 @@ export function randomNormalInitializer(options: { mean?: number; stddev?: numbe
  * w.shape;                            // [3, 3]
  * w.abs().max().item() <= 2 * 0.1;    // true
  * ```
+ * @category Layers
  */
 export function truncatedNormalInitializer(options: { mean?: number; stddev?: number } = {}): Initializer {
   const mean = options.mean ?? 0;
@@ -163,6 +176,7 @@ function scaledNormal(scale: (fanIn: number, fanOut: number) => number): Initial
  * // It is every layer's default for weights; pass another to change it:
  * new Dense({ inputSize: 784, outputSize: 128, weightInitializer: glorotUniform(), seed: 0 }).weight.shape; // [784, 128]
  * ```
+ * @category Layers
  */
 export function glorotUniform(): Initializer {
   return scaledUniform((i, o) => 2 / (i + o));
@@ -177,6 +191,7 @@ export function glorotUniform(): Initializer {
  * const w = glorotNormal()([784, 128], { seed: 0 });
  * Math.abs(w.square().mean().item() - 2 / (784 + 128)) < 1e-4; // true
  * ```
+ * @category Layers
  */
 export function glorotNormal(): Initializer {
   return scaledNormal((i, o) => 2 / (i + o));
@@ -194,6 +209,7 @@ export function glorotNormal(): Initializer {
  * const conv = new Conv2D({ filterShape: [3, 3, 1, 32], activation: relu, filterInitializer: heUniform(), seed: 0 });
  * conv.callAsFunction(zeros([1, 28, 28, 1])).shape; // [1, 26, 26, 32]
  * ```
+ * @category Layers
  */
 export function heUniform(): Initializer {
   return scaledUniform((i) => 2 / i);
@@ -207,6 +223,7 @@ export function heUniform(): Initializer {
  * const dense = new Dense({ inputSize: 256, outputSize: 256, activation: relu, weightInitializer: heNormal(), seed: 0 });
  * Math.abs(dense.weight.square().mean().item() - 2 / 256) < 1e-3; // true
  * ```
+ * @category Layers
  */
 export function heNormal(): Initializer {
   return scaledNormal((i) => 2 / i);
@@ -221,6 +238,7 @@ export function heNormal(): Initializer {
  * const w = leCunUniform()([64, 64], { seed: 0 });
  * w.abs().max().item() <= Math.sqrt(3 / 64); // true
  * ```
+ * @category Layers
  */
 export function leCunUniform(): Initializer {
   return scaledUniform((i) => 1 / i);
@@ -235,6 +253,7 @@ export function leCunUniform(): Initializer {
  * const dense = new Dense({ inputSize: 64, outputSize: 64, activation: selu, weightInitializer: leCunNormal(), seed: 0 });
  * Math.abs(dense.weight.square().mean().item() - 1 / 64) < 2e-3; // true
  * ```
+ * @category Layers
  */
 export function leCunNormal(): Initializer {
   return scaledNormal((i) => 1 / i);
@@ -256,6 +275,7 @@ export function leCunNormal(): Initializer {
  * // The default of recurrent cells for their state-to-state weights, here scaled:
  * const cell = new SimpleRNNCell({ inputSize: 3, hiddenSize: 4, recurrentInitializer: orthogonal({ gain: 0.9 }), seed: 0 });
  * ```
+ * @category Layers
  */
 export function orthogonal(options: { gain?: number } = {}): Initializer {
   const gain = options.gain ?? 1;

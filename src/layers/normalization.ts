@@ -12,7 +12,10 @@ import { learningPhase } from "./phase.js";
 import { positiveInt } from "./dense.js";
 import type { FloatDType } from "./initializers.js";
 
-/** Options of {@link BatchNorm}. */
+/**
+ * Options of {@link BatchNorm}.
+ * @category Layers
+ */
 export interface BatchNormOptions {
   /** The number of features (channels) on the normalized axis. */
   featureCount: number;
@@ -67,6 +70,7 @@ function featureAxes(layer: string, x: Tensor, axis: number, featureCount: numbe
  * // Inference (the default phase) uses the running statistics:
  * bn.callAsFunction(x).shape; // [2, 3]
  * ```
+ * @category Layers
  */
 export class BatchNorm extends Layer<Tensor, Tensor> {
   /** `γ`, `[featureCount]`, initially ones. */
@@ -127,7 +131,10 @@ export class BatchNorm extends Layer<Tensor, Tensor> {
   }
 }
 
-/** Options of {@link LayerNorm}. */
+/**
+ * Options of {@link LayerNorm}.
+ * @category Layers
+ */
 export interface LayerNormOptions {
   /** The size of the normalized (last) axis. */
   featureCount: number;
@@ -148,6 +155,7 @@ export interface LayerNormOptions {
  * norm.callAsFunction(x); // [[-1.2247, 0, 1.2247], [-1.2247, 0, 1.2247]]
  * norm.callAsFunction(zeros([4, 10, 3])).shape; // [4, 10, 3]
  * ```
+ * @category Layers
  */
 export class LayerNorm extends Layer<Tensor, Tensor> {
   /** `γ`, `[featureCount]`, initially ones. */
@@ -182,7 +190,10 @@ export class LayerNorm extends Layer<Tensor, Tensor> {
   }
 }
 
-/** Options of {@link GroupNorm}. */
+/**
+ * Options of {@link GroupNorm}.
+ * @category Layers
+ */
 export interface GroupNormOptions {
   /** The number of channels (last axis). */
   featureCount: number;
@@ -204,6 +215,7 @@ export interface GroupNormOptions {
  * ```ts
  * new GroupNorm({ featureCount: 8, groupCount: 2 }).callAsFunction(zeros([2, 4, 4, 8])).shape; // [2, 4, 4, 8]
  * ```
+ * @category Layers
  */
 export class GroupNorm extends Layer<Tensor, Tensor> {
   /** `γ`, `[featureCount]`, initially ones. */
@@ -251,7 +263,10 @@ export class GroupNorm extends Layer<Tensor, Tensor> {
   }
 }
 
-/** Options of {@link InstanceNorm}. */
+/**
+ * Options of {@link InstanceNorm}.
+ * @category Layers
+ */
 export interface InstanceNormOptions {
   /** The number of channels (last axis). */
   featureCount: number;
@@ -279,6 +294,7 @@ export interface InstanceNormOptions {
  * ```ts
  * new InstanceNorm({ featureCount: 8 }).callAsFunction(zeros([2, 4, 4, 8])).shape; // [2, 4, 4, 8]
  * ```
+ * @category Layers
  */
 export class InstanceNorm extends GroupNorm {
   /** @param options feature count, epsilon and dtype. */

@@ -9,7 +9,10 @@
  * so the module bundles for browsers unchanged.
  */
 
-/** `'training'` or `'inference'`. */
+/**
+ * `'training'` or `'inference'`.
+ * @category Layers
+ */
 export type LearningPhase = "training" | "inference";
 
 /** @internal What the phase needs from a context store: `AsyncLocalStorage`'s `getStore` and `run`. */
@@ -66,6 +69,7 @@ const storage: PhaseStorage = asyncPhaseStorage() ?? synchronousPhaseStorage();
  * learningPhase(); // "inference"
  * withLearningPhase("training", () => learningPhase()); // "training"
  * ```
+ * @category Layers
  */
 export function learningPhase(): LearningPhase {
   return storage.getStore() ?? "inference";
@@ -86,6 +90,7 @@ export function learningPhase(): LearningPhase {
  * });
  * phase; // "training"
  * ```
+ * @category Layers
  */
 export function learningPhaseIsAsyncSafe(): boolean {
   return storage.asyncSafe;
@@ -128,6 +133,7 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
  * loss.shape;      // []
  * learningPhase(); // "inference"
  * ```
+ * @category Layers
  */
 export function withLearningPhase<R>(phase: LearningPhase, body: () => R): R {
   return runWithPhase(storage, phase, body);

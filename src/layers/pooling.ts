@@ -6,7 +6,10 @@ import { Tensor } from "../tensor/tensor.js";
 import type { Padding2D, Padding3D, Pool1DOptions, Pool2DOptions, Pool3DOptions } from "../ops/conv.js";
 import { Layer, expectRank } from "./layer.js";
 
-/** Options of {@link MaxPool2D} and {@link AvgPool2D}. */
+/**
+ * Options of {@link MaxPool2D} and {@link AvgPool2D}.
+ * @category Layers
+ */
 export interface Pool2DLayerOptions {
   /** Window size: a number or `[height, width]`. */
   poolSize: number | readonly [number, number];
@@ -53,6 +56,7 @@ export abstract class Pool2DLayer extends Layer<Tensor, Tensor> {
  * ```ts
  * new MaxPool2D({ poolSize: 2 }).callAsFunction(zeros([1, 28, 28, 8])).shape; // [1, 14, 14, 8]
  * ```
+ * @category Layers
  */
 export class MaxPool2D extends Pool2DLayer {
   override callAsFunction(input: Tensor): Tensor {
@@ -69,6 +73,7 @@ export class MaxPool2D extends Pool2DLayer {
  * ```ts
  * new AvgPool2D({ poolSize: 2 }).callAsFunction(zeros([1, 28, 28, 8])).shape; // [1, 14, 14, 8]
  * ```
+ * @category Layers
  */
 export class AvgPool2D extends Pool2DLayer {
   override callAsFunction(input: Tensor): Tensor {
@@ -85,6 +90,7 @@ export class AvgPool2D extends Pool2DLayer {
  * ```ts
  * new GlobalAvgPool2D().callAsFunction(zeros([2, 7, 7, 16])).shape; // [2, 16]
  * ```
+ * @category Layers
  */
 export class GlobalAvgPool2D extends Layer<Tensor, Tensor> {
   /**
@@ -105,6 +111,7 @@ export class GlobalAvgPool2D extends Layer<Tensor, Tensor> {
  * ```ts
  * new GlobalMaxPool2D().callAsFunction(zeros([2, 7, 7, 16])).shape; // [2, 16]
  * ```
+ * @category Layers
  */
 export class GlobalMaxPool2D extends Layer<Tensor, Tensor> {
   /**
@@ -120,7 +127,10 @@ export class GlobalMaxPool2D extends Layer<Tensor, Tensor> {
 
 // ---- 1-D
 
-/** Options of {@link MaxPool1D} and {@link AvgPool1D}. */
+/**
+ * Options of {@link MaxPool1D} and {@link AvgPool1D}.
+ * @category Layers
+ */
 export interface Pool1DLayerOptions {
   /** Window size. */
   poolSize: number;
@@ -164,6 +174,7 @@ export abstract class Pool1DLayer extends Layer<Tensor, Tensor> {
  * ```ts
  * new MaxPool1D({ poolSize: 2 }).callAsFunction(zeros([4, 100, 8])).shape; // [4, 50, 8]
  * ```
+ * @category Layers
  */
 export class MaxPool1D extends Pool1DLayer {
   override callAsFunction(input: Tensor): Tensor {
@@ -179,6 +190,7 @@ export class MaxPool1D extends Pool1DLayer {
  * ```ts
  * new AvgPool1D({ poolSize: 4, stride: 2, padding: "same" }).callAsFunction(zeros([4, 100, 8])).shape; // [4, 50, 8]
  * ```
+ * @category Layers
  */
 export class AvgPool1D extends Pool1DLayer {
   override callAsFunction(input: Tensor): Tensor {
@@ -194,6 +206,7 @@ export class AvgPool1D extends Pool1DLayer {
  * ```ts
  * new GlobalAvgPool1D().callAsFunction(zeros([4, 100, 8])).shape; // [4, 8]
  * ```
+ * @category Layers
  */
 export class GlobalAvgPool1D extends Layer<Tensor, Tensor> {
   /**
@@ -214,6 +227,7 @@ export class GlobalAvgPool1D extends Layer<Tensor, Tensor> {
  * ```ts
  * new GlobalMaxPool1D().callAsFunction(zeros([4, 100, 8])).shape; // [4, 8]
  * ```
+ * @category Layers
  */
 export class GlobalMaxPool1D extends Layer<Tensor, Tensor> {
   /**
@@ -229,7 +243,10 @@ export class GlobalMaxPool1D extends Layer<Tensor, Tensor> {
 
 // ---- 3-D
 
-/** Options of {@link MaxPool3D} and {@link AvgPool3D}. */
+/**
+ * Options of {@link MaxPool3D} and {@link AvgPool3D}.
+ * @category Layers
+ */
 export interface Pool3DLayerOptions {
   /** Window size: a number or `[depth, height, width]`. */
   poolSize: number | readonly [number, number, number];
@@ -273,6 +290,7 @@ export abstract class Pool3DLayer extends Layer<Tensor, Tensor> {
  * ```ts
  * new MaxPool3D({ poolSize: 2 }).callAsFunction(zeros([2, 8, 16, 16, 4])).shape; // [2, 4, 8, 8, 4]
  * ```
+ * @category Layers
  */
 export class MaxPool3D extends Pool3DLayer {
   override callAsFunction(input: Tensor): Tensor {
@@ -288,6 +306,7 @@ export class MaxPool3D extends Pool3DLayer {
  * ```ts
  * new AvgPool3D({ poolSize: [1, 2, 2] }).callAsFunction(zeros([2, 8, 16, 16, 4])).shape; // [2, 8, 8, 8, 4]
  * ```
+ * @category Layers
  */
 export class AvgPool3D extends Pool3DLayer {
   override callAsFunction(input: Tensor): Tensor {
@@ -303,6 +322,7 @@ export class AvgPool3D extends Pool3DLayer {
  * ```ts
  * new GlobalAvgPool3D().callAsFunction(zeros([2, 4, 7, 7, 16])).shape; // [2, 16]
  * ```
+ * @category Layers
  */
 export class GlobalAvgPool3D extends Layer<Tensor, Tensor> {
   /**
@@ -323,6 +343,7 @@ export class GlobalAvgPool3D extends Layer<Tensor, Tensor> {
  * ```ts
  * new GlobalMaxPool3D().callAsFunction(zeros([2, 4, 7, 7, 16])).shape; // [2, 16]
  * ```
+ * @category Layers
  */
 export class GlobalMaxPool3D extends Layer<Tensor, Tensor> {
   /**

@@ -10,7 +10,10 @@ import { NoDerivative } from "../protocols/differentiable.js";
 import { Layer } from "./layer.js";
 import { withLearningPhase } from "./phase.js";
 
-/** Options of {@link summary}. */
+/**
+ * Options of {@link summary}.
+ * @category Layers
+ */
 export interface SummaryOptions {
   /** The dtype of the zeros fed to the model (default `'float32'`; `'int32'` for an `Embedding` input). */
   dtype?: DType;
@@ -100,6 +103,7 @@ function countState(x: object): number {
  * // …
  * table.split("\n").at(-2); // "Trainable parameters: 15,770"
  * ```
+ * @category Layers
  */
 export function summary<I, O>(model: Layer<I, O>, inputShape: readonly number[], options: SummaryOptions = {}): string {
   if (!(model instanceof Layer)) throw new TypeError("summary: the model must be a Layer");

@@ -11,10 +11,16 @@ import { affine, LoweringError, OnnxBuilder, onnxType, type BatchProbe } from ".
 import { fusions, onnxOperators, unmappedPrimitives } from "./operators.js";
 import { ModelProto, type ValueInfoMessage } from "./schema.js";
 
-/** The ONNX operator sets {@link exportOnnx} can write. */
+/**
+ * The ONNX operator sets {@link exportOnnx} can write.
+ * @category ONNX
+ */
 export type OnnxOpset = 17 | 18;
 
-/** Options of {@link exportOnnx}. */
+/**
+ * Options of {@link exportOnnx}.
+ * @category ONNX
+ */
 export interface OnnxExportOptions {
   /**
    * Names of the graph inputs, one per input tensor in argument order (structures flattened depth first).
@@ -39,7 +45,10 @@ export interface OnnxExportOptions {
   graphName?: string;
 }
 
-/** Something with a `callAsFunction` method (every layer). */
+/**
+ * Something with a `callAsFunction` method (every layer).
+ * @category ONNX
+ */
 export interface CallableModel<Input> {
   callAsFunction(input: Input): unknown;
 }
@@ -76,11 +85,14 @@ function isCallableModel(f: unknown): f is CallableModel<unknown> {
  * @returns the bytes of an `.onnx` file (a serialized ModelProto).
  * @example
  * ```ts
- * const model = new Sequential(new Dense({ inputSize: 4, outputSize: 8, activation: relu }), new Dense({ inputSize: 8, outputSize: 3 }));
+ * const model = new Sequential(new Dense({ inputSize: 4, outputSize: 8, activation: relu, seed: 0 }), new Dense({ inputSize: 8, outputSize: 3, seed: 1 }));
  * const bytes = exportOnnx(model, zeros([2, 4]), { dynamicBatch: true });
  * // inputs: "input" [batch, 4]; output: "output" [batch, 3];
- * // initializers: "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"
+ * // the parameters are initializers named by their key paths, which another model of the same shape reads back:
+ * const copy = new Sequential(new Dense({ inputSize: 4, outputSize: 8, activation: relu }), new Dense({ inputSize: 8, outputSize: 3 }));
+ * importOnnxInitializers(bytes, copy).loaded; // ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
  * ```
+ * @category ONNX
  */
 export function exportOnnx<Input>(f: CallableModel<Input>, exampleInputs: Input, options?: OnnxExportOptions): Uint8Array;
 export function exportOnnx<Args extends unknown[]>(f: (...args: Args) => unknown, exampleInputs: Args, options?: OnnxExportOptions): Uint8Array;

@@ -5,7 +5,10 @@ import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, positive, unitInterval, type CommonOptions } from "./facade.js";
 import { slot, type GradientTransformation } from "./transform.js";
 
-/** Options of {@link scaleByAdadelta}. */
+/**
+ * Options of {@link scaleByAdadelta}.
+ * @category Optimizers
+ */
 export interface ScaleByAdadeltaOptions {
   /** ρ, the decay of both running averages, in `[0, 1)`; 0.95 by default. */
   rho?: number;
@@ -26,6 +29,7 @@ export interface ScaleByAdadeltaOptions {
  * opt.state().rules;              // ["scaleByAdadelta", "scaleByLearningRate"]
  * Object.keys(opt.state().slots); // ["averageSquared", "accumulatedDelta"]
  * ```
+ * @category Optimizers
  */
 export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientTransformation {
   const op = "scaleByAdadelta";
@@ -52,7 +56,10 @@ export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientT
   };
 }
 
-/** Options of {@link AdaDelta}. */
+/**
+ * Options of {@link AdaDelta}.
+ * @category Optimizers
+ */
 export interface AdaDeltaOptions<Model> extends CommonOptions<Model> {
   /** ρ in `[0, 1)`; 0.95 by default. */
   rho?: number;
@@ -72,6 +79,7 @@ export interface AdaDeltaOptions<Model> extends CommonOptions<Model> {
  * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
  * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class AdaDelta<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -6,7 +6,10 @@ import { assemble, commonOptions, positive, type CommonOptions } from "./facade.
 import { checkNumber } from "./schedules.js";
 import { slot, type GradientTransformation } from "./transform.js";
 
-/** Options of {@link scaleByAdagrad}. */
+/**
+ * Options of {@link scaleByAdagrad}.
+ * @category Optimizers
+ */
 export interface ScaleByAdagradOptions {
   /** The accumulator's starting value (>= 0); 0.1 by default. */
   initialAccumulatorValue?: number;
@@ -30,6 +33,7 @@ export interface ScaleByAdagradOptions {
  * opt.state().rules;              // ["scaleByAdagrad", "scaleByLearningRate"]
  * Object.keys(opt.state().slots); // ["accumulator"]
  * ```
+ * @category Optimizers
  */
 export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTransformation {
   const op = "scaleByAdagrad";
@@ -53,7 +57,10 @@ export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTra
   };
 }
 
-/** Options of {@link AdaGrad}. */
+/**
+ * Options of {@link AdaGrad}.
+ * @category Optimizers
+ */
 export interface AdaGradOptions<Model> extends CommonOptions<Model> {
   /** The accumulator's starting value (>= 0); 0.1 by default. */
   initialAccumulatorValue?: number;
@@ -73,6 +80,7 @@ export interface AdaGradOptions<Model> extends CommonOptions<Model> {
  * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
  * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class AdaGrad<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -6,7 +6,10 @@ import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, flag, positive, unitInterval, type CommonOptions } from "./facade.js";
 import { slot, type GradientTransformation, type Transform } from "./transform.js";
 
-/** Options of {@link scaleByAdam}. */
+/**
+ * Options of {@link scaleByAdam}.
+ * @category Optimizers
+ */
 export interface ScaleByAdamOptions {
   /** β1, the decay of the first moment, in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -41,6 +44,7 @@ export interface ScaleByAdamOptions {
  * model.bias; // [-0.0003, -0.0003]
  * Object.keys(opt.state().slots); // ["firstMoments", "secondMoments"]
  * ```
+ * @category Optimizers
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation {
   const op = "scaleByAdam";
@@ -74,7 +78,10 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
   };
 }
 
-/** Options of {@link Adam}, {@link AdamW} and {@link NAdam}. */
+/**
+ * Options of {@link Adam}, {@link AdamW} and {@link NAdam}.
+ * @category Optimizers
+ */
 export interface AdamOptions<Model> extends CommonOptions<Model> {
   /** β1 in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -84,7 +91,10 @@ export interface AdamOptions<Model> extends CommonOptions<Model> {
   epsilon?: number;
 }
 
-/** The hyperparameters of an Adam-family optimizer, as resolved. */
+/**
+ * The hyperparameters of an Adam-family optimizer, as resolved.
+ * @category Optimizers
+ */
 export interface AdamHyperparameters {
   readonly beta1: number;
   readonly beta2: number;
@@ -137,6 +147,7 @@ export function adamFamily<Model>(
  * opt.update(model, gradient(model, loss));
  * opt.learningRate; // 0.0001
  * ```
+ * @category Optimizers
  */
 export class Adam<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */
@@ -163,6 +174,7 @@ export class Adam<Model> extends Optimizer<Model> {
  * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
  * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class AdamW<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */
@@ -189,6 +201,7 @@ export class AdamW<Model> extends Optimizer<Model> {
  * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
  * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class NAdam<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -5,7 +5,10 @@ import { Optimizer } from "./optimizer.js";
 import { adamFamily, adamMoments, type AdamHyperparameters, type AdamOptions } from "./adam.js";
 import { slot, type GradientTransformation } from "./transform.js";
 
-/** Options of {@link scaleByAdamax}. */
+/**
+ * Options of {@link scaleByAdamax}.
+ * @category Optimizers
+ */
 export interface ScaleByAdamaxOptions {
   /** β1 in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -34,6 +37,7 @@ export interface ScaleByAdamaxOptions {
  * opt.state().rules;              // ["scaleByAdamax", "scaleByLearningRate"]
  * Object.keys(opt.state().slots); // ["firstMoments", "infinityNorm"]
  * ```
+ * @category Optimizers
  */
 export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation {
   const op = "scaleByAdamax";
@@ -72,6 +76,7 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
  * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
  * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class AdaMax<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

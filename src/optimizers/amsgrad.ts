@@ -5,7 +5,10 @@ import { Optimizer } from "./optimizer.js";
 import { adamFamily, adamMoments, type AdamHyperparameters, type AdamOptions } from "./adam.js";
 import { slot, type GradientTransformation } from "./transform.js";
 
-/** Options of {@link scaleByAmsgrad}. */
+/**
+ * Options of {@link scaleByAmsgrad}.
+ * @category Optimizers
+ */
 export interface ScaleByAmsgradOptions {
   /** β1 in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -34,6 +37,7 @@ export interface ScaleByAmsgradOptions {
  * opt.state().rules;              // ["scaleByAmsgrad", "scaleByLearningRate"]
  * Object.keys(opt.state().slots); // ["firstMoments", "secondMoments", "secondMomentsMax"]
  * ```
+ * @category Optimizers
  */
 export function scaleByAmsgrad(options: ScaleByAmsgradOptions = {}): GradientTransformation {
   const op = "scaleByAmsgrad";
@@ -75,6 +79,7 @@ export function scaleByAmsgrad(options: ScaleByAmsgradOptions = {}): GradientTra
  * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
  * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class AMSGrad<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -22,6 +22,7 @@ import type { FloatArray, GradientTransformation } from "./transform.js";
  * // Usually first in a chain:
  * const adam = chain(clipByGlobalNorm(1), scaleByAdam(), scaleByLearningRate(1e-3));
  * ```
+ * @category Optimizers
  */
 export function clipByGlobalNorm(maxNorm: number): GradientTransformation<number> {
   const op = "clipByGlobalNorm";
@@ -58,6 +59,7 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<number
  * // Asymmetric bounds, [-1, 2]:
  * const asymmetric = chain(clipByValue(-1, 2), scaleByLearningRate(0.1));
  * ```
+ * @category Optimizers
  */
 export function clipByValue(limit: number, max?: number): GradientTransformation<number> {
   const op = "clipByValue";

@@ -5,7 +5,10 @@ import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, unitInterval, type CommonOptions } from "./facade.js";
 import { slot, type GradientTransformation } from "./transform.js";
 
-/** Options of {@link scaleByLion}. */
+/**
+ * Options of {@link scaleByLion}.
+ * @category Optimizers
+ */
 export interface ScaleByLionOptions {
   /** β1, the interpolation for the update, in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -29,6 +32,7 @@ export interface ScaleByLionOptions {
  * opt.state().rules;              // ["scaleByLion", "addDecayedWeights", "scaleByLearningRate"]
  * Object.keys(opt.state().slots); // ["momentum"]
  * ```
+ * @category Optimizers
  */
 export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation {
   const op = "scaleByLion";
@@ -51,7 +55,10 @@ export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransform
   };
 }
 
-/** Options of {@link Lion}. */
+/**
+ * Options of {@link Lion}.
+ * @category Optimizers
+ */
 export interface LionOptions<Model> extends CommonOptions<Model> {
   /** β1 in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -72,6 +79,7 @@ export interface LionOptions<Model> extends CommonOptions<Model> {
  * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
  * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class Lion<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -35,6 +35,7 @@ type PathOf<Model> = unknown extends Model ? string : KeyPathString<Model>;
  * opt.update(net, gradient(net, (m) => m.out.callAsFunction(m.hidden.callAsFunction(x)).sum()));
  * net.hidden.weight === w; // true
  * ```
+ * @category Optimizers
  */
 export type PathSelector<Model = unknown> = PathOf<Model> | readonly PathOf<Model>[] | ParameterPredicate;
 
@@ -112,6 +113,7 @@ export function unmatchedPaths(sel: unknown, params: readonly ParameterInfo[]): 
  * opt.update(net, { hidden: { weight: zeros([3, 8]), bias: zeros([8]) }, out: { weight: zeros([8, 2]), bias: zeros([2]) } });
  * net.out.bias; // [0, 0]
  * ```
+ * @category Optimizers
  */
 export function masked<Model = unknown>(transform: Transform, select: PathSelector<Model>): Transform {
   checkTransform("masked: the transform", transform);

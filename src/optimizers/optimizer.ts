@@ -18,7 +18,10 @@ import { OPTIMIZER_STATE_FORMAT, checkStateFits, slotValueProblem, type Optimize
 
 export { OPTIMIZER_STATE_FORMAT, type OptimizerState } from "./state.js";
 
-/** Options every optimizer accepts. */
+/**
+ * Options every optimizer accepts.
+ * @category Optimizers
+ */
 export interface OptimizerOptions<Model> {
   /**
    * Parameters to freeze: never updated, no weight decay, no state kept (by key path or predicate; a
@@ -99,6 +102,7 @@ export function checkOptionKeys(op: string, options: object | undefined, valid: 
  * loss(model, data[0]!).item() < before; // true
  * opt.step; // 40
  * ```
+ * @category Optimizers
  */
 export class Optimizer<Model> {
   /** @internal The rules, flattened. */

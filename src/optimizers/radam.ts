@@ -6,7 +6,10 @@ import { adamFamily, adamMoments, type AdamHyperparameters, type AdamOptions } f
 import { checkNumber } from "./schedules.js";
 import { slot, type GradientTransformation } from "./transform.js";
 
-/** Options of {@link scaleByRAdam}. */
+/**
+ * Options of {@link scaleByRAdam}.
+ * @category Optimizers
+ */
 export interface ScaleByRAdamOptions {
   /** β1 in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -39,6 +42,7 @@ export interface ScaleByRAdamOptions {
  * opt.state().rules;              // ["scaleByRAdam", "scaleByLearningRate"]
  * Object.keys(opt.state().slots); // ["firstMoments", "secondMoments"]
  * ```
+ * @category Optimizers
  */
 export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation {
   const op = "scaleByRAdam";
@@ -84,6 +88,7 @@ export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransfo
  * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
  * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class RAdam<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

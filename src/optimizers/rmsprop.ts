@@ -6,7 +6,10 @@ import { assemble, commonOptions, flag, positive, unitInterval, type CommonOptio
 import { momentumOptions } from "./sgd.js";
 import { slot, type GradientTransformation, type Slots } from "./transform.js";
 
-/** Options of {@link scaleByRms}. */
+/**
+ * Options of {@link scaleByRms}.
+ * @category Optimizers
+ */
 export interface ScaleByRmsOptions {
   /** ρ, the decay of the mean square, in `[0, 1)`; 0.9 by default. */
   rho?: number;
@@ -34,6 +37,7 @@ export interface ScaleByRmsOptions {
  * opt.state().rules;              // ["scaleByRms", "scaleByLearningRate"]
  * Object.keys(opt.state().slots); // ["meanSquare"]
  * ```
+ * @category Optimizers
  */
 export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformation {
   const op = "scaleByRms";
@@ -70,7 +74,10 @@ export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformat
   };
 }
 
-/** Options of {@link RMSProp}. */
+/**
+ * Options of {@link RMSProp}.
+ * @category Optimizers
+ */
 export interface RMSPropOptions<Model> extends CommonOptions<Model> {
   /** ρ in `[0, 1)`; 0.9 by default. */
   rho?: number;
@@ -97,6 +104,7 @@ export interface RMSPropOptions<Model> extends CommonOptions<Model> {
  * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
  * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class RMSProp<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

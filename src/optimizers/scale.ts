@@ -6,7 +6,10 @@ import { checkNumber, checkRate, evaluate, type Schedule } from "./schedules.js"
 import type { GradientTransformation } from "./transform.js";
 import type { LearningRateHolder } from "./optimizer.js";
 
-/** Options of {@link scaleByLearningRate}. */
+/**
+ * Options of {@link scaleByLearningRate}.
+ * @category Optimizers
+ */
 export interface ScaleByLearningRateOptions {
   /**
    * Swift for TensorFlow's inverse-time decay: at step `t` the rate is divided by `1 + decay · t`; 0 by
@@ -17,6 +20,7 @@ export interface ScaleByLearningRateOptions {
 
 /**
  * A transform that holds a learning rate, settable while training. Returned by {@link scaleByLearningRate}.
+ * @category Optimizers
  */
 export interface LearningRateTransformation extends GradientTransformation<number>, LearningRateHolder {
   /** The rate: a number or a schedule of the step count. Setting it affects the following steps. */
@@ -38,6 +42,7 @@ export interface LearningRateTransformation extends GradientTransformation<numbe
  * for (let step = 0; step < 500; step++) opt.update(model, gradient(model, (m) => m.callAsFunction(x).square().mean()));
  * opt.learningRate; // 0.0005
  * ```
+ * @category Optimizers
  */
 export function scaleByLearningRate(learningRate: number | Schedule, options: ScaleByLearningRateOptions = {}): LearningRateTransformation {
   const op = "scaleByLearningRate";
@@ -71,6 +76,7 @@ export function scaleByLearningRate(learningRate: number | Schedule, options: Sc
  * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
  * model.bias; // [-0.001, -0.001]
  * ```
+ * @category Optimizers
  */
 export function scale(factor: number): GradientTransformation<number> {
   const k = checkNumber("scale", "factor", factor);
@@ -102,6 +108,7 @@ export function scale(factor: number): GradientTransformation<number> {
  * opt.update(model, { weight: zeros([3, 2]), bias: zeros([2]) });
  * model.weight.sub(w0.mul(0.95)).abs().max(); // 0
  * ```
+ * @category Optimizers
  */
 export function addDecayedWeights(weightDecay: number | Schedule): GradientTransformation<number> {
   const op = "addDecayedWeights";

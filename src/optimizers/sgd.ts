@@ -5,7 +5,10 @@ import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, flag, unitInterval, type CommonOptions } from "./facade.js";
 import { slot, type GradientTransformation } from "./transform.js";
 
-/** Options of {@link trace}. */
+/**
+ * Options of {@link trace}.
+ * @category Optimizers
+ */
 export interface TraceOptions {
   /** The momentum μ in `[0, 1)`; 0.9 by default. */
   momentum?: number;
@@ -32,6 +35,7 @@ export interface TraceOptions {
  * model.bias; // [-0.038, -0.038]
  * Object.keys(opt.state().slots); // ["velocity"]
  * ```
+ * @category Optimizers
  */
 export function trace(options: TraceOptions = {}): GradientTransformation {
   const op = "trace";
@@ -53,7 +57,10 @@ export function trace(options: TraceOptions = {}): GradientTransformation {
   };
 }
 
-/** Options of {@link SGD}. */
+/**
+ * Options of {@link SGD}.
+ * @category Optimizers
+ */
 export interface SGDOptions<Model> extends CommonOptions<Model> {
   /** The momentum μ in `[0, 1)`; 0 by default (plain gradient descent). */
   momentum?: number;
@@ -90,6 +97,7 @@ export function momentumOptions(op: string, options: { momentum?: number; nester
  * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
  * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class SGD<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

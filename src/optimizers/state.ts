@@ -14,6 +14,7 @@ import type { FloatArray, ParameterInfo, Slots } from "./transform.js";
  * new Adam(model).state().format === OPTIMIZER_STATE_FORMAT; // true
  * OPTIMIZER_STATE_FORMAT; // "difftypes.optimizer/1"
  * ```
+ * @category Optimizers
  */
 export const OPTIMIZER_STATE_FORMAT = "difftypes.optimizer/1";
 
@@ -39,6 +40,7 @@ export const OPTIMIZER_STATE_FORMAT = "difftypes.optimizer/1";
  * saved.slots["firstMoments"]!.dense.bias; // [0.2, 0.2]
  * saved.parameterSteps; // prose: { "dense.weight": 1, "dense.bias": 1 }
  * ```
+ * @category Optimizers
  */
 export interface OptimizerState<Model> {
   /** Always `"difftypes.optimizer/1"`. */

@@ -26,6 +26,7 @@ import { makeTangentStruct } from "./structs.js";
  * for (const batch of [x, x.mul(2)]) total = tangentAdd(total, gradient(model, (m) => m.callAsFunction(batch).sum()));
  * total.bias; // [4]
  * ```
+ * @category Differentiable types
  */
 export function zeroTangentVector<T>(x: T): TangentVector<T> {
   const n = leavesOf("zeroTangentVector", x).length;
@@ -55,6 +56,7 @@ export function zeroTangentVector<T>(x: T): TangentVector<T> {
  * // A wrong tangent is refused before anything is written:
  * move(model, { weight: zeros([2, 1]), bias: zeros([1]) }); // throws RangeError: move: the tangent at weight has shape [2,1] but the value has shape [3,1]
  * ```
+ * @category Differentiable types
  */
 export function move(x: number, by: number): number;
 export function move(x: Tensor, by: Tensor | number): Tensor;

@@ -26,6 +26,7 @@ type Budget = [never, 0, 1, 2, 3, 4, 5, 6];
  * // @ts-expect-error an array of numbers below an object holds no differentiable leaf
  * const c: HasLeaf<number[]> = true;
  * ```
+ * @category Differentiable types
  */
 export type HasLeaf<V, D extends number = 7> = true extends LeafIn<V, D> ? true : false;
 
@@ -107,6 +108,7 @@ type Structure<V> = V extends readonly unknown[]
  * const grad: TangentVector<Linear> = gradient(new Linear(), (m) => m.weight.sum());
  * grad.weight; // [[1, 1], [1, 1]]
  * ```
+ * @category Differentiable types
  */
 export type TangentVector<T> = IsAny<T> extends true
   ? any // eslint-disable-line @typescript-eslint/no-explicit-any

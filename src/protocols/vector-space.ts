@@ -61,6 +61,7 @@ import { isTangentStruct } from "./structs.js";
  * // The same, typed for any tangent:
  * tangentScale(g, -0.1).weight; // [-0.1, -0.2]
  * ```
+ * @category Differentiable types
  */
 export interface VectorSpace<V> {
   /** `this + other`, leaf by leaf. @param other a vector of the same structure. @returns the sum. */
@@ -169,6 +170,7 @@ function binary(op: string, a: TangentLeaf, b: TangentLeaf, path: readonly Segme
  * tangentAdd({ w: tensor([1, 2]) }, { w: tensor([3, 4]) }).w; // [4, 6]
  * tangentAdd([1, tensor([2])], [3, tensor([4])]);             // [4, [6]]
  * ```
+ * @category Differentiable types
  */
 export function tangentAdd<V>(a: V, b: V): V {
   return zipTangents("tangentAdd", a, b, (x, y, p) => binary("tangentAdd", x, y, p, (u, v) => u + v, (u, v) => u.add(v))) as V;
@@ -183,6 +185,7 @@ export function tangentAdd<V>(a: V, b: V): V {
  * tangentSub([3, tensor([1])], [1, tensor([1])]); // [2, [0]]
  * tangentSub({ w: tensor([3, 4]) }, { w: tensor([1, 2]) }).w; // [2, 2]
  * ```
+ * @category Differentiable types
  */
 export function tangentSub<V>(a: V, b: V): V {
   return zipTangents("tangentSub", a, b, (x, y, p) => binary("tangentSub", x, y, p, (u, v) => u - v, (u, v) => u.sub(v))) as V;
@@ -196,6 +199,7 @@ export function tangentSub<V>(a: V, b: V): V {
  * ```ts
  * tangentMul({ w: tensor([2, 3]) }, { w: tensor([4, 5]) }).w; // [8, 15]
  * ```
+ * @category Differentiable types
  */
 export function tangentMul<V>(a: V, b: V): V {
   return zipTangents("tangentMul", a, b, (x, y, p) => binary("tangentMul", x, y, p, (u, v) => u * v, (u, v) => u.mul(v))) as V;
@@ -209,6 +213,7 @@ export function tangentMul<V>(a: V, b: V): V {
  * ```ts
  * tangentDiv({ w: tensor([8, 15]) }, { w: tensor([4, 5]) }).w; // [2, 3]
  * ```
+ * @category Differentiable types
  */
 export function tangentDiv<V>(a: V, b: V): V {
   return zipTangents("tangentDiv", a, b, (x, y, p) => binary("tangentDiv", x, y, p, (u, v) => u / v, (u, v) => u.div(v))) as V;
@@ -226,6 +231,7 @@ export function tangentDiv<V>(a: V, b: V): V {
  * model.move(tangentScale(gradient(model, (m) => m.callAsFunction(x).sum()), -0.1));
  * model.bias; // [-0.2]
  * ```
+ * @category Differentiable types
  */
 export function tangentScale<V>(a: V, by: number): V {
   const s = checkScalar("tangentScale", by);
@@ -240,6 +246,7 @@ export function tangentScale<V>(a: V, by: number): V {
  * ```ts
  * tangentAddScalar([1, tensor([1, 2])], 1); // [2, [2, 3]]
  * ```
+ * @category Differentiable types
  */
 export function tangentAddScalar<V>(a: V, scalar: number): V {
   const s = checkScalar("tangentAddScalar", scalar);
@@ -253,6 +260,7 @@ export function tangentAddScalar<V>(a: V, scalar: number): V {
  * ```ts
  * tangentNeg({ w: tensor([1, -2]) }).w; // [-1, 2]
  * ```
+ * @category Differentiable types
  */
 export function tangentNeg<V>(a: V): V {
   return mapTangent("tangentNeg", a, (x) => (typeof x === "number" ? -x : x.neg())) as V;
@@ -265,6 +273,7 @@ export function tangentNeg<V>(a: V): V {
  * ```ts
  * tangentSqrt({ v: tensor([4, 9]) }).v; // [2, 3]
  * ```
+ * @category Differentiable types
  */
 export function tangentSqrt<V>(a: V): V {
   return mapTangent("tangentSqrt", a, (x) => (typeof x === "number" ? Math.sqrt(x) : x.sqrt())) as V;
@@ -278,6 +287,7 @@ export function tangentSqrt<V>(a: V): V {
  * ```ts
  * tangentDot({ w: tensor([1, 2]) }, { w: tensor([3, 4]) }); // 11
  * ```
+ * @category Differentiable types
  */
 export function tangentDot<V>(a: V, b: V): number {
   let total = 0;
@@ -299,6 +309,7 @@ export function tangentDot<V>(a: V, b: V): number {
  * const dense = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
  * Math.sqrt(tangentSquaredNorm(gradient(dense, (d) => d.callAsFunction(x).sum()))); // 12.6095
  * ```
+ * @category Differentiable types
  */
 export function tangentSquaredNorm<V>(a: V): number {
   let total = 0;
@@ -315,6 +326,7 @@ export function tangentSquaredNorm<V>(a: V): number {
  * ```ts
  * tangentZerosLike({ w: tensor([1, 2]) }).w; // [0, 0]
  * ```
+ * @category Differentiable types
  */
 export function tangentZerosLike<V>(a: V): V {
   return mapTangent("tangentZerosLike", a, (x) => (typeof x === "number" ? 0 : zeros(x.shape, { dtype: x.dtype }))) as V;
@@ -327,6 +339,7 @@ export function tangentZerosLike<V>(a: V): V {
  * ```ts
  * tangentOnesLike({ w: tensor([5, 6]) }).w; // [1, 1]
  * ```
+ * @category Differentiable types
  */
 export function tangentOnesLike<V>(a: V): V {
   return mapTangent("tangentOnesLike", a, (x) => (typeof x === "number" ? 1 : ones(x.shape, { dtype: x.dtype }))) as V;
@@ -346,6 +359,7 @@ export function tangentOnesLike<V>(a: V): V {
  * direction.w; // [-1, 1]
  * direction.b; // [1]
  * ```
+ * @category Differentiable types
  */
 export function tangentMap<V>(a: V, f: (leaf: Tensor | number, path: readonly (string | number)[]) => Tensor | number): V {
   return mapTangent("tangentMap", a, (x, p) => f(x, p.slice())) as V;
@@ -364,6 +378,7 @@ export function tangentMap<V>(a: V, f: (leaf: Tensor | number, path: readonly (s
  * const next = tangentZip(m, g, (mi, gi) => (mi as Tensor).mul(0.9).add((gi as Tensor).mul(0.1)));
  * next.w; // [1.2, 0.8]
  * ```
+ * @category Differentiable types
  */
 export function tangentZip<V>(a: V, b: V, f: (x: Tensor | number, y: Tensor | number, path: readonly (string | number)[]) => Tensor | number): V {
   return zipTangents("tangentZip", a, b, (x, y, p) => f(x, y, p.slice())) as V;
