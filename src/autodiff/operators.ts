@@ -298,6 +298,18 @@ export function gradient(...args: unknown[]): unknown {
  * @category Automatic differentiation
  */
 export function gradientOf(f: (x: Tensor) => Scalar): <T extends number | Tensor>(at: T) => TangentVector<T>;
+/**
+ * The gradient function of a scalar function of any differentiable input (a structure, say): `gradient`
+ * curried, with the input's type given explicitly.
+ * @param f a function returning a number or a one-element Tensor.
+ * @returns `(at) => gradient(at, f)`.
+ * @example
+ * ```ts
+ * const dLoss = gradientOf<{ w: Tensor; b: Tensor }>((p) => x.matmul(p.w).add(p.b).sum());
+ * dLoss({ w: ones([3, 1]), b: zeros([1]) }).b; // [2]
+ * ```
+ * @category Automatic differentiation
+ */
 export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVector<T>;
 export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVector<T> {
   checkFunction("gradientOf", f);

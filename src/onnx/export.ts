@@ -95,7 +95,34 @@ function isCallableModel(f: unknown): f is CallableModel<unknown> {
  * @category ONNX
  */
 export function exportOnnx<Input>(f: CallableModel<Input>, exampleInputs: Input, options?: OnnxExportOptions): Uint8Array;
+/**
+ * Exports a function of several arguments (tensors, or structures of them) as an ONNX model, one graph input
+ * per tensor; see the layer form above for the rules.
+ * @param f the function. @param exampleInputs its argument list.
+ * @param options input and output names, dynamic batch, opset, the model naming its parameters.
+ * @returns the bytes of an `.onnx` file.
+ * @example
+ * ```ts
+ * const dense = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+ * // The model's tensors are named by key path when the function is given its model:
+ * const bytes = exportOnnx((a: Tensor, b: Tensor) => dense.callAsFunction(a.add(b)), [x, ones([2, 3])], { model: dense });
+ * importOnnxInitializers(bytes, new Dense({ inputSize: 3, outputSize: 2 })).loaded; // ["weight", "bias"]
+ * ```
+ * @category ONNX
+ */
 export function exportOnnx<Args extends unknown[]>(f: (...args: Args) => unknown, exampleInputs: Args, options?: OnnxExportOptions): Uint8Array;
+/**
+ * Exports a function of one tensor as an ONNX model, the example input given as the tensor itself.
+ * @param f the function. @param exampleInputs its input.
+ * @param options input and output names, dynamic batch, opset.
+ * @returns the bytes of an `.onnx` file.
+ * @example
+ * ```ts
+ * const bytes = exportOnnx((v: Tensor) => v.tanh().mul(2), zeros([1, 3]), { dynamicBatch: true });
+ * bytes.byteLength > 0; // true
+ * ```
+ * @category ONNX
+ */
 export function exportOnnx(f: (x: Tensor) => unknown, exampleInputs: Tensor, options?: OnnxExportOptions): Uint8Array;
 export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExportOptions = {}): Uint8Array {
   const o = checkOptions(options);

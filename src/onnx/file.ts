@@ -29,7 +29,33 @@ import { importOnnxInitializers, type ImportedInitializers } from "./import.js";
  * @category ONNX
  */
 export async function saveOnnx<Input>(path: string, f: CallableModel<Input>, exampleInputs: Input, options?: OnnxExportOptions): Promise<void>;
+/**
+ * Exports a function of several arguments as {@link exportOnnx} does and writes the `.onnx` file.
+ * @param path where to write. @param f the function. @param exampleInputs its argument list.
+ * @param options as for {@link exportOnnx}.
+ * @returns a promise settled once the file is in place.
+ * @example
+ * ```ts
+ * import { saveOnnx } from "difftypes/node";
+ *
+ * await saveOnnx("sum.onnx", (a: Tensor, b: Tensor) => a.add(b), [x, ones([2, 3])]);
+ * ```
+ * @category ONNX
+ */
 export async function saveOnnx<Args extends unknown[]>(path: string, f: (...args: Args) => unknown, exampleInputs: Args, options?: OnnxExportOptions): Promise<void>;
+/**
+ * Exports a function of one tensor as {@link exportOnnx} does and writes the `.onnx` file.
+ * @param path where to write. @param f the function. @param exampleInputs its input.
+ * @param options as for {@link exportOnnx}.
+ * @returns a promise settled once the file is in place.
+ * @example
+ * ```ts
+ * import { saveOnnx } from "difftypes/node";
+ *
+ * await saveOnnx("tanh.onnx", (v: Tensor) => v.tanh(), zeros([1, 3]), { dynamicBatch: true });
+ * ```
+ * @category ONNX
+ */
 export async function saveOnnx(path: string, f: (x: Tensor) => unknown, exampleInputs: Tensor, options?: OnnxExportOptions): Promise<void>;
 export async function saveOnnx(path: string, f: unknown, exampleInputs: unknown, options?: OnnxExportOptions): Promise<void> {
   if (typeof path !== "string" || path.length === 0) throw new TypeError(`saveOnnx: the path must be a non-empty string, got ${JSON.stringify(path)}`);

@@ -38,7 +38,7 @@ export const OPTIMIZER_STATE_FORMAT = "difftypes.optimizer/1";
  * const saved: OptimizerState<Model> = opt.state();
  * // The path of a parameter reads its state too: Adam's first moment after one step is (1 − β1) · g.
  * saved.slots["firstMoments"]!.dense.bias; // [0.2, 0.2]
- * saved.parameterSteps; // prose: { "dense.weight": 1, "dense.bias": 1 }
+ * saved.parameterSteps["dense.bias"]; // 1
  * ```
  * @category Optimizers
  */

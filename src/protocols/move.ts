@@ -59,7 +59,30 @@ export function zeroTangentVector<T>(x: T): TangentVector<T> {
  * @category Differentiable types
  */
 export function move(x: number, by: number): number;
+/**
+ * Moves a tensor along a tangent: returns `x + by` in the tensor's dtype (a tensor cannot change in place).
+ * @param x the tensor. @param by a tensor of its shape, or a number for a one-element tensor.
+ * @returns the moved tensor.
+ * @example
+ * ```ts
+ * move(tensor([1, 2]), tensor([0.5, -1])); // [1.5, 1]
+ * ```
+ * @category Differentiable types
+ */
 export function move(x: Tensor, by: Tensor | number): Tensor;
+/**
+ * Moves a structure (a model, an array, a plain object) along one of its tangent vectors, in place.
+ * @param x the value to move. @param by a `TangentVector<T>`, checked in full before anything is written.
+ * @returns `x`, moved.
+ * @example
+ * ```ts
+ * const params = { w: tensor([1, 2]), b: [tensor(0)] };
+ * move(params, { w: tensor([1, 1]), b: [tensor(-1)] });
+ * params.w;    // [2, 3]
+ * params.b[0]; // -1
+ * ```
+ * @category Differentiable types
+ */
 export function move<T>(x: T, by: NoInfer<TangentVector<T>>): T;
 export function move<T>(x: T, by: TangentVector<T>): T {
   const leaves = leavesOf("move", x);
