@@ -120,6 +120,9 @@ function geometry2d(o: Conv2DLayerOptions | DepthwiseConv2DLayerOptions | Separa
  * ```ts
  * const conv = new Conv2D({ filterShape: [3, 3, 1, 8], padding: "same", activation: relu, seed: 0 });
  * conv.callAsFunction(zeros([2, 28, 28, 1])).shape; // [2, 28, 28, 8]
+ * // A 2×2 box filter without bias sums each window of a 2×4 image ('valid' padding: three windows).
+ * const box = new Conv2D({ filterShape: [2, 2, 1, 1], filterInitializer: onesInitializer(), useBias: false });
+ * box.callAsFunction(tensor([[[[1], [2], [5], [6]], [[3], [4], [7], [8]]]])); // [[[[10], [18], [26]]]]
  * ```
  * @category Layers
  */

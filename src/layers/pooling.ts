@@ -54,6 +54,9 @@ export abstract class Pool2DLayer extends Layer<Tensor, Tensor> {
  *
  * @example
  * ```ts
+ * // One 2×4 image with one channel: two 2×2 windows.
+ * const image = tensor([[[[1], [2], [5], [6]], [[3], [4], [7], [8]]]]);
+ * new MaxPool2D({ poolSize: 2 }).callAsFunction(image); // [[[[4], [8]]]]
  * new MaxPool2D({ poolSize: 2 }).callAsFunction(zeros([1, 28, 28, 8])).shape; // [1, 14, 14, 8]
  * ```
  * @category Layers
@@ -71,6 +74,8 @@ export class MaxPool2D extends Pool2DLayer {
  *
  * @example
  * ```ts
+ * const image = tensor([[[[1], [2], [5], [6]], [[3], [4], [7], [8]]]]);
+ * new AvgPool2D({ poolSize: 2 }).callAsFunction(image); // [[[[2.5], [6.5]]]]
  * new AvgPool2D({ poolSize: 2 }).callAsFunction(zeros([1, 28, 28, 8])).shape; // [1, 14, 14, 8]
  * ```
  * @category Layers
@@ -189,6 +194,8 @@ export class MaxPool1D extends Pool1DLayer {
  * @example
  * ```ts
  * new AvgPool1D({ poolSize: 4, stride: 2, padding: "same" }).callAsFunction(zeros([4, 100, 8])).shape; // [4, 50, 8]
+ * // The last window reaches into the padding, which is not counted in its average:
+ * new AvgPool1D({ poolSize: 2, stride: 1, padding: "same" }).callAsFunction(tensor([[[1], [2], [3]]])); // [[[1.5], [2.5], [3]]]
  * ```
  * @category Layers
  */
@@ -204,6 +211,7 @@ export class AvgPool1D extends Pool1DLayer {
  *
  * @example
  * ```ts
+ * new GlobalAvgPool1D().callAsFunction(tensor([[[1, -1], [3, -2]]])); // [[2, -1.5]]
  * new GlobalAvgPool1D().callAsFunction(zeros([4, 100, 8])).shape; // [4, 8]
  * ```
  * @category Layers
@@ -225,6 +233,7 @@ export class GlobalAvgPool1D extends Layer<Tensor, Tensor> {
  *
  * @example
  * ```ts
+ * new GlobalMaxPool1D().callAsFunction(tensor([[[1, -1], [3, -2]]])); // [[3, -1]]
  * new GlobalMaxPool1D().callAsFunction(zeros([4, 100, 8])).shape; // [4, 8]
  * ```
  * @category Layers
