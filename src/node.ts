@@ -11,7 +11,9 @@
  *
  * const model = new Dense({ inputSize: 2, outputSize: 1, seed: 0 });
  * await saveCheckpoint("dense.safetensors", model);
- * await loadCheckpoint("dense.safetensors", new Dense({ inputSize: 2, outputSize: 1, seed: 1 }));
+ * const restored = new Dense({ inputSize: 2, outputSize: 1, seed: 1 });
+ * await loadCheckpoint("dense.safetensors", restored);
+ * restored.weight.sub(model.weight).abs().max(); // 0
  * ```
  *
  * @packageDocumentation

@@ -10,7 +10,10 @@ import { concat } from "../ops/movement.js";
 import { checkFunction, jvp, valueWithPullbackNamed } from "./operators.js";
 import { checkSynchronous } from "./synchronous.js";
 
-/** Options of {@link checkGradients}. */
+/**
+ * Options of {@link checkGradients}.
+ * @category Automatic differentiation
+ */
 export interface CheckGradientsOptions {
   /** Highest order to check (1 or 2; more is allowed and costs more). Default 2. */
   order?: number;
@@ -26,7 +29,10 @@ export interface CheckGradientsOptions {
   seed?: number;
 }
 
-/** The worst disagreement found by {@link checkGradients}. */
+/**
+ * The worst disagreement found by {@link checkGradients}.
+ * @category Automatic differentiation
+ */
 export interface GradientCheckReport {
   /** The largest `|ad - numeric| / (atol + rtol |numeric|)` seen; at most 1 when the check passes. */
   readonly maxError: number;
@@ -46,12 +52,20 @@ export interface GradientCheckReport {
  * Thrown by {@link checkGradients} when a derivative disagrees with finite differences; `report` says where.
  * @example
  * ```ts
+ * // A custom rule that is wrong: it doubles the derivative of x².
+ * const square = customDerivative((v: Tensor) => v.mul(v), {
+ *   vjp: (v) => ({ value: v.mul(v), pullback: (ct) => ct.mul(v).mul(4) }),
+ * });
+ * let report: GradientCheckReport | undefined;
  * try {
- *   checkGradients(myOp, [x]);
+ *   checkGradients(square, [tensor([0.5, -1], { dtype: "float64" })], { order: 1, modes: ["reverse"] });
  * } catch (e) {
- *   if (e instanceof GradientCheckError) console.log(e.report.worst); // mode, order, input, index, values
+ *   if (e instanceof GradientCheckError) report = e.report; // where: mode, order, input, index, both values
  * }
+ * report?.worst?.mode; // "reverse"
+ * report!.maxError > 1; // true
  * ```
+ * @category Automatic differentiation
  */
 export class GradientCheckError extends Error {
   /** The report of the failing check. */
@@ -178,8 +192,12 @@ function basisOf(x: Tensor, i: number): Tensor {
  * @throws GradientCheckError naming the mode, order, input, element index and both values of the worst disagreement.
  * @example
  * ```ts
- * checkGradients((x) => x.tanh().mul(x), [tensor([0.3, -0.7], { dtype: "float64" })], { order: 2 });
+ * const report = checkGradients((v) => v.tanh().mul(v), [tensor([0.3, -0.7], { dtype: "float64" })], { order: 2 });
+ * report.maxError <= 1; // true
+ * // A function of two inputs, first order, reverse mode only:
+ * checkGradients((a, b) => a.matmul(b).sum(), [x.cast("float64"), ones([3, 2], { dtype: "float64" })], { order: 1, modes: ["reverse"] });
  * ```
+ * @category Automatic differentiation
  */
 export function checkGradients(
   f: (...xs: Tensor[]) => Tensor,

@@ -11,13 +11,19 @@ import type { Primitive } from "./primitive.js";
 import { jvp, pullback } from "./operators.js";
 import { checkSynchronous, isPromiseLike } from "./synchronous.js";
 
-/** A reverse-mode rule in Swift's shape: the value, and a pullback from the output cotangent to the inputs'. */
+/**
+ * A reverse-mode rule in Swift's shape: the value, and a pullback from the output cotangent to the inputs'.
+ * @category Automatic differentiation
+ */
 export type CustomVJP<A extends Tensor[]> = (...args: A) => {
   value: Tensor;
   pullback: (cotangent: Tensor) => Tensor | { [K in keyof A]: Tensor | null };
 };
 
-/** A forward-mode rule in Swift's shape: the value, and a differential from the inputs' tangents to the output's. */
+/**
+ * A forward-mode rule in Swift's shape: the value, and a differential from the inputs' tangents to the output's.
+ * @category Automatic differentiation
+ */
 export type CustomJVP<A extends Tensor[]> = (...args: A) => {
   value: Tensor;
   differential: (...tangents: { [K in keyof A]: Tensor }) => Tensor;
@@ -149,8 +155,17 @@ function pullbackThrough(f: (xs: readonly Tensor[]) => Tensor, primals: readonly
  * const clipGrad = customDerivative((x: Tensor) => x, {
  *   vjp: (x) => ({ value: x, pullback: (ct) => ct.clip(-1, 1) }),
  * });
- * gradient(tensor([2]), (x) => clipGrad(x).mul(5).sum()); // [1] (not 5)
+ * gradient(tensor([2]), (x) => clipGrad(x).mul(5).sum()); // [1]
+ * gradient(tensor([2]), (x) => x.mul(5).sum());           // [5]
+ * // A numerically stable rule for log(1 + eˣ), with the derivative σ(x) written in tensor ops:
+ * const softplusStable = customDerivative((v: Tensor) => v.softplus(), {
+ *   vjp: (v) => ({ value: v.softplus(), pullback: (ct) => ct.mul(v.sigmoid()) }),
+ *   jvp: (v) => ({ value: v.softplus(), differential: (dv) => dv.mul(v.sigmoid()) }),
+ * });
+ * gradient(tensor([0, 100]), (v) => softplusStable(v).sum()); // [0.5, 1]
+ * derivative(0, (v) => softplusStable(v));                    // 0.5
  * ```
+ * @category Automatic differentiation
  */
 export function customDerivative<A extends Tensor[]>(
   f: (...args: A) => Tensor,
@@ -232,9 +247,14 @@ function withRules<A extends Tensor[]>(
  * @returns the same function, rematerialised in pullbacks.
  * @example
  * ```ts
- * const block = withRecomputationInPullbacks((x: Tensor) => x.tanh().mul(x).exp());
- * gradient(tensor([0.5]), (x) => block(x).sum());
+ * const block = withRecomputationInPullbacks((v: Tensor) => v.tanh().mul(v).exp());
+ * const plain = (v: Tensor) => v.tanh().mul(v).exp();
+ * // Same value and gradient; the pullback recomputes the block instead of keeping its intermediates.
+ * const a = gradient(tensor([0.5]), (v) => block(v).sum());
+ * const b = gradient(tensor([0.5]), (v) => plain(v).sum());
+ * a.sub(b).abs().max(); // 0
  * ```
+ * @category Automatic differentiation
  */
 export function withRecomputationInPullbacks<A extends Tensor[]>(f: (...args: A) => Tensor): (...args: A) => Tensor {
   if (typeof f !== "function") throw new TypeError(`withRecomputationInPullbacks: the argument must be the function, got ${describe(f)}`);
@@ -261,9 +281,13 @@ export function withRecomputationInPullbacks<A extends Tensor[]>(f: (...args: A)
  * @returns `x`, as a value.
  * @example
  * ```ts
- * // The gradient through `h` is clipped to [-1, 1] before it reaches `w`.
- * gradient(w, (w) => withDerivative(w.mul(10), (g) => g.clip(-1, 1)).sum());
+ * const w = tensor([0.5, 2]);
+ * // The cotangent reaching `v` (10, from the product) is clipped to [-1, 1] on its way back:
+ * gradient(w, (v) => withDerivative(v, (g) => g.clip(-1, 1)).mul(10).sum()); // [1, 1]
+ * // Without the hook:
+ * gradient(w, (v) => v.mul(10).sum()); // [10, 10]
  * ```
+ * @category Automatic differentiation
  */
 export function withDerivative(x: Tensor, body: (cotangent: Tensor) => Tensor): Tensor {
   const op = "withDerivative";

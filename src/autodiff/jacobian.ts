@@ -28,6 +28,7 @@ function basis(shape: readonly number[], dtype: Tensor["dtype"], i: number): Ten
  * ```ts
  * jacobian(tensor([1, 2]), (x) => x.mul(x)); // [[2, 0], [0, 4]]
  * ```
+ * @category Automatic differentiation
  */
 export function jacobian<T extends Tensor | number>(at: T, f: (x: Lifted<T>) => Tensor): Tensor {
   return jacobianNamed("jacobian", at, f as unknown as (x: Tensor) => Tensor);
@@ -63,6 +64,7 @@ function jacobianNamed(op: string, at: unknown, fx: (x: Tensor) => Tensor): Tens
  * ```ts
  * hessian(tensor([1, 2]), (x) => x.pow(3).sum()); // [[6, 0], [0, 12]]
  * ```
+ * @category Automatic differentiation
  */
 export function hessian<T extends Tensor | number>(at: T, f: (x: Lifted<T>) => Tensor | number): Tensor {
   const op = "hessian";

@@ -16,10 +16,14 @@ import { checkSynchronous } from "./synchronous.js";
 /**
  * What a differentiated function sees for an input of type `T`: a number arrives as a rank-0 tensor, at the
  * top level and in arrays (inside objects, numbers are constants and stay numbers).
+ * @category Automatic differentiation
  */
 export type Lifted<T> = T extends number ? Tensor : T extends readonly unknown[] ? { [K in keyof T]: Lifted<T[K]> } : T;
 
-/** A scalar result: a number or a one-element tensor. */
+/**
+ * A scalar result: a number or a one-element tensor.
+ * @category Automatic differentiation
+ */
 export type Scalar = number | Tensor;
 
 /**
@@ -31,9 +35,11 @@ export type Scalar = number | Tensor;
  * @typeParam R the function's result type.
  * @example
  * ```ts
- * type Ok = Synchronous<Tensor>; // Tensor
- * // pullback(x, async (v) => v); // error: ... not assignable to "a differentiated function must be synchronous: ..."
+ * const ok: Synchronous<Tensor> = zeros([2]); // for anything but a promise, the type itself
+ * // @ts-expect-error an async function does not compile: its result type is the message, which no value has
+ * pullback(tensor([1]), async (v) => v); // throws TypeError: pullback: the function is an async function, which cannot be differentiated
  * ```
+ * @category Automatic differentiation
  */
 export type Synchronous<R> = R extends PromiseLike<unknown> ? "a differentiated function must be synchronous: await the data first, then differentiate" : R;
 
@@ -107,8 +113,11 @@ function recordOnNewTape<T, R>(op: string, at: T, f: (x: Lifted<T>) => R) {
  * @example
  * ```ts
  * const { value, pullback } = valueWithPullback(tensor([1, 2]), (x) => x.mul(x));
+ * value;                    // [1, 4]
  * pullback(tensor([1, 1])); // [2, 4]
+ * pullback(tensor([1, 0])); // [2, 0]
  * ```
+ * @category Automatic differentiation
  */
 export function valueWithPullback<T, R>(
   at: T,
@@ -147,7 +156,11 @@ export function valueWithPullbackNamed<T, R>(
  * @example
  * ```ts
  * pullback(1, (x) => x.add(x).add(x))(2); // 6
+ * // The rows of a Jacobian, one cotangent at a time:
+ * const back = pullback(tensor([1, 2]), (v) => v.mul(v));
+ * back(tensor([0, 1])); // [0, 4]
  * ```
+ * @category Automatic differentiation
  */
 export function pullback<T, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): (cotangent: TangentVector<R> | number) => TangentVector<T> {
   return valueWithPullbackNamed("pullback", at, f as (x: Lifted<T>) => R).pullback;
@@ -192,8 +205,15 @@ function valueWithGradientN(op: string, inputs: readonly unknown[], f: (...xs: n
  * @returns `{ value, gradient }` with `gradient: TangentVector<typeof at>`.
  * @example
  * ```ts
- * valueWithGradient(3, (x) => x.mul(x)); // { value: Tensor 9, gradient: 6 }
+ * const { value, gradient: g } = valueWithGradient(3, (x) => x.mul(x));
+ * value; // 9
+ * g;     // 6
+ * // The loss and the gradient of a model, for a training step:
+ * const model = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * const step = valueWithGradient(model, (m) => m.callAsFunction(x).square().mean());
+ * step.gradient.weight.shape; // [3, 1]
  * ```
+ * @category Automatic differentiation
  */
 export function valueWithGradient<T, R extends Scalar>(at: T, f: (x: Lifted<T>) => R): { value: R; gradient: TangentVector<T> } {
   return valueWithGradientNamed("valueWithGradient", at, f);
@@ -212,9 +232,18 @@ export function valueWithGradientNamed<T, R extends Scalar>(op: string, at: T, f
  * @returns `TangentVector<typeof at>`: a number for a number, a Tensor for a Tensor, a structure for a structure.
  * @example
  * ```ts
- * gradient(3, (x) => x.mul(x));                       // 6
- * gradient(tensor([1, 2]), (x) => x.square().sum());  // Tensor [2, 4]
+ * gradient(3, (x) => x.mul(x));                      // 6
+ * gradient(tensor([1, 2]), (x) => x.square().sum()); // [2, 4]
+ * // A structure's gradient has its structure (numbers are leaves in arrays, constants in objects):
+ * const g = gradient({ w: tensor([1, 2]), b: tensor(3) }, (p) => p.w.mul(p.b).sum());
+ * g.w; // [3, 3]
+ * g.b; // 3
+ * gradient([tensor([1, 2]), 3] as const, ([w, b]) => w.mul(b).sum()); // [[3, 3], 3]
+ * // A model's gradient is its tangent vector, one field per parameter:
+ * const dense = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * gradient(dense, (d) => d.callAsFunction(x).sum()).weight; // [[5], [7], [9]]
  * ```
+ * @category Automatic differentiation
  */
 export function gradient<T>(at: T, f: (x: Lifted<T>) => Scalar): TangentVector<T>;
 /**
@@ -225,6 +254,7 @@ export function gradient<T>(at: T, f: (x: Lifted<T>) => Scalar): TangentVector<T
  * ```ts
  * gradient(2, 5, (x, y) => x.mul(y)); // [5, 2]
  * ```
+ * @category Automatic differentiation
  */
 export function gradient<A, B>(x: A, y: B, f: (x: Lifted<A>, y: Lifted<B>) => Scalar): [TangentVector<A>, TangentVector<B>];
 /**
@@ -235,6 +265,7 @@ export function gradient<A, B>(x: A, y: B, f: (x: Lifted<A>, y: Lifted<B>) => Sc
  * ```ts
  * gradient(1, 2, 3, (x, y, z) => x.mul(y).mul(z)); // [6, 3, 2]
  * ```
+ * @category Automatic differentiation
  */
 export function gradient<A, B, C>(
   x: A,
@@ -258,11 +289,27 @@ export function gradient(...args: unknown[]): unknown {
  * @returns `(at) => gradient(at, f)`.
  * @example
  * ```ts
- * const df = gradientOf((x: Tensor) => x.sin());
- * df(0); // 1
+ * const df = gradientOf((v: Tensor) => v.sin());
+ * df(0);                   // 1
+ * df(tensor([Math.PI]));   // [-1]
+ * // Second derivatives by nesting:
+ * gradientOf((v: Tensor) => gradient(v, (u) => u.sin()))(0); // 0
  * ```
+ * @category Automatic differentiation
  */
 export function gradientOf(f: (x: Tensor) => Scalar): <T extends number | Tensor>(at: T) => TangentVector<T>;
+/**
+ * The gradient function of a scalar function of any differentiable input (a structure, say): `gradient`
+ * curried, with the input's type given explicitly.
+ * @param f a function returning a number or a one-element Tensor.
+ * @returns `(at) => gradient(at, f)`.
+ * @example
+ * ```ts
+ * const dLoss = gradientOf<{ w: Tensor; b: Tensor }>((p) => x.matmul(p.w).add(p.b).sum());
+ * dLoss({ w: ones([3, 1]), b: zeros([1]) }).b; // [2]
+ * ```
+ * @category Automatic differentiation
+ */
 export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVector<T>;
 export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVector<T> {
   checkFunction("gradientOf", f);
@@ -281,9 +328,12 @@ export function gradientOf<T>(f: (x: Lifted<T>) => Scalar): (at: T) => TangentVe
  * @returns `{ value, differential }`.
  * @example
  * ```ts
- * const { differential } = valueWithDifferential(tensor([1, 2]), (x) => x.mul(x));
+ * const { value, differential } = valueWithDifferential(tensor([1, 2]), (x) => x.mul(x));
+ * value;                        // [1, 4]
  * differential(tensor([1, 0])); // [2, 0]
+ * differential(tensor([1, 1])); // [2, 4]
  * ```
+ * @category Automatic differentiation
  */
 export function valueWithDifferential<T, R>(
   at: T,
@@ -317,7 +367,10 @@ export function valueWithDifferentialNamed<T, R>(
  * @example
  * ```ts
  * differential(2, (x) => x.mul(x))(1); // 4
+ * // A directional derivative of a function of a structure:
+ * differential([1, 2] as const, ([a, b]) => a.mul(b))([1, 0]); // 2
  * ```
+ * @category Automatic differentiation
  */
 export function differential<T, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): (tangent: TangentVector<T> | number) => TangentVector<R> {
   return valueWithDifferentialNamed("differential", at, f as (x: Lifted<T>) => R).differential;
@@ -351,8 +404,13 @@ function checkScalarPoint(op: string, at: unknown): void {
  * @returns `{ value, derivative }` with `derivative: TangentVector<R>`.
  * @example
  * ```ts
- * valueWithDerivative(0, (x) => x.exp()); // { value: Tensor 1, derivative: Tensor 1 }
+ * const r = valueWithDerivative(0, (x) => x.exp());
+ * r.value;      // 1
+ * r.derivative; // 1
+ * // The output may be a tensor: each element's derivative.
+ * valueWithDerivative(2, (x) => stack([x, x.square()])).derivative; // [1, 4]
  * ```
+ * @category Automatic differentiation
  */
 export function valueWithDerivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): { value: R; derivative: TangentVector<R> } {
   return valueWithDerivativeNamed("valueWithDerivative", at, f as (x: Lifted<T>) => R);
@@ -370,8 +428,11 @@ function valueWithDerivativeNamed<T extends Scalar, R>(op: string, at: T, f: (x:
  * @returns `TangentVector<R>`: a number for a number output, a Tensor for a Tensor output.
  * @example
  * ```ts
- * derivative(0, (x) => x.sin()); // Tensor 1
+ * derivative(0, (x) => x.sin()); // 1
+ * // Forward mode nests: the second derivative of sin at 0.
+ * derivative(0, (x) => derivative(x, (y) => y.sin())); // 0
  * ```
+ * @category Automatic differentiation
  */
 export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Synchronous<R>): TangentVector<R> {
   return valueWithDerivativeNamed("derivative", at, f as (x: Lifted<T>) => R).derivative;
@@ -382,8 +443,11 @@ export function derivative<T extends Scalar, R>(at: T, f: (x: Lifted<T>) => Sync
  * @param f the function. @returns `(at) => derivative(at, f)`.
  * @example
  * ```ts
- * derivativeOf((x: Tensor) => x.mul(x))(3); // Tensor 6
+ * const slope = derivativeOf((v: Tensor) => v.mul(v));
+ * slope(3); // 6
+ * slope(-1); // -2
  * ```
+ * @category Automatic differentiation
  */
 export function derivativeOf<R>(f: (x: Tensor) => Synchronous<R>): (at: number | Tensor) => TangentVector<R> {
   checkFunction("derivativeOf", f);
@@ -396,7 +460,9 @@ export function derivativeOf<R>(f: (x: Tensor) => Synchronous<R>): (at: number |
  * @example
  * ```ts
  * gradient(3, (x) => x.mul(withoutDerivative(x))); // 3
+ * gradient(3, (x) => x.mul(x));                    // 6
  * ```
+ * @category Automatic differentiation
  */
 export function withoutDerivative<T>(x: T): T {
   if (x instanceof Tensor) return x._concrete as T;

@@ -143,7 +143,10 @@ function tiedEntries(tensors: readonly TensorSlot[]): { entries: Map<string, Ten
   return { entries, ties };
 }
 
-/** Options of {@link serializeCheckpoint}, and of `saveCheckpoint` from `difftypes/node`. */
+/**
+ * Options of {@link serializeCheckpoint}, and of `saveCheckpoint` from `difftypes/node`.
+ * @category Checkpoints
+ */
 export interface SaveCheckpointOptions {
   /** An optimizer's state (e.g. `optimizer.state()`): any structure of tensors and JSON values. */
   optimizerState?: unknown;
@@ -156,9 +159,18 @@ export interface SaveCheckpointOptions {
  * @typeParam Model the model type, so that `optimizer.loadState(loaded.optimizerState)` type-checks.
  * @example
  * ```ts
- * const loaded: LoadedCheckpoint<Model> = deserializeCheckpoint(bytes, model);
- * opt.loadState(loaded.optimizerState);
+ * const opt = new Adam(model);
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * const bytes = serializeCheckpoint(model, { optimizerState: opt.state(), metadata: { epoch: "1" } });
+ * // Resuming into a fresh model and optimizer:
+ * const fresh = new Dense({ inputSize: 3, outputSize: 2, seed: 1 });
+ * const loaded: LoadedCheckpoint<Dense> = deserializeCheckpoint(bytes, fresh);
+ * loaded.metadata["epoch"]; // "1"
+ * const resumed = new Adam(fresh);
+ * resumed.loadState(loaded.optimizerState);
+ * resumed.step; // 1
  * ```
+ * @category Checkpoints
  */
 export interface LoadedCheckpoint<Model = unknown> {
   /** The user metadata saved with the checkpoint (without the library's own `difftypes.` entries). */
@@ -245,8 +257,14 @@ function rebuildState(op: string, skeleton: unknown, tensors: ReadonlyMap<string
  * @example
  * ```ts
  * const bytes = serializeCheckpoint(model);
+ * bytes instanceof Uint8Array; // true
+ * const freshModel = new Dense({ inputSize: 3, outputSize: 2, seed: 1 });
  * deserializeCheckpoint(bytes, freshModel); // freshModel now equals model
+ * freshModel.weight.sub(model.weight).abs().max(); // 0
+ * // The bytes are a safetensors file, named by key path:
+ * [...decodeSafetensors(bytes).tensors.keys()]; // ["weight", "bias"]
  * ```
+ * @category Checkpoints
  */
 export function serializeCheckpoint(model: object, options: SaveCheckpointOptions = {}): Uint8Array {
   const { tensors, values } = collectSlots(model);
@@ -306,9 +324,15 @@ function jsonKind(v: Json): string {
  * @throws CheckpointError when the file is malformed or does not fit the model.
  * @example
  * ```ts
- * const { optimizerState } = deserializeCheckpoint(bytes, model);
+ * const bytes = serializeCheckpoint(model, { optimizerState: new SGD(model).state() });
+ * const restored = new Dense({ inputSize: 3, outputSize: 2, seed: 1 });
+ * const optimizer = new SGD(restored);
+ * const { optimizerState } = deserializeCheckpoint(bytes, restored);
  * if (optimizerState) optimizer.loadState(optimizerState);
+ * // A checkpoint of another architecture is refused as a whole, listing every problem:
+ * deserializeCheckpoint(bytes, new Dense({ inputSize: 4, outputSize: 2 })); // throws CheckpointError
  * ```
+ * @category Checkpoints
  */
 export function deserializeCheckpoint<Model extends object>(bytes: Uint8Array, model: Model): LoadedCheckpoint<Model> {
   return restoreCheckpoint("deserializeCheckpoint", bytes, model);

@@ -10,7 +10,10 @@ import * as nodePath from "node:path";
 import { randomBytes } from "node:crypto";
 import { serializeCheckpoint, restoreCheckpoint, type SaveCheckpointOptions, type LoadedCheckpoint } from "./checkpoint.js";
 
-/** The file operations a checkpoint needs: a subset of `node:fs/promises`, replaceable in tests. */
+/**
+ * The file operations a checkpoint needs: a subset of `node:fs/promises`, replaceable in tests.
+ * @category Checkpoints
+ */
 export interface CheckpointFileSystem {
   /** Opens a file (`'wx'` to create the temporary file, `'r'` to fsync a folder). */
   open(path: string, flags: string): Promise<CheckpointFileHandle>;
@@ -22,7 +25,10 @@ export interface CheckpointFileSystem {
   readFile(path: string): Promise<Uint8Array>;
 }
 
-/** An open file, as {@link CheckpointFileSystem.open} returns it. */
+/**
+ * An open file, as {@link CheckpointFileSystem.open} returns it.
+ * @category Checkpoints
+ */
 export interface CheckpointFileHandle {
   /** Writes `length` bytes of `data` from `offset` at file `position`. */
   write(data: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
@@ -32,7 +38,10 @@ export interface CheckpointFileHandle {
   close(): Promise<void>;
 }
 
-/** Options of {@link saveCheckpoint}. */
+/**
+ * Options of {@link saveCheckpoint}.
+ * @category Checkpoints
+ */
 export interface SaveCheckpointFileOptions extends SaveCheckpointOptions {
   /** The file operations (default `node:fs/promises`). */
   fs?: CheckpointFileSystem;
@@ -54,8 +63,11 @@ const CHUNK = 1 << 24;
  * ```ts
  * import { saveCheckpoint } from "difftypes/node";
  *
+ * const optimizer = new Adam(model);
+ * optimizer.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
  * await saveCheckpoint("mnist.safetensors", model, { optimizerState: optimizer.state(), metadata: { epoch: "3" } });
  * ```
+ * @category Checkpoints
  */
 export async function saveCheckpoint(path: string, model: object, options: SaveCheckpointFileOptions = {}): Promise<void> {
   const fs = options.fs ?? (nodeFs);
@@ -110,9 +122,14 @@ export async function saveCheckpoint(path: string, model: object, options: SaveC
  * ```ts
  * import { loadCheckpoint } from "difftypes/node";
  *
- * const fresh = makeModel();
+ * await saveCheckpoint("mnist.safetensors", model);
+ * const fresh = new Dense({ inputSize: 3, outputSize: 2, seed: 1 });
  * await loadCheckpoint("mnist.safetensors", fresh);
+ * fresh.weight.sub(model.weight).abs().max(); // 0
+ * // A file that does not fit the model changes nothing:
+ * await loadCheckpoint("mnist.safetensors", new Dense({ inputSize: 3, outputSize: 4 })); // throws CheckpointError
  * ```
+ * @category Checkpoints
  */
 export async function loadCheckpoint<Model extends object>(
   path: string,

@@ -15,7 +15,10 @@
 import { Tensor } from "../tensor/tensor.js";
 import type { DType } from "../tensor/dtype.js";
 
-/** A safetensors dtype this library reads and writes. */
+/**
+ * A safetensors dtype this library reads and writes.
+ * @category Checkpoints
+ */
 export type SafetensorsDType = "F32" | "F64" | "I32";
 
 const TO_FORMAT: Record<DType, SafetensorsDType> = { float32: "F32", float64: "F64", int32: "I32" };
@@ -27,8 +30,9 @@ const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
  * rejected before anything is read.
  * @example
  * ```ts
- * MAX_HEADER_BYTES; // 100_000_000
+ * MAX_HEADER_BYTES; // 100000000
  * ```
+ * @category Checkpoints
  */
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -40,12 +44,17 @@ export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(["__proto__", "co
  * problem found is listed in `problems`, and the model is left untouched.
  * @example
  * ```ts
+ * // A checkpoint of a layer without biases, loaded into one with biases:
+ * const bytes = serializeCheckpoint(new Dense({ inputSize: 3, outputSize: 2, useBias: false, seed: 0 }));
+ * let problems: readonly string[] = [];
  * try {
  *   deserializeCheckpoint(bytes, model); // or `await loadCheckpoint(path, model)` from "difftypes/node"
  * } catch (e) {
- *   if (e instanceof CheckpointError) console.log(e.problems); // e.g. ["missing: 'dense.bias' (float32 [10]) is not in the checkpoint"]
+ *   if (e instanceof CheckpointError) problems = e.problems;
  * }
+ * problems; // ["misshapen: 'bias' has shape [0] in the checkpoint but [2] in the model"]
  * ```
+ * @category Checkpoints
  */
 export class CheckpointError extends Error {
   /** Every problem found, one per line of the message. */
@@ -121,7 +130,11 @@ export function nameProblem(name: string): string | undefined {
  * ```ts
  * const bytes = encodeSafetensors(new Map([["w", ones([2, 2])]]), { note: "hello" });
  * decodeSafetensors(bytes).tensors.get("w")!.shape; // [2, 2]
+ * // The format: an 8-byte little-endian header length, a JSON header, then the raw data.
+ * const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+ * JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))).w.dtype; // "F32"
  * ```
+ * @category Checkpoints
  */
 export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor>, metadata?: Readonly<Record<string, string>>): Uint8Array {
   const header: Record<string, unknown> = {};
@@ -169,7 +182,10 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor>, metadata
   return out;
 }
 
-/** The decoded contents of a safetensors file. */
+/**
+ * The decoded contents of a safetensors file.
+ * @category Checkpoints
+ */
 export interface DecodedSafetensors {
   /** The tensors, in file order. */
   readonly tensors: Map<string, Tensor>;
@@ -193,8 +209,14 @@ function isNonNegInt(v: unknown): v is number {
  *   overlap or leave holes, a forbidden name, or non-string metadata.
  * @example
  * ```ts
+ * import { readFile } from "node:fs/promises";
+ *
+ * await saveCheckpoint("model.safetensors", model, { metadata: { epoch: "3" } });
  * const { tensors, metadata } = decodeSafetensors(await readFile("model.safetensors"));
+ * [...tensors.keys()]; // ["weight", "bias"]
+ * metadata.get("epoch"); // "3"
  * ```
+ * @category Checkpoints
  */
 export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   const fail = (p: string | string[]): never => {

@@ -6,17 +6,26 @@ import type { noDerivativeBrand } from "../protocols/differentiable.js";
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type Ctor = Function;
 
-/** Whether a stored property is differentiated (`@differentiable`) or not (`@noDerivative`). * @example
+/**
+ * Whether a stored property is differentiated (`@differentiable`) or not (`@noDerivative`).
+ * @example
  * ```ts
- * storedProperties(Dense).filter((p) => p.kind === "differentiable");
+ * const kinds: StoredPropertyKind[] = storedProperties(Dense).map((p) => p.kind);
+ * kinds; // ["differentiable", "differentiable", "noDerivative", "noDerivative"]
  * ```
+ * @category Key paths
  */
 export type StoredPropertyKind = "differentiable" | "noDerivative";
 
-/** One stored property of a class, as recorded by its decorator. * @example
+/**
+ * One stored property of a class, as recorded by its decorator.
+ * @example
  * ```ts
- * storedProperties(Dense)[0]; // { name: "weight", kind: "differentiable" }
+ * const first: StoredProperty = storedProperties(Dense)[0]!;
+ * first.name; // "weight"
+ * first.kind; // "differentiable"
  * ```
+ * @category Key paths
  */
 export interface StoredProperty {
   /** The field name. */
@@ -90,8 +99,12 @@ export type FieldValue<K extends StoredPropertyKind> = K extends "differentiable
  * type as the decorator's (wrong) return type, which shows the explanation and the field's type.
  * @example
  * ```ts
- * class M { @differentiable n = 3; } // legacy: "return type is DecoratorTypeError<…, number>"
+ * class Counter {
+ *   // @ts-expect-error a number cannot be differentiable; the message explains why and names the type
+ *   @differentiable n = 3;
+ * }
  * ```
+ * @category Key paths
  */
 export interface DecoratorTypeError<Message extends string, Value> {
   /** The explanation. */
@@ -119,9 +132,11 @@ type PublicCheck<K extends StoredPropertyKind, This, N> = K extends "differentia
  * `layers: L[]`) is checked through its type parameter's constraint.
  * @example
  * ```ts
- * type Ok = FieldCheck<"differentiable", Tensor>;  // void
- * type Bad = FieldCheck<"differentiable", number>; // DecoratorTypeError<…, number>
+ * const ok: FieldCheck<"differentiable", Tensor[]> = undefined; // void: the check passes
+ * // @ts-expect-error a number fails it: the type is a DecoratorTypeError carrying the explanation
+ * const bad: FieldCheck<"differentiable", number> = undefined;
  * ```
+ * @category Key paths
  */
 export type FieldCheck<K extends StoredPropertyKind, V> = V extends readonly (infer E)[]
   ? FieldCheck<K, E>
@@ -129,10 +144,15 @@ export type FieldCheck<K extends StoredPropertyKind, V> = V extends readonly (in
     ? void
     : DecoratorTypeError<Messages[K], V>;
 
-/** Legacy decorators: the return type for field `Key` of `Target` (`void` when it passes). * @example
+/**
+ * Legacy decorators: the return type for field `Key` of `Target` (`void` when it passes).
+ * @example
  * ```ts
- * type R = LegacyFieldCheck<"noDerivative", Dense, "weight">; // DecoratorTypeError<…, Tensor>
+ * const ok: LegacyFieldCheck<"noDerivative", Dense, "useBias"> = undefined;
+ * // @ts-expect-error a Tensor field cannot be @noDerivative (box it in NoDerivative instead)
+ * const bad: LegacyFieldCheck<"noDerivative", Dense, "weight"> = undefined;
  * ```
+ * @category Key paths
  */
 export type LegacyFieldCheck<K extends StoredPropertyKind, Target, Key> = Key extends keyof Target
   ? FieldCheck<K, Target[Key]>
@@ -152,12 +172,16 @@ export type LegacyFieldCheck<K extends StoredPropertyKind, Target, Key> = Key ex
  * decorators see a private field's type only at run time.
  * @example
  * ```ts
- * class Dense {
- *   @differentiable weight = zeros([2, 2]); // ok
- *   @noDerivative steps = 0;               // ok
- *   // @differentiable count = 0;          // compile error: a number is not differentiable
+ * class Linear {
+ *   @differentiable weight = zeros([2, 2]);
+ *   @noDerivative steps = 0;
+ *   // @ts-expect-error a number is not differentiable
+ *   @differentiable count = 0;
+ *   // @ts-expect-error a Tensor cannot be @noDerivative: it goes in a NoDerivative box
+ *   @noDerivative mask = ones([2]);
  * }
  * ```
+ * @category Key paths
  */
 export interface FieldDecorator<K extends StoredPropertyKind = StoredPropertyKind> {
   /** TC39 decorators: `(undefined, context)`; the field's type must extend `FieldValue`, and a differentiable field must be public. */
@@ -229,8 +253,16 @@ function checkName(at: string, kind: StoredPropertyKind, name: string): void {
  * class Linear {
  *   @differentiable weight = zeros([3, 2]);
  *   @differentiable bias = zeros([2]);
+ *   callAsFunction(input: Tensor): Tensor {
+ *     return input.matmul(this.weight).add(this.bias);
+ *   }
  * }
+ * // The gradient has one field per differentiable stored property:
+ * const g = gradient(new Linear(), (m) => m.callAsFunction(x).sum());
+ * g.weight; // [[5, 5], [7, 7], [9, 9]]
+ * g.bias;   // [2, 2]
  * ```
+ * @category Key paths
  */
 export const differentiable: FieldDecorator<"differentiable"> = makeFieldDecorator("differentiable");
 
@@ -240,12 +272,16 @@ export const differentiable: FieldDecorator<"differentiable"> = makeFieldDecorat
  * A tensor that must not be differentiated goes in a `NoDerivative` box, so that its type says so.
  * @example
  * ```ts
- * class Counter {
+ * class Scaler {
  *   @differentiable scale = ones([]);
  *   @noDerivative steps = 0;
  *   @noDerivative runningMean = new NoDerivative(zeros([3]));
  * }
+ * const g = gradient(new Scaler(), (s) => s.scale.mul(x).sum());
+ * Object.keys(g); // ["scale"]
+ * g.scale;        // 21
  * ```
+ * @category Key paths
  */
 export const noDerivative: FieldDecorator<"noDerivative"> = makeFieldDecorator("noDerivative");
 
@@ -263,8 +299,15 @@ let layoutCache = new WeakMap<Ctor, readonly StoredProperty[]>();
  * @returns the properties with their kinds.
  * @example
  * ```ts
- * storedProperties(Counter); // [{ name: "scale", kind: "differentiable" }, { name: "steps", kind: "noDerivative" }]
+ * class Scaler {
+ *   @differentiable scale = ones([]);
+ *   @noDerivative steps = 0;
+ * }
+ * storedProperties(Scaler).map((p) => `${p.name}: ${p.kind}`); // ["scale: differentiable", "steps: noDerivative"]
+ * // Superclass fields come first:
+ * storedProperties(BatchNorm).map((p) => p.name); // ["scale", "offset", "runningMean", "runningVariance", "axis", "momentum", "epsilon"]
  * ```
+ * @category Key paths
  */
 export function storedProperties(classOrInstance: object): readonly StoredProperty[] {
   const cls: Ctor = typeof classOrInstance === "function" ? classOrInstance : classOrInstance.constructor;

@@ -13,8 +13,12 @@ import { KeyPath, WritableKeyPath } from "./keypath.js";
  * class, …), matched with `instanceof`.
  * @example
  * ```ts
- * recursivelyAllKeyPaths(model, Tensor); // KeyPath<Model, Tensor>[]
+ * const model = new Sequential(new Dense({ inputSize: 3, outputSize: 4, seed: 0 }), new Dense({ inputSize: 4, outputSize: 2, seed: 1 }));
+ * const tensors: KeyPath<typeof model, Tensor>[] = recursivelyAllKeyPaths(model, Tensor);
+ * tensors.map(String); // ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
+ * recursivelyAllKeyPaths(model, Boolean).map(String); // ["layers.0.useBias", "layers.1.useBias"]
  * ```
+ * @category Key paths
  */
 export type KeyPathValueType = NumberConstructor | StringConstructor | BooleanConstructor | (abstract new (...args: never[]) => unknown);
 
@@ -23,9 +27,13 @@ export type KeyPathValueType = NumberConstructor | StringConstructor | BooleanCo
  * `Boolean → boolean`, a class → its instances.
  * @example
  * ```ts
- * type T = ValueOfType<typeof Tensor>; // Tensor
- * type N = ValueOfType<NumberConstructor>; // number
+ * const t: ValueOfType<typeof Tensor> = zeros([2]);
+ * const n: ValueOfType<NumberConstructor> = 3;
+ * // Hence the value type of the key paths that a filter selects:
+ * const dense = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+ * allKeyPaths(dense, Tensor)[0]!.get(dense).shape; // [3, 2]
  * ```
+ * @category Key paths
  */
 export type ValueOfType<C> = C extends NumberConstructor
   ? number
@@ -90,9 +98,16 @@ function collect(op: string, x: unknown, recursive: boolean, writable: boolean, 
  * @returns key paths in declaration order (stored properties superclass first, then array order).
  * @example
  * ```ts
- * allKeyPaths(new Linear()).map(String);       // ["weight", "bias", "steps"]
+ * class Linear {
+ *   @differentiable weight = zeros([3, 2]);
+ *   @differentiable bias = zeros([2]);
+ *   @noDerivative steps = 0;
+ * }
+ * allKeyPaths(new Linear()).map(String);         // ["weight", "bias", "steps"]
  * allKeyPaths(new Linear(), Tensor).map(String); // ["weight", "bias"]
+ * allKeyPaths(new Linear(), Number).map(String); // ["steps"]
  * ```
+ * @category Key paths
  */
 export function allKeyPaths<T>(x: T): KeyPath<T, unknown>[];
 /**
@@ -103,9 +118,16 @@ export function allKeyPaths<T>(x: T): KeyPath<T, unknown>[];
  * @returns key paths in declaration order (stored properties superclass first, then array order).
  * @example
  * ```ts
- * allKeyPaths(new Linear()).map(String);       // ["weight", "bias", "steps"]
+ * class Linear {
+ *   @differentiable weight = zeros([3, 2]);
+ *   @differentiable bias = zeros([2]);
+ *   @noDerivative steps = 0;
+ * }
+ * allKeyPaths(new Linear()).map(String);         // ["weight", "bias", "steps"]
  * allKeyPaths(new Linear(), Tensor).map(String); // ["weight", "bias"]
+ * allKeyPaths(new Linear(), Number).map(String); // ["steps"]
  * ```
+ * @category Key paths
  */
 export function allKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): KeyPath<T, ValueOfType<C>>[];
 export function allKeyPaths(x: unknown, type?: KeyPathValueType): KeyPath<unknown, unknown>[] {
@@ -119,8 +141,12 @@ export function allKeyPaths(x: unknown, type?: KeyPathValueType): KeyPath<unknow
  * @returns writable key paths in declaration order.
  * @example
  * ```ts
- * allWritableKeyPaths(model, Tensor).forEach((kp) => kp.set(model, kp.get(model).mul(0.5)));
+ * const dense = new Dense({ inputSize: 3, outputSize: 2, biasInitializer: onesInitializer(), seed: 0 });
+ * // Halve every parameter, in place:
+ * allWritableKeyPaths(dense, Tensor).forEach((kp) => kp.set(dense, kp.get(dense).mul(0.5)));
+ * dense.bias; // [0.5, 0.5]
  * ```
+ * @category Key paths
  */
 export function allWritableKeyPaths<T>(x: T): WritableKeyPath<T, unknown>[];
 /**
@@ -130,8 +156,12 @@ export function allWritableKeyPaths<T>(x: T): WritableKeyPath<T, unknown>[];
  * @returns writable key paths in declaration order.
  * @example
  * ```ts
- * allWritableKeyPaths(model, Tensor).forEach((kp) => kp.set(model, kp.get(model).mul(0.5)));
+ * const dense = new Dense({ inputSize: 3, outputSize: 2, biasInitializer: onesInitializer(), seed: 0 });
+ * // Halve every parameter, in place:
+ * allWritableKeyPaths(dense, Tensor).forEach((kp) => kp.set(dense, kp.get(dense).mul(0.5)));
+ * dense.bias; // [0.5, 0.5]
  * ```
+ * @category Key paths
  */
 export function allWritableKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): WritableKeyPath<T, ValueOfType<C>>[];
 export function allWritableKeyPaths(x: unknown, type?: KeyPathValueType): WritableKeyPath<unknown, unknown>[] {
@@ -145,8 +175,14 @@ export function allWritableKeyPaths(x: unknown, type?: KeyPathValueType): Writab
  * @returns key paths in depth-first declaration order.
  * @example
  * ```ts
- * recursivelyAllKeyPaths(model).map(String); // ["dense", "dense.weight", "dense.bias", "steps"]
+ * class Model {
+ *   @differentiable dense = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+ *   @noDerivative steps = 0;
+ * }
+ * recursivelyAllKeyPaths(new Model()).map(String); // ["dense", "dense.weight", "dense.bias", "dense.activation", "dense.useBias", "steps"]
+ * recursivelyAllKeyPaths(new Model(), Tensor).map(String); // ["dense.weight", "dense.bias"]
  * ```
+ * @category Key paths
  */
 export function recursivelyAllKeyPaths<T>(x: T): KeyPath<T, unknown>[];
 /**
@@ -156,8 +192,14 @@ export function recursivelyAllKeyPaths<T>(x: T): KeyPath<T, unknown>[];
  * @returns key paths in depth-first declaration order.
  * @example
  * ```ts
- * recursivelyAllKeyPaths(model).map(String); // ["dense", "dense.weight", "dense.bias", "steps"]
+ * class Model {
+ *   @differentiable dense = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+ *   @noDerivative steps = 0;
+ * }
+ * recursivelyAllKeyPaths(new Model()).map(String); // ["dense", "dense.weight", "dense.bias", "dense.activation", "dense.useBias", "steps"]
+ * recursivelyAllKeyPaths(new Model(), Tensor).map(String); // ["dense.weight", "dense.bias"]
  * ```
+ * @category Key paths
  */
 export function recursivelyAllKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): KeyPath<T, ValueOfType<C>>[];
 export function recursivelyAllKeyPaths(x: unknown, type?: KeyPathValueType): KeyPath<unknown, unknown>[] {
@@ -171,8 +213,13 @@ export function recursivelyAllKeyPaths(x: unknown, type?: KeyPathValueType): Key
  * @returns writable key paths in depth-first declaration order.
  * @example
  * ```ts
+ * const model = new Sequential(new Dense({ inputSize: 3, outputSize: 4, seed: 0 }), new Dense({ inputSize: 4, outputSize: 1, seed: 1 }));
+ * const grad = gradient(model, (m) => m.callAsFunction(x).square().mean());
+ * // A step of gradient descent, parameter by parameter (the gradient has the same paths):
+ * const lr = 0.01;
  * for (const kp of recursivelyAllWritableKeyPaths(model, Tensor)) kp.set(model, kp.get(model).sub(kp.get(grad).mul(lr)));
  * ```
+ * @category Key paths
  */
 export function recursivelyAllWritableKeyPaths<T>(x: T): WritableKeyPath<T, unknown>[];
 /**
@@ -182,8 +229,13 @@ export function recursivelyAllWritableKeyPaths<T>(x: T): WritableKeyPath<T, unkn
  * @returns writable key paths in depth-first declaration order.
  * @example
  * ```ts
+ * const model = new Sequential(new Dense({ inputSize: 3, outputSize: 4, seed: 0 }), new Dense({ inputSize: 4, outputSize: 1, seed: 1 }));
+ * const grad = gradient(model, (m) => m.callAsFunction(x).square().mean());
+ * // A step of gradient descent, parameter by parameter (the gradient has the same paths):
+ * const lr = 0.01;
  * for (const kp of recursivelyAllWritableKeyPaths(model, Tensor)) kp.set(model, kp.get(model).sub(kp.get(grad).mul(lr)));
  * ```
+ * @category Key paths
  */
 export function recursivelyAllWritableKeyPaths<T, C extends KeyPathValueType>(x: T, type: C): WritableKeyPath<T, ValueOfType<C>>[];
 export function recursivelyAllWritableKeyPaths(x: unknown, type?: KeyPathValueType): WritableKeyPath<unknown, unknown>[] {
@@ -198,8 +250,15 @@ export function recursivelyAllWritableKeyPaths(x: unknown, type?: KeyPathValueTy
  * @returns one writable key path per leaf (a Tensor, or a number in root-level arrays); none when `x` is itself a leaf.
  * @example
  * ```ts
- * differentiableKeyPaths(model).map(String); // ["dense.weight", "dense.bias"]
+ * class Model {
+ *   @differentiable dense = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+ *   @noDerivative steps = 0;
+ * }
+ * differentiableKeyPaths(new Model()).map(String); // ["dense.weight", "dense.bias"]
+ * // Numbers are leaves too, in an array at the root:
+ * differentiableKeyPaths([2, zeros([3])]).map(String); // ["0", "1"]
  * ```
+ * @category Key paths
  */
 export function differentiableKeyPaths<T>(x: T): WritableKeyPath<T, Tensor | number>[] {
   const leaves = leavesOf("differentiableKeyPaths", x);

@@ -89,8 +89,20 @@ function brokenAt(root: unknown, s: readonly Segment[], forSet: boolean): string
  * @typeParam Root the key path's root.
  * @example
  * ```ts
- * keyPath(model, "head.steps").get(gradient(model, f)); // compile error: steps is @noDerivative
+ * class Head {
+ *   @differentiable weight = zeros([3, 2]);
+ *   @noDerivative steps = 0;
+ * }
+ * class Model {
+ *   @differentiable head = new Head();
+ * }
+ * const model = new Model();
+ * const g = gradient(model, (m) => x.matmul(m.head.weight).sum());
+ * keyPath(model, "head.weight").get(g).shape; // [3, 2]
+ * // @ts-expect-error steps is @noDerivative, so the gradient has no such field
+ * keyPath(model, "head.steps").get(g);
  * ```
+ * @category Key paths
  */
 export type TangentArgument<InTangent extends boolean, Root> = InTangent extends true ? TangentVector<Root> : NotInTangent;
 
@@ -99,8 +111,21 @@ export type TangentArgument<InTangent extends boolean, Root> = InTangent extends
  * whose property names the rule in the compiler's message.
  * @example
  * ```ts
+ * class Head {
+ *   @differentiable weight = zeros([3, 2]);
+ *   @noDerivative steps = 0;
+ * }
+ * class Model {
+ *   @differentiable head = new Head();
+ * }
+ * const model = new Model();
  * const kp: WritableKeyPath<Model, number, false> = keyPath(model, "head.steps");
+ * kp.get(model); // 0
+ * const g = gradient(model, (m) => x.matmul(m.head.weight).sum());
+ * // @ts-expect-error the argument's type is NotInTangent, whose one property names the rule
+ * kp.get(g);
  * ```
+ * @category Key paths
  */
 export interface NotInTangent {
   /** The explanation shown by the compiler. */
@@ -118,11 +143,15 @@ export interface NotInTangent {
  *   `@noDerivative` field, whose tangent reads then do not compile); `true` when not known.
  * @example
  * ```ts
- * const kp = keyPath(model, "layers.0.weight"); // WritableKeyPath<Model, Tensor>
- * kp.get(model);             // the weight
- * kp.get(gradient(model, f)); // its gradient
- * String(kp);                // "layers.0.weight"
+ * const model = new Sequential(new Dense({ inputSize: 3, outputSize: 2, seed: 0 }));
+ * const kp = keyPath(model, "layers.0.weight"); // a WritableKeyPath<typeof model, Tensor>
+ * kp.get(model).shape; // [3, 2]
+ * // The same path reads the gradient:
+ * const g = gradient(model, (m) => m.callAsFunction(x).sum());
+ * kp.get(g);  // [[5, 5], [7, 7], [9, 9]]
+ * String(kp); // "layers.0.weight"
  * ```
+ * @category Key paths
  */
 export class KeyPath<Root, Value, InTangent extends boolean = true> {
   /** The path's segments from the root: field names, and array indices as numbers. */
@@ -147,7 +176,11 @@ export class KeyPath<Root, Value, InTangent extends boolean = true> {
    * @throws TypeError naming where the path breaks when a container on it is missing.
    * @example
    * ```ts
-   * keyPath(model, "dense.bias").get(model); // Tensor
+   * class Model {
+   *   @differentiable dense = new Dense({ inputSize: 3, outputSize: 2, biasInitializer: onesInitializer(), seed: 0 });
+   * }
+   * const model = new Model();
+   * keyPath(model, "dense.bias").get(model); // [1, 1]
    * ```
    */
   get(root: Root): Value;
@@ -165,7 +198,9 @@ export class KeyPath<Root, Value, InTangent extends boolean = true> {
    * @returns the path as a string.
    * @example
    * ```ts
+   * const model = new Sequential(new Dense({ inputSize: 3, outputSize: 2, seed: 0 }));
    * String(keyPath(model, "layers.0.weight")); // "layers.0.weight"
+   * new KeyPath(["layers", 0, "weight"]).toString(); // "layers.0.weight"
    * ```
    */
   toString(): string {
@@ -178,7 +213,11 @@ export class KeyPath<Root, Value, InTangent extends boolean = true> {
    * @returns the path from `Root` to the value `path` reaches.
    * @example
    * ```ts
-   * keyPath(model, "layers.0").appending(keyPath(dense, "weight")); // layers.0.weight
+   * const dense = new Dense({ inputSize: 3, outputSize: 4, seed: 0 });
+   * const model = new Sequential(dense, new Dense({ inputSize: 4, outputSize: 2, seed: 1 }));
+   * const kp = keyPath(model, "layers.0").appending(keyPath(dense, "weight"));
+   * String(kp);                       // "layers.0.weight"
+   * kp.get(model) === dense.weight;   // true
    * ```
    */
   appending<V2>(path: KeyPath<Value, V2, boolean>): KeyPath<Root, V2> {
@@ -195,10 +234,13 @@ export class KeyPath<Root, Value, InTangent extends boolean = true> {
  * @typeParam InTangent whether the path also exists in `TangentVector<Root>`.
  * @example
  * ```ts
+ * const model = new Sequential(new Dense({ inputSize: 3, outputSize: 4, seed: 0 }), new Dense({ inputSize: 4, outputSize: 1, seed: 1 }));
+ * const grad = gradient(model, (m) => m.callAsFunction(x).square().mean());
  * for (const kp of recursivelyAllWritableKeyPaths(model, Tensor)) {
  *   kp.set(model, kp.get(model).sub(kp.get(grad).mul(0.01)));
  * }
  * ```
+ * @category Key paths
  */
 export class WritableKeyPath<Root, Value, InTangent extends boolean = true> extends KeyPath<Root, Value, InTangent> {
   /** @internal The compiled setter. */
@@ -222,7 +264,14 @@ export class WritableKeyPath<Root, Value, InTangent extends boolean = true> exte
    * @throws TypeError naming the path and both shapes and dtypes when a tensor would change shape or dtype.
    * @example
    * ```ts
+   * class Model {
+   *   @differentiable dense = new Dense({ inputSize: 3, outputSize: 4, biasInitializer: onesInitializer(), seed: 0 });
+   * }
+   * const model = new Model();
    * keyPath(model, "dense.bias").set(model, zeros([4]));
+   * model.dense.bias; // [0, 0, 0, 0]
+   * // A parameter keeps its shape:
+   * keyPath(model, "dense.bias").set(model, zeros([5])); // throws TypeError: KeyPath dense.bias: cannot write a Tensor of shape [5] (float32) where the value has shape [4] (float32)...
    * ```
    */
   set(root: Root, value: Value): void;
@@ -257,7 +306,11 @@ export class WritableKeyPath<Root, Value, InTangent extends boolean = true> exte
    * @returns the combined path.
    * @example
    * ```ts
+   * const dense = new Dense({ inputSize: 3, outputSize: 4, seed: 0 });
+   * const model = new Sequential(dense, new Dense({ inputSize: 4, outputSize: 2, seed: 1 }));
+   * const w = ones([3, 4]);
    * keyPath(model, "layers.0").appending(keyPath(dense, "weight")).set(model, w);
+   * model.layers[0].weight === w; // true
    * ```
    */
   override appending<V2>(path: WritableKeyPath<Value, V2, boolean>): WritableKeyPath<Root, V2>;
@@ -298,8 +351,18 @@ type Paths<T, D extends number> = [D] extends [never]
  * @typeParam T the root type.
  * @example
  * ```ts
+ * class Model {
+ *   @differentiable encoder = new Dense({ inputSize: 3, outputSize: 4, seed: 0 });
+ *   @differentiable layers = [new Dense({ inputSize: 4, outputSize: 2, seed: 1 })];
+ * }
  * const frozen: KeyPathString<Model>[] = ["encoder.weight", "layers.0.bias"];
+ * // @ts-expect-error a misspelt path is not a KeyPathString
+ * const typo: KeyPathString<Model> = "encoder.wieght";
+ * // Optimizers take them to select parameters:
+ * const model = new Model();
+ * const opt = new SGD(model, { learningRate: 0.1, freeze: frozen });
  * ```
+ * @category Key paths
  */
 export type KeyPathString<T> = Paths<T, 8>;
 
@@ -330,8 +393,11 @@ type HasForbiddenSegment<P extends string> = P extends `${infer H}.${infer R}`
  * in the compiler's message.
  * @example
  * ```ts
- * keyPath(record, "__proto__"); // compile error
+ * const record = { a: zeros([2]) };
+ * // @ts-expect-error a `__proto__` segment does not compile, and a path built at run time is refused too:
+ * keyPath(record, "__proto__"); // throws TypeError: keyPath: '__proto__': the segment '__proto__' is forbidden
  * ```
+ * @category Key paths
  */
 export type SegmentCheck<P extends string> = HasForbiddenSegment<P> extends true ? ForbiddenSegmentError : unknown;
 
@@ -339,8 +405,11 @@ export type SegmentCheck<P extends string> = HasForbiddenSegment<P> extends true
  * The type a path with a `__proto__`, `constructor` or `prototype` segment must (and cannot) match.
  * @example
  * ```ts
- * type E = SegmentCheck<"a.__proto__">; // ForbiddenSegmentError
+ * const fine: SegmentCheck<"a.b"> = "anything"; // unknown: no forbidden segment
+ * // @ts-expect-error SegmentCheck<"a.__proto__"> is ForbiddenSegmentError, which no value matches
+ * const refused: SegmentCheck<"a.__proto__"> = "anything";
  * ```
+ * @category Key paths
  */
 export interface ForbiddenSegmentError {
   /** The explanation shown by the compiler. */
@@ -352,8 +421,11 @@ export interface ForbiddenSegmentError {
  * @typeParam T the root type. @typeParam P a {@link KeyPathString} of `T`.
  * @example
  * ```ts
- * type W = ValueAtPath<Model, "layers.0.weight">; // Tensor
+ * const model = new Sequential(new Dense({ inputSize: 3, outputSize: 2, seed: 0 }));
+ * const w: ValueAtPath<typeof model, "layers.0.weight"> = model.layers[0].weight; // a Tensor
+ * const activation: ValueAtPath<typeof model, "layers.0.activation"> = model.layers[0].activation; // an Activation
  * ```
+ * @category Key paths
  */
 export type ValueAtPath<T, P extends string> = P extends `${infer H}.${infer R}`
   ? ValueAtPath<NonNullable<Child<T, H>>, R>
@@ -370,9 +442,16 @@ export type ValueAtPath<T, P extends string> = P extends `${infer H}.${infer R}`
  * @throws TypeError when a segment does not exist on `root`, listing the keys that do.
  * @example
  * ```ts
- * const w = keyPath(model, "blocks.0.weight"); // WritableKeyPath<Model, Tensor>
- * keyPath(model, "blocks.0.wieght");           // compile error
+ * class Model {
+ *   @differentiable blocks = [new Dense({ inputSize: 3, outputSize: 2, seed: 0 })];
+ * }
+ * const model = new Model();
+ * const w = keyPath(model, "blocks.0.weight"); // a WritableKeyPath<Model, Tensor>
+ * w.get(model).shape; // [3, 2]
+ * // @ts-expect-error a misspelt path does not compile; at run time the message lists the fields that exist
+ * keyPath(model, "blocks.0.wieght"); // throws TypeError: keyPath: 'blocks.0.wieght': blocks.0 (an instance of Dense) has no field 'wieght'; its fields are weight, bias, activation, useBias
  * ```
+ * @category Key paths
  */
 export function keyPath<Root, P extends KeyPathString<Root>>(
   root: Root,

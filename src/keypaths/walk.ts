@@ -30,10 +30,14 @@ import { isTangentStruct } from "../protocols/structs.js";
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type Ctor = Function;
 
-/** One path segment: a field name or an array index. * @example
+/**
+ * One path segment: a field name or an array index.
+ * @example
  * ```ts
- * new KeyPath(["layers", 0, "weight"]).toString(); // "layers.0.weight"
+ * const segments: Segment[] = ["layers", 0, "weight"];
+ * new KeyPath(segments).toString(); // "layers.0.weight"
  * ```
+ * @category Key paths
  */
 export type Segment = string | number;
 
@@ -42,10 +46,19 @@ export type Segment = string | number;
  * A well-known symbol, so it never collides with a field.
  * @example
  * ```ts
+ * // A container whose children are whatever keys it holds:
  * class Blocks implements CustomKeyPathIterable {
- *   [keyPathChildren]() { return Object.keys(this); }
+ *   [name: string]: Dense;
+ *   [keyPathChildren]() {
+ *     return Object.keys(this);
+ *   }
  * }
+ * const blocks = new Blocks();
+ * blocks["encoder"] = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+ * blocks["decoder"] = new Dense({ inputSize: 2, outputSize: 3, seed: 1 });
+ * differentiableKeyPaths(blocks).map(String); // ["encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"]
  * ```
+ * @category Key paths
  */
 export const keyPathChildren: unique symbol = Symbol.for("difftypes.keyPathChildren");
 
@@ -59,9 +72,17 @@ export const keyPathChildren: unique symbol = Symbol.for("difftypes.keyPathChild
  * ```ts
  * class LayerDict implements CustomKeyPathIterable {
  *   declare readonly [TangentVectorType]?: Record<string, TangentVector<Dense>>;
- *   [keyPathChildren](): readonly string[] { return Object.keys(this); }
+ *   [name: string]: Dense;
+ *   [keyPathChildren](): readonly string[] {
+ *     return Object.keys(this);
+ *   }
  * }
+ * const dict = new LayerDict();
+ * dict["first"] = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+ * const g = gradient(dict, (d) => d["first"]!.callAsFunction(x).sum());
+ * g["first"]?.bias; // [2, 2]
  * ```
+ * @category Key paths
  */
 export interface CustomKeyPathIterable {
   /**

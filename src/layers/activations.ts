@@ -13,14 +13,21 @@ import { erf } from "../ops/unary.js";
 export { relu, sigmoid, tanh, softplus } from "../ops/unary.js";
 export { softmax, logSoftmax } from "../ops/reduce.js";
 
-/** A function applied elementwise (or, for `softmax`, along the last axis) to a layer's output. */
+/**
+ * A function applied elementwise (or, for `softmax`, along the last axis) to a layer's output.
+ * @category Layers
+ */
 export type Activation = (x: Tensor) => Tensor;
 
 /**
  * The identity: returns `x` unchanged (the default activation of `Dense` and the convolutions).
  * @param x any tensor.
  * @returns `x`.
- * @example `identity(tensor([-1, 2]))` is `[-1, 2]`.
+ * @example
+ * ```ts
+ * identity(tensor([-1, 2])); // [-1, 2]
+ * ```
+ * @category Layers
  */
 export function identity(x: Tensor): Tensor {
   return x;
@@ -32,7 +39,15 @@ export function identity(x: Tensor): Tensor {
  * @param x a float tensor of any shape.
  * @param alpha the slope for negative inputs (default 0.01).
  * @returns a tensor of the same shape.
- * @example `leakyRelu(tensor([-1, 2]), 0.1)` is `[-0.1, 2]`.
+ * @example
+ * ```ts
+ * leakyRelu(tensor([-1, 2]), 0.1); // [-0.1, 2]
+ * leakyRelu(tensor([-1, 2]));      // [-0.01, 2]
+ * // As a layer's activation, with its slope chosen:
+ * const dense = new Dense({ inputSize: 3, outputSize: 4, activation: (v) => leakyRelu(v, 0.2), seed: 0 });
+ * dense.callAsFunction(x).shape; // [2, 4]
+ * ```
+ * @category Layers
  */
 export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
   return where(x.greater(0), x, x.mul(alpha));
@@ -45,7 +60,12 @@ export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
  * @param x a float tensor of any shape.
  * @param alpha the saturation value for negative inputs (default 1).
  * @returns a tensor of the same shape.
- * @example `elu(tensor([0, 1]))` is `[0, 1]`.
+ * @example
+ * ```ts
+ * elu(tensor([-1, 0, 1]));      // [-0.6321, 0, 1]
+ * elu(tensor([-1, 0, 1]), 0.5); // [-0.3161, 0, 1]
+ * ```
+ * @category Layers
  */
 export function elu(x: Tensor, alpha = 1): Tensor {
   return where(x.greater(0), x, minimum(x, 0).expm1().mul(alpha));
@@ -61,7 +81,14 @@ const SELU_SCALE = 1.0507009873554804934193349852946;
  * Pair it with {@link leCunNormal} initialization.
  * @param x a float tensor of any shape.
  * @returns a tensor of the same shape.
- * @example `selu(tensor([0]))` is `[0]`.
+ * @example
+ * ```ts
+ * selu(tensor([-1, 0, 1])); // [-1.1113, 0, 1.0507]
+ * // Self-normalizing layers pair it with LeCun-normal weights:
+ * const dense = new Dense({ inputSize: 3, outputSize: 4, activation: selu, weightInitializer: leCunNormal(), seed: 0 });
+ * dense.callAsFunction(x).shape; // [2, 4]
+ * ```
+ * @category Layers
  */
 export function selu(x: Tensor): Tensor {
   return elu(x, SELU_ALPHA).mul(SELU_SCALE);
@@ -82,6 +109,7 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
  * gelu(tensor([0, 1])).toArray();       // [0, 0.8413]
  * gelu(tensor([0, 1]), true).toArray(); // [0, 0.8412]
  * ```
+ * @category Layers
  */
 export function gelu(x: Tensor, approximate = false): Tensor {
   if (approximate) {
@@ -97,7 +125,11 @@ export function gelu(x: Tensor, approximate = false): Tensor {
  * Activation Functions").
  * @param x a float tensor of any shape.
  * @returns a tensor of the same shape.
- * @example `swish(tensor([0]))` is `[0]`.
+ * @example
+ * ```ts
+ * swish(tensor([-1, 0, 1])); // [-0.2689, 0, 0.7311]
+ * ```
+ * @category Layers
  */
 export function swish(x: Tensor): Tensor {
   return x.mul(x.sigmoid());
@@ -107,7 +139,11 @@ export function swish(x: Tensor): Tensor {
  * SiLU, the same function as {@link swish} under its other name.
  * @param x a float tensor of any shape.
  * @returns a tensor of the same shape.
- * @example `silu(tensor([0]))` is `[0]`.
+ * @example
+ * ```ts
+ * silu(tensor([-1, 0, 1])); // [-0.2689, 0, 0.7311]
+ * ```
+ * @category Layers
  */
 export function silu(x: Tensor): Tensor {
   return swish(x);

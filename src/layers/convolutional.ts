@@ -21,7 +21,10 @@ import { identity, type Activation } from "./activations.js";
 import { glorotUniform, zerosInitializer, layerKey, type FloatDType, type Initializer } from "./initializers.js";
 import { positiveInt } from "./dense.js";
 
-/** Options shared by the convolution layers. */
+/**
+ * Options shared by the convolution layers.
+ * @category Layers
+ */
 export interface ConvLayerOptions {
   /** Applied to the output; {@link identity} by default. */
   activation?: Activation;
@@ -37,7 +40,10 @@ export interface ConvLayerOptions {
   biasInitializer?: Initializer;
 }
 
-/** Options of {@link Conv2D}. */
+/**
+ * Options of {@link Conv2D}.
+ * @category Layers
+ */
 export interface Conv2DLayerOptions extends ConvLayerOptions {
   /** `[filterHeight, filterWidth, inChannels, outChannels]`. */
   filterShape: readonly [number, number, number, number];
@@ -114,7 +120,11 @@ function geometry2d(o: Conv2DLayerOptions | DepthwiseConv2DLayerOptions | Separa
  * ```ts
  * const conv = new Conv2D({ filterShape: [3, 3, 1, 8], padding: "same", activation: relu, seed: 0 });
  * conv.callAsFunction(zeros([2, 28, 28, 1])).shape; // [2, 28, 28, 8]
+ * // A 2×2 box filter without bias sums each window of a 2×4 image ('valid' padding: three windows).
+ * const box = new Conv2D({ filterShape: [2, 2, 1, 1], filterInitializer: onesInitializer(), useBias: false });
+ * box.callAsFunction(tensor([[[[1], [2], [5], [6]], [[3], [4], [7], [8]]]])); // [[[[10], [18], [26]]]]
  * ```
+ * @category Layers
  */
 export class Conv2D extends ConvLayer {
   /** Strides, padding and dilations (a private field, so `TangentVector<Conv2D>` holds only parameters). */
@@ -138,7 +148,10 @@ export class Conv2D extends ConvLayer {
   }
 }
 
-/** Options of {@link Conv1D}. */
+/**
+ * Options of {@link Conv1D}.
+ * @category Layers
+ */
 export interface Conv1DLayerOptions extends ConvLayerOptions {
   /** `[filterWidth, inChannels, outChannels]`. */
   filterShape: readonly [number, number, number];
@@ -159,6 +172,7 @@ export interface Conv1DLayerOptions extends ConvLayerOptions {
  * const conv = new Conv1D({ filterShape: [3, 4, 8], padding: "same", seed: 0 });
  * conv.callAsFunction(zeros([2, 10, 4])).shape; // [2, 10, 8]
  * ```
+ * @category Layers
  */
 export class Conv1D extends ConvLayer {
   /** Step between windows. */
@@ -188,7 +202,10 @@ export class Conv1D extends ConvLayer {
   }
 }
 
-/** Options of {@link Conv3D}. */
+/**
+ * Options of {@link Conv3D}.
+ * @category Layers
+ */
 export interface Conv3DLayerOptions extends ConvLayerOptions {
   /** `[filterDepth, filterHeight, filterWidth, inChannels, outChannels]`. */
   filterShape: readonly [number, number, number, number, number];
@@ -209,6 +226,7 @@ export interface Conv3DLayerOptions extends ConvLayerOptions {
  * const conv = new Conv3D({ filterShape: [3, 3, 3, 1, 8], padding: "same", activation: relu, seed: 0 });
  * conv.callAsFunction(zeros([2, 8, 16, 16, 1])).shape; // [2, 8, 16, 16, 8]
  * ```
+ * @category Layers
  */
 export class Conv3D extends ConvLayer {
   /** Strides, padding and dilations (a private field, so `TangentVector<Conv3D>` holds only parameters). */
@@ -232,7 +250,10 @@ export class Conv3D extends ConvLayer {
   }
 }
 
-/** Options of {@link TransposedConv2D}. */
+/**
+ * Options of {@link TransposedConv2D}.
+ * @category Layers
+ */
 export interface TransposedConv2DLayerOptions extends ConvLayerOptions {
   /** `[filterHeight, filterWidth, outChannels, inChannels]` (TensorFlow's layout for transposed convolutions). */
   filterShape: readonly [number, number, number, number];
@@ -258,6 +279,7 @@ function pair(v: number | readonly [number, number]): [number, number] {
  * const up = new TransposedConv2D({ filterShape: [3, 3, 4, 8], strides: 2, padding: "same", seed: 0 });
  * up.callAsFunction(zeros([1, 7, 7, 8])).shape; // [1, 14, 14, 4]
  * ```
+ * @category Layers
  */
 export class TransposedConv2D extends ConvLayer {
   /** `'same'` or `'valid'`. */
@@ -296,7 +318,10 @@ export class TransposedConv2D extends ConvLayer {
   }
 }
 
-/** Options of {@link DepthwiseConv2D}. */
+/**
+ * Options of {@link DepthwiseConv2D}.
+ * @category Layers
+ */
 export interface DepthwiseConv2DLayerOptions extends ConvLayerOptions {
   /** `[filterHeight, filterWidth, channels, channelMultiplier]`. */
   filterShape: readonly [number, number, number, number];
@@ -317,6 +342,7 @@ export interface DepthwiseConv2DLayerOptions extends ConvLayerOptions {
  * const dw = new DepthwiseConv2D({ filterShape: [3, 3, 4, 2], padding: "same", seed: 0 });
  * dw.callAsFunction(zeros([1, 8, 8, 4])).shape; // [1, 8, 8, 8]
  * ```
+ * @category Layers
  */
 export class DepthwiseConv2D extends ConvLayer {
   private readonly geometry: Conv2DOptions;
@@ -339,7 +365,10 @@ export class DepthwiseConv2D extends ConvLayer {
   }
 }
 
-/** Options of {@link SeparableConv2D}. */
+/**
+ * Options of {@link SeparableConv2D}.
+ * @category Layers
+ */
 export interface SeparableConv2DLayerOptions extends Omit<ConvLayerOptions, "filterInitializer"> {
   /** `[filterHeight, filterWidth, inChannels, outChannels]`: the window, and the channels in and out. */
   filterShape: readonly [number, number, number, number];
@@ -377,6 +406,7 @@ export interface SeparableConv2DLayerOptions extends Omit<ConvLayerOptions, "fil
  * sep.depthwiseFilter.shape; // [3, 3, 16, 1]
  * sep.pointwiseFilter.shape; // [1, 1, 16, 32]
  * ```
+ * @category Layers
  */
 export class SeparableConv2D extends Layer<Tensor, Tensor> {
   /** `[filterHeight, filterWidth, inChannels, depthMultiplier]`. */
@@ -435,7 +465,10 @@ function padPair(layer: string, name: string, v: unknown): [number, number] {
   return [p[0] as number, p[1] as number];
 }
 
-/** Options of {@link ZeroPadding1D}. */
+/**
+ * Options of {@link ZeroPadding1D}.
+ * @category Layers
+ */
 export interface ZeroPadding1DOptions {
   /** Zeros added at both ends of the width axis (a number), or `[left, right]`. */
   padding: number | readonly [number, number];
@@ -449,6 +482,7 @@ export interface ZeroPadding1DOptions {
  * ```ts
  * new ZeroPadding1D({ padding: [1, 2] }).callAsFunction(ones([2, 5, 3])).shape; // [2, 8, 3]
  * ```
+ * @category Layers
  */
 export class ZeroPadding1D extends Layer<Tensor, Tensor> {
   /** `[left, right]`. */
@@ -471,7 +505,10 @@ export class ZeroPadding1D extends Layer<Tensor, Tensor> {
   }
 }
 
-/** Options of {@link ZeroPadding2D}. */
+/**
+ * Options of {@link ZeroPadding2D}.
+ * @category Layers
+ */
 export interface ZeroPadding2DOptions {
   /**
    * A number (the same on all four sides), `[height, width]` (symmetric per axis), or
@@ -489,6 +526,7 @@ export interface ZeroPadding2DOptions {
  * new ZeroPadding2D({ padding: 1 }).callAsFunction(ones([1, 4, 4, 3])).shape; // [1, 6, 6, 3]
  * new ZeroPadding2D({ padding: [[0, 1], [2, 0]] }).callAsFunction(ones([1, 4, 4, 3])).shape; // [1, 5, 6, 3]
  * ```
+ * @category Layers
  */
 export class ZeroPadding2D extends Layer<Tensor, Tensor> {
   /** `[[top, bottom], [left, right]]`. */

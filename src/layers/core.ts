@@ -11,6 +11,7 @@ import { Layer } from "./layer.js";
  * ```ts
  * new Flatten().callAsFunction(zeros([8, 7, 7, 16])).shape; // [8, 784]
  * ```
+ * @category Layers
  */
 export class Flatten extends Layer<Tensor, Tensor> {
   /**
@@ -32,6 +33,7 @@ export class Flatten extends Layer<Tensor, Tensor> {
  * ```ts
  * new Reshape([28, 28, 1]).callAsFunction(zeros([8, 784])).shape; // [8, 28, 28, 1]
  * ```
+ * @category Layers
  */
 export class Reshape extends Layer<Tensor, Tensor> {
   /** The shape of one example (one entry may be -1, inferred). */
@@ -63,9 +65,13 @@ export class Reshape extends Layer<Tensor, Tensor> {
  * @typeParam Output its output.
  * @example
  * ```ts
- * const double = new FunctionLayer((x: Tensor) => x.mul(2));
- * const model = new Sequential(new Dense({ inputSize: 2, outputSize: 2, seed: 0 }), double);
+ * const double = new FunctionLayer((v: Tensor) => v.mul(2));
+ * double.callAsFunction(tensor([1, 2])); // [2, 4]
+ * // In a chain of layers (it has no parameters, so it adds nothing to the tangent):
+ * const model = new Sequential(new Dense({ inputSize: 3, outputSize: 2, seed: 0 }), double);
+ * model.callAsFunction(x).shape; // [2, 2]
  * ```
+ * @category Layers
  */
 export class FunctionLayer<Input, Output> extends Layer<Input, Output> {
   /** The wrapped function. */

@@ -8,7 +8,10 @@ import { Layer, expectLastDim } from "./layer.js";
 import { identity, type Activation } from "./activations.js";
 import { glorotUniform, zerosInitializer, layerKey, type FloatDType, type Initializer } from "./initializers.js";
 
-/** Options of {@link Dense}. */
+/**
+ * Options of {@link Dense}.
+ * @category Layers
+ */
 export interface DenseOptions {
   /** The number of input features. */
   inputSize: number;
@@ -39,6 +42,7 @@ export interface DenseOptions {
  * dense.callAsFunction(zeros([32, 784])).shape; // [32, 10]
  * dense.weight.shape; // [784, 10]
  * ```
+ * @category Layers
  */
 export class Dense extends Layer<Tensor, Tensor> {
   /** `[inputSize, outputSize]`. */

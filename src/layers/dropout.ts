@@ -7,7 +7,10 @@ import { noDerivative } from "../keypaths/decorators.js";
 import { Layer } from "./layer.js";
 import { learningPhase } from "./phase.js";
 
-/** Options of {@link Dropout}. */
+/**
+ * Options of {@link Dropout}.
+ * @category Layers
+ */
 export interface DropoutOptions {
   /** The probability of zeroing each element, in `[0, 1)`. */
   probability: number;
@@ -29,9 +32,13 @@ interface DropoutState {
  * @example
  * ```ts
  * const drop = new Dropout({ probability: 0.5, seed: 0 });
- * drop.callAsFunction(ones([4])); // inference: [1, 1, 1, 1]
- * withLearningPhase("training", () => drop.callAsFunction(ones([4]))); // e.g. [2, 0, 2, 0]
+ * // Inference (the default phase) is the identity:
+ * drop.callAsFunction(ones([4])); // [1, 1, 1, 1]
+ * // In training, survivors are scaled by 1 / (1 − 0.5); each call draws a new mask (fixed by the seed):
+ * withLearningPhase("training", () => drop.callAsFunction(ones([4]))); // [0, 0, 2, 2]
+ * withLearningPhase("training", () => drop.callAsFunction(ones([4]))); // [0, 2, 0, 0]
  * ```
+ * @category Layers
  */
 export class Dropout extends Layer<Tensor, Tensor> {
   /** The probability of dropping an element. */
@@ -88,8 +95,15 @@ const SELU_NEGATIVE_SATURATION = -1.0507009873554805 * 1.6732632423543772;
  * @example
  * ```ts
  * const drop = new AlphaDropout({ probability: 0.1, seed: 0 });
- * withLearningPhase("training", () => drop.callAsFunction(x)); // mean and variance of x kept (if 0 and 1)
+ * const z = randomNormal([10000], { seed: 1 }); // mean 0, variance 1
+ * const y = withLearningPhase("training", () => drop.callAsFunction(z));
+ * // Mean and variance stay about 0 and 1 (a tenth of the elements were replaced):
+ * Math.abs(y.mean().item()) < 0.02;               // true
+ * Math.abs(y.sub(y.mean()).square().mean().item() - 1) < 0.05; // true
+ * // Inference is the identity:
+ * drop.callAsFunction(z).sub(z).abs().max();      // 0
  * ```
+ * @category Layers
  */
 export class AlphaDropout extends Dropout {
   /**

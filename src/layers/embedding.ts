@@ -8,7 +8,10 @@ import { Layer } from "./layer.js";
 import { randomUniformInitializer, layerKey, type FloatDType, type Initializer } from "./initializers.js";
 import { positiveInt } from "./dense.js";
 
-/** Options of {@link Embedding}. */
+/**
+ * Options of {@link Embedding}.
+ * @category Layers
+ */
 export interface EmbeddingOptions {
   /** The number of distinct indices. */
   vocabularySize: number;
@@ -30,8 +33,13 @@ export interface EmbeddingOptions {
  * @example
  * ```ts
  * const emb = new Embedding({ vocabularySize: 100, embeddingSize: 8, seed: 0 });
- * emb.callAsFunction(tensor([[1, 2, 3]], { dtype: "int32" })).shape; // [1, 3, 8]
+ * const ids = tensor([[1, 2, 3], [3, 3, 0]], { dtype: "int32" });
+ * emb.callAsFunction(ids).shape; // [2, 3, 8]
+ * // The gradient reaches only the rows that were looked up (row 3 three times):
+ * const g = gradient(emb, (e) => e.callAsFunction(ids).sum());
+ * g.embeddings.sum(1).slice([0], [5]); // [8, 8, 8, 24, 0]
  * ```
+ * @category Layers
  */
 export class Embedding extends Layer<Tensor, Tensor> {
   /** `[vocabularySize, embeddingSize]`. */

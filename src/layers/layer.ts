@@ -24,16 +24,22 @@ import { differentiable } from "../keypaths/decorators.js";
  * @example
  * ```ts
  * class MLP extends Layer<Tensor, Tensor> {
- *   @differentiable hidden = new Dense({ inputSize: 4, outputSize: 16, activation: relu, seed: 0 });
- *   @differentiable out = new Dense({ inputSize: 16, outputSize: 3, seed: 1 });
- *   callAsFunction(x: Tensor): Tensor {
- *     return this.out.callAsFunction(this.hidden.callAsFunction(x));
+ *   @differentiable hidden = new Dense({ inputSize: 3, outputSize: 16, activation: relu, seed: 0 });
+ *   @differentiable out = new Dense({ inputSize: 16, outputSize: 4, seed: 1 });
+ *   callAsFunction(input: Tensor): Tensor {
+ *     return this.out.callAsFunction(this.hidden.callAsFunction(input));
  *   }
  * }
  * const model = new MLP();
- * const g = gradient(model, (m) => softmaxCrossEntropy(m.callAsFunction(x), labels));
- * model.move(tangentScale(g, -0.1)); // or an optimizer: opt.update(model, g)
+ * const labels = tensor([2, 0], { dtype: "int32" });
+ * const loss = (m: MLP) => softmaxCrossEntropy(m.callAsFunction(x), labels);
+ * const before = loss(model).item();
+ * // One step of gradient descent by hand (an optimizer does the same with `opt.update(model, g)`):
+ * const g = gradient(model, loss);
+ * model.move(tangentScale(g, -0.1));
+ * loss(model).item() < before; // true
  * ```
+ * @category Layers
  */
 export abstract class Layer<Input, Output> {
   /**
@@ -51,8 +57,12 @@ export abstract class Layer<Input, Output> {
    * @param by a tangent vector of this layer (e.g. a gradient scaled by `-learningRate`).
    * @example
    * ```ts
+   * const dense = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
    * const g = gradient(dense, (d) => d.callAsFunction(x).sum());
+   * g.weight; // [[5], [7], [9]]
+   * g.bias;   // [2]
    * dense.move({ weight: g.weight.mul(-0.1), bias: g.bias.mul(-0.1) });
+   * dense.bias; // [-0.2]
    * ```
    */
   move(by: TangentVector<this>): void {
@@ -60,9 +70,25 @@ export abstract class Layer<Input, Output> {
   }
 }
 
-/** The input type of a layer. */
+/**
+ * The input type of a layer.
+ * @example
+ * ```ts
+ * const input: InputOf<Embedding> = tensor([[0, 1]], { dtype: "int32" });
+ * ```
+ * @category Layers
+ */
 export type InputOf<L> = L extends Layer<infer I, unknown> ? I : never;
-/** The output type of a layer. */
+/**
+ * The output type of a layer.
+ * @example
+ * ```ts
+ * const cell = new LSTMCell({ inputSize: 3, hiddenSize: 4, seed: 0 });
+ * const out: OutputOf<LSTMCell> = cell.callAsFunction({ input: x, state: cell.zeroState(2) });
+ * out.output.shape; // [2, 4]
+ * ```
+ * @category Layers
+ */
 export type OutputOf<L> = L extends Layer<never, infer O> ? O : never;
 
 /** @internal Checks that `x` is a tensor of the given rank (or one of the ranks), naming the layer. */

@@ -15,10 +15,16 @@ import { Tensor } from "../tensor/tensor.js";
 import { oneHot } from "../tensor/ranges.js";
 import { where, maximum } from "../ops/binary.js";
 
-/** How a loss reduces its per-element (or per-example) values. */
+/**
+ * How a loss reduces its per-element (or per-example) values.
+ * @category Layers
+ */
 export type Reduction = "mean" | "sum" | "none";
 
-/** Options of every loss. */
+/**
+ * Options of every loss.
+ * @category Layers
+ */
 export interface LossOptions {
   /** `'mean'` (default), `'sum'`, or `'none'`. */
   reduction?: Reduction;
@@ -49,7 +55,17 @@ function floatOf(x: Tensor, like: Tensor): Tensor {
  * @param expected a tensor of the same shape.
  * @param options `reduction` (`'none'` keeps the elementwise squares).
  * @returns a scalar, or the elementwise losses.
- * @example `meanSquaredError(tensor([1, 2]), tensor([1, 4]))` is `2`.
+ * @example
+ * ```ts
+ * meanSquaredError(tensor([1, 2]), tensor([1, 4]));                        // 2
+ * meanSquaredError(tensor([1, 2]), tensor([1, 4]), { reduction: "none" }); // [0, 4]
+ * // Regression: the gradient of the loss with respect to a model's parameters.
+ * const model = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * const target = tensor([[1], [2]]);
+ * const g = gradient(model, (m) => meanSquaredError(m.callAsFunction(x), target));
+ * g.weight.shape; // [3, 1]
+ * ```
+ * @category Layers
  */
 export function meanSquaredError(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
   sameShape("meanSquaredError", predicted, expected, "predicted", "expected");
@@ -63,7 +79,11 @@ export function meanSquaredError(predicted: Tensor, expected: Tensor, options?: 
  * @param expected a tensor of the same shape.
  * @param options `reduction`.
  * @returns a scalar, or the elementwise losses.
- * @example `meanAbsoluteError(tensor([1, 2]), tensor([1, 4]))` is `1`.
+ * @example
+ * ```ts
+ * meanAbsoluteError(tensor([1, 2]), tensor([1, 4])); // 1
+ * ```
+ * @category Layers
  */
 export function meanAbsoluteError(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
   sameShape("meanAbsoluteError", predicted, expected, "predicted", "expected");
@@ -77,7 +97,14 @@ export function meanAbsoluteError(predicted: Tensor, expected: Tensor, options?:
  * @param expected a tensor of the same shape.
  * @param options `delta` (δ, default 1) and `reduction`.
  * @returns a scalar, or the elementwise losses.
- * @example `huberLoss(tensor([0, 3]), tensor([0.5, 0]))` is `(0.125 + 2.5) / 2`.
+ * @example
+ * ```ts
+ * // Errors −0.5 (quadratic: ½ · 0.25) and 3 (linear: 3 − ½).
+ * huberLoss(tensor([0, 3]), tensor([0.5, 0]), { reduction: "none" }); // [0.125, 2.5]
+ * huberLoss(tensor([0, 3]), tensor([0.5, 0]));                        // 1.3125
+ * huberLoss(tensor([0, 3]), tensor([0.5, 0]), { delta: 2 });          // 2.0625
+ * ```
+ * @category Layers
  */
 export function huberLoss(predicted: Tensor, expected: Tensor, options?: LossOptions & { delta?: number }): Tensor {
   sameShape("huberLoss", predicted, expected, "predicted", "expected");
@@ -98,7 +125,11 @@ export function huberLoss(predicted: Tensor, expected: Tensor, options?: LossOpt
  * @param expected a tensor of the same shape.
  * @param options `reduction`.
  * @returns a scalar, or the elementwise losses.
- * @example `logCoshLoss(tensor([0]), tensor([0]))` is `0`.
+ * @example
+ * ```ts
+ * logCoshLoss(tensor([0, 1, 100]), tensor([0, 0, 0]), { reduction: "none" }); // [0, 0.4338, 99.3069]
+ * ```
+ * @category Layers
  */
 export function logCoshLoss(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
   sameShape("logCoshLoss", predicted, expected, "predicted", "expected");
@@ -118,8 +149,17 @@ export function logCoshLoss(predicted: Tensor, expected: Tensor, options?: LossO
  * @returns a scalar, or the per-example losses.
  * @example
  * ```ts
- * softmaxCrossEntropy(tensor([[0, 0]]), tensor([1], { dtype: "int32" })).item(); // ln 2
+ * softmaxCrossEntropy(tensor([[0, 0]]), tensor([1], { dtype: "int32" })); // 0.6931
+ * // The same with probabilities as labels:
+ * softmaxCrossEntropy(tensor([[0, 0]]), tensor([[0, 1]]));                 // 0.6931
+ * // A classifier's training loss, for a batch of two examples of 3 features and 4 classes:
+ * const classifier = new Dense({ inputSize: 3, outputSize: 4, seed: 0 });
+ * const labels = tensor([2, 0], { dtype: "int32" });
+ * const { value, gradient: g } = valueWithGradient(classifier, (m) => softmaxCrossEntropy(m.callAsFunction(x), labels));
+ * value.shape;    // []
+ * g.weight.shape; // [3, 4]
  * ```
+ * @category Layers
  */
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, options?: LossOptions): Tensor {
   const op = "softmaxCrossEntropy";
@@ -157,7 +197,13 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, options?: Lo
  * @param labels the same shape, each in [0, 1].
  * @param options `reduction` (`'none'` keeps the elementwise losses).
  * @returns a scalar, or the elementwise losses.
- * @example `sigmoidCrossEntropy(tensor([0]), tensor([1]))` is `ln 2`.
+ * @example
+ * ```ts
+ * sigmoidCrossEntropy(tensor([0]), tensor([1]));             // 0.6931
+ * // Finite for any logit:
+ * sigmoidCrossEntropy(tensor([-1e4, 1e4]), tensor([1, 1]), { reduction: "none" }); // [10000, 0]
+ * ```
+ * @category Layers
  */
 export function sigmoidCrossEntropy(logits: Tensor, labels: Tensor, options?: LossOptions): Tensor {
   sameShape("sigmoidCrossEntropy", logits, labels, "logits", "labels");
@@ -173,7 +219,15 @@ export function sigmoidCrossEntropy(logits: Tensor, labels: Tensor, options?: Lo
  * @param expected probabilities of the same shape.
  * @param options `reduction` (`'none'` gives one divergence per example, `[...batch]`).
  * @returns a scalar, or the per-example divergences.
- * @example `kullbackLeiblerDivergence(tensor([[0.5, 0.5]]), tensor([[0.5, 0.5]]))` is `0`.
+ * @example
+ * ```ts
+ * kullbackLeiblerDivergence(tensor([[0.5, 0.5]]), tensor([[0.5, 0.5]]));   // 0
+ * // ½ (log ½ − log ¼) + ½ (log ½ − log ¾):
+ * kullbackLeiblerDivergence(tensor([[0.25, 0.75]]), tensor([[0.5, 0.5]])); // 0.1438
+ * // A zero-probability target class contributes nothing:
+ * kullbackLeiblerDivergence(tensor([[0.5, 0.5]]), tensor([[1, 0]]));       // 0.6931
+ * ```
+ * @category Layers
  */
 export function kullbackLeiblerDivergence(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
   sameShape("kullbackLeiblerDivergence", predicted, expected, "predicted", "expected");
@@ -191,7 +245,12 @@ export function kullbackLeiblerDivergence(predicted: Tensor, expected: Tensor, o
  * @param expected labels −1 or 1, the same shape.
  * @param options `reduction`.
  * @returns a scalar, or the elementwise losses.
- * @example `hingeLoss(tensor([0.5, -2]), tensor([1, -1]))` is `0.25`.
+ * @example
+ * ```ts
+ * hingeLoss(tensor([0.5, -2]), tensor([1, -1]), { reduction: "none" }); // [0.5, 0]
+ * hingeLoss(tensor([0.5, -2]), tensor([1, -1]));                        // 0.25
+ * ```
+ * @category Layers
  */
 export function hingeLoss(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
   sameShape("hingeLoss", predicted, expected, "predicted", "expected");
@@ -205,7 +264,12 @@ export function hingeLoss(predicted: Tensor, expected: Tensor, options?: LossOpt
  * @param expected a tensor of the same shape.
  * @param options `reduction` (default `'sum'`).
  * @returns a scalar, or the elementwise losses.
- * @example `l1Loss(tensor([1, 2]), tensor([1, 4]))` is `2`.
+ * @example
+ * ```ts
+ * l1Loss(tensor([1, 2]), tensor([1, 4]));                        // 2
+ * l1Loss(tensor([1, 2]), tensor([1, 4]), { reduction: "mean" }); // 1
+ * ```
+ * @category Layers
  */
 export function l1Loss(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
   sameShape("l1Loss", predicted, expected, "predicted", "expected");
@@ -219,7 +283,12 @@ export function l1Loss(predicted: Tensor, expected: Tensor, options?: LossOption
  * @param expected a tensor of the same shape.
  * @param options `reduction` (default `'sum'`).
  * @returns a scalar, or the elementwise losses.
- * @example `l2Loss(tensor([1, 2]), tensor([1, 4]))` is `4`.
+ * @example
+ * ```ts
+ * l2Loss(tensor([1, 2]), tensor([1, 4]));                        // 4
+ * l2Loss(tensor([1, 2]), tensor([1, 4]), { reduction: "mean" }); // 2
+ * ```
+ * @category Layers
  */
 export function l2Loss(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
   sameShape("l2Loss", predicted, expected, "predicted", "expected");
@@ -236,7 +305,14 @@ export function l2Loss(predicted: Tensor, expected: Tensor, options?: LossOption
  * @param expected a tensor of the same shape.
  * @param options `reduction`.
  * @returns a scalar, or the elementwise losses.
- * @example `meanSquaredLogarithmicError(tensor([Math.E - 1]), tensor([0]))` is `1`.
+ * @example
+ * ```ts
+ * // log(1 + (e − 1)) − log(1 + 0) = 1:
+ * meanSquaredLogarithmicError(tensor([Math.E - 1]), tensor([0])); // 1
+ * // Ratios count, not differences: 99 for 999 costs as much as 9 for 99.
+ * meanSquaredLogarithmicError(tensor([99, 9]), tensor([999, 99]), { reduction: "none" }); // [5.3019, 5.3019]
+ * ```
+ * @category Layers
  */
 export function meanSquaredLogarithmicError(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
   sameShape("meanSquaredLogarithmicError", predicted, expected, "predicted", "expected");
@@ -252,7 +328,11 @@ export function meanSquaredLogarithmicError(predicted: Tensor, expected: Tensor,
  * @param expected a tensor of the same shape.
  * @param options `epsilon` (ε, default 1e-7) and `reduction`.
  * @returns a scalar, or the elementwise losses (in percent).
- * @example `meanAbsolutePercentageError(tensor([1, 3]), tensor([2, 2]))` is `50`.
+ * @example
+ * ```ts
+ * meanAbsolutePercentageError(tensor([1, 3]), tensor([2, 2])); // 50
+ * ```
+ * @category Layers
  */
 export function meanAbsolutePercentageError(predicted: Tensor, expected: Tensor, options?: LossOptions & { epsilon?: number }): Tensor {
   sameShape("meanAbsolutePercentageError", predicted, expected, "predicted", "expected");
@@ -270,7 +350,12 @@ export function meanAbsolutePercentageError(predicted: Tensor, expected: Tensor,
  * @param expected labels −1 or 1, the same shape.
  * @param options `reduction`.
  * @returns a scalar, or the elementwise losses.
- * @example `squaredHingeLoss(tensor([0.5, -2]), tensor([1, -1]))` is `0.125`.
+ * @example
+ * ```ts
+ * squaredHingeLoss(tensor([0.5, -2]), tensor([1, -1]), { reduction: "none" }); // [0.25, 0]
+ * squaredHingeLoss(tensor([0.5, -2]), tensor([1, -1]));                        // 0.125
+ * ```
+ * @category Layers
  */
 export function squaredHingeLoss(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
   sameShape("squaredHingeLoss", predicted, expected, "predicted", "expected");
@@ -288,7 +373,15 @@ export function squaredHingeLoss(predicted: Tensor, expected: Tensor, options?: 
  * @param expected one-hot labels of the same shape.
  * @param options `reduction` (`'none'` gives one loss per example, `[...batch]`).
  * @returns a scalar, or the per-example losses.
- * @example `categoricalHingeLoss(tensor([[2, 0.5, 1]]), tensor([[1, 0, 0]]))` is `0`; with scores `[[1, 0.5, 1.5]]`, `1.5`.
+ * @example
+ * ```ts
+ * // Class 0 wins by a margin of 1 in the first example; loses to class 2 by 0.5 in the second.
+ * const scores = tensor([[2, 0.5, 1], [1, 0.5, 1.5]]);
+ * const labels = tensor([[1, 0, 0], [1, 0, 0]]);
+ * categoricalHingeLoss(scores, labels, { reduction: "none" }); // [0, 1.5]
+ * categoricalHingeLoss(scores, labels);                        // 0.75
+ * ```
+ * @category Layers
  */
 export function categoricalHingeLoss(predicted: Tensor, expected: Tensor, options?: LossOptions): Tensor {
   sameShape("categoricalHingeLoss", predicted, expected, "predicted", "expected");
@@ -313,7 +406,15 @@ export function categoricalHingeLoss(predicted: Tensor, expected: Tensor, option
  * @param expected counts (non-negative), the same shape.
  * @param options `logInput` (default false) and `reduction`.
  * @returns a scalar, or the elementwise losses.
- * @example `poissonLoss(tensor([1, 2]), tensor([1, 0]))` is `(1 + 2) / 2`.
+ * @example
+ * ```ts
+ * // Rate 1 for a count of 1: 1 − 1 · log 1; rate 2 for a count of 0: 2.
+ * poissonLoss(tensor([1, 2]), tensor([1, 0]), { reduction: "none" }); // [1, 2]
+ * poissonLoss(tensor([1, 2]), tensor([1, 0]));                        // 1.5
+ * // The same rates given as logarithms:
+ * poissonLoss(tensor([0, Math.LN2]), tensor([1, 0]), { logInput: true }); // 1.5
+ * ```
+ * @category Layers
  */
 export function poissonLoss(predicted: Tensor, expected: Tensor, options?: LossOptions & { logInput?: boolean }): Tensor {
   sameShape("poissonLoss", predicted, expected, "predicted", "expected");
@@ -338,7 +439,16 @@ export function poissonLoss(predicted: Tensor, expected: Tensor, options?: LossO
  * @param options `epsilon` (ε, default 1e-8) and `reduction` (`'none'` gives one similarity per example,
  *   `[...batch]`).
  * @returns a scalar, or the per-example similarities.
- * @example `cosineSimilarity(tensor([[1, 0], [1, 1]]), tensor([[2, 0], [-1, -1]]), { reduction: "none" })` is `[1, -1]`.
+ * @example
+ * ```ts
+ * const a = tensor([[1, 0], [1, 1], [1, 0]]);
+ * const b = tensor([[2, 0], [-1, -1], [0, 3]]);
+ * cosineSimilarity(a, b, { reduction: "none" }); // [1, -1, 0]
+ * // As a loss that aligns the predictions with the targets:
+ * const loss = cosineSimilarity(a, b).neg();
+ * loss; // 0
+ * ```
+ * @category Layers
  */
 export function cosineSimilarity(predicted: Tensor, expected: Tensor, options?: LossOptions & { epsilon?: number }): Tensor {
   sameShape("cosineSimilarity", predicted, expected, "predicted", "expected");

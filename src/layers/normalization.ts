@@ -12,7 +12,10 @@ import { learningPhase } from "./phase.js";
 import { positiveInt } from "./dense.js";
 import type { FloatDType } from "./initializers.js";
 
-/** Options of {@link BatchNorm}. */
+/**
+ * Options of {@link BatchNorm}.
+ * @category Layers
+ */
 export interface BatchNormOptions {
   /** The number of features (channels) on the normalized axis. */
   featureCount: number;
@@ -58,10 +61,16 @@ function featureAxes(layer: string, x: Tensor, axis: number, featureCount: numbe
  *
  * @example
  * ```ts
- * const bn = new BatchNorm({ featureCount: 8 });
- * withLearningPhase("training", () => bn.callAsFunction(x)); // batch statistics; running ones updated
- * bn.callAsFunction(x); // inference: running statistics
+ * const bn = new BatchNorm({ featureCount: 3, momentum: 0.9 });
+ * // Training: each feature is normalized with the batch's mean and variance (2.5 and 2.25 for the first),
+ * withLearningPhase("training", () => bn.callAsFunction(x)); // [[-0.9998, -0.9998, -0.9998], [0.9998, 0.9998, 0.9998]]
+ * // and the running statistics move a tenth of the way towards them:
+ * bn.runningMean.value;     // [0.25, 0.35, 0.45]
+ * bn.runningVariance.value; // [1.125, 1.125, 1.125]
+ * // Inference (the default phase) uses the running statistics:
+ * bn.callAsFunction(x).shape; // [2, 3]
  * ```
+ * @category Layers
  */
 export class BatchNorm extends Layer<Tensor, Tensor> {
   /** `γ`, `[featureCount]`, initially ones. */
@@ -122,7 +131,10 @@ export class BatchNorm extends Layer<Tensor, Tensor> {
   }
 }
 
-/** Options of {@link LayerNorm}. */
+/**
+ * Options of {@link LayerNorm}.
+ * @category Layers
+ */
 export interface LayerNormOptions {
   /** The size of the normalized (last) axis. */
   featureCount: number;
@@ -139,8 +151,11 @@ export interface LayerNormOptions {
  *
  * @example
  * ```ts
- * new LayerNorm({ featureCount: 16 }).callAsFunction(zeros([4, 10, 16])).shape; // [4, 10, 16]
+ * const norm = new LayerNorm({ featureCount: 3 });
+ * norm.callAsFunction(x); // [[-1.2247, 0, 1.2247], [-1.2247, 0, 1.2247]]
+ * norm.callAsFunction(zeros([4, 10, 3])).shape; // [4, 10, 3]
  * ```
+ * @category Layers
  */
 export class LayerNorm extends Layer<Tensor, Tensor> {
   /** `γ`, `[featureCount]`, initially ones. */
@@ -175,7 +190,10 @@ export class LayerNorm extends Layer<Tensor, Tensor> {
   }
 }
 
-/** Options of {@link GroupNorm}. */
+/**
+ * Options of {@link GroupNorm}.
+ * @category Layers
+ */
 export interface GroupNormOptions {
   /** The number of channels (last axis). */
   featureCount: number;
@@ -197,6 +215,7 @@ export interface GroupNormOptions {
  * ```ts
  * new GroupNorm({ featureCount: 8, groupCount: 2 }).callAsFunction(zeros([2, 4, 4, 8])).shape; // [2, 4, 4, 8]
  * ```
+ * @category Layers
  */
 export class GroupNorm extends Layer<Tensor, Tensor> {
   /** `γ`, `[featureCount]`, initially ones. */
@@ -244,7 +263,10 @@ export class GroupNorm extends Layer<Tensor, Tensor> {
   }
 }
 
-/** Options of {@link InstanceNorm}. */
+/**
+ * Options of {@link InstanceNorm}.
+ * @category Layers
+ */
 export interface InstanceNormOptions {
   /** The number of channels (last axis). */
   featureCount: number;
@@ -272,6 +294,7 @@ export interface InstanceNormOptions {
  * ```ts
  * new InstanceNorm({ featureCount: 8 }).callAsFunction(zeros([2, 4, 4, 8])).shape; // [2, 4, 4, 8]
  * ```
+ * @category Layers
  */
 export class InstanceNorm extends GroupNorm {
   /** @param options feature count, epsilon and dtype. */

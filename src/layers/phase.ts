@@ -9,7 +9,10 @@
  * so the module bundles for browsers unchanged.
  */
 
-/** `'training'` or `'inference'`. */
+/**
+ * `'training'` or `'inference'`.
+ * @category Layers
+ */
 export type LearningPhase = "training" | "inference";
 
 /** @internal What the phase needs from a context store: `AsyncLocalStorage`'s `getStore` and `run`. */
@@ -66,6 +69,7 @@ const storage: PhaseStorage = asyncPhaseStorage() ?? synchronousPhaseStorage();
  * learningPhase(); // "inference"
  * withLearningPhase("training", () => learningPhase()); // "training"
  * ```
+ * @category Layers
  */
 export function learningPhase(): LearningPhase {
   return storage.getStore() ?? "inference";
@@ -78,8 +82,15 @@ export function learningPhase(): LearningPhase {
  * @returns `true` if async bodies keep their phase.
  * @example
  * ```ts
- * if (!learningPhaseIsAsyncSafe()) console.log("set the phase around each synchronous training step");
+ * // In Node (20.16 and later) a phase survives `await`; in browsers it covers the synchronous part only.
+ * learningPhaseIsAsyncSafe(); // true
+ * const phase = await withLearningPhase("training", async () => {
+ *   await new Promise((resolve) => setTimeout(resolve, 1));
+ *   return learningPhase();
+ * });
+ * phase; // "training"
  * ```
+ * @category Layers
  */
 export function learningPhaseIsAsyncSafe(): boolean {
   return storage.asyncSafe;
@@ -106,12 +117,23 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
  * platform cannot scope it (see {@link learningPhaseIsAsyncSafe}).
  * @example
  * ```ts
+ * const model = new Sequential(
+ *   new Dense({ inputSize: 3, outputSize: 8, activation: relu, seed: 0 }),
+ *   new Dropout({ probability: 0.2, seed: 1 }),
+ *   new Dense({ inputSize: 8, outputSize: 2, seed: 2 }),
+ * );
+ * const optimizer = new Adam(model, { learningRate: 0.01 });
+ * const labels = tensor([0, 1], { dtype: "int32" });
+ * // A training step: dropout is active inside the body, and only there.
  * const loss = withLearningPhase("training", () => {
- *   const { value, gradient: g } = valueWithGradient(model, (m) => softmaxCrossEntropy(m.callAsFunction(x), y));
+ *   const { value, gradient: g } = valueWithGradient(model, (m) => softmaxCrossEntropy(m.callAsFunction(x), labels));
  *   optimizer.update(model, g);
  *   return value;
  * });
+ * loss.shape;      // []
+ * learningPhase(); // "inference"
  * ```
+ * @category Layers
  */
 export function withLearningPhase<R>(phase: LearningPhase, body: () => R): R {
   return runWithPhase(storage, phase, body);

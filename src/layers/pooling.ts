@@ -6,7 +6,10 @@ import { Tensor } from "../tensor/tensor.js";
 import type { Padding2D, Padding3D, Pool1DOptions, Pool2DOptions, Pool3DOptions } from "../ops/conv.js";
 import { Layer, expectRank } from "./layer.js";
 
-/** Options of {@link MaxPool2D} and {@link AvgPool2D}. */
+/**
+ * Options of {@link MaxPool2D} and {@link AvgPool2D}.
+ * @category Layers
+ */
 export interface Pool2DLayerOptions {
   /** Window size: a number or `[height, width]`. */
   poolSize: number | readonly [number, number];
@@ -51,8 +54,12 @@ export abstract class Pool2DLayer extends Layer<Tensor, Tensor> {
  *
  * @example
  * ```ts
+ * // One 2×4 image with one channel: two 2×2 windows.
+ * const image = tensor([[[[1], [2], [5], [6]], [[3], [4], [7], [8]]]]);
+ * new MaxPool2D({ poolSize: 2 }).callAsFunction(image); // [[[[4], [8]]]]
  * new MaxPool2D({ poolSize: 2 }).callAsFunction(zeros([1, 28, 28, 8])).shape; // [1, 14, 14, 8]
  * ```
+ * @category Layers
  */
 export class MaxPool2D extends Pool2DLayer {
   override callAsFunction(input: Tensor): Tensor {
@@ -67,8 +74,11 @@ export class MaxPool2D extends Pool2DLayer {
  *
  * @example
  * ```ts
+ * const image = tensor([[[[1], [2], [5], [6]], [[3], [4], [7], [8]]]]);
+ * new AvgPool2D({ poolSize: 2 }).callAsFunction(image); // [[[[2.5], [6.5]]]]
  * new AvgPool2D({ poolSize: 2 }).callAsFunction(zeros([1, 28, 28, 8])).shape; // [1, 14, 14, 8]
  * ```
+ * @category Layers
  */
 export class AvgPool2D extends Pool2DLayer {
   override callAsFunction(input: Tensor): Tensor {
@@ -85,6 +95,7 @@ export class AvgPool2D extends Pool2DLayer {
  * ```ts
  * new GlobalAvgPool2D().callAsFunction(zeros([2, 7, 7, 16])).shape; // [2, 16]
  * ```
+ * @category Layers
  */
 export class GlobalAvgPool2D extends Layer<Tensor, Tensor> {
   /**
@@ -105,6 +116,7 @@ export class GlobalAvgPool2D extends Layer<Tensor, Tensor> {
  * ```ts
  * new GlobalMaxPool2D().callAsFunction(zeros([2, 7, 7, 16])).shape; // [2, 16]
  * ```
+ * @category Layers
  */
 export class GlobalMaxPool2D extends Layer<Tensor, Tensor> {
   /**
@@ -120,7 +132,10 @@ export class GlobalMaxPool2D extends Layer<Tensor, Tensor> {
 
 // ---- 1-D
 
-/** Options of {@link MaxPool1D} and {@link AvgPool1D}. */
+/**
+ * Options of {@link MaxPool1D} and {@link AvgPool1D}.
+ * @category Layers
+ */
 export interface Pool1DLayerOptions {
   /** Window size. */
   poolSize: number;
@@ -164,6 +179,7 @@ export abstract class Pool1DLayer extends Layer<Tensor, Tensor> {
  * ```ts
  * new MaxPool1D({ poolSize: 2 }).callAsFunction(zeros([4, 100, 8])).shape; // [4, 50, 8]
  * ```
+ * @category Layers
  */
 export class MaxPool1D extends Pool1DLayer {
   override callAsFunction(input: Tensor): Tensor {
@@ -178,7 +194,10 @@ export class MaxPool1D extends Pool1DLayer {
  * @example
  * ```ts
  * new AvgPool1D({ poolSize: 4, stride: 2, padding: "same" }).callAsFunction(zeros([4, 100, 8])).shape; // [4, 50, 8]
+ * // The last window reaches into the padding, which is not counted in its average:
+ * new AvgPool1D({ poolSize: 2, stride: 1, padding: "same" }).callAsFunction(tensor([[[1], [2], [3]]])); // [[[1.5], [2.5], [3]]]
  * ```
+ * @category Layers
  */
 export class AvgPool1D extends Pool1DLayer {
   override callAsFunction(input: Tensor): Tensor {
@@ -192,8 +211,10 @@ export class AvgPool1D extends Pool1DLayer {
  *
  * @example
  * ```ts
+ * new GlobalAvgPool1D().callAsFunction(tensor([[[1, -1], [3, -2]]])); // [[2, -1.5]]
  * new GlobalAvgPool1D().callAsFunction(zeros([4, 100, 8])).shape; // [4, 8]
  * ```
+ * @category Layers
  */
 export class GlobalAvgPool1D extends Layer<Tensor, Tensor> {
   /**
@@ -212,8 +233,10 @@ export class GlobalAvgPool1D extends Layer<Tensor, Tensor> {
  *
  * @example
  * ```ts
+ * new GlobalMaxPool1D().callAsFunction(tensor([[[1, -1], [3, -2]]])); // [[3, -1]]
  * new GlobalMaxPool1D().callAsFunction(zeros([4, 100, 8])).shape; // [4, 8]
  * ```
+ * @category Layers
  */
 export class GlobalMaxPool1D extends Layer<Tensor, Tensor> {
   /**
@@ -229,7 +252,10 @@ export class GlobalMaxPool1D extends Layer<Tensor, Tensor> {
 
 // ---- 3-D
 
-/** Options of {@link MaxPool3D} and {@link AvgPool3D}. */
+/**
+ * Options of {@link MaxPool3D} and {@link AvgPool3D}.
+ * @category Layers
+ */
 export interface Pool3DLayerOptions {
   /** Window size: a number or `[depth, height, width]`. */
   poolSize: number | readonly [number, number, number];
@@ -273,6 +299,7 @@ export abstract class Pool3DLayer extends Layer<Tensor, Tensor> {
  * ```ts
  * new MaxPool3D({ poolSize: 2 }).callAsFunction(zeros([2, 8, 16, 16, 4])).shape; // [2, 4, 8, 8, 4]
  * ```
+ * @category Layers
  */
 export class MaxPool3D extends Pool3DLayer {
   override callAsFunction(input: Tensor): Tensor {
@@ -288,6 +315,7 @@ export class MaxPool3D extends Pool3DLayer {
  * ```ts
  * new AvgPool3D({ poolSize: [1, 2, 2] }).callAsFunction(zeros([2, 8, 16, 16, 4])).shape; // [2, 8, 8, 8, 4]
  * ```
+ * @category Layers
  */
 export class AvgPool3D extends Pool3DLayer {
   override callAsFunction(input: Tensor): Tensor {
@@ -303,6 +331,7 @@ export class AvgPool3D extends Pool3DLayer {
  * ```ts
  * new GlobalAvgPool3D().callAsFunction(zeros([2, 4, 7, 7, 16])).shape; // [2, 16]
  * ```
+ * @category Layers
  */
 export class GlobalAvgPool3D extends Layer<Tensor, Tensor> {
   /**
@@ -323,6 +352,7 @@ export class GlobalAvgPool3D extends Layer<Tensor, Tensor> {
  * ```ts
  * new GlobalMaxPool3D().callAsFunction(zeros([2, 4, 7, 7, 16])).shape; // [2, 16]
  * ```
+ * @category Layers
  */
 export class GlobalMaxPool3D extends Layer<Tensor, Tensor> {
   /**

@@ -15,7 +15,10 @@ import { tanh, type Activation } from "./activations.js";
 import { glorotUniform, orthogonal, zerosInitializer, layerKey, type FloatDType, type Initializer } from "./initializers.js";
 import { positiveInt } from "./dense.js";
 
-/** The input of a recurrent cell at one time step. */
+/**
+ * The input of a recurrent cell at one time step.
+ * @category Layers
+ */
 export interface RNNCellInput<State> {
   /** `[batch, inputSize]`. */
   input: Tensor;
@@ -23,7 +26,10 @@ export interface RNNCellInput<State> {
   state: State;
 }
 
-/** The output of a recurrent cell at one time step. */
+/**
+ * The output of a recurrent cell at one time step.
+ * @category Layers
+ */
 export interface RNNCellOutput<State> {
   /** `[batch, hiddenSize]`. */
   output: Tensor;
@@ -40,7 +46,9 @@ export interface RNNCellOutput<State> {
  * const cell = new GRUCell({ inputSize: 3, hiddenSize: 5, seed: 0 });
  * const { output, state } = cell.callAsFunction({ input: zeros([2, 3]), state: cell.zeroState(2) });
  * output.shape; // [2, 5]
+ * state.shape;  // [2, 5]
  * ```
+ * @category Layers
  */
 export abstract class RecurrentCell<State> extends Layer<RNNCellInput<State>, RNNCellOutput<State>> {
   /**
@@ -51,7 +59,10 @@ export abstract class RecurrentCell<State> extends Layer<RNNCellInput<State>, RN
   abstract zeroState(batchSize: number): State;
 }
 
-/** Options shared by the cells. */
+/**
+ * Options shared by the cells.
+ * @category Layers
+ */
 export interface RecurrentCellOptions {
   /** Features per time step. */
   inputSize: number;
@@ -92,7 +103,10 @@ function checkSizes(layer: string, o: RecurrentCellOptions): void {
  * const cell = new SimpleRNNCell({ inputSize: 4, hiddenSize: 8, seed: 0 });
  * const { output, state } = cell.callAsFunction({ input: zeros([2, 4]), state: cell.zeroState(2) });
  * output.shape; // [2, 8]
+ * // Its state is the output itself:
+ * output.sub(state).abs().max(); // 0
  * ```
+ * @category Layers
  */
 export class SimpleRNNCell extends RecurrentCell<Tensor> {
   /** `[inputSize + hiddenSize, hiddenSize]`. */
@@ -135,7 +149,10 @@ export class SimpleRNNCell extends RecurrentCell<Tensor> {
   }
 }
 
-/** The state of an {@link LSTMCell}. */
+/**
+ * The state of an {@link LSTMCell}.
+ * @category Layers
+ */
 export interface LSTMState {
   /** The memory cell `c`, `[batch, hiddenSize]`. */
   cell: Tensor;
@@ -156,7 +173,9 @@ export interface LSTMState {
  * const cell = new LSTMCell({ inputSize: 4, hiddenSize: 8, seed: 0 });
  * const { output, state } = cell.callAsFunction({ input: zeros([2, 4]), state: cell.zeroState(2) });
  * state.cell.shape; // [2, 8]
+ * output.sub(state.hidden).abs().max(); // 0
  * ```
+ * @category Layers
  */
 export class LSTMCell extends RecurrentCell<LSTMState> {
   /** `[inputSize + hiddenSize, 4 · hiddenSize]`, gates in the order input, forget, candidate, output. */
@@ -213,6 +232,7 @@ export class LSTMCell extends RecurrentCell<LSTMState> {
  * const cell = new GRUCell({ inputSize: 4, hiddenSize: 8, seed: 0 });
  * cell.callAsFunction({ input: zeros([2, 4]), state: cell.zeroState(2) }).output.shape; // [2, 8]
  * ```
+ * @category Layers
  */
 export class GRUCell extends RecurrentCell<Tensor> {
   /** `[inputSize, 3 · hiddenSize]`, gates in the order reset, update, candidate. */
@@ -266,10 +286,16 @@ export class GRUCell extends RecurrentCell<Tensor> {
   }
 }
 
-/** The state type of a cell. */
+/**
+ * The state type of a cell.
+ * @category Layers
+ */
 export type StateOf<C> = C extends RecurrentCell<infer S> ? S : never;
 
-/** Options of {@link RNN}. */
+/**
+ * Options of {@link RNN}.
+ * @category Layers
+ */
 export interface RNNOptions {
   /** Return every step's output `[batch, time, hidden]` (default) or only the last `[batch, hidden]`. */
   returnSequences?: boolean;
@@ -288,6 +314,7 @@ export interface RNNOptions {
  * const last = new RNN(new GRUCell({ inputSize: 4, hiddenSize: 8, seed: 0 }), { returnSequences: false });
  * last.callAsFunction(zeros([2, 5, 4])).shape; // [2, 8]
  * ```
+ * @category Layers
  */
 export class RNN<Cell extends RecurrentCell<unknown>> extends Layer<Tensor, Tensor> {
   /** The cell applied at every step. */
@@ -337,10 +364,16 @@ export class RNN<Cell extends RecurrentCell<unknown>> extends Layer<Tensor, Tens
   }
 }
 
-/** How {@link Bidirectional} merges the outputs of its two directions. */
+/**
+ * How {@link Bidirectional} merges the outputs of its two directions.
+ * @category Layers
+ */
 export type BidirectionalMerge = "concatenate" | "sum" | "average" | "multiply";
 
-/** Options of {@link Bidirectional}. */
+/**
+ * Options of {@link Bidirectional}.
+ * @category Layers
+ */
 export interface BidirectionalOptions {
   /**
    * `'concatenate'` (default: `[forward, backward]` on the feature axis, `hiddenF + hiddenB` features),
@@ -388,6 +421,7 @@ function reverseTime(x: Tensor): Tensor {
  * );
  * summed.callAsFunction(zeros([2, 5, 4])).shape; // [2, 8]
  * ```
+ * @category Layers
  */
 export class Bidirectional<Forward extends RecurrentCell<unknown>, Backward extends RecurrentCell<unknown> = Forward> extends Layer<Tensor, Tensor> {
   /** Reads the sequence from the first step to the last. */

@@ -3,7 +3,10 @@
  */
 import { Layer, differentiableGeneric, type InputOf, type OutputOf } from "./layer.js";
 
-/** Any layer, whatever its input and output. */
+/**
+ * Any layer, whatever its input and output.
+ * @category Layers
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyLayer = Layer<any, any>;
 
@@ -13,6 +16,7 @@ type Last<L extends readonly unknown[]> = L extends readonly [...unknown[], infe
 /**
  * The tuple `L` with every layer after the first required to accept the previous layer's output: a layer
  * whose input type does not match fails to type-check at the argument that breaks the chain.
+ * @category Layers
  */
 export type Chained<L extends readonly unknown[]> = L extends readonly [infer A, infer B, ...infer Rest]
   ? readonly [A, ...Chained<readonly [Layer<OutputOf<A>, OutputOf<B>> & B, ...Rest]>]
@@ -35,6 +39,7 @@ export type Chained<L extends readonly unknown[]> = L extends readonly [infer A,
  * );
  * model.callAsFunction(zeros([4, 28, 28, 1])).shape; // [4, 10]
  * ```
+ * @category Layers
  */
 export class Sequential<L extends readonly [AnyLayer, ...AnyLayer[]]> extends Layer<InputOf<L[0]>, OutputOf<Last<L>>> {
   /** The layers, in order. */

@@ -10,7 +10,10 @@ import { NoDerivative } from "../protocols/differentiable.js";
 import { Layer } from "./layer.js";
 import { withLearningPhase } from "./phase.js";
 
-/** Options of {@link summary}. */
+/**
+ * Options of {@link summary}.
+ * @category Layers
+ */
 export interface SummaryOptions {
   /** The dtype of the zeros fed to the model (default `'float32'`; `'int32'` for an `Embedding` input). */
   dtype?: DType;
@@ -85,11 +88,22 @@ function countState(x: object): number {
  * @returns the table as text.
  * @example
  * ```ts
- * console.log(summary(model, [1, 28, 28, 1]));
- * // Layer                 Type        Output shape     Parameters
- * // (model)               Sequential  [1, 10]          …
- * //   layers.0            Conv2D      [1, 28, 28, 8]   80
+ * const model = new Sequential(
+ *   new Conv2D({ filterShape: [3, 3, 1, 8], padding: "same", activation: relu, seed: 0 }),
+ *   new MaxPool2D({ poolSize: 2 }),
+ *   new Flatten(),
+ *   new Dense({ inputSize: 14 * 14 * 8, outputSize: 10, seed: 1 }),
+ * );
+ * const table = summary(model, [1, 28, 28, 1]);
+ * console.log(table);
+ * // Layer       Type        Output shape    Parameters
+ * // --------------------------------------------------
+ * // (model)     Sequential  [1, 10]             15,770
+ * //   layers.0  Conv2D      [1, 28, 28, 8]          80
+ * // …
+ * table.split("\n").at(-2); // "Trainable parameters: 15,770"
  * ```
+ * @category Layers
  */
 export function summary<I, O>(model: Layer<I, O>, inputShape: readonly number[], options: SummaryOptions = {}): string {
   if (!(model instanceof Layer)) throw new TypeError("summary: the model must be a Layer");

@@ -8,7 +8,10 @@ import { Tensor } from "../tensor/tensor.js";
 import { Layer, expectRank } from "./layer.js";
 import { positiveInt } from "./dense.js";
 
-/** Options of {@link UpSampling1D}. */
+/**
+ * Options of {@link UpSampling1D}.
+ * @category Layers
+ */
 export interface UpSampling1DOptions {
   /** How many times each step is repeated (a positive integer). */
   size: number;
@@ -22,6 +25,7 @@ export interface UpSampling1DOptions {
  * ```ts
  * new UpSampling1D({ size: 2 }).callAsFunction(tensor([[[1], [2]]])).toArray(); // [[[1], [1], [2], [2]]]
  * ```
+ * @category Layers
  */
 export class UpSampling1D extends Layer<Tensor, Tensor> {
   /** The repetition factor (private, so the tangent vector stays empty). */
@@ -47,7 +51,10 @@ export class UpSampling1D extends Layer<Tensor, Tensor> {
   }
 }
 
-/** Options of {@link UpSampling2D}. */
+/**
+ * Options of {@link UpSampling2D}.
+ * @category Layers
+ */
 export interface UpSampling2DOptions {
   /** The repetition factor: a positive integer, or `[height, width]`. */
   size: number | readonly [number, number];
@@ -66,6 +73,7 @@ export interface UpSampling2DOptions {
  * up.callAsFunction(tensor([[[[1], [2]]]])).toArray(); // [[[[1], [1], [2], [2]], [[1], [1], [2], [2]]]]
  * up.callAsFunction(zeros([8, 7, 7, 16])).shape;        // [8, 14, 14, 16]
  * ```
+ * @category Layers
  */
 export class UpSampling2D extends Layer<Tensor, Tensor> {
   /** `[sizeH, sizeW]` (private, so the tangent vector stays empty). */

@@ -11,10 +11,16 @@ import { affine, LoweringError, OnnxBuilder, onnxType, type BatchProbe } from ".
 import { fusions, onnxOperators, unmappedPrimitives } from "./operators.js";
 import { ModelProto, type ValueInfoMessage } from "./schema.js";
 
-/** The ONNX operator sets {@link exportOnnx} can write. */
+/**
+ * The ONNX operator sets {@link exportOnnx} can write.
+ * @category ONNX
+ */
 export type OnnxOpset = 17 | 18;
 
-/** Options of {@link exportOnnx}. */
+/**
+ * Options of {@link exportOnnx}.
+ * @category ONNX
+ */
 export interface OnnxExportOptions {
   /**
    * Names of the graph inputs, one per input tensor in argument order (structures flattened depth first).
@@ -39,7 +45,10 @@ export interface OnnxExportOptions {
   graphName?: string;
 }
 
-/** Something with a `callAsFunction` method (every layer). */
+/**
+ * Something with a `callAsFunction` method (every layer).
+ * @category ONNX
+ */
 export interface CallableModel<Input> {
   callAsFunction(input: Input): unknown;
 }
@@ -76,14 +85,44 @@ function isCallableModel(f: unknown): f is CallableModel<unknown> {
  * @returns the bytes of an `.onnx` file (a serialized ModelProto).
  * @example
  * ```ts
- * const model = new Sequential(new Dense({ inputSize: 4, outputSize: 8, activation: relu }), new Dense({ inputSize: 8, outputSize: 3 }));
+ * const model = new Sequential(new Dense({ inputSize: 4, outputSize: 8, activation: relu, seed: 0 }), new Dense({ inputSize: 8, outputSize: 3, seed: 1 }));
  * const bytes = exportOnnx(model, zeros([2, 4]), { dynamicBatch: true });
  * // inputs: "input" [batch, 4]; output: "output" [batch, 3];
- * // initializers: "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"
+ * // the parameters are initializers named by their key paths, which another model of the same shape reads back:
+ * const copy = new Sequential(new Dense({ inputSize: 4, outputSize: 8, activation: relu }), new Dense({ inputSize: 8, outputSize: 3 }));
+ * importOnnxInitializers(bytes, copy).loaded; // ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
  * ```
+ * @category ONNX
  */
 export function exportOnnx<Input>(f: CallableModel<Input>, exampleInputs: Input, options?: OnnxExportOptions): Uint8Array;
+/**
+ * Exports a function of several arguments (tensors, or structures of them) as an ONNX model, one graph input
+ * per tensor; see the layer form above for the rules.
+ * @param f the function. @param exampleInputs its argument list.
+ * @param options input and output names, dynamic batch, opset, the model naming its parameters.
+ * @returns the bytes of an `.onnx` file.
+ * @example
+ * ```ts
+ * const dense = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+ * // The model's tensors are named by key path when the function is given its model:
+ * const bytes = exportOnnx((a: Tensor, b: Tensor) => dense.callAsFunction(a.add(b)), [x, ones([2, 3])], { model: dense });
+ * importOnnxInitializers(bytes, new Dense({ inputSize: 3, outputSize: 2 })).loaded; // ["weight", "bias"]
+ * ```
+ * @category ONNX
+ */
 export function exportOnnx<Args extends unknown[]>(f: (...args: Args) => unknown, exampleInputs: Args, options?: OnnxExportOptions): Uint8Array;
+/**
+ * Exports a function of one tensor as an ONNX model, the example input given as the tensor itself.
+ * @param f the function. @param exampleInputs its input.
+ * @param options input and output names, dynamic batch, opset.
+ * @returns the bytes of an `.onnx` file.
+ * @example
+ * ```ts
+ * const bytes = exportOnnx((v: Tensor) => v.tanh().mul(2), zeros([1, 3]), { dynamicBatch: true });
+ * bytes.byteLength > 0; // true
+ * ```
+ * @category ONNX
+ */
 export function exportOnnx(f: (x: Tensor) => unknown, exampleInputs: Tensor, options?: OnnxExportOptions): Uint8Array;
 export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExportOptions = {}): Uint8Array {
   const o = checkOptions(options);

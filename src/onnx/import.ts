@@ -10,7 +10,10 @@ import { ModelProto, OnnxType, type TensorMessage } from "./schema.js";
 
 const OP = "importOnnxInitializers";
 
-/** What {@link importOnnxInitializers} did. */
+/**
+ * What {@link importOnnxInitializers} did.
+ * @category ONNX
+ */
 export interface ImportedInitializers {
   /** The key paths of the model that were set, in the model's order. */
   readonly loaded: readonly string[];
@@ -81,8 +84,14 @@ function decodeTensor(t: TensorMessage, want: DType): Tensor | string {
  * const trained = new Dense({ inputSize: 4, outputSize: 2, seed: 1 });
  * const bytes = exportOnnx(trained, zeros([1, 4]));
  * const fresh = new Dense({ inputSize: 4, outputSize: 2 });
- * importOnnxInitializers(bytes, fresh).loaded; // ["weight", "bias"]; fresh now computes what trained does
+ * importOnnxInitializers(bytes, fresh).loaded; // ["weight", "bias"]
+ * // fresh now computes what trained does:
+ * const input = tensor([[1, 2, 3, 4]]);
+ * fresh.callAsFunction(input).sub(trained.callAsFunction(input)).abs().max(); // 0
+ * // A model of another shape is refused as a whole, and left as it was:
+ * importOnnxInitializers(bytes, new Dense({ inputSize: 4, outputSize: 3 })); // throws CheckpointError
  * ```
+ * @category ONNX
  */
 export function importOnnxInitializers(bytes: Uint8Array, model: object): ImportedInitializers {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${OP}: bytes must be a Uint8Array (an .onnx file's contents), got ${typeof bytes}`);

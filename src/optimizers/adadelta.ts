@@ -6,7 +6,10 @@ import { assemble, commonOptions, positive, unitInterval, type CommonOptions } f
 import { slot, type GradientTransformation } from "./transform.js";
 import { narrow, wide } from "./staged.js";
 
-/** Options of {@link scaleByAdadelta}. */
+/**
+ * Options of {@link scaleByAdadelta}.
+ * @category Optimizers
+ */
 export interface ScaleByAdadeltaOptions {
   /** ρ, the decay of both running averages, in `[0, 1)`; 0.95 by default. */
   rho?: number;
@@ -22,8 +25,12 @@ export interface ScaleByAdadeltaOptions {
  * @returns the transform, with slots `averageSquared` and `accumulatedDelta`.
  * @example
  * ```ts
- * chain(scaleByAdadelta(), scaleByLearningRate(1));
+ * const opt = new Optimizer(model, chain(scaleByAdadelta(), scaleByLearningRate(1)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * opt.state().rules;              // ["scaleByAdadelta", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["averageSquared", "accumulatedDelta"]
  * ```
+ * @category Optimizers
  */
 export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientTransformation {
   const op = "scaleByAdadelta";
@@ -58,7 +65,10 @@ export function scaleByAdadelta(options: ScaleByAdadeltaOptions = {}): GradientT
   };
 }
 
-/** Options of {@link AdaDelta}. */
+/**
+ * Options of {@link AdaDelta}.
+ * @category Optimizers
+ */
 export interface AdaDeltaOptions<Model> extends CommonOptions<Model> {
   /** ρ in `[0, 1)`; 0.95 by default. */
   rho?: number;
@@ -73,7 +83,12 @@ export interface AdaDeltaOptions<Model> extends CommonOptions<Model> {
  * @example
  * ```ts
  * const opt = new AdaDelta(model);
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class AdaDelta<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -7,7 +7,10 @@ import { checkNumber } from "./schedules.js";
 import { slot, type GradientTransformation } from "./transform.js";
 import { narrow, wide } from "./staged.js";
 
-/** Options of {@link scaleByAdagrad}. */
+/**
+ * Options of {@link scaleByAdagrad}.
+ * @category Optimizers
+ */
 export interface ScaleByAdagradOptions {
   /** The accumulator's starting value (>= 0); 0.1 by default. */
   initialAccumulatorValue?: number;
@@ -26,8 +29,12 @@ export interface ScaleByAdagradOptions {
  * @returns the transform, with slot `accumulator`.
  * @example
  * ```ts
- * chain(scaleByAdagrad(), scaleByLearningRate(0.01));
+ * const opt = new Optimizer(model, chain(scaleByAdagrad(), scaleByLearningRate(0.01)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * opt.state().rules;              // ["scaleByAdagrad", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["accumulator"]
  * ```
+ * @category Optimizers
  */
 export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTransformation {
   const op = "scaleByAdagrad";
@@ -56,7 +63,10 @@ export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTra
   };
 }
 
-/** Options of {@link AdaGrad}. */
+/**
+ * Options of {@link AdaGrad}.
+ * @category Optimizers
+ */
 export interface AdaGradOptions<Model> extends CommonOptions<Model> {
   /** The accumulator's starting value (>= 0); 0.1 by default. */
   initialAccumulatorValue?: number;
@@ -71,7 +81,12 @@ export interface AdaGradOptions<Model> extends CommonOptions<Model> {
  * @example
  * ```ts
  * const opt = new AdaGrad(model, { learningRate: 0.01 });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class AdaGrad<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -8,7 +8,10 @@ import { slot, type GradientTransformation, type Transform } from "./transform.j
 import { wasmAdam } from "../tensor/wasm/optimizer.js";
 import { f64, narrow, oneMinusPow, wide } from "./staged.js";
 
-/** Options of {@link scaleByAdam}. */
+/**
+ * Options of {@link scaleByAdam}.
+ * @category Optimizers
+ */
 export interface ScaleByAdamOptions {
   /** β1, the decay of the first moment, in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -37,8 +40,13 @@ export interface ScaleByAdamOptions {
  * @returns the transform, with slots `firstMoments` and `secondMoments`.
  * @example
  * ```ts
- * chain(scaleByAdam({ beta2: 0.99 }), scaleByLearningRate(3e-4));
+ * const opt = new Optimizer(model, chain(scaleByAdam({ beta2: 0.99 }), scaleByLearningRate(3e-4)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * // The first step moves each parameter by about the learning rate, against its gradient:
+ * model.bias; // [-0.0003, -0.0003]
+ * Object.keys(opt.state().slots); // ["firstMoments", "secondMoments"]
  * ```
+ * @category Optimizers
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation {
   const op = "scaleByAdam";
@@ -89,7 +97,10 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
   };
 }
 
-/** Options of {@link Adam}, {@link AdamW} and {@link NAdam}. */
+/**
+ * Options of {@link Adam}, {@link AdamW} and {@link NAdam}.
+ * @category Optimizers
+ */
 export interface AdamOptions<Model> extends CommonOptions<Model> {
   /** β1 in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -99,7 +110,10 @@ export interface AdamOptions<Model> extends CommonOptions<Model> {
   epsilon?: number;
 }
 
-/** The hyperparameters of an Adam-family optimizer, as resolved. */
+/**
+ * The hyperparameters of an Adam-family optimizer, as resolved.
+ * @category Optimizers
+ */
 export interface AdamHyperparameters {
   readonly beta1: number;
   readonly beta2: number;
@@ -144,9 +158,15 @@ export function adamFamily<Model>(
  * @example
  * ```ts
  * const opt = new Adam(model, { learningRate: 1e-3 });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
  * opt.update(model, gradient(model, loss));
- * opt.learningRate = 1e-4; // later
+ * opt.step; // 1
+ * // Later, a smaller rate (or a schedule) for the following steps:
+ * opt.learningRate = 1e-4;
+ * opt.update(model, gradient(model, loss));
+ * opt.learningRate; // 0.0001
  * ```
+ * @category Optimizers
  */
 export class Adam<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */
@@ -168,7 +188,12 @@ export class Adam<Model> extends Optimizer<Model> {
  * @example
  * ```ts
  * const opt = new AdamW(model, { weightDecay: 0.05, excludeFromWeightDecay: (path) => path.endsWith("bias") });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class AdamW<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */
@@ -190,7 +215,12 @@ export class AdamW<Model> extends Optimizer<Model> {
  * @example
  * ```ts
  * const opt = new NAdam(model);
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class NAdam<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -6,7 +6,10 @@ import { adamFamily, adamMoments, type AdamHyperparameters, type AdamOptions } f
 import { slot, type GradientTransformation } from "./transform.js";
 import { narrow, oneMinusPow, wide } from "./staged.js";
 
-/** Options of {@link scaleByAdamax}. */
+/**
+ * Options of {@link scaleByAdamax}.
+ * @category Optimizers
+ */
 export interface ScaleByAdamaxOptions {
   /** β1 in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -28,8 +31,14 @@ export interface ScaleByAdamaxOptions {
  * @returns the transform, with slots `firstMoments` and `infinityNorm`.
  * @example
  * ```ts
- * chain(scaleByAdamax(), scaleByLearningRate(2e-3));
+ * const opt = new Optimizer(model, chain(scaleByAdamax(), scaleByLearningRate(2e-3)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * // The first step moves each parameter by the learning rate, against its gradient:
+ * model.bias; // [-0.002, -0.002]
+ * opt.state().rules;              // ["scaleByAdamax", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["firstMoments", "infinityNorm"]
  * ```
+ * @category Optimizers
  */
 export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTransformation {
   const op = "scaleByAdamax";
@@ -70,7 +79,12 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): GradientTrans
  * @example
  * ```ts
  * const opt = new AdaMax(model);
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class AdaMax<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -7,7 +7,10 @@ import { slot, type GradientTransformation } from "./transform.js";
 import { narrow, oneMinusPow, wide } from "./staged.js";
 import { where } from "../ops/binary.js";
 
-/** Options of {@link scaleByAmsgrad}. */
+/**
+ * Options of {@link scaleByAmsgrad}.
+ * @category Optimizers
+ */
 export interface ScaleByAmsgradOptions {
   /** β1 in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -29,8 +32,14 @@ export interface ScaleByAmsgradOptions {
  * @returns the transform, with slots `firstMoments`, `secondMoments`, `secondMomentsMax`.
  * @example
  * ```ts
- * chain(scaleByAmsgrad(), scaleByLearningRate(1e-3));
+ * const opt = new Optimizer(model, chain(scaleByAmsgrad(), scaleByLearningRate(1e-3)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * // The first step moves each parameter by the learning rate, against its gradient:
+ * model.bias; // [-0.001, -0.001]
+ * opt.state().rules;              // ["scaleByAmsgrad", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["firstMoments", "secondMoments", "secondMomentsMax"]
  * ```
+ * @category Optimizers
  */
 export function scaleByAmsgrad(options: ScaleByAmsgradOptions = {}): GradientTransformation {
   const op = "scaleByAmsgrad";
@@ -78,7 +87,12 @@ export function scaleByAmsgrad(options: ScaleByAmsgradOptions = {}): GradientTra
  * @example
  * ```ts
  * const opt = new AMSGrad(model, { learningRate: 1e-3 });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class AMSGrad<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -15,8 +15,17 @@ import { f64, narrow, wide } from "./staged.js";
  * @returns the transform.
  * @example
  * ```ts
- * chain(clipByGlobalNorm(1), scaleByAdam(), scaleByLearningRate(1e-3));
+ * const g = gradient(model, (m) => m.callAsFunction(x).sum());
+ * Math.sqrt(tangentSquaredNorm(g)); // 17.8326
+ * const opt = new Optimizer(model, chain(clipByGlobalNorm(1), scaleByLearningRate(0.1)));
+ * const [w0, b0] = [model.weight, model.bias];
+ * opt.update(model, g);
+ * // The gradient was rescaled to norm 1, so the step has norm 0.1:
+ * Math.sqrt(tangentSquaredNorm({ weight: model.weight.sub(w0), bias: model.bias.sub(b0) })); // 0.1
+ * // Usually first in a chain:
+ * const adam = chain(clipByGlobalNorm(1), scaleByAdam(), scaleByLearningRate(1e-3));
  * ```
+ * @category Optimizers
  */
 export function clipByGlobalNorm(maxNorm: number): GradientTransformation<number> {
   const op = "clipByGlobalNorm";
@@ -55,9 +64,14 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<number
  * @returns the transform.
  * @example
  * ```ts
- * chain(clipByValue(0.5), scaleByLearningRate(0.1));
- * chain(clipByValue(-1, 2), scaleByLearningRate(0.1));
+ * // The gradient's elements are at least 2; each is clipped to 0.5 before the step:
+ * const opt = new Optimizer(model, chain(clipByValue(0.5), scaleByLearningRate(0.1)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * model.bias; // [-0.05, -0.05]
+ * // Asymmetric bounds, [-1, 2]:
+ * const asymmetric = chain(clipByValue(-1, 2), scaleByLearningRate(0.1));
  * ```
+ * @category Optimizers
  */
 export function clipByValue(limit: number, max?: number): GradientTransformation<number> {
   const op = "clipByValue";

@@ -11,7 +11,10 @@ import { addDecayedWeights, scaleByLearningRate } from "./scale.js";
 import { clipByGlobalNorm, clipByValue } from "./clipping.js";
 import { chain, type Transform } from "./transform.js";
 
-/** Options every named optimizer accepts (besides its own hyperparameters). */
+/**
+ * Options every named optimizer accepts (besides its own hyperparameters).
+ * @category Optimizers
+ */
 export interface CommonOptions<Model> extends OptimizerOptions<Model> {
   /** The step size α: a number >= 0 or a schedule of the step count. Default: the optimizer's. */
   learningRate?: number | Schedule;

@@ -6,7 +6,10 @@ import { assemble, commonOptions, unitInterval, type CommonOptions } from "./fac
 import { slot, type GradientTransformation } from "./transform.js";
 import { narrow, wide } from "./staged.js";
 
-/** Options of {@link scaleByLion}. */
+/**
+ * Options of {@link scaleByLion}.
+ * @category Optimizers
+ */
 export interface ScaleByLionOptions {
   /** β1, the interpolation for the update, in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -23,8 +26,14 @@ export interface ScaleByLionOptions {
  * @returns the transform, with slot `momentum`.
  * @example
  * ```ts
- * chain(scaleByLion(), addDecayedWeights(0.1), scaleByLearningRate(1e-4));
+ * const opt = new Optimizer(model, chain(scaleByLion(), addDecayedWeights(0.1), scaleByLearningRate(1e-4)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * // Every step moves each parameter by exactly the learning rate (the sign), plus the decay (0 for a zero bias):
+ * model.bias; // [-0.0001, -0.0001]
+ * opt.state().rules;              // ["scaleByLion", "addDecayedWeights", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["momentum"]
  * ```
+ * @category Optimizers
  */
 export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation {
   const op = "scaleByLion";
@@ -53,7 +62,10 @@ export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransform
   };
 }
 
-/** Options of {@link Lion}. */
+/**
+ * Options of {@link Lion}.
+ * @category Optimizers
+ */
 export interface LionOptions<Model> extends CommonOptions<Model> {
   /** β1 in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -69,7 +81,12 @@ export interface LionOptions<Model> extends CommonOptions<Model> {
  * @example
  * ```ts
  * const opt = new Lion(model, { learningRate: 3e-5, weightDecay: 0.1 });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class Lion<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -20,9 +20,22 @@ type PathOf<Model> = unknown extends Model ? string : KeyPathString<Model>;
  * @typeParam Model the model type; literal paths are checked against it.
  * @example
  * ```ts
+ * class MLP {
+ *   @differentiable hidden = new Dense({ inputSize: 3, outputSize: 8, activation: relu, seed: 0 });
+ *   @differentiable out = new Dense({ inputSize: 8, outputSize: 2, seed: 1 });
+ * }
  * const frozen: PathSelector<MLP> = "hidden";                        // every parameter under `hidden`
+ * const some: PathSelector<MLP> = ["hidden.bias", "out.weight"];     // these two
  * const noDecay: PathSelector<MLP> = (path) => path.endsWith("bias"); // every bias
+ * // @ts-expect-error a literal path is checked against the model's type
+ * const typo: PathSelector<MLP> = "hiden";
+ * const net = new MLP();
+ * const opt = new SGD(net, { learningRate: 0.1, freeze: frozen });
+ * const w = net.hidden.weight;
+ * opt.update(net, gradient(net, (m) => m.out.callAsFunction(m.hidden.callAsFunction(x)).sum()));
+ * net.hidden.weight === w; // true
  * ```
+ * @category Optimizers
  */
 export type PathSelector<Model = unknown> = PathOf<Model> | readonly PathOf<Model>[] | ParameterPredicate;
 
@@ -87,8 +100,20 @@ export function unmatchedPaths(sel: unknown, params: readonly ParameterInfo[]): 
  *   scaleByLearningRate(1e-3),
  * );
  * // Typed paths: a misspelt path does not compile.
- * masked<MLP>(addDecayedWeights(0.01), ["hidden.weight", "out.weight"]);
+ * class MLP {
+ *   @differentiable hidden = new Dense({ inputSize: 3, outputSize: 8, activation: relu, seed: 0 });
+ *   @differentiable out = new Dense({ inputSize: 8, outputSize: 2, seed: 1 });
+ * }
+ * const decayWeights = masked<MLP>(addDecayedWeights(0.01), ["hidden.weight", "out.weight"]);
+ * // @ts-expect-error "out.wieght" is not a path of MLP
+ * masked<MLP>(addDecayedWeights(0.01), ["out.wieght"]);
+ * // Only the masked parameters decay: a bias with a zero gradient stays put.
+ * const net = new MLP();
+ * const opt = new Optimizer(net, chain(decayWeights, scaleByLearningRate(0.1)));
+ * opt.update(net, { hidden: { weight: zeros([3, 8]), bias: zeros([8]) }, out: { weight: zeros([8, 2]), bias: zeros([2]) } });
+ * net.out.bias; // [0, 0]
  * ```
+ * @category Optimizers
  */
 export function masked<Model = unknown>(transform: Transform, select: PathSelector<Model>): Transform {
   checkTransform("masked: the transform", transform);

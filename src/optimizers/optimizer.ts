@@ -24,7 +24,10 @@ import { OPTIMIZER_STATE_FORMAT, checkStateFits, slotValueProblem, type Optimize
 
 export { OPTIMIZER_STATE_FORMAT, type OptimizerState } from "./state.js";
 
-/** Options every optimizer accepts. */
+/**
+ * Options every optimizer accepts.
+ * @category Optimizers
+ */
 export interface OptimizerOptions<Model> {
   /**
    * Parameters to freeze: never updated, no weight decay, no state kept (by key path or predicate; a
@@ -94,12 +97,24 @@ export function checkOptionKeys(op: string, options: object | undefined, valid: 
  * @typeParam Model the model type; {@link update} accepts only `TangentVector<Model>`.
  * @example
  * ```ts
- * const opt = new Optimizer(model, chain(clipByGlobalNorm(1), scaleByAdam(), scaleByLearningRate(1e-3)));
- * for (const batch of data) {
- *   const g = gradient(model, (m) => loss(m, batch));
- *   opt.update(model, g);
+ * const opt = new Optimizer(model, chain(clipByGlobalNorm(1), scaleByAdam(), scaleByLearningRate(1e-2)));
+ * // Two batches of inputs with their targets:
+ * const data = [
+ *   { inputs: x, targets: tensor([[1, 0], [0, 1]]) },
+ *   { inputs: x.mul(-1), targets: tensor([[0, 1], [1, 0]]) },
+ * ];
+ * const loss = (m: Dense, batch: (typeof data)[number]) => meanSquaredError(m.callAsFunction(batch.inputs), batch.targets);
+ * const before = loss(model, data[0]!).item();
+ * for (let epoch = 0; epoch < 20; epoch++) {
+ *   for (const batch of data) {
+ *     const g = gradient(model, (m) => loss(m, batch));
+ *     opt.update(model, g);
+ *   }
  * }
+ * loss(model, data[0]!).item() < before; // true
+ * opt.step; // 40
  * ```
+ * @category Optimizers
  */
 export class Optimizer<Model> {
   /** @internal The rules, flattened. */
@@ -219,7 +234,16 @@ export class Optimizer<Model> {
    * @param select key paths or a predicate (see {@link PathSelector}).
    * @example
    * ```ts
+   * class Autoencoder {
+   *   @differentiable encoder = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+   *   @differentiable decoder = new Dense({ inputSize: 2, outputSize: 3, seed: 1 });
+   * }
+   * const net = new Autoencoder();
+   * const opt = new Adam(net);
    * opt.freeze("encoder"); // fine-tune the rest
+   * const encoderWeight = net.encoder.weight;
+   * opt.update(net, gradient(net, (m) => m.decoder.callAsFunction(m.encoder.callAsFunction(x)).sub(x).square().mean()));
+   * net.encoder.weight === encoderWeight; // true
    * ```
    */
   freeze(select: PathSelector<Model>): void {
@@ -233,7 +257,14 @@ export class Optimizer<Model> {
    * with fresh state.
    * @example
    * ```ts
+   * const opt = new SGD(model, { learningRate: 0.1, freeze: "weight" });
+   * const loss = (m: Dense) => m.callAsFunction(x).sum();
+   * const w = model.weight;
+   * opt.update(model, gradient(model, loss));
+   * model.weight === w; // true
    * opt.unfreeze();
+   * opt.update(model, gradient(model, loss));
+   * model.weight === w; // false
    * ```
    */
   unfreeze(): void {
@@ -295,9 +326,20 @@ export class Optimizer<Model> {
    * @throws RangeError when a literal path matches no parameter.
    * @example
    * ```ts
-   * model.head = new Dense({ inputSize: 64, outputSize: 5 }); // a new head of another size
+   * class Classifier {
+   *   @differentiable body = new Dense({ inputSize: 3, outputSize: 8, activation: relu, seed: 0 });
+   *   @differentiable head = new Dense({ inputSize: 8, outputSize: 2, seed: 1 });
+   * }
+   * const net = new Classifier();
+   * const opt = new Adam(net);
+   * const loss = (m: Classifier) => m.head.callAsFunction(m.body.callAsFunction(x)).square().mean();
+   * opt.update(net, gradient(net, loss));
+   * // Transfer: a new head of another size, trained alone.
+   * net.head = new Dense({ inputSize: 8, outputSize: 5, seed: 2 });
+   * opt.update(net, gradient(net, loss)); // throws RangeError: Adam.update: the optimizer state at 'head.weight' was made for a float32 parameter of shape [8,2]
    * opt.freeze("body");
    * opt.resetState("head");
+   * opt.update(net, gradient(net, loss));
    * ```
    */
   resetState(select?: PathSelector<Model>): void {
@@ -340,7 +382,11 @@ export class Optimizer<Model> {
    * @example
    * ```ts
    * const opt = new Adam(model, { learningRate: 1e-3 });
+   * const loss = (m: Dense) => m.callAsFunction(x).sum();
    * opt.update(model, gradient(model, (m) => loss(m)));
+   * model.bias; // [-0.001, -0.001]
+   * // A gradient that does not fit the model changes nothing and names the path:
+   * opt.update(model, { weight: zeros([2, 3]), bias: zeros([2]) }); // throws RangeError: Adam.update: the gradient at weight has shape [2,3]
    * // The same step compiled: one program, the model and the state updated in place.
    * const step = compile((m: typeof model) => void opt.update(m, gradient(m, (q) => loss(q))));
    * step(model);
@@ -619,9 +665,16 @@ export class Optimizer<Model> {
    * @throws RangeError when the state kept for a path no longer fits the parameter there (see {@link resetState}).
    * @example
    * ```ts
+   * const opt = new Adam(model);
+   * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+   * opt.update(model, gradient(model, loss));
    * const saved = opt.state();
+   * saved.step;        // 1
+   * saved.rules;       // ["scaleByAdam", "scaleByLearningRate"]
+   * saved.slots["firstMoments"]!.bias.shape; // [2]
    * const again = new Adam(model);
    * again.loadState(saved); // continues exactly where `opt` was
+   * again.step; // 1
    * ```
    */
   state(): OptimizerState<Model> {
@@ -671,9 +724,15 @@ export class Optimizer<Model> {
    * @throws TypeError / RangeError naming what does not match.
    * @example
    * ```ts
-   * const opt = new Adam(model);
-   * const loaded = deserializeCheckpoint(bytes, model);
+   * const trained = new Adam(model);
+   * trained.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+   * const bytes = serializeCheckpoint(model, { optimizerState: trained.state() });
+   * // Later, in another program: a fresh model and optimizer, resumed from the bytes.
+   * const restored = new Dense({ inputSize: 3, outputSize: 2, seed: 1 });
+   * const loaded = deserializeCheckpoint(bytes, restored);
+   * const opt = new Adam(restored);
    * opt.loadState(loaded.optimizerState); // saved with { optimizerState: opt.state() }
+   * opt.step; // 1
    * ```
    */
   loadState(state: OptimizerState<Model> | undefined): void {

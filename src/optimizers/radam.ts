@@ -8,7 +8,10 @@ import { slot, type GradientTransformation } from "./transform.js";
 import { f64, narrow, oneMinusPow, wide } from "./staged.js";
 import { where } from "../ops/binary.js";
 
-/** Options of {@link scaleByRAdam}. */
+/**
+ * Options of {@link scaleByRAdam}.
+ * @category Optimizers
+ */
 export interface ScaleByRAdamOptions {
   /** β1 in `[0, 1)`; 0.9 by default. */
   beta1?: number;
@@ -34,8 +37,14 @@ export interface ScaleByRAdamOptions {
  * @returns the transform, with slots `firstMoments` and `secondMoments`.
  * @example
  * ```ts
- * chain(scaleByRAdam(), scaleByLearningRate(1e-3));
+ * const opt = new Optimizer(model, chain(scaleByRAdam(), scaleByLearningRate(1e-3)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * // The first steps are not rectified: momentum SGD, the learning rate times the gradient (2):
+ * model.bias; // [-0.002, -0.002]
+ * opt.state().rules;              // ["scaleByRAdam", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["firstMoments", "secondMoments"]
  * ```
+ * @category Optimizers
  */
 export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransformation {
   const op = "scaleByRAdam";
@@ -89,7 +98,12 @@ export function scaleByRAdam(options: ScaleByRAdamOptions = {}): GradientTransfo
  * @example
  * ```ts
  * const opt = new RAdam(model);
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class RAdam<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

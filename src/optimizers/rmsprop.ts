@@ -7,7 +7,10 @@ import { momentumOptions } from "./sgd.js";
 import { slot, type GradientTransformation, type Slots } from "./transform.js";
 import { narrow, wide } from "./staged.js";
 
-/** Options of {@link scaleByRms}. */
+/**
+ * Options of {@link scaleByRms}.
+ * @category Optimizers
+ */
 export interface ScaleByRmsOptions {
   /** ρ, the decay of the mean square, in `[0, 1)`; 0.9 by default. */
   rho?: number;
@@ -30,8 +33,12 @@ export interface ScaleByRmsOptions {
  * @returns the transform, with slots `meanSquare` (and `meanGradient` when centered).
  * @example
  * ```ts
- * chain(scaleByRms({ rho: 0.95 }), scaleByLearningRate(1e-3));
+ * const opt = new Optimizer(model, chain(scaleByRms({ rho: 0.95 }), scaleByLearningRate(1e-3)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * opt.state().rules;              // ["scaleByRms", "scaleByLearningRate"]
+ * Object.keys(opt.state().slots); // ["meanSquare"]
  * ```
+ * @category Optimizers
  */
 export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformation {
   const op = "scaleByRms";
@@ -76,7 +83,10 @@ export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformat
   };
 }
 
-/** Options of {@link RMSProp}. */
+/**
+ * Options of {@link RMSProp}.
+ * @category Optimizers
+ */
 export interface RMSPropOptions<Model> extends CommonOptions<Model> {
   /** ρ in `[0, 1)`; 0.9 by default. */
   rho?: number;
@@ -98,7 +108,12 @@ export interface RMSPropOptions<Model> extends CommonOptions<Model> {
  * @example
  * ```ts
  * const opt = new RMSProp(model, { learningRate: 1e-3, centered: true, momentum: 0.9 });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class RMSProp<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -7,7 +7,10 @@ import type { GradientTransformation } from "./transform.js";
 import type { LearningRateHolder } from "./optimizer.js";
 import { narrow, wide } from "./staged.js";
 
-/** Options of {@link scaleByLearningRate}. */
+/**
+ * Options of {@link scaleByLearningRate}.
+ * @category Optimizers
+ */
 export interface ScaleByLearningRateOptions {
   /**
    * Swift for TensorFlow's inverse-time decay: at step `t` the rate is divided by `1 + decay · t`; 0 by
@@ -18,6 +21,7 @@ export interface ScaleByLearningRateOptions {
 
 /**
  * A transform that holds a learning rate, settable while training. Returned by {@link scaleByLearningRate}.
+ * @category Optimizers
  */
 export interface LearningRateTransformation extends GradientTransformation<number>, LearningRateHolder {
   /** The rate: a number or a schedule of the step count. Setting it affects the following steps. */
@@ -35,7 +39,11 @@ export interface LearningRateTransformation extends GradientTransformation<numbe
  * @example
  * ```ts
  * const opt = new Optimizer(model, chain(scaleByAdam(), scaleByLearningRate(cosineDecay({ initialValue: 1e-3, decaySteps: 1000 }))));
+ * opt.learningRate; // 0.001
+ * for (let step = 0; step < 500; step++) opt.update(model, gradient(model, (m) => m.callAsFunction(x).square().mean()));
+ * opt.learningRate; // 0.0005
  * ```
+ * @category Optimizers
  */
 export function scaleByLearningRate(learningRate: number | Schedule, options: ScaleByLearningRateOptions = {}): LearningRateTransformation {
   const op = "scaleByLearningRate";
@@ -65,8 +73,12 @@ export function scaleByLearningRate(learningRate: number | Schedule, options: Sc
  * @returns the transform.
  * @example
  * ```ts
- * chain(scaleByAdam(), scale(-1e-3)); // Adam with a fixed step
+ * // Adam with a fixed rate (no `learningRate` to set later):
+ * const opt = new Optimizer(model, chain(scaleByAdam(), scale(-1e-3)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * model.bias; // [-0.001, -0.001]
  * ```
+ * @category Optimizers
  */
 export function scale(factor: number): GradientTransformation<number> {
   const k = checkNumber("scale", "factor", factor);
@@ -91,8 +103,15 @@ export function scale(factor: number): GradientTransformation<number> {
  * @returns the transform.
  * @example
  * ```ts
- * chain(scaleByAdam(), addDecayedWeights(0.01), scaleByLearningRate(1e-3)); // AdamW
+ * // AdamW: decay added after Adam's scaling, so it is not divided by the second moments.
+ * const adamW = chain(scaleByAdam(), addDecayedWeights(0.01), scaleByLearningRate(1e-3));
+ * // Alone, it shrinks parameters towards zero: each step multiplies them by 1 − 0.1 · 0.5.
+ * const opt = new Optimizer(model, chain(addDecayedWeights(0.5), scaleByLearningRate(0.1)));
+ * const w0 = model.weight;
+ * opt.update(model, { weight: zeros([3, 2]), bias: zeros([2]) });
+ * model.weight.sub(w0.mul(0.95)).abs().max(); // 0
  * ```
+ * @category Optimizers
  */
 export function addDecayedWeights(weightDecay: number | Schedule): GradientTransformation<number> {
   const op = "addDecayedWeights";

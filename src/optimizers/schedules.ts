@@ -4,7 +4,10 @@
  * usual shapes, and {@link joinSchedules} strings them together.
  */
 
-/** A schedule: the rate for the step taken after `count` completed steps (`count` is 0 for the first). */
+/**
+ * A schedule: the rate for the step taken after `count` completed steps (`count` is 0 for the first).
+ * @category Optimizers
+ */
 export type Schedule = (count: number) => number;
 
 /** Whether `x` is an array (without narrowing the caller's type to `any[]`). */
@@ -78,14 +81,21 @@ function halfCosine(count: number, steps: number): number {
  * @example
  * ```ts
  * constantSchedule(0.1)(1000); // 0.1
+ * // A schedule is a function of the number of completed steps; optimizers take one as their rate:
+ * const opt = new SGD(model, { learningRate: constantSchedule(0.1) });
+ * opt.learningRate; // 0.1
  * ```
+ * @category Optimizers
  */
 export function constantSchedule(value: number): Schedule {
   checkNumber("constantSchedule", "value", value);
   return () => value;
 }
 
-/** Options of {@link exponentialDecay}. */
+/**
+ * Options of {@link exponentialDecay}.
+ * @category Optimizers
+ */
 export interface ExponentialDecayOptions {
   /** The rate at the start. */
   initialValue: number;
@@ -112,6 +122,7 @@ export interface ExponentialDecayOptions {
  * s(0); // 0.1
  * s(100); // 0.05
  * ```
+ * @category Optimizers
  */
 export function exponentialDecay(options: ExponentialDecayOptions): Schedule {
   const op = "exponentialDecay";
@@ -142,6 +153,7 @@ export function exponentialDecay(options: ExponentialDecayOptions): Schedule {
  * s(100); // 0.01
  * s(250); // 0.001
  * ```
+ * @category Optimizers
  */
 export function piecewiseConstant(boundaries: readonly number[], values: readonly number[]): Schedule {
   const op = "piecewiseConstant";
@@ -155,7 +167,10 @@ export function piecewiseConstant(boundaries: readonly number[], values: readonl
   return (count) => vs[pieceAt(bs, count)]!;
 }
 
-/** Options of {@link cosineDecay}. */
+/**
+ * Options of {@link cosineDecay}.
+ * @category Optimizers
+ */
 export interface CosineDecayOptions {
   /** The rate at the start. */
   initialValue: number;
@@ -179,6 +194,7 @@ export interface CosineDecayOptions {
  * s(50); // 0.5
  * s(100); // 0
  * ```
+ * @category Optimizers
  */
 export function cosineDecay(options: CosineDecayOptions): Schedule {
   const op = "cosineDecay";
@@ -189,7 +205,10 @@ export function cosineDecay(options: CosineDecayOptions): Schedule {
   return (count) => init * ((1 - alpha) * Math.pow(halfCosine(count, steps), exponent) + alpha);
 }
 
-/** Options of {@link linearSchedule}. */
+/**
+ * Options of {@link linearSchedule}.
+ * @category Optimizers
+ */
 export interface LinearScheduleOptions {
   /** The rate before the transition. */
   initialValue: number;
@@ -211,6 +230,7 @@ export interface LinearScheduleOptions {
  * const s = linearSchedule({ initialValue: 1, endValue: 0, transitionSteps: 10 });
  * s(5); // 0.5
  * ```
+ * @category Optimizers
  */
 export function linearSchedule(options: LinearScheduleOptions): Schedule {
   const op = "linearSchedule";
@@ -224,7 +244,10 @@ export function linearSchedule(options: LinearScheduleOptions): Schedule {
   };
 }
 
-/** Options of {@link linearWarmup} and {@link cosineWarmup}. */
+/**
+ * Options of {@link linearWarmup} and {@link cosineWarmup}.
+ * @category Optimizers
+ */
 export interface WarmupOptions {
   /** The rate reached at the end of the warm-up, and kept afterwards. */
   peakValue: number;
@@ -255,6 +278,7 @@ function warmupArguments(op: string, options: WarmupOptions): { peak: number; st
  * s(50); // 5e-4
  * s(500); // 1e-3
  * ```
+ * @category Optimizers
  */
 export function linearWarmup(options: WarmupOptions): Schedule {
   const { peak, steps, init } = warmupArguments("linearWarmup", options);
@@ -271,6 +295,7 @@ export function linearWarmup(options: WarmupOptions): Schedule {
  * const s = cosineWarmup({ peakValue: 1, warmupSteps: 100 });
  * s(50); // 0.5
  * ```
+ * @category Optimizers
  */
 export function cosineWarmup(options: WarmupOptions): Schedule {
   const { peak, steps, init } = warmupArguments("cosineWarmup", options);
@@ -293,7 +318,12 @@ export function cosineWarmup(options: WarmupOptions): Schedule {
  *   [linearWarmup({ peakValue: 1e-3, warmupSteps: 100 }), cosineDecay({ initialValue: 1e-3, decaySteps: 900 })],
  *   [100],
  * );
+ * s(50);  // 0.0005
+ * s(100); // 0.001
+ * s(550); // 0.0005
+ * const opt = new Adam(model, { learningRate: s });
  * ```
+ * @category Optimizers
  */
 export function joinSchedules(schedules: readonly Schedule[], boundaries: readonly number[]): Schedule {
   const op = "joinSchedules";
@@ -312,7 +342,10 @@ export function joinSchedules(schedules: readonly Schedule[], boundaries: readon
   };
 }
 
-/** Options of {@link warmupCosineDecay}. */
+/**
+ * Options of {@link warmupCosineDecay}.
+ * @category Optimizers
+ */
 export interface WarmupCosineDecayOptions {
   /** The rate at the first step; 0 by default. */
   initialValue?: number;
@@ -333,9 +366,13 @@ export interface WarmupCosineDecayOptions {
  * @example
  * ```ts
  * const s = warmupCosineDecay({ peakValue: 1e-3, warmupSteps: 100, decaySteps: 1000 });
- * s(100); // 1e-3
+ * s(0);    // 0
+ * s(100);  // 1e-3
  * s(1000); // 0
+ * const opt = new AdamW(model, { learningRate: s });
+ * opt.learningRate; // 0
  * ```
+ * @category Optimizers
  */
 export function warmupCosineDecay(options: WarmupCosineDecayOptions): Schedule {
   const op = "warmupCosineDecay";

@@ -6,7 +6,10 @@ import { assemble, commonOptions, flag, unitInterval, type CommonOptions } from 
 import { slot, type GradientTransformation } from "./transform.js";
 import { narrow, wide } from "./staged.js";
 
-/** Options of {@link trace}. */
+/**
+ * Options of {@link trace}.
+ * @category Optimizers
+ */
 export interface TraceOptions {
   /** The momentum μ in `[0, 1)`; 0.9 by default. */
   momentum?: number;
@@ -27,8 +30,13 @@ export interface TraceOptions {
  * @returns the transform, with slot `velocity`.
  * @example
  * ```ts
- * chain(trace({ momentum: 0.9, nesterov: true }), scaleByLearningRate(0.01));
+ * const opt = new Optimizer(model, chain(trace({ momentum: 0.9, nesterov: true }), scaleByLearningRate(0.01)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * // Nesterov's first step is (1 + momentum) times the gradient (2 for the biases), times the rate:
+ * model.bias; // [-0.038, -0.038]
+ * Object.keys(opt.state().slots); // ["velocity"]
  * ```
+ * @category Optimizers
  */
 export function trace(options: TraceOptions = {}): GradientTransformation {
   const op = "trace";
@@ -55,7 +63,10 @@ export function trace(options: TraceOptions = {}): GradientTransformation {
   };
 }
 
-/** Options of {@link SGD}. */
+/**
+ * Options of {@link SGD}.
+ * @category Optimizers
+ */
 export interface SGDOptions<Model> extends CommonOptions<Model> {
   /** The momentum μ in `[0, 1)`; 0 by default (plain gradient descent). */
   momentum?: number;
@@ -86,9 +97,13 @@ export function momentumOptions(op: string, options: { momentum?: number; nester
  * @typeParam Model the model type.
  * @example
  * ```ts
- * const opt = new SGD(model, { learningRate: 0.1, momentum: 0.9, nesterov: true });
- * opt.update(model, gradient(model, loss));
+ * const opt = new SGD(model, { learningRate: 0.01, momentum: 0.9, nesterov: true });
+ * const loss = (m: Dense) => m.callAsFunction(x).square().mean();
+ * const before = loss(model).item();
+ * for (let step = 0; step < 10; step++) opt.update(model, gradient(model, loss));
+ * loss(model).item() < before; // true
  * ```
+ * @category Optimizers
  */
 export class SGD<Model> extends Optimizer<Model> {
   /** The hyperparameters in use (the learning rate lives in {@link Optimizer.learningRate}). */

@@ -12,7 +12,9 @@ import type { FloatArray, ParameterInfo, Slots } from "./transform.js";
  * @example
  * ```ts
  * new Adam(model).state().format === OPTIMIZER_STATE_FORMAT; // true
+ * OPTIMIZER_STATE_FORMAT; // "difftypes.optimizer/1"
  * ```
+ * @category Optimizers
  */
 export const OPTIMIZER_STATE_FORMAT = "difftypes.optimizer/1";
 
@@ -27,9 +29,18 @@ export const OPTIMIZER_STATE_FORMAT = "difftypes.optimizer/1";
  * @typeParam Model the model type.
  * @example
  * ```ts
+ * class Model {
+ *   @differentiable dense = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+ * }
+ * const net = new Model();
+ * const opt = new Adam(net);
+ * opt.update(net, gradient(net, (m) => m.dense.callAsFunction(x).sum()));
  * const saved: OptimizerState<Model> = opt.state();
- * saved.slots.firstMoments.dense.weight; // a Tensor shaped like the parameter
+ * // The path of a parameter reads its state too: Adam's first moment after one step is (1 − β1) · g.
+ * saved.slots["firstMoments"]!.dense.bias; // [0.2, 0.2]
+ * saved.parameterSteps["dense.bias"]; // 1
  * ```
+ * @category Optimizers
  */
 export interface OptimizerState<Model> {
   /** Always `"difftypes.optimizer/1"`. */

@@ -9,10 +9,16 @@
  */
 import type { Tensor } from "../tensor/tensor.js";
 
-/** The element storage of a float parameter: the typed array a rule reads and writes. */
+/**
+ * The element storage of a float parameter: the typed array a rule reads and writes.
+ * @category Optimizers
+ */
 export type FloatArray = Float32Array | Float64Array;
 
-/** What a rule knows about one parameter (one leaf tensor of the model, however many paths reach it). */
+/**
+ * What a rule knows about one parameter (one leaf tensor of the model, however many paths reach it).
+ * @category Optimizers
+ */
 export interface ParameterInfo {
   /** The parameter's key path, e.g. `"layers.0.weight"` (the first one in walk order when it is shared). */
   readonly path: string;
@@ -26,7 +32,10 @@ export interface ParameterInfo {
   readonly size: number;
 }
 
-/** One parameter as a rule sees it during a step: its description and its current values (read only). */
+/**
+ * One parameter as a rule sees it during a step: its description and its current values (read only).
+ * @category Optimizers
+ */
 export interface ParameterView {
   readonly info: ParameterInfo;
   /** The parameter's current elements. Never write to them: tensors are immutable. */
@@ -36,10 +45,14 @@ export interface ParameterView {
 /**
  * Per-parameter state of one rule: named slots, each a typed array shaped like the parameter (so the
  * state of a whole model is tangent-shaped, slot by slot).
+ * @category Optimizers
  */
 export type Slots = Record<string, FloatArray>;
 
-/** The step being taken, as a rule sees it. */
+/**
+ * The step being taken, as a rule sees it.
+ * @category Optimizers
+ */
 export interface StepContext<H> {
   /** The paper's `t`: 1 for the first update, 2 for the second, …. */
   readonly step: number;
@@ -74,7 +87,10 @@ export interface StepContext<H> {
  *   applyStaged: (state, _param, u) => [u.sign(), state],
  * };
  * const opt = new Optimizer(model, chain(scaleBySign, scaleByLearningRate(0.01)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * model.bias; // [-0.01, -0.01]
  * ```
+ * @category Optimizers
  */
 export interface GradientTransformation<H = unknown> {
   /** A short name (`"scaleByAdam"`), recorded in saved state and shown in errors. */
@@ -149,6 +165,7 @@ export interface StagedStepContext {
  * Chooses parameters by key path: a path string (`"dense.bias"`, or a prefix such as `"encoder"` that
  * selects everything below it), a list of them, or a predicate over the path (called once per path at
  * which the parameter appears; a shared parameter is selected when any of its paths is).
+ * @category Optimizers
  */
 export type ParameterPredicate = (path: string, parameter: ParameterInfo) => boolean;
 
@@ -167,7 +184,10 @@ export interface Masked {
   readonly description: string;
 }
 
-/** Anything an {@link Optimizer} runs: a rule, a {@link chain} of them, or a {@link masked} one. */
+/**
+ * Anything an {@link Optimizer} runs: a rule, a {@link chain} of them, or a {@link masked} one.
+ * @category Optimizers
+ */
 export type Transform = GradientTransformation | Chain | Masked;
 
 /**
@@ -180,7 +200,11 @@ export type Transform = GradientTransformation | Chain | Masked;
  * // AdamW with clipping, as a chain.
  * const tx = chain(clipByGlobalNorm(1), scaleByAdam(), addDecayedWeights(1e-2), scaleByLearningRate(1e-3));
  * const opt = new Optimizer(model, tx);
+ * opt.state().rules; // ["clipByGlobalNorm", "scaleByAdam", "addDecayedWeights", "scaleByLearningRate"]
+ * // Chains nest; the result is the same as one flat chain:
+ * const same = chain(clipByGlobalNorm(1), chain(scaleByAdam(), addDecayedWeights(1e-2)), scaleByLearningRate(1e-3));
  * ```
+ * @category Optimizers
  */
 export function chain(...transforms: readonly Transform[]): Transform {
   transforms.forEach((t, i) => checkTransform(`chain: argument ${i}`, t));
@@ -220,8 +244,22 @@ export function stagesOf(t: Transform, masks: readonly Masked[] = []): Stage[] {
  * @returns a `Float32Array` or `Float64Array`.
  * @example
  * ```ts
- * init: ({ info }) => ({ accumulator: slot(info, 0.1) })
+ * // A rule that keeps a running sum of squared gradients, starting at 0.1 (AdaGrad's accumulator):
+ * const accumulate: GradientTransformation = {
+ *   name: "accumulate",
+ *   slots: ["accumulator"],
+ *   init: ({ info }) => ({ accumulator: slot(info, 0.1) }),
+ *   apply(state, _param, u) {
+ *     const a = state["accumulator"]!;
+ *     for (let i = 0; i < u.length; i++) a[i]! += u[i]! * u[i]!;
+ *     return [u, state];
+ *   },
+ * };
+ * const opt = new Optimizer(model, chain(accumulate, scaleByLearningRate(0.1)));
+ * opt.update(model, gradient(model, (m) => m.callAsFunction(x).sum()));
+ * opt.state().slots["accumulator"]!.bias; // [4.1, 4.1]
  * ```
+ * @category Optimizers
  */
 export function slot(info: ParameterInfo, value = 0): FloatArray {
   const a = info.dtype === "float32" ? new Float32Array(info.size) : new Float64Array(info.size);

@@ -16,9 +16,15 @@
  * class Line implements Differentiable<TangentVector<Line>> {
  *   @differentiable slope = tensor(0);
  *   // `this as Line`: inside a class, `this` is a generic type, whose tangent type TypeScript defers.
- *   move(by: TangentVector<Line>): void { move(this as Line, by); }
+ *   move(by: TangentVector<Line>): void {
+ *     move(this as Line, by);
+ *   }
  * }
+ * const line = new Line();
+ * line.move({ slope: tensor(0.5) });
+ * line.slope; // 0.5
  * ```
+ * @category Differentiable types
  */
 export interface Differentiable<TV> {
   /**
@@ -37,10 +43,18 @@ export interface Differentiable<TV> {
  * ```ts
  * class LayerDict implements CustomKeyPathIterable {
  *   declare readonly [TangentVectorType]?: Record<string, TangentVector<Dense>>;
- *   [keyPathChildren]() { return Object.keys(this); }
+ *   [name: string]: Dense;
+ *   [keyPathChildren]() {
+ *     return Object.keys(this);
+ *   }
  * }
- * type G = TangentVector<LayerDict>; // Record<string, { weight: Tensor; bias: Tensor }>
+ * const dict = new LayerDict();
+ * dict["head"] = new Dense({ inputSize: 3, outputSize: 2, seed: 0 });
+ * // The gradient's type is the declared one, Record<string, { weight: Tensor; bias: Tensor }>:
+ * const g: Record<string, { weight: Tensor; bias: Tensor }> = gradient(dict, (d) => d["head"]!.callAsFunction(x).sum());
+ * g["head"]!.bias; // [2, 2]
  * ```
+ * @category Differentiable types
  */
 export const TangentVectorType: unique symbol = Symbol.for("difftypes.TangentVectorType");
 
@@ -60,12 +74,21 @@ export declare const noDerivativeBrand: unique symbol;
  * @typeParam T the boxed value's type.
  * @example
  * ```ts
- * class BatchNormLike {
+ * class Normalizer {
  *   @differentiable scale = ones([3]);
  *   @noDerivative runningMean = new NoDerivative(zeros([3]));
+ *   callAsFunction(input: Tensor): Tensor {
+ *     // Training updates the running mean through the box, even inside a differentiated function.
+ *     this.runningMean.value = this.runningMean.value.mul(0.9).add(input.mean(0).mul(0.1));
+ *     return input.sub(this.runningMean.value).mul(this.scale);
+ *   }
  * }
- * type G = TangentVector<BatchNormLike>; // { scale: Tensor }
+ * const norm = new Normalizer();
+ * const g: { scale: Tensor } = gradient(norm, (n) => n.callAsFunction(x).sum()); // TangentVector<Normalizer>
+ * Object.keys(g);             // ["scale"]
+ * norm.runningMean.value;     // [0.25, 0.35, 0.45]
  * ```
+ * @category Differentiable types
  */
 export class NoDerivative<T> {
   declare private readonly [noDerivativeBrand]: true;

@@ -17,9 +17,16 @@ import { makeTangentStruct } from "./structs.js";
  *   `VectorSpace` methods).
  * @example
  * ```ts
- * zeroTangentVector({ w: ones([2, 3]), lr: 0.1 }); // { w: zeros([2, 3]) }
- * zeroTangentVector(3);                            // 0
+ * const zero = zeroTangentVector({ w: ones([2, 3]), lr: 0.1 }); // no field for the constant lr
+ * zero.w.shape; // [2, 3]
+ * zeroTangentVector(3); // 0
+ * // Accumulating gradients over two batches:
+ * const model = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * let total = zeroTangentVector(model);
+ * for (const batch of [x, x.mul(2)]) total = tangentAdd(total, gradient(model, (m) => m.callAsFunction(batch).sum()));
+ * total.bias; // [4]
  * ```
+ * @category Differentiable types
  */
 export function zeroTangentVector<T>(x: T): TangentVector<T> {
   const n = leavesOf("zeroTangentVector", x).length;
@@ -40,13 +47,42 @@ export function zeroTangentVector<T>(x: T): TangentVector<T> {
  * @returns `x` itself when it was moved in place, otherwise the moved number or Tensor.
  * @example
  * ```ts
- * const model = new Linear();
- * move(model, tangentScale(gradient(model, loss), -0.1)); // one step of gradient descent
- * move(2, 0.5);                                           // 2.5
+ * const model = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * const loss = (m: Dense) => m.callAsFunction(x).sum();
+ * // One step of gradient descent, in place:
+ * move(model, tangentScale(gradient(model, loss), -0.1));
+ * model.bias; // [-0.2]
+ * move(2, 0.5); // 2.5
+ * // A wrong tangent is refused before anything is written:
+ * move(model, { weight: zeros([2, 1]), bias: zeros([1]) }); // throws RangeError: move: the tangent at weight has shape [2,1] but the value has shape [3,1]
  * ```
+ * @category Differentiable types
  */
 export function move(x: number, by: number): number;
+/**
+ * Moves a tensor along a tangent: returns `x + by` in the tensor's dtype (a tensor cannot change in place).
+ * @param x the tensor. @param by a tensor of its shape, or a number for a one-element tensor.
+ * @returns the moved tensor.
+ * @example
+ * ```ts
+ * move(tensor([1, 2]), tensor([0.5, -1])); // [1.5, 1]
+ * ```
+ * @category Differentiable types
+ */
 export function move(x: Tensor, by: Tensor | number): Tensor;
+/**
+ * Moves a structure (a model, an array, a plain object) along one of its tangent vectors, in place.
+ * @param x the value to move. @param by a `TangentVector<T>`, checked in full before anything is written.
+ * @returns `x`, moved.
+ * @example
+ * ```ts
+ * const params = { w: tensor([1, 2]), b: [tensor(0)] };
+ * move(params, { w: tensor([1, 1]), b: [tensor(-1)] });
+ * params.w;    // [2, 3]
+ * params.b[0]; // -1
+ * ```
+ * @category Differentiable types
+ */
 export function move<T>(x: T, by: NoInfer<TangentVector<T>>): T;
 export function move<T>(x: T, by: TangentVector<T>): T {
   const leaves = leavesOf("move", x);

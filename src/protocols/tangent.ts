@@ -21,9 +21,12 @@ type Budget = [never, 0, 1, 2, 3, 4, 5, 6];
  * `NoDerivative` boxes hold none. Distributes over unions (`Tensor | undefined` holds one).
  * @example
  * ```ts
- * type A = HasLeaf<Tensor | undefined>; // true
- * type B = HasLeaf<number[]>;           // false
+ * const a: HasLeaf<Tensor | undefined> = true;
+ * const b: HasLeaf<number[]> = false;
+ * // @ts-expect-error an array of numbers below an object holds no differentiable leaf
+ * const c: HasLeaf<number[]> = true;
  * ```
+ * @category Differentiable types
  */
 export type HasLeaf<V, D extends number = 7> = true extends LeafIn<V, D> ? true : false;
 
@@ -93,10 +96,19 @@ type Structure<V> = V extends readonly unknown[]
  * @typeParam T the type of the point (model).
  * @example
  * ```ts
- * class Linear { @differentiable weight = zeros([2, 2]); @noDerivative steps = 0; }
- * type G = TangentVector<Linear>; // { weight: Tensor }
- * type H = TangentVector<{ layers: Linear[]; lr: number }>; // { layers: { weight: Tensor }[] }
+ * class Linear {
+ *   @differentiable weight = zeros([2, 2]);
+ *   @noDerivative steps = 0;
+ * }
+ * const g: TangentVector<Linear> = { weight: ones([2, 2]) }; // { weight: Tensor }
+ * const h: TangentVector<{ layers: Linear[]; lr: number }> = { layers: [g] }; // { layers: { weight: Tensor }[] }
+ * // @ts-expect-error steps is @noDerivative: the tangent has no such field
+ * const bad: TangentVector<Linear> = { weight: ones([2, 2]), steps: 1 };
+ * // A gradient has the type:
+ * const grad: TangentVector<Linear> = gradient(new Linear(), (m) => m.weight.sum());
+ * grad.weight; // [[1, 1], [1, 1]]
  * ```
+ * @category Differentiable types
  */
 export type TangentVector<T> = IsAny<T> extends true
   ? any // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -51,10 +51,17 @@ import { isTangentStruct } from "./structs.js";
  * @typeParam V the vector type itself.
  * @example
  * ```ts
- * const g = gradient(model, loss);             // class tangent: methods available at run time
+ * class Linear {
+ *   @differentiable weight = ones([2]);
+ * }
+ * const g = gradient(new Linear(), (m) => m.weight.mul(tensor([1, 2])).sum());
+ * // A class's gradient is its runtime tangent, which has the operations as methods:
  * const step = (g as unknown as VectorSpace<typeof g>).scaled(-0.1);
- * tangentScale(g, -0.1);                        // the same, typed for any tangent
+ * step.weight; // [-0.1, -0.2]
+ * // The same, typed for any tangent:
+ * tangentScale(g, -0.1).weight; // [-0.1, -0.2]
  * ```
+ * @category Differentiable types
  */
 export interface VectorSpace<V> {
   /** `this + other`, leaf by leaf. @param other a vector of the same structure. @returns the sum. */
@@ -160,8 +167,10 @@ function binary(op: string, a: TangentLeaf, b: TangentLeaf, path: readonly Segme
  * @returns `a + b`, with the structure of `a`.
  * @example
  * ```ts
- * tangentAdd({ w: tensor([1, 2]) }, { w: tensor([3, 4]) }); // { w: [4, 6] }
+ * tangentAdd({ w: tensor([1, 2]) }, { w: tensor([3, 4]) }).w; // [4, 6]
+ * tangentAdd([1, tensor([2])], [3, tensor([4])]);             // [4, [6]]
  * ```
+ * @category Differentiable types
  */
 export function tangentAdd<V>(a: V, b: V): V {
   return zipTangents("tangentAdd", a, b, (x, y, p) => binary("tangentAdd", x, y, p, (u, v) => u + v, (u, v) => u.add(v))) as V;
@@ -174,7 +183,9 @@ export function tangentAdd<V>(a: V, b: V): V {
  * @example
  * ```ts
  * tangentSub([3, tensor([1])], [1, tensor([1])]); // [2, [0]]
+ * tangentSub({ w: tensor([3, 4]) }, { w: tensor([1, 2]) }).w; // [2, 2]
  * ```
+ * @category Differentiable types
  */
 export function tangentSub<V>(a: V, b: V): V {
   return zipTangents("tangentSub", a, b, (x, y, p) => binary("tangentSub", x, y, p, (u, v) => u - v, (u, v) => u.sub(v))) as V;
@@ -186,8 +197,9 @@ export function tangentSub<V>(a: V, b: V): V {
  * @returns `a ⊙ b`.
  * @example
  * ```ts
- * tangentMul({ w: tensor([2, 3]) }, { w: tensor([4, 5]) }); // { w: [8, 15] }
+ * tangentMul({ w: tensor([2, 3]) }, { w: tensor([4, 5]) }).w; // [8, 15]
  * ```
+ * @category Differentiable types
  */
 export function tangentMul<V>(a: V, b: V): V {
   return zipTangents("tangentMul", a, b, (x, y, p) => binary("tangentMul", x, y, p, (u, v) => u * v, (u, v) => u.mul(v))) as V;
@@ -199,8 +211,9 @@ export function tangentMul<V>(a: V, b: V): V {
  * @returns `a ⊘ b`.
  * @example
  * ```ts
- * tangentDiv({ w: tensor([8, 15]) }, { w: tensor([4, 5]) }); // { w: [2, 3] }
+ * tangentDiv({ w: tensor([8, 15]) }, { w: tensor([4, 5]) }).w; // [2, 3]
  * ```
+ * @category Differentiable types
  */
 export function tangentDiv<V>(a: V, b: V): V {
   return zipTangents("tangentDiv", a, b, (x, y, p) => binary("tangentDiv", x, y, p, (u, v) => u / v, (u, v) => u.div(v))) as V;
@@ -212,8 +225,13 @@ export function tangentDiv<V>(a: V, b: V): V {
  * @returns `by · a`.
  * @example
  * ```ts
- * tangentScale({ w: tensor([1, 2]) }, 3); // { w: [3, 6] }
+ * tangentScale({ w: tensor([1, 2]) }, 3).w; // [3, 6]
+ * // A step of gradient descent on a model:
+ * const model = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * model.move(tangentScale(gradient(model, (m) => m.callAsFunction(x).sum()), -0.1));
+ * model.bias; // [-0.2]
  * ```
+ * @category Differentiable types
  */
 export function tangentScale<V>(a: V, by: number): V {
   const s = checkScalar("tangentScale", by);
@@ -228,6 +246,7 @@ export function tangentScale<V>(a: V, by: number): V {
  * ```ts
  * tangentAddScalar([1, tensor([1, 2])], 1); // [2, [2, 3]]
  * ```
+ * @category Differentiable types
  */
 export function tangentAddScalar<V>(a: V, scalar: number): V {
   const s = checkScalar("tangentAddScalar", scalar);
@@ -239,8 +258,9 @@ export function tangentAddScalar<V>(a: V, scalar: number): V {
  * @param a a tangent. @returns `-a`.
  * @example
  * ```ts
- * tangentNeg({ w: tensor([1, -2]) }); // { w: [-1, 2] }
+ * tangentNeg({ w: tensor([1, -2]) }).w; // [-1, 2]
  * ```
+ * @category Differentiable types
  */
 export function tangentNeg<V>(a: V): V {
   return mapTangent("tangentNeg", a, (x) => (typeof x === "number" ? -x : x.neg())) as V;
@@ -251,8 +271,9 @@ export function tangentNeg<V>(a: V): V {
  * @param a a tangent with non-negative elements. @returns `√a` elementwise.
  * @example
  * ```ts
- * tangentSqrt({ v: tensor([4, 9]) }); // { v: [2, 3] }
+ * tangentSqrt({ v: tensor([4, 9]) }).v; // [2, 3]
  * ```
+ * @category Differentiable types
  */
 export function tangentSqrt<V>(a: V): V {
   return mapTangent("tangentSqrt", a, (x) => (typeof x === "number" ? Math.sqrt(x) : x.sqrt())) as V;
@@ -266,6 +287,7 @@ export function tangentSqrt<V>(a: V): V {
  * ```ts
  * tangentDot({ w: tensor([1, 2]) }, { w: tensor([3, 4]) }); // 11
  * ```
+ * @category Differentiable types
  */
 export function tangentDot<V>(a: V, b: V): number {
   let total = 0;
@@ -283,7 +305,11 @@ export function tangentDot<V>(a: V, b: V): number {
  * @example
  * ```ts
  * tangentSquaredNorm([3, tensor([4])]); // 25
+ * // The global norm of a model's gradient:
+ * const dense = new Dense({ inputSize: 3, outputSize: 1, seed: 0 });
+ * Math.sqrt(tangentSquaredNorm(gradient(dense, (d) => d.callAsFunction(x).sum()))); // 12.6095
  * ```
+ * @category Differentiable types
  */
 export function tangentSquaredNorm<V>(a: V): number {
   let total = 0;
@@ -298,8 +324,9 @@ export function tangentSquaredNorm<V>(a: V): number {
  * @param a a tangent. @returns zeros shaped like `a`.
  * @example
  * ```ts
- * tangentZerosLike({ w: tensor([1, 2]) }); // { w: [0, 0] }
+ * tangentZerosLike({ w: tensor([1, 2]) }).w; // [0, 0]
  * ```
+ * @category Differentiable types
  */
 export function tangentZerosLike<V>(a: V): V {
   return mapTangent("tangentZerosLike", a, (x) => (typeof x === "number" ? 0 : zeros(x.shape, { dtype: x.dtype }))) as V;
@@ -310,8 +337,9 @@ export function tangentZerosLike<V>(a: V): V {
  * @param a a tangent. @returns ones shaped like `a`.
  * @example
  * ```ts
- * tangentOnesLike({ w: tensor([5, 6]) }); // { w: [1, 1] }
+ * tangentOnesLike({ w: tensor([5, 6]) }).w; // [1, 1]
  * ```
+ * @category Differentiable types
  */
 export function tangentOnesLike<V>(a: V): V {
   return mapTangent("tangentOnesLike", a, (x) => (typeof x === "number" ? 1 : ones(x.shape, { dtype: x.dtype }))) as V;
@@ -325,8 +353,13 @@ export function tangentOnesLike<V>(a: V): V {
  * @returns the mapped tangent.
  * @example
  * ```ts
- * tangentMap(g, (t) => (typeof t === "number" ? Math.sign(t) : t.sign()));
+ * const g = { w: tensor([-2, 3]), b: tensor([0.5]) };
+ * // signSGD's update direction: the sign of every gradient element.
+ * const direction = tangentMap(g, (t) => (typeof t === "number" ? Math.sign(t) : t.sign()));
+ * direction.w; // [-1, 1]
+ * direction.b; // [1]
  * ```
+ * @category Differentiable types
  */
 export function tangentMap<V>(a: V, f: (leaf: Tensor | number, path: readonly (string | number)[]) => Tensor | number): V {
   return mapTangent("tangentMap", a, (x, p) => f(x, p.slice())) as V;
@@ -339,8 +372,13 @@ export function tangentMap<V>(a: V, f: (leaf: Tensor | number, path: readonly (s
  * @returns a tangent with the structure of `a`.
  * @example
  * ```ts
- * tangentZip(m, g, (mi, gi) => (mi as Tensor).mul(0.9).add((gi as Tensor).mul(0.1)));
+ * // An exponential moving average of gradients (momentum's first moment):
+ * const m = { w: tensor([1, 1]) };
+ * const g = { w: tensor([3, -1]) };
+ * const next = tangentZip(m, g, (mi, gi) => (mi as Tensor).mul(0.9).add((gi as Tensor).mul(0.1)));
+ * next.w; // [1.2, 0.8]
  * ```
+ * @category Differentiable types
  */
 export function tangentZip<V>(a: V, b: V, f: (x: Tensor | number, y: Tensor | number, path: readonly (string | number)[]) => Tensor | number): V {
   return zipTangents("tangentZip", a, b, (x, y, p) => f(x, y, p.slice())) as V;

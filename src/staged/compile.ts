@@ -14,7 +14,10 @@ import { callProgram } from "./call.js";
 import { prune } from "./passes.js";
 import { EffectScope, argumentWrites, placesOf, withEffectScope, writeArguments, type ArgumentWrite } from "./effects.js";
 
-/** Counters of a compiled function: how often it traced and built code, and how many signatures it holds. */
+/**
+ * Counters of a compiled function: how often it traced and built code, and how many signatures it holds.
+ * @category Staged execution
+ */
 export interface CompileStats {
   /** Times `f` was run over staged values (once per new input signature). */
   readonly traces: number;
@@ -24,7 +27,10 @@ export interface CompileStats {
   readonly signatures: number;
 }
 
-/** What {@link CompiledFunction.inspect} shows for one signature. */
+/**
+ * What {@link CompiledFunction.inspect} shows for one signature.
+ * @category Staged execution
+ */
 export interface CompiledProgramText {
   /** The traced program, one equation per line. */
   readonly program: string;
@@ -39,10 +45,14 @@ export interface CompiledProgramText {
  * arrives as a rank-0 float32 tensor, an input of the program like any other, never a baked-in constant).
  * A parameter `f` declares as `number` accepts nothing (`never`): top-level numbers arrive as tensors, so
  * declare it a `Tensor`.
+ * @category Staged execution
  */
 export type CompiledArgs<A extends readonly unknown[]> = { [K in keyof A]: A[K] extends Tensor ? Tensor | number : A[K] extends number ? never : A[K] };
 
-/** A function returned by {@link compile}: callable like `f`, with counters and a look at its program. */
+/**
+ * A function returned by {@link compile}: callable like `f`, with counters and a look at its program.
+ * @category Staged execution
+ */
 export interface CompiledFunction<A extends readonly unknown[], R> {
   /** Runs the program for this signature (tracing and compiling it first if the signature is new). */
   (...args: CompiledArgs<A>): R;
@@ -105,9 +115,14 @@ const MAX_SIGNATURES = 64;
  * ```ts
  * const step = compile((x: Tensor, lr: Tensor) => x.sub(gradient(x, (y) => y.square().sum()).mul(lr)));
  * step(tensor([1, 2]), 0.1);  // [0.8, 1.6]
- * step(tensor([3, 4]), 0.05); // same signature: runs the program, no retrace
+ * // Same signature (a number argument is an input, not a constant): runs the program, no retrace.
+ * step(tensor([3, 4]), 0.05); // [2.7, 3.6]
  * step.stats.traces;          // 1
+ * // Another shape is another signature, traced once more:
+ * step(tensor([1, 2, 3]), 0.1); // [0.8, 1.6, 2.4]
+ * step.stats.traces;            // 2
  * ```
+ * @category Staged execution
  */
 export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, options: CompileOptions = {}): CompiledFunction<A, R> {
   if (typeof f !== "function") throw new TypeError(`compile: the argument must be the function to stage, got ${typeof f}`);

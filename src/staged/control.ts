@@ -71,7 +71,10 @@ function alignCaptures(traced: readonly Traced[]): { programs: Program[]; captur
  * const safeLog = compile((x: Tensor) => cond(x.greater(0), (y: Tensor) => y.log(), (y: Tensor) => y.neg(), x));
  * safeLog(tensor(Math.E)); // 1
  * safeLog(tensor(-2));     // 2
+ * // Outside `compile` it runs the chosen branch directly:
+ * cond(true, (v: Tensor) => v.mul(2), (v: Tensor) => v, tensor([1, 2])); // [2, 4]
  * ```
+ * @category Staged execution
  */
 export function cond<Args extends unknown[], R>(pred: Tensor | boolean | number, onTrue: (...operands: Args) => R, onFalse: (...operands: Args) => R, ...operands: Args): R {
   if (typeof onTrue !== "function" || typeof onFalse !== "function") throw new TypeError("cond: onTrue and onFalse must be functions");
@@ -176,8 +179,10 @@ const loopP = definePrimitive<LoopParams>({
  * @example
  * ```ts
  * const power = compile((x: Tensor) => fori(10, x, (_i, y) => y.mul(x)));
- * power(tensor(2)); // 2^11 = 2048
+ * power(tensor(2)); // 2048
+ * power(tensor(3)); // 177147
  * ```
+ * @category Staged execution
  */
 export function fori<T>(n: number, init: T, body: (i: Tensor, state: T) => T): T {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`fori: the number of iterations must be a non-negative integer, got ${n}`);

@@ -14,6 +14,7 @@ import { FLOAT32_FUNCTIONS, roundTo } from "./elementwise.js";
 /**
  * Switches for the optimisations of {@link compile}; all on by default. Turning one off helps to debug a
  * suspected miscompilation: results must not change, only speed.
+ * @category Staged execution
  */
 export interface CompileOptions {
   /** Evaluate equations whose inputs are all constants once, at compile time. */
