@@ -150,10 +150,16 @@ export interface GradientTransformation<H = unknown> {
   reduceStaged?(updates: readonly Tensor[], hyper: Tensor | undefined): Tensor;
 }
 
-/** A rule's per-parameter state as tensors (what {@link GradientTransformation.applyStaged} sees). */
+/**
+ * A rule's per-parameter state as tensors (what {@link GradientTransformation.applyStaged} sees).
+ * @category Optimizers
+ */
 export type TensorSlots = Record<string, Tensor>;
 
-/** The step being taken inside `compile`, as {@link GradientTransformation.applyStaged} sees it. */
+/**
+ * The step being taken inside `compile`, as {@link GradientTransformation.applyStaged} sees it.
+ * @category Optimizers
+ */
 export interface StagedStepContext {
   /** The paper's `t`, a float64 scalar (an input of the program: it changes without retracing). */
   readonly step: Tensor;
