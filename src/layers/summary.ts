@@ -31,20 +31,19 @@ interface Node {
  */
 function layersOf(root: Layer<unknown, unknown>): Node[] {
   const out: Node[] = [];
-  walk<void>("summary", "stored", root, {
-    leaf: () => undefined,
-    enter(_kind, v, _keys, path) {
-      if (!(v instanceof Layer)) return;
-      // The depth is the number of layers above this one on its path.
-      let depth = 0;
-      let o: unknown = root;
-      for (const k of path) {
-        if (o instanceof Layer) depth++;
-        o = (o as Record<Segment, unknown>)[k];
-      }
-      out.push({ path: path.join(".") || "(model)", depth, layer: v as Layer<unknown, unknown> });
-    },
-  }, { shared: true });
+  const note = (v: unknown, path: readonly Segment[]): void => {
+    if (!(v instanceof Layer)) return;
+    // The depth is the number of layers above this one on its path.
+    let depth = 0;
+    let o: unknown = root;
+    for (const k of path) {
+      if (o instanceof Layer) depth++;
+      o = (o as Record<Segment, unknown>)[k];
+    }
+    out.push({ path: path.join(".") || "(model)", depth, layer: v as Layer<unknown, unknown> });
+  };
+  // A layer with stored properties is a container; one without (a pooling layer, Flatten) is a leaf.
+  walk<void>("summary", "stored", root, { leaf: (v, path) => note(v, path), enter: (_kind, v, _keys, path) => note(v, path) }, { shared: true });
   return out;
 }
 

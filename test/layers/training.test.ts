@@ -179,4 +179,17 @@ describe("Sequential and summary", () => {
     expect(Object.hasOwn(inner.layers[0], "callAsFunction")).toBe(false);
     expect(summary(new Embedding({ vocabularySize: 5, embeddingSize: 2, seed: 0 }), [1, 3], { dtype: "int32" })).toMatch(/\[1, 3, 2\]\s+10/);
   });
+
+  test("summary lists layers without parameters too (pooling, Flatten), with their output shapes", () => {
+    const model = new Sequential(
+      new Conv2D({ filterShape: [3, 3, 1, 2], padding: "same", seed: 0 }),
+      new MaxPool2D({ poolSize: [2, 2], strides: [2, 2] }),
+      new Flatten(),
+      new Dense({ inputSize: 8, outputSize: 3, seed: 1 }),
+    );
+    const text = summary(model, [1, 4, 4, 1]);
+    expect(text).toMatch(/ {2}layers\.1\s+MaxPool2D\s+\[1, 2, 2, 2\]\s+0/);
+    expect(text).toMatch(/ {2}layers\.2\s+Flatten\s+\[1, 8\]\s+0/);
+    expect(text.split("\n").filter((l) => /^ {2}layers\.\d/.test(l))).toHaveLength(4);
+  });
 });
