@@ -1,126 +1,34 @@
 /**
- * The model table: each model is exported with a dynamic batch, loaded and run by ONNX Runtime at the
- * example's batch size and at another, and compared with difftypes' own output. The file's inputs,
+ * The model table (model-table.ts): each model is exported with a dynamic batch, loaded and run by ONNX
+ * Runtime at the example's batch size and at others, and compared with difftypes' own output (the same runs
+ * happen in ONNX Runtime Web, in Chromium, in test/platform/onnx-web.test.ts). The file's inputs,
  * outputs and initializers are checked against what the exporter documents.
  */
 import { describe, expect, test } from "vitest";
 import {
-  AvgPool2D,
-  BatchNorm,
-  Conv2D,
   Dense,
-  Dropout,
-  Embedding,
-  Flatten,
-  Layer,
-  LayerNorm,
   LSTMCell,
-  MaxPool2D,
-  NoDerivative,
   RNN,
   Sequential,
   Tensor,
-  differentiable,
   exportOnnx,
-  noDerivative,
   ones,
   randomNormal,
-  randomUniform,
   relu,
   sort,
   tensor,
   withLearningPhase,
 } from "../../src/index.js";
 import { collectSlots } from "../../src/checkpoint/checkpoint.js";
+import { MODEL_EXAMPLE, MODEL_RUNS, cnn, modelTable } from "./model-table.js";
 import { decodeModel, expectMatches, runOnnx } from "./ort.js";
 
-/** Token embeddings, layer normalization and one head of scaled dot-product attention, pooled over time. */
-class TinyAttention extends Layer<Tensor, Tensor> {
-  @differentiable embed = new Embedding({ vocabularySize: 11, embeddingSize: 8, seed: 1 });
-  @differentiable norm = new LayerNorm({ featureCount: 8 });
-  @differentiable query = new Dense({ inputSize: 8, outputSize: 8, seed: 2 });
-  @differentiable key = new Dense({ inputSize: 8, outputSize: 8, seed: 3 });
-  @differentiable value = new Dense({ inputSize: 8, outputSize: 8, seed: 4 });
-  @differentiable head = new Dense({ inputSize: 8, outputSize: 2, seed: 5 });
-  @noDerivative readonly scale = 1 / Math.sqrt(8);
-  callAsFunction(ids: Tensor): Tensor {
-    const h = this.norm.callAsFunction(this.embed.callAsFunction(ids));
-    const q = this.query.callAsFunction(h);
-    const k = this.key.callAsFunction(h);
-    const v = this.value.callAsFunction(h);
-    const weights = q.matmul(k.transpose([0, 2, 1])).mul(this.scale).softmax(-1);
-    return this.head.callAsFunction(weights.matmul(v).mean(1));
-  }
-}
-
-/** A custom class whose configuration (`@noDerivative`) picks the ops, with a boxed running statistic. */
-class Configured extends Layer<Tensor, Tensor> {
-  @differentiable weight = randomNormal([3, 4], { seed: 6 });
-  @differentiable bias = randomNormal([4], { seed: 7 });
-  @noDerivative readonly squash: "tanh" | "sigmoid";
-  @noDerivative readonly power = 2;
-  @noDerivative readonly label = "configured";
-  @noDerivative shift = new NoDerivative(randomNormal([4], { seed: 8 }));
-  constructor(squash: "tanh" | "sigmoid") {
-    super();
-    this.squash = squash;
-  }
-  callAsFunction(x: Tensor): Tensor {
-    const y = x.matmul(this.weight).add(this.bias).sub(this.shift.value);
-    const s = this.squash === "tanh" ? y.tanh() : y.sigmoid();
-    return s.pow(this.power).logSoftmax();
-  }
-}
-
-function cnn(): Layer<Tensor, Tensor> {
-  const bn = new BatchNorm({ featureCount: 4 });
-  // Running statistics as after training, so the inference path is not the identity.
-  bn.runningMean.value = randomNormal([4], { seed: 9 });
-  bn.runningVariance.value = randomUniform([4], { seed: 10, min: 0.5, max: 2 });
-  bn.scale = randomNormal([4], { seed: 11 });
-  return new Sequential(
-    new Conv2D({ filterShape: [3, 3, 2, 4], padding: "same", activation: relu, seed: 12 }),
-    bn,
-    new MaxPool2D({ poolSize: 2 }),
-    new Conv2D({ filterShape: [3, 3, 4, 4], strides: 2, padding: "same", seed: 13 }),
-    new AvgPool2D({ poolSize: 2, strides: 1, padding: "same" }),
-    new Flatten(),
-    new Dropout({ probability: 0.5 }),
-    new Dense({ inputSize: 2 * 2 * 4, outputSize: 3, seed: 14 }),
-  );
-}
-
-interface ModelCase {
-  name: string;
-  make: () => Layer<Tensor, Tensor>;
-  /** An input of the given batch size. */
-  input: (batch: number, seed: number) => Tensor;
-}
-
-const ids = (batch: number, seed: number): Tensor => randomUniform([batch, 5], { seed, min: 0, max: 11, dtype: "int32" });
-
-const models: ModelCase[] = [
-  {
-    name: "Dense MLP",
-    make: () => new Sequential(new Dense({ inputSize: 4, outputSize: 16, activation: relu, seed: 1 }), new Dropout({ probability: 0.3 }), new Dense({ inputSize: 16, outputSize: 3, seed: 2 })),
-    input: (b, seed) => randomNormal([b, 4], { seed }),
-  },
-  { name: "CNN with pooling and batch norm", make: cnn, input: (b, seed) => randomNormal([b, 8, 8, 2], { seed }) },
-  {
-    name: "LSTM over a sequence",
-    make: () => new Sequential(new RNN(new LSTMCell({ inputSize: 3, hiddenSize: 6, seed: 3 }), { returnSequences: false }), new Dense({ inputSize: 6, outputSize: 2, seed: 4 })),
-    input: (b, seed) => randomNormal([b, 4, 3], { seed }),
-  },
-  { name: "Embedding + LayerNorm + attention", make: () => new TinyAttention(), input: ids },
-  { name: "custom class with @noDerivative configuration", make: () => new Configured("sigmoid"), input: (b, seed) => randomNormal([b, 3], { seed }) },
-];
-
-describe.each(models)("$name", ({ make, input }) => {
+describe.each(modelTable)("$name", ({ make, input }) => {
   test("runs in ONNX Runtime with the same outputs, at the example's batch size and another", async () => {
     const model = make();
-    const example = input(2, 100);
+    const example = input(MODEL_EXAMPLE.batch, MODEL_EXAMPLE.seed);
     const bytes = exportOnnx(model, example, { dynamicBatch: true });
-    for (const [batch, seed] of [[2, 101], [5, 102], [1, 103]] as const) {
+    for (const [batch, seed] of MODEL_RUNS) {
       const x = input(batch, seed);
       const result = await runOnnx(bytes, { input: x });
       expectMatches(result.output, model.callAsFunction(x));
