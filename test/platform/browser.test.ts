@@ -7,39 +7,20 @@
  * node_modules): its predictions must be difftypes', and the file the page offers for download must hold the
  * trained weights and run in onnxruntime-node too.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { serveBrowserDemo, type DemoServer } from "../../scripts/serve-browser-demo.js";
 import { importOnnxInitializers, tensor } from "../../src/index.js";
 import { makeModel } from "../../examples/browser/spirals.js";
 import type { OnnxComparison } from "../../examples/browser/onnx.js";
 import { runOnnx } from "../onnx/ort.js";
+import { launchChromium, watchForErrors } from "./chromium.js";
 
 const outputDir = fileURLToPath(new URL("../../test-output/", import.meta.url));
-
-/** The Chromium to drive: $CHROMIUM_PATH, else the first of Debian's and other usual names on the PATH. */
-function findChromium(): string {
-  const fromEnv = process.env.CHROMIUM_PATH;
-  if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH is set to ${fromEnv}, which does not exist`);
-    return fromEnv;
-  }
-  for (const name of ["chromium", "chromium-browser", "google-chrome-stable", "google-chrome"]) {
-    try {
-      return execFileSync("which", [name], { encoding: "utf8" }).trim();
-    } catch {
-      /* try the next name */
-    }
-  }
-  throw new Error(
-    "The browser test needs Chromium and found none. Install Debian's package: " +
-      "`apt-get update && apt-get install -y chromium` (.ci/run does this), or set CHROMIUM_PATH to a Chromium or Chrome executable.",
-  );
-}
 
 interface DemoState {
   seed: number;
@@ -71,21 +52,8 @@ let browser: Browser;
 let server: DemoServer;
 
 beforeAll(async () => {
-  const executablePath = findChromium();
   server = await serveBrowserDemo(0);
-  browser = await chromium.launch({
-    executablePath,
-    // The flags keep Chromium off the network (this machine has none) and work as root.
-    args: [
-      ...(process.getuid?.() === 0 ? ["--no-sandbox"] : []),
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
@@ -136,20 +104,6 @@ function expectOnnxAgrees(state: DemoState): OnnxComparison {
   expect(clear.map((i) => theirs[i])).toEqual(clear.map((i) => ours[i]));
   expect(onnx.maxDifference).toBeLessThan(1e-3);
   return onnx;
-}
-
-/** Everything the page reports as going wrong: console errors, uncaught exceptions, failed requests. */
-function watchForErrors(page: Page): string[] {
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console.error: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-  page.on("response", (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  return problems;
 }
 
 test("the page trains in Chromium: the loss falls, accuracy passes 90%, it draws while training, exports to ONNX Runtime Web with the same predictions, retrains on request, no errors", async () => {
