@@ -47,7 +47,7 @@ export interface DemoServer {
 const ortTypes: Record<string, string> = { ".wasm": "application/wasm", ".mjs": "text/javascript; charset=utf-8" };
 
 /** Answers `/ort/<file>` from onnxruntime-web's dist folder (its .wasm and .mjs files only); false for other paths. */
-async function serveOrt(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
+export async function serveOrt(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
   const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
   if (!pathname.startsWith(ORT_PREFIX)) return false;
   const name = pathname.slice(ORT_PREFIX.length);

@@ -33,11 +33,12 @@ export function exportModel(model: Model): Uint8Array {
   return exportOnnx(model, zeros([1, 2]), { dynamicBatch: true, inputNames: [INPUT_NAME], outputNames: [OUTPUT_NAME] });
 }
 
-type Ort = typeof import("onnxruntime-web/wasm");
+/** The `onnxruntime-web/wasm` module. */
+export type Ort = typeof import("onnxruntime-web/wasm");
 let runtime: Promise<Ort> | undefined;
 
 /** ONNX Runtime Web, loaded and configured once; `wasmUrl` is where its binary is served. */
-function loadRuntime(wasmUrl: string): Promise<Ort> {
+export function loadRuntime(wasmUrl: string): Promise<Ort> {
   runtime ??= import("onnxruntime-web/wasm").then((ort) => {
     // Its threaded build needs SharedArrayBuffer, which a browser gives only to a cross-origin isolated page
     // (served with COOP and COEP headers); one thread works everywhere and is plenty for this model.

@@ -23,8 +23,11 @@ export async function runOnnx(bytes: Uint8Array, feeds: Record<string, Tensor>):
   return result;
 }
 
-/** Expects an ONNX Runtime output to equal a difftypes tensor: same shape, values within float32 tolerance. */
-export function expectMatches(actual: ort.Tensor | undefined, expected: Tensor, tolerance = 1e-4): void {
+/**
+ * Expects an ONNX Runtime output (onnxruntime-node's, or onnxruntime-web's as dims and data) to equal a
+ * difftypes tensor: same shape, values within float32 tolerance.
+ */
+export function expectMatches(actual: Pick<ort.Tensor, "dims" | "data"> | undefined, expected: Tensor, tolerance = 1e-4): void {
   expect(actual).toBeDefined();
   expect([...actual!.dims]).toEqual(expected.shape);
   const a = Array.from(actual!.data as Float32Array | Float64Array | Int32Array, Number);
