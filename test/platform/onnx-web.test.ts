@@ -49,6 +49,8 @@ let browser: Browser;
 let server: http.Server;
 let page: Page;
 let problems: string[];
+/** Console warnings (ONNX Runtime Web warns, without failing, when it cannot have what it was asked for). */
+const warnings: string[] = [];
 /** Every URL the page asked for. */
 const requested: string[] = [];
 
@@ -68,6 +70,9 @@ beforeAll(async () => {
   page = await browser.newPage();
   problems = watchForErrors(page);
   page.on("request", (r) => requested.push(r.url()));
+  page.on("console", (m) => {
+    if (m.type() === "warning") warnings.push(m.text());
+  });
   await page.goto(url);
   await page.waitForFunction(() => (globalThis as unknown as { onnxWeb?: unknown }).onnxWeb !== undefined, undefined, { timeout: 30_000 });
 }, 60_000);
@@ -104,10 +109,12 @@ describe.each(layerTable)("$name", ({ layer, shape }) => {
   });
 });
 
-test("ONNX Runtime Web ran its WebAssembly build, fetched from the test's server, on one thread, with no error logged", async () => {
+test("ONNX Runtime Web ran its WebAssembly build, fetched from the test's server, on one thread, with no error or warning logged", async () => {
+  // After the table's runs above (the tests of a file run in order): one binary, once, from here.
   const wasm = requested.filter((u) => u.endsWith(".wasm"));
   expect(wasm.map((u) => new URL(u).pathname)).toEqual([`${ORT_PREFIX}ort-wasm-simd-threaded.wasm`]);
   expect(requested.every((u) => u.startsWith(page.url()))).toBe(true);
   await expect(page.evaluate(() => typeof (globalThis as unknown as { SharedArrayBuffer?: unknown }).SharedArrayBuffer)).resolves.toBe("undefined");
   expect(problems).toEqual([]);
+  expect(warnings).toEqual([]);
 });
