@@ -373,7 +373,8 @@ export class Optimizer<Model> {
    *
    * @param model the model this optimizer was built for.
    * @param along its gradient, `TangentVector<Model>`; `null` at a leaf or subtree means "no gradient
-   *   there" (those parameters are left alone).
+   *   there" (those parameters are left alone). The type `TangentVector<Model>` does not admit `null`, so
+   *   typed code that sets one casts the gradient; {@link freeze} or a mask says the same thing in types.
    * @returns `model` (or, when the model is a bare tensor or number, its new value).
    * @throws TypeError / RangeError naming the key path when `along` does not match `model` (structure,
    *   shape, dtype), when it holds NaN or ±Infinity (unless `checkFinite: false`; with `skipNonFinite`

@@ -128,6 +128,18 @@ describe("Node file helpers", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test("saveOnnx's errors name saveOnnx, and no file is written", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "difftypes-onnx-"));
+    try {
+      const path = join(dir, "bad.onnx");
+      await expect(saveOnnx(path, (a: Tensor) => a.item(), randomNormal([2, 4], { seed: 4 }))).rejects.toThrow(/^saveOnnx: /);
+      await expect(saveOnnx(path, trained(), randomNormal([2, 4], { seed: 4 }), { opset: 9 })).rejects.toThrow(/^saveOnnx: opset 9 is not supported/);
+      await expect(readFile(path)).rejects.toThrow(/ENOENT/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 test("the doc comments' examples do what they say", () => {
