@@ -14,21 +14,21 @@ export class JvpTrace extends Trace {
     const n = inputs.length;
     const primals = new Array<Tensor>(n);
     const tangents = new Array<Tensor | null>(n);
-    let any = false;
+    let hasTangent = false;
     for (let i = 0; i < n; i++) {
       const x = inputs[i]!;
       if (traceOf(x) === this) {
         const t = x as JvpTracer;
         primals[i] = t._primal;
         tangents[i] = t._tangent;
-        if (t._tangent !== null) any = true;
+        if (t._tangent !== null) hasTangent = true;
       } else {
         primals[i] = x;
         tangents[i] = null;
       }
     }
     const out = bind(prim, primals, params);
-    if (!any || prim.nondifferentiable) return out;
+    if (!hasTangent || prim.nondifferentiable) return out;
     const tangent = prim.jvp(primals, tangents, out, params);
     return tangent === null ? out : new JvpTracer(this, out, tangent);
   }

@@ -177,14 +177,14 @@ export function sweepForward(
     if (e.prim === null) continue;
     const ins = e.inputs;
     const tIn = new Array<Tensor | null>(ins.length);
-    let any = false;
+    let hasTangent = false;
     for (let j = 0; j < ins.length; j++) {
       const id = ins[j]!;
       const t = id >= 0 ? ts[id]! : null;
       tIn[j] = t;
-      if (t !== null) any = true;
+      if (t !== null) hasTangent = true;
     }
-    if (any) ts[i] = e.prim.jvp(e.primals, tIn, e.out, e.params);
+    if (hasTangent) ts[i] = e.prim.jvp(e.primals, tIn, e.out, e.params);
   }
   return wanted.map((id) => ts[id] ?? null);
 }
