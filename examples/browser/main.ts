@@ -7,26 +7,11 @@
  */
 import { concat, type Dense, type Sequential } from "../../src/index.js";
 import { spirals, makeModel, train, decisionGrid, gridPoints, type PlaneData, type TrainingProgress } from "./spirals.js";
-import { compareWithOnnxRuntime, type OnnxComparison } from "./onnx.js";
+import { compareWithOnnxRuntime } from "./onnx.js";
+import type { DemoState } from "./state.js";
 
 type Model = Sequential<[Dense, Dense, Dense]>;
 
-/** What the page shows, readable from the outside (the browser test polls it). */
-export interface DemoState {
-  seed: number;
-  steps: number;
-  step: number;
-  losses: number[];
-  accuracy: number;
-  /** Times the page drew while training was still going: each one a yield to the event loop. */
-  renders: number;
-  done: boolean;
-  error: string | undefined;
-  /** The trained model exported and run in ONNX Runtime Web, once that finished (after `done`). */
-  onnx: OnnxComparison | undefined;
-  /** Why the ONNX export or ONNX Runtime Web failed, if it did. */
-  onnxError: string | undefined;
-}
 
 const STEPS = 400;
 const STEPS_PER_FRAME = 5;

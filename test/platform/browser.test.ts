@@ -17,23 +17,12 @@ import { serveBrowserDemo, type DemoServer } from "../../scripts/serve-browser-d
 import { importOnnxInitializers, tensor } from "../../src/index.js";
 import { makeModel } from "../../examples/browser/spirals.js";
 import type { OnnxComparison } from "../../examples/browser/onnx.js";
+import type { DemoState } from "../../examples/browser/state.js";
 import { runOnnx } from "../onnx/ort.js";
 import { launchChromium, watchForErrors } from "./chromium.js";
 
 const outputDir = fileURLToPath(new URL("../../test-output/", import.meta.url));
 
-interface DemoState {
-  seed: number;
-  steps: number;
-  step: number;
-  losses: number[];
-  accuracy: number;
-  renders: number;
-  done: boolean;
-  error: string | undefined;
-  onnx: OnnxComparison | undefined;
-  onnxError: string | undefined;
-}
 /** The page's own globals, as far as these tests read them (the test compiles without the DOM library). */
 interface PageGlobals {
   demo: DemoState;
