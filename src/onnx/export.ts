@@ -53,7 +53,6 @@ export interface CallableModel<Input> {
   callAsFunction(input: Input): unknown;
 }
 
-const OP = "exportOnnx";
 const IR_VERSION = 8;
 const PRODUCER = "difftypes";
 
@@ -125,7 +124,12 @@ export function exportOnnx<Args extends unknown[]>(f: (...args: Args) => unknown
  */
 export function exportOnnx(f: (x: Tensor) => unknown, exampleInputs: Tensor, options?: OnnxExportOptions): Uint8Array;
 export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExportOptions = {}): Uint8Array {
-  const o = checkOptions(options);
+  return exportOnnxAs("exportOnnx", f, exampleInputs, options);
+}
+
+/** @internal {@link exportOnnx}, with errors naming `op` (the function the user called). */
+export function exportOnnxAs(op: string, f: unknown, exampleInputs: unknown, options: OnnxExportOptions = {}): Uint8Array {
+  const o = checkOptions(op, options);
   let run: (args: readonly unknown[]) => unknown;
   let args: readonly unknown[];
   let model: object | undefined = o.model;
@@ -140,31 +144,31 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
     if (exampleInputs instanceof Tensor) args = [exampleInputs];
     else if (Array.isArray(exampleInputs)) args = exampleInputs as unknown[];
     else {
-      throw new TypeError(`${OP}: for a function, exampleInputs must be its argument list (an array) or a single Tensor, got ${describe(exampleInputs)}`);
+      throw new TypeError(`${op}: for a function, exampleInputs must be its argument list (an array) or a single Tensor, got ${describe(exampleInputs)}`);
     }
   } else {
-    throw new TypeError(`${OP}: the first argument must be a layer (with callAsFunction) or a function, got ${describe(f)}`);
+    throw new TypeError(`${op}: the first argument must be a layer (with callAsFunction) or a function, got ${describe(f)}`);
   }
 
-  const record = (a: readonly unknown[]): Recording => withLearningPhase("inference", () => recordProgram(OP, run, a, model));
+  const record = (a: readonly unknown[]): Recording => withLearningPhase("inference", () => recordProgram(op, run, a, model));
   const first = record(args);
   const { graph, inputLeaves, outputLeaves } = first;
-  if (inputLeaves.length === 0) throw new TypeError(`${OP}: the example inputs hold no Tensor; give at least one tensor input`);
+  if (inputLeaves.length === 0) throw new TypeError(`${op}: the example inputs hold no Tensor; give at least one tensor input`);
 
-  const inputNames = names("inputNames", "input", o.inputNames, inputLeaves.length, inputLeaves.map((l) => l.path));
-  const outputNames = names("outputNames", "output", o.outputNames, outputLeaves.length, outputLeaves.map((l) => l.path));
+  const inputNames = names(op, "inputNames", "input", o.inputNames, inputLeaves.length, inputLeaves.map((l) => l.path));
+  const outputNames = names(op, "outputNames", "output", o.outputNames, outputLeaves.length, outputLeaves.map((l) => l.path));
   const clash = inputNames.find((n) => outputNames.includes(n));
-  if (clash !== undefined) throw new RangeError(`${OP}: '${clash}' names both an input and an output; give them distinct names`);
+  if (clash !== undefined) throw new RangeError(`${op}: '${clash}' names both an input and an output; give them distinct names`);
 
   let probe: BatchProbe | undefined;
   let second: PrimitiveGraph | undefined;
   const batchParam = o.dynamicBatch === true ? "batch" : o.dynamicBatch === false || o.dynamicBatch === undefined ? undefined : o.dynamicBatch;
   if (batchParam !== undefined) {
-    const b = batchSizeOf(inputLeaves.map((l) => l.tensor), inputNames);
+    const b = batchSizeOf(op, inputLeaves.map((l) => l.tensor), inputNames);
     const other = 2 * b + 1;
     probe = { first: b, second: other, source: inputNames[0]! };
     second = record(resized(args, other)).graph;
-    compareRecordings(graph, second, probe);
+    compareRecordings(op, graph, second, probe);
   }
 
   const taken = new Set<string>([...inputNames, ...outputNames]);
@@ -173,7 +177,7 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
   for (const c of graph.constants) {
     if (c.path === undefined) continue;
     if (taken.has(c.path)) {
-      throw new RangeError(`${OP}: the parameter '${c.path}' has the same name as an input or output; choose other input/output names`);
+      throw new RangeError(`${op}: the parameter '${c.path}' has the same name as an input or output; choose other input/output names`);
     }
     taken.add(c.path);
     constantNames.set(c.variable.id, c.path);
@@ -201,7 +205,7 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
       const rule = batchConstantRule(c.value, alt.value);
       if (rule === undefined) {
         throw new RangeError(
-          `${OP}: a constant of shape [${c.value.shape.join(",")}] made inside the function changes shape with the batch size ` +
+          `${op}: a constant of shape [${c.value.shape.join(",")}] made inside the function changes shape with the batch size ` +
             `(shape [${alt.value.shape.join(",")}] at batch size ${probe.second}) and is neither filled with one value nor a count ` +
             `(start + i·step) with the same start and step at both sizes, so it cannot be written with a dynamic batch; compute it from the inputs with tensor ops, ` +
             `or export with a fixed batch size`,
@@ -246,7 +250,7 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
     if (lower === undefined) {
       const why = unmappedPrimitives.get(eq.primitive);
       throw new TypeError(
-        `${OP}: the primitive '${eq.primitive}' has no ONNX mapping${why ? ` (${why})` : ""}, so this function cannot be exported; ` +
+        `${op}: the primitive '${eq.primitive}' has no ONNX mapping${why ? ` (${why})` : ""}, so this function cannot be exported; ` +
           `the primitives that export are listed in the guide "Deploying a model"`,
       );
     }
@@ -256,12 +260,12 @@ export function exportOnnx(f: unknown, exampleInputs: unknown, options: OnnxExpo
     try {
       out = lower(g, eq, eq.inputs.map((v) => nameOf.get(v.id)!));
     } catch (e) {
-      if (e instanceof LoweringError) throw new RangeError(`${OP}: ${e.message}; export with a fixed batch size (no dynamicBatch)`);
+      if (e instanceof LoweringError) throw new RangeError(`${op}: ${e.message}; export with a fixed batch size (no dynamicBatch)`);
       throw e;
     }
     if (second !== undefined && !g.current.claimed && JSON.stringify(eq.params) !== JSON.stringify(alt)) {
       throw new RangeError(
-        `${OP}: the settings of '${eq.primitive}' change with the batch size (${JSON.stringify(eq.params)} at batch ${probe!.first}, ` +
+        `${op}: the settings of '${eq.primitive}' change with the batch size (${JSON.stringify(eq.params)} at batch ${probe!.first}, ` +
           `${JSON.stringify(alt)} at batch ${probe!.second}), so it cannot be written with a dynamic batch; export with a fixed batch size`,
       );
     }
@@ -369,20 +373,21 @@ function describe(x: unknown): string {
   return typeof x === "object" ? `an instance of ${x.constructor?.name ?? "an object"}` : `a ${typeof x}`;
 }
 
-function checkOptions(options: OnnxExportOptions): Required<Pick<OnnxExportOptions, "opset">> & OnnxExportOptions {
-  if (options === null || typeof options !== "object") throw new TypeError(`${OP}: options must be an object, got ${describe(options)}`);
+function checkOptions(op: string, options: OnnxExportOptions): Required<Pick<OnnxExportOptions, "opset">> & OnnxExportOptions {
+  if (options === null || typeof options !== "object") throw new TypeError(`${op}: options must be an object, got ${describe(options)}`);
   const opset = options.opset ?? 17;
   if (opset !== 17 && opset !== 18) {
-    throw new RangeError(`${OP}: opset ${String(opset)} is not supported; choose 17 (default) or 18`);
+    throw new RangeError(`${op}: opset ${String(opset)} is not supported; choose 17 (default) or 18`);
   }
   const d = options.dynamicBatch;
   if (d !== undefined && typeof d !== "boolean" && (typeof d !== "string" || d.length === 0)) {
-    throw new TypeError(`${OP}: dynamicBatch must be true, false or a non-empty dimension name, got ${JSON.stringify(d)}`);
+    throw new TypeError(`${op}: dynamicBatch must be true, false or a non-empty dimension name, got ${JSON.stringify(d)}`);
   }
   return { ...options, opset };
 }
 
 function names(
+  op: string,
   option: string,
   base: string,
   given: readonly string[] | undefined,
@@ -394,21 +399,21 @@ function names(
   if (!Array.isArray(list) || given.length !== count || !given.every((n) => typeof n === "string" && n.length > 0)) {
     const where = paths.map((p) => (p.length === 0 ? "(the value itself)" : formatPath(p))).join(", ");
     throw new RangeError(
-      `${OP}: ${option} must list ${count} non-empty name${count === 1 ? "" : "s"}, one per tensor (${where}), got ${JSON.stringify(given)}`,
+      `${op}: ${option} must list ${count} non-empty name${count === 1 ? "" : "s"}, one per tensor (${where}), got ${JSON.stringify(given)}`,
     );
   }
   const dup = given.find((n, i) => given.indexOf(n) !== i);
-  if (dup !== undefined) throw new RangeError(`${OP}: ${option} lists '${dup}' twice; names must be distinct`);
+  if (dup !== undefined) throw new RangeError(`${op}: ${option} lists '${dup}' twice; names must be distinct`);
   return [...given];
 }
 
-function batchSizeOf(tensors: readonly Tensor[], names: readonly string[]): number {
+function batchSizeOf(op: string, tensors: readonly Tensor[], names: readonly string[]): number {
   const sizes = tensors.map((t) => (t.rank === 0 ? -1 : t.shape[0]!));
   const bad = sizes.findIndex((s) => s !== sizes[0] || s < 1);
   if (bad >= 0) {
     const list = tensors.map((t, i) => `${names[i]!} [${t.shape.join(",")}]`).join(", ");
     throw new RangeError(
-      `${OP}: dynamicBatch needs every input to have the same non-zero size on axis 0 (the batch); got ${list}`,
+      `${op}: dynamicBatch needs every input to have the same non-zero size on axis 0 (the batch); got ${list}`,
     );
   }
   return sizes[0]!;
@@ -431,10 +436,10 @@ function resized(args: readonly unknown[], size: number): unknown[] {
 }
 
 /** Checks that the recording at the second batch size ran the same program (same steps, same wiring). */
-function compareRecordings(a: PrimitiveGraph, b: PrimitiveGraph, probe: BatchProbe): void {
+function compareRecordings(op: string, a: PrimitiveGraph, b: PrimitiveGraph, probe: BatchProbe): void {
   const differ = (what: string): never => {
     throw new RangeError(
-      `${OP}: the function runs a different program at batch size ${probe.second} than at ${probe.first} (${what}): its steps depend on ` +
+      `${op}: the function runs a different program at batch size ${probe.second} than at ${probe.first} (${what}): its steps depend on ` +
         `the batch size or on the data, so it cannot be exported with a dynamic batch; export with a fixed batch size`,
     );
   };
@@ -452,7 +457,7 @@ function compareRecordings(a: PrimitiveGraph, b: PrimitiveGraph, probe: BatchPro
     const v = other._values;
     if (u.some((e, j) => !Object.is(e, v[j])) && batchValues(c.value, other, probe) === undefined) {
       throw new RangeError(
-        `${OP}: a constant of shape [${c.value.shape.join(",")}] made inside the function holds other values at batch size ${probe.second} ` +
+        `${op}: a constant of shape [${c.value.shape.join(",")}] made inside the function holds other values at batch size ${probe.second} ` +
           `than at ${probe.first} (drawn at random, or computed from a size that follows the batch), so the file would keep ` +
           `the example's values; compute it with tensor ops on the inputs, or export with a fixed batch size`,
       );

@@ -5,7 +5,7 @@
  */
 import { readFile, rename, writeFile } from "node:fs/promises";
 import type { Tensor } from "../tensor/tensor.js";
-import { exportOnnx, type CallableModel, type OnnxExportOptions } from "./export.js";
+import { exportOnnxAs, type CallableModel, type OnnxExportOptions } from "./export.js";
 import { importOnnxInitializers, type ImportedInitializers } from "./import.js";
 
 /**
@@ -59,14 +59,7 @@ export async function saveOnnx<Args extends unknown[]>(path: string, f: (...args
 export async function saveOnnx(path: string, f: (x: Tensor) => unknown, exampleInputs: Tensor, options?: OnnxExportOptions): Promise<void>;
 export async function saveOnnx(path: string, f: unknown, exampleInputs: unknown, options?: OnnxExportOptions): Promise<void> {
   if (typeof path !== "string" || path.length === 0) throw new TypeError(`saveOnnx: the path must be a non-empty string, got ${JSON.stringify(path)}`);
-  let bytes: Uint8Array;
-  try {
-    bytes = exportOnnx(f as (...args: unknown[]) => unknown, exampleInputs as unknown[], options);
-  } catch (e) {
-    // The export's errors name the function the user called.
-    if (e instanceof Error && e.message.startsWith("exportOnnx: ")) e.message = `saveOnnx: ${e.message.slice("exportOnnx: ".length)}`;
-    throw e;
-  }
+  const bytes = exportOnnxAs("saveOnnx", f, exampleInputs, options);
   const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
   await writeFile(temporary, bytes);
   await rename(temporary, path);
