@@ -9,13 +9,13 @@ import { exportOnnxAs, type CallableModel, type OnnxExportOptions } from "./expo
 import { importOnnxInitializers, type ImportedInitializers } from "./import.js";
 
 /**
- * Exports a model or function as {@link exportOnnx} does and writes the `.onnx` file. The file is written
+ * Exports a model or function as {@link difftypes!exportOnnx} does and writes the `.onnx` file. The file is written
  * whole under a temporary name in the same folder and then renamed, so a reader never sees half a model.
  *
  * @param path where to write, e.g. `"model.onnx"`.
- * @param f a layer or a function of tensors (see {@link exportOnnx}).
+ * @param f a layer or a function of tensors (see {@link difftypes!exportOnnx}).
  * @param exampleInputs the layer's input, or the function's argument list.
- * @param options as for {@link exportOnnx}.
+ * @param options as for {@link difftypes!exportOnnx}.
  * @returns a promise settled once the file is in place.
  * @example
  * ```ts
@@ -30,9 +30,9 @@ import { importOnnxInitializers, type ImportedInitializers } from "./import.js";
  */
 export async function saveOnnx<Input>(path: string, f: CallableModel<Input>, exampleInputs: Input, options?: OnnxExportOptions): Promise<void>;
 /**
- * Exports a function of several arguments as {@link exportOnnx} does and writes the `.onnx` file.
+ * Exports a function of several arguments as {@link difftypes!exportOnnx} does and writes the `.onnx` file.
  * @param path where to write. @param f the function. @param exampleInputs its argument list.
- * @param options as for {@link exportOnnx}.
+ * @param options as for {@link difftypes!exportOnnx}.
  * @returns a promise settled once the file is in place.
  * @example
  * ```ts
@@ -44,9 +44,9 @@ export async function saveOnnx<Input>(path: string, f: CallableModel<Input>, exa
  */
 export async function saveOnnx<Args extends unknown[]>(path: string, f: (...args: Args) => unknown, exampleInputs: Args, options?: OnnxExportOptions): Promise<void>;
 /**
- * Exports a function of one tensor as {@link exportOnnx} does and writes the `.onnx` file.
+ * Exports a function of one tensor as {@link difftypes!exportOnnx} does and writes the `.onnx` file.
  * @param path where to write. @param f the function. @param exampleInputs its input.
- * @param options as for {@link exportOnnx}.
+ * @param options as for {@link difftypes!exportOnnx}.
  * @returns a promise settled once the file is in place.
  * @example
  * ```ts
