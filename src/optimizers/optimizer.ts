@@ -615,6 +615,15 @@ export class Optimizer<Model> {
       if (rule.reduce !== undefined) h = rule.reduceStaged!(idx.map((i) => u[i]!), h);
       for (const i of idx) {
         const [next, sl] = rule.applyStaged!(slots[i]![s]!, thetas[i]!, u[i]!, { step: steps[i]!, hyper: h });
+        const info = live[i]!.info;
+        if (!(next instanceof Tensor) || next.dtype !== info.dtype || !sameShape(next.shape, info.shape)) {
+          // The update becomes θ + u: another dtype or shape would change the parameter's.
+          throw new TypeError(
+            `${rule.name}.applyStaged: the update for ${info.path} must be a ${info.dtype} tensor of shape [${info.shape.join(",")}], ` +
+              `got ${next instanceof Tensor ? `${next.dtype} [${next.shape.join(",")}]` : typeof next}; ` +
+              `arithmetic with the float64 step or hyper values gives float64: end with .cast("${info.dtype}")`,
+          );
+        }
         u[i] = next;
         slots[i]![s] = sl;
       }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "vitest";
 import {
-  compile, cond, gradient, tensor, randomNormal, Tensor, differentiable, Dense, tanh, Optimizer, chain, scaleByLearningRate, type TangentVector,
+  compile, cond, gradient, tensor, randomNormal, Tensor, differentiable, Dense, tanh, Optimizer, chain, scaleByLearningRate, type TangentVector, type GradientTransformation,
   Adam, AdamW, NAdam, AMSGrad, AdaMax, RAdam, RMSProp, AdaGrad, AdaDelta, Lion, SGD,
 } from "../../src/index.js";
 
@@ -211,6 +211,29 @@ describe("what cannot be staged is a clear error", () => {
     const opt = new Optimizer(m, chain(halve as never, scaleByLearningRate(0.1)));
     const step = compile((net: Net) => void opt.update(net, gradient(net, (q) => loss(q))));
     expect(() => step(m)).toThrow(/Optimizer\.update: the rule halve has no staged form \(applyStaged\), so this optimizer cannot update inside compile yet/);
+    expect(opt.step).toBe(0);
+  });
+
+  test("a staged rule whose update has another dtype than the parameter: an error at the trace, nothing changes", () => {
+    const m = new Net(8);
+    const before = values(m.a.weight);
+    const bySqrtStep: GradientTransformation = {
+      name: "bySqrtStep",
+      slots: [],
+      init: () => ({}),
+      apply(state, _param, u, { step }) {
+        for (let i = 0; i < u.length; i++) u[i] = u[i]! / Math.sqrt(step);
+        return [u, state];
+      },
+      applyStaged: (state, _param, u, { step }) => [u.div(step.sqrt()), state], // float64: the step is float64
+    };
+    const opt = new Optimizer(m, chain(bySqrtStep, scaleByLearningRate(0.1)));
+    const step = compile((net: Net) => void opt.update(net, gradient(net, (q) => loss(q))));
+    expect(() => step(m)).toThrow(
+      /bySqrtStep\.applyStaged: the update for a\.weight must be a float32 tensor of shape \[2,8\], got float64 \[2,8\]; .*end with \.cast\("float32"\)/,
+    );
+    expect(values(m.a.weight)).toEqual(before);
+    expect(m.a.weight.dtype).toBe("float32");
     expect(opt.step).toBe(0);
   });
 
