@@ -138,7 +138,8 @@ export interface GradientTransformation<H = unknown> {
    * @param param the parameter.
    * @param update the incoming update.
    * @param ctx the step `t` and the per-step value from `hyper` (or `reduceStaged`), as float64 scalars.
-   * @returns the outgoing update and the new slots.
+   * @returns the outgoing update and the new slots, each of the parameter's dtype and shape (anything else is
+   *   an error naming the rule: arithmetic with the float64 `ctx` values needs a final `.cast`).
    */
   applyStaged?(state: TensorSlots, param: Tensor, update: Tensor, ctx: StagedStepContext): [Tensor, TensorSlots];
   /**
@@ -152,12 +153,54 @@ export interface GradientTransformation<H = unknown> {
 
 /**
  * A rule's per-parameter state as tensors (what {@link GradientTransformation.applyStaged} sees).
+ * @example
+ * ```ts
+ * // Updates that add up the gradients so far, in one slot: eagerly in place, staged as new tensors.
+ * const runningSum: GradientTransformation = {
+ *   name: "runningSum",
+ *   slots: ["total"],
+ *   init: (p) => ({ total: new Float32Array(p.value.length) }),
+ *   apply(state, _param, u) {
+ *     const total = state.total!;
+ *     for (let i = 0; i < u.length; i++) u[i] = total[i] = total[i]! + u[i]!;
+ *     return [u, state];
+ *   },
+ *   applyStaged(state: TensorSlots, _param, u) {
+ *     const total = state.total!.add(u);
+ *     return [total, { total }];
+ *   },
+ * };
+ * const opt = new Optimizer(model, chain(runningSum, scaleByLearningRate(0.1)));
+ * const train = compile((m: Dense) => void opt.update(m, gradient(m, (n) => n.callAsFunction(x).sum())));
+ * for (let i = 0; i < 3; i++) train(model);
+ * model.bias; // [-1.2, -1.2]
+ * ```
  * @category Optimizers
  */
 export type TensorSlots = Record<string, Tensor>;
 
 /**
  * The step being taken inside `compile`, as {@link GradientTransformation.applyStaged} sees it.
+ * @example
+ * ```ts
+ * // Steps shrinking as 1/√t. The staged step is a float64 scalar (an input, so no retrace per step);
+ * // the update is cast back to the parameter's dtype.
+ * const bySqrtStep: GradientTransformation = {
+ *   name: "bySqrtStep",
+ *   slots: [],
+ *   init: () => ({}),
+ *   apply(state, _param, u, { step }) {
+ *     for (let i = 0; i < u.length; i++) u[i] = u[i]! / Math.sqrt(step);
+ *     return [u, state];
+ *   },
+ *   applyStaged: (state, _param, u, ctx: StagedStepContext) => [u.div(ctx.step.sqrt()).cast("float32"), state],
+ * };
+ * const opt = new Optimizer(model, chain(bySqrtStep, scaleByLearningRate(0.1)));
+ * const train = compile((m: Dense) => void opt.update(m, gradient(m, (n) => n.callAsFunction(x).sum())));
+ * for (let i = 0; i < 4; i++) train(model);
+ * model.bias; // [-0.5568914, -0.5568914]
+ * train.stats.traces; // 1
+ * ```
  * @category Optimizers
  */
 export interface StagedStepContext {
