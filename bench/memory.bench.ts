@@ -1,9 +1,13 @@
 /**
- * Memory over a long training run: 2,000 Adam steps of a tiny MLP (2-16-16-1, batch 32, tanh, mean squared
- * error), heap and RSS measured after a forced garbage collection at step 100 and at step 2,000, in a child
- * process started with `--expose-gc` (the growth from step 100 leaves out the one-time costs: compiled
- * code, the kernels' wasm memory, the worker threads). Two loops: one that never yields to the event loop,
- * one that yields every 100 steps. The target is flat memory: at most 4 MB of growth, heap and RSS.
+ * Memory over a long training run: Adam steps of a tiny MLP (2-16-16-1, batch 32, tanh, mean squared error),
+ * heap and RSS measured after a forced garbage collection at steps 100, 2,000 and 4,000, in a child process
+ * per loop started with `--expose-gc` (the growth from step 100 leaves out the one-time costs of start-up: the kernels'
+ * wasm memory, the worker threads). Two loops: one that never yields to the event loop, one that yields every
+ * 100 steps. The target is flat memory: at most 4 MB of growth, heap and RSS, over the first 2,000 steps.
+ *
+ * Each child runs twice: as is, and with V8's optimizing compiler off (`--no-opt`). The library allocates the
+ * same arrays in both runs; the difference in RSS growth is V8 compiling hot functions (optimized code and the
+ * compiler's own memory), which stops once the code is warm: compare the growth from step 2,000 to 4,000.
  * Prints its figures (no JSON file).
  *
  * Run alone: `npx tsx bench/memory.bench.ts`; or `npm run bench -- memory`.
@@ -28,41 +32,50 @@ class Tiny {
 
 interface Sample {
   readonly loop: string;
+  /** Growth from step 100 to step 2,000. */
   readonly heapGrowthMB: number;
   readonly rssGrowthMB: number;
+  /** Growth from step 2,000 to step 4,000 (warm code). */
+  readonly heapLaterMB: number;
+  readonly rssLaterMB: number;
   readonly rssMB: number;
   readonly stepsPerSecond: number;
 }
 
-/** The child: runs both loops and prints one JSON line per loop. */
+const LOOPS = ["never yields", "yields every 100 steps"] as const;
+
+/** The child: runs the loop named by `--loop=` and prints its figures as one JSON line. */
 async function child(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc!;
   const x = randomNormal([32, 2], { seed: 7 });
   const y = tensor(Array.from({ length: 32 }, (_, i) => Math.sin(i)), { shape: [32, 1] });
-  for (const loop of ["never yields", "yields every 100 steps"]) {
+  // One loop per process: a loop run after another one inherits its heap and allocator state.
+  for (const loop of LOOPS.filter((l) => process.argv.includes(`--loop=${l}`))) {
     const model = new Tiny();
     const optimizer = new Adam(model, { learningRate: 1e-2 });
-    let heap0 = 0, rss0 = 0, t0 = 0;
-    for (let step = 1; step <= 2000; step++) {
+    const at = new Map<number, NodeJS.MemoryUsage>();
+    let t0 = 0, t1 = 0;
+    for (let step = 1; step <= 4000; step++) {
       const { gradient } = valueWithGradient(model, (m) => m.call(x).sub(y).square().mean());
       optimizer.update(model, gradient);
       if (step % 100 === 0 && loop !== "never yields") await new Promise((r) => setImmediate(r));
-      if (step === 100) {
+      if (step === 100 || step === 2000 || step === 4000) {
+        if (step === 2000) t1 = performance.now();
         gc();
-        heap0 = process.memoryUsage().heapUsed;
-        rss0 = process.memoryUsage().rss;
-        t0 = performance.now();
+        at.set(step, process.memoryUsage());
+        if (step === 100) t0 = performance.now();
       }
     }
-    const seconds = (performance.now() - t0) / 1e3;
-    gc();
-    const m = process.memoryUsage();
+    const [m100, m2000, m4000] = [at.get(100)!, at.get(2000)!, at.get(4000)!];
+    const mb = (b: number): number => b / 2 ** 20;
     const sample: Sample = {
       loop,
-      heapGrowthMB: (m.heapUsed - heap0) / 2 ** 20,
-      rssGrowthMB: (m.rss - rss0) / 2 ** 20,
-      rssMB: m.rss / 2 ** 20,
-      stepsPerSecond: 1900 / seconds,
+      heapGrowthMB: mb(m2000.heapUsed - m100.heapUsed),
+      rssGrowthMB: mb(m2000.rss - m100.rss),
+      heapLaterMB: mb(m4000.heapUsed - m2000.heapUsed),
+      rssLaterMB: mb(m4000.rss - m2000.rss),
+      rssMB: mb(m4000.rss),
+      stepsPerSecond: 1900 / ((t1 - t0) / 1e3),
     };
     console.log(JSON.stringify(sample));
   }
@@ -72,15 +85,21 @@ export function main(): Promise<void> {
   const title = "2,000 tiny-MLP Adam steps: memory growth";
   if (!selected(title)) return Promise.resolve();
   const file = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", file, "--child"], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`memory bench child failed: ${r.stderr}`);
-  const samples = r.stdout.trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Sample);
-  console.log(`\n## ${title} (from step 100 to step 2,000, after a forced GC)`);
-  for (const s of samples) {
-    console.log(
-      `${s.loop.padEnd(24)} heap ${s.heapGrowthMB >= 0 ? "+" : ""}${s.heapGrowthMB.toFixed(2)} MB, ` +
-        `rss ${s.rssGrowthMB >= 0 ? "+" : ""}${s.rssGrowthMB.toFixed(2)} MB (rss ${s.rssMB.toFixed(0)} MB), ${s.stepsPerSecond.toFixed(0)} steps/s`,
-    );
+  const signed = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(2)}`;
+  console.log(`\n## ${title} (after a forced GC: steps 100 → 2,000, then 2,000 → 4,000)`);
+  for (const [label, flags] of [["V8 as is", []], ["optimizing compiler off (--no-opt)", ["--no-opt"]]] as const) {
+    console.log(`${label}:`);
+    const samples = LOOPS.map((loop) => {
+      const r = spawnSync(process.execPath, ["--expose-gc", ...flags, "--import", "tsx", file, "--child", `--loop=${loop}`], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`memory bench child failed: ${r.stderr}`);
+      return JSON.parse(r.stdout.trim().split("\n").find((l) => l.startsWith("{"))!) as Sample;
+    });
+    for (const s of samples) {
+      console.log(
+        `  ${s.loop.padEnd(24)} heap ${signed(s.heapGrowthMB)} then ${signed(s.heapLaterMB)} MB, ` +
+          `rss ${signed(s.rssGrowthMB)} then ${signed(s.rssLaterMB)} MB (rss ${s.rssMB.toFixed(0)} MB), ${s.stepsPerSecond.toFixed(0)} steps/s`,
+      );
+    }
   }
   return Promise.resolve();
 }
