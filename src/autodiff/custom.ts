@@ -4,7 +4,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { fmt, sameShape } from "../tensor/shape.js";
 import { full, scalar, zeros } from "../tensor/creation.js";
-import { topTrace, settled } from "./trace.js";
+import { bind, topTrace, settled } from "./trace.js";
 import { primalAt, recordOnTape, TapeTrace } from "./tape.js";
 import { jvpTracer, tangentAt, JvpTrace } from "./forward.js";
 import type { Primitive } from "./primitive.js";
@@ -202,10 +202,23 @@ function withRules<A extends Tensor[]>(
     }
     return jvp(op, [primals], [filled], (xs: Tensor[]) => callF(xs)).tangent as Tensor;
   };
+  // Outside every differentiation level the rules still matter when `f` runs inside `compile`: the program
+  // may be differentiated later (`gradient(x, compile(g))`), so the op is bound as one primitive that carries
+  // them (a concrete call just runs `f`; a staged one records an equation whose JVP and VJP are the rules).
+  const withTheRules: Primitive<undefined> = {
+    name: op,
+    impl: (xs) => callF(xs),
+    jvp: (ps, ts) => forwardThroughRules(ps as Tensor[], ts as (Tensor | null)[]),
+    vjp: (ct, ps) => {
+      if (!rules.vjp) return pullbackThrough(callF, ps, ct);
+      const r = ruleResult(op, "vjp", rules.vjp(...(ps as A)), "pullback");
+      return applyPullback(op, r.pullback as (ct: Tensor) => unknown, ct, ps);
+    },
+  };
   return (...raw: A): Tensor => {
     const args = raw.map((x, i) => settled(asTensor(op, x, i)));
     const top = topTrace(args);
-    if (top === undefined) return callF(args);
+    if (top === undefined) return bind(withTheRules, args, undefined);
     const primals = args.map((x) => primalAt(top, x));
     if (top instanceof JvpTrace) {
       if (!rules.jvp) return callF(args);

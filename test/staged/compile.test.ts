@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "vitest";
 import {
-  compile, tensor, zeros, ones, randomNormal, gradient, valueWithGradient, derivative, customDerivative, Dense, relu,
+  compile, tensor, zeros, ones, randomNormal, gradient, valueWithGradient, derivative, customDerivative, withDerivative, Dense, relu,
   Tensor, type TangentVector, NoDerivative, differentiable, noDerivative, mod,
 } from "../../src/index.js";
 import { setCodeGenerationAllowed } from "../../src/staged/execute.js";
@@ -207,6 +207,30 @@ describe("differential operators", () => {
     const clipped = customDerivative((x: Tensor) => x.mul(3), { vjp: (x) => ({ value: x.mul(3), pullback: (v) => v.clip(-1, 1) }) });
     const f = compile((x: Tensor) => gradient(x, (y) => clipped(y).sum()));
     expect(arr(f(tensor([1, 2])))).toEqual([1, 1]);
+  });
+
+  test("a custom derivative inside a compiled function keeps its rules when AD is taken outside compile", () => {
+    const scaled = customDerivative((x: Tensor) => x.square(), {
+      vjp: (x) => ({ value: x.square(), pullback: (v) => v.mul(100) }),
+      jvp: (x) => ({ value: x.square(), differential: (t) => t.mul(-1) }),
+    });
+    const f = compile((x: Tensor) => scaled(x).sum());
+    const x = tensor([1, 2, 3]);
+    expect(arr(f(x))).toEqual([14]);
+    // Reverse mode (the rule, not 2x) and forward mode (the jvp rule) through the compiled program.
+    expect(arr(gradient(x, f))).toEqual([100, 100, 100]);
+    expect(arr(gradient(x, (y) => scaled(y).sum()))).toEqual([100, 100, 100]);
+    expect(derivative(tensor(2), (y) => f(y))).toEqual(derivative(tensor(2), (y) => scaled(y).sum()));
+    expect(arr(derivative(tensor(2), (y) => f(y)))).toEqual([-1]);
+    // The program shows the op as one equation named after the function.
+    expect(f.inspect(x).program).toMatch(/customDerivative\(anonymous\)/);
+    // A hook on the cotangent (withDerivative) is a custom rule too.
+    const hooked = compile((y: Tensor) => withDerivative(y, (ct) => ct.clip(-1, 1)).mul(10).sum());
+    expect(arr(gradient(tensor([0.5, 2]), hooked))).toEqual([1, 1]);
+    // Second order through the rules: the pullback v ↦ 100·v·x makes the gradient 100·x², its own gradient 200·x.
+    const cubic = customDerivative((y: Tensor) => y.square(), { vjp: (y) => ({ value: y.square(), pullback: (v) => v.mul(y).mul(y).mul(100) }) });
+    const h = compile((y: Tensor) => cubic(y).sum());
+    expect(arr(gradient(x, (y) => gradient(y, h).sum()))).toEqual([200, 400, 600]);
   });
 
   test("int32 mod compiles: its check for a zero divisor needs elements, so only eager calls make it", () => {
