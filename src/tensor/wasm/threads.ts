@@ -9,9 +9,12 @@
  * values do not depend on the split, so results are bit-identical for any thread count. A worker that has
  * not started yet (or is descheduled) costs nothing: the caller runs the chunks itself.
  *
- * Threads need a shared memory and a thread that may block: Node (≥ 20.16, for `process.getBuiltinModule`;
- * workers are `unref`ed and never keep the process alive). Elsewhere (browsers' main threads, runtimes
- * without `SharedArrayBuffer`) everything runs on the calling thread.
+ * Threads need a shared memory and a calling thread that may block in `Atomics.wait`: Node (≥ 20.16, for
+ * `process.getBuiltinModule`; workers are `unref`ed and never keep the process alive), and a browser's
+ * dedicated worker on a cross-origin isolated page (where `SharedArrayBuffer` exists), whose helpers are
+ * nested dedicated workers started from a `blob:` URL. Elsewhere (a browser's main thread, which may not
+ * block; pages without cross-origin isolation; a content security policy without `worker-src blob:`)
+ * everything runs on the calling thread.
  */
 import { CONTROL_BYTES, heapInt32, reserve, wasmKernels, workspaceAt, type WasmKernels } from "./module.js";
 
@@ -37,9 +40,8 @@ const CLOSED = 0xfffff;
 const ID_MASK = 0x7ff;
 const MAX_THREADS = 16;
 
-const workerSource = `
-const { workerData } = require("node:worker_threads");
-const { module, memory, index, ops, work } = workerData;
+/** The worker's loop, once it has `module`, `memory`, `ops` and `work` (its GEMM workspace). */
+const workerLoop = `
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const fns = ops.map((name) => ex[name]);
 const ctl = new Int32Array(memory.buffer, 0, ${CONTROL_BYTES >> 2});
@@ -64,38 +66,120 @@ for (;;) {
 }
 `;
 
+/** What a worker needs: the compiled module, the shared memory, the op names and its workspace address. */
+interface WorkerData {
+  module: unknown;
+  memory: unknown;
+  index: number;
+  ops: readonly string[];
+  work: number;
+}
+/** A started worker, whichever the runtime. */
+interface PoolWorker {
+  terminate(): void;
+}
+/** Starts one worker (it may still fail later: then it never claims a chunk, and costs nothing). */
+type Spawn = (data: WorkerData) => PoolWorker;
+
 interface NodeWorker {
   unref(): void;
   terminate(): Promise<number>;
   on(event: "error", listener: (e: unknown) => void): void;
 }
-type WorkerCtor = new (source: string, options: { eval: true; workerData: unknown }) => NodeWorker;
+type NodeWorkerCtor = new (source: string, options: { eval: true; workerData: unknown }) => NodeWorker;
+interface BrowserWorker {
+  postMessage(data: unknown): void;
+  terminate(): void;
+  addEventListener(type: "error", listener: (e: { preventDefault(): void }) => void): void;
+}
+type BrowserWorkerCtor = new (url: string) => BrowserWorker;
 
-/** The Worker constructor of node:worker_threads, obtained without importing a Node module. */
-function nodeWorker(): WorkerCtor | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const mod = proc?.getBuiltinModule?.("node:worker_threads") as { Worker?: WorkerCtor; isMainThread?: boolean } | undefined;
-  return mod?.Worker;
+type Builtins = { process?: { getBuiltinModule?: (id: string) => unknown } };
+
+/** Node's workers (node:worker_threads, reached without importing a Node module). */
+function nodeSpawn(): Spawn | undefined {
+  const mod = (globalThis as Builtins).process?.getBuiltinModule?.("node:worker_threads") as { Worker?: NodeWorkerCtor } | undefined;
+  const Worker = mod?.Worker;
+  if (Worker === undefined) return undefined;
+  const source = `const { module, memory, ops, work } = require("node:worker_threads").workerData;\n${workerLoop}`;
+  return (data) => {
+    const worker = new Worker(source, { eval: true, workerData: data });
+    worker.unref();
+    // Listening keeps a worker's failure to start from becoming an uncaught exception here.
+    worker.on("error", () => undefined);
+    return { terminate: () => void worker.terminate() };
+  };
+}
+
+/**
+ * A browser's nested dedicated workers, from a `blob:` URL; only where this thread may block in `Atomics.wait`
+ * (a dedicated worker, not a page's main thread) and the memory can be shared (a cross-origin isolated page).
+ */
+function browserSpawn(): Spawn | undefined {
+  const g = globalThis as {
+    Worker?: BrowserWorkerCtor;
+    Blob?: new (parts: string[], options: { type: string }) => unknown;
+    URL?: { createObjectURL?(blob: unknown): string };
+  };
+  if (g.Worker === undefined || g.Blob === undefined || g.URL?.createObjectURL === undefined || !mayBlock()) return undefined;
+  const source = `self.onmessage = (event) => {\nconst { module, memory, ops, work } = event.data;\n${workerLoop}};`;
+  let url: string | undefined;
+  const Worker = g.Worker;
+  return (data) => {
+    url ??= g.URL!.createObjectURL!(new g.Blob!([source], { type: "text/javascript" }));
+    const worker = new Worker(url);
+    // A worker refused later (a content security policy) never claims a chunk; keep its error quiet.
+    worker.addEventListener("error", (e) => e.preventDefault());
+    worker.postMessage(data);
+    return worker;
+  };
+}
+
+/** True when this thread may block in `Atomics.wait` (false on a browser's main thread, which throws). */
+function mayBlock(): boolean {
+  if (typeof SharedArrayBuffer !== "function") return false;
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let spawner: Spawn | null | undefined;
+/** How this runtime starts workers, or null where it cannot. */
+function spawn(): Spawn | null {
+  if (spawner === undefined) {
+    try {
+      spawner = nodeSpawn() ?? browserSpawn() ?? null;
+    } catch {
+      spawner = null;
+    }
+  }
+  return spawner;
 }
 
 /** Cores the runtime reports (at most MAX_THREADS; 1 where unknown). */
 function cores(): number {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const os = proc?.getBuiltinModule?.("node:os") as { availableParallelism?: () => number } | undefined;
-  const n = os?.availableParallelism?.() ?? 1;
-  return Math.max(1, Math.min(MAX_THREADS, n));
+  const os = (globalThis as Builtins).process?.getBuiltinModule?.("node:os") as { availableParallelism?: () => number } | undefined;
+  const browser = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  const n = os?.availableParallelism?.() ?? browser ?? 1;
+  return Math.max(1, Math.min(MAX_THREADS, Math.floor(n) || 1));
 }
 
 let requested: number | undefined;
-const workers: NodeWorker[] = [];
+const workers: PoolWorker[] = [];
 let taskId = 0;
 let supported: boolean | undefined;
 
-/** True when this runtime can run kernels on worker threads (shared wasm memory and Node's workers). */
+/**
+ * True when this runtime can run kernels on worker threads: a shared wasm memory, and workers from Node or,
+ * in a browser, from a dedicated worker (which may block) on a cross-origin isolated page.
+ */
 export function threadsSupported(): boolean {
   if (supported === undefined) {
     const w = wasmKernels();
-    supported = w !== null && w.shared && nodeWorker() !== undefined;
+    supported = w !== null && w.shared && spawn() !== null;
   }
   return supported;
 }
@@ -105,9 +189,10 @@ export function threadsSupported(): boolean {
  *
  * Large matrix products, convolutions (forward and both backward passes) and the SIMD elementwise and
  * reduction kernels are split across this many threads. Results are bit-identical for every count. The
- * default is the number of cores, at most 16, where threads can run; where they cannot (a browser, or a
- * runtime without `SharedArrayBuffer`) the setting is kept but everything runs on the calling thread. Worker
- * threads start on the first large kernel call after the setting changes and never keep Node alive.
+ * default is the number of cores, at most 16. Threads run under Node and in a browser's dedicated worker on a
+ * cross-origin isolated page; where they cannot (a page's main thread, which may not block; a runtime without
+ * `SharedArrayBuffer`) the setting is kept but everything runs on the calling thread. Worker threads start on
+ * the first large kernel call after the setting changes and never keep Node alive.
  * @param count a whole number from 1 to 16.
  * @returns the previous setting.
  * @example
@@ -126,7 +211,7 @@ export function setThreadCount(count: number): number {
   const previous = getThreadCount();
   requested = count;
   if (workers.length > count - 1) {
-    for (const w of workers.splice(count - 1)) void w.terminate();
+    for (const w of workers.splice(count - 1)) w.terminate();
     const ctl = heapInt32();
     if (ctl.length > 0) Atomics.store(ctl, READY, workers.length);
   }
@@ -168,19 +253,12 @@ export function operandBase(w: WasmKernels): number {
 function ensureWorkers(w: WasmKernels): void {
   const want = getThreadCount() - 1;
   if (workers.length >= want) return;
-  const Worker = nodeWorker()!;
+  const start = spawn()!;
   if (!reserve(w, workspaceAt(w, want + 1))) return;
   while (workers.length < want) {
     const index = workers.length + 1;
-    const worker = new Worker(workerSource, {
-      eval: true,
-      workerData: { module: w.module, memory: w.memory, index, ops: OPS, work: workspaceAt(w, index) },
-    });
-    worker.unref();
-    // A worker that fails to start never claims a chunk: the other threads run its share. Listening keeps
-    // its error from becoming an uncaught exception here.
-    worker.on("error", () => undefined);
-    workers.push(worker);
+    // A worker that fails to start never claims a chunk: the other threads run its share.
+    workers.push(start({ module: w.module, memory: w.memory, index, ops: OPS, work: workspaceAt(w, index) }));
   }
 }
 

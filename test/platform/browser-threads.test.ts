@@ -1,0 +1,84 @@
+/**
+ * Kernels on two threads in a browser: a dedicated worker of a cross-origin isolated page (COOP/COEP
+ * headers, so `SharedArrayBuffer` exists) runs the kernels with a nested helper worker, in Debian's Chromium.
+ * The page's main thread, which may not block, runs everything on itself.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { launchChromium, watchForErrors } from "./chromium.js";
+
+let browser: Browser;
+let server: Server;
+let origin = "";
+
+async function bundle(entry: string): Promise<string> {
+  const built = await esbuild.build({
+    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+  });
+  return built.outputFiles[0]!.text;
+}
+
+beforeAll(async () => {
+  const worker = await bundle("./threads-worker.ts");
+  const mainThread = await bundle("./threads-main.ts");
+  const page = `<!doctype html><title>threads</title><link rel="icon" href="data:,"><script src="/main.js"></script><script>
+const w = new Worker("/worker.js");
+w.onmessage = (e) => { globalThis.fromWorker = e.data; };
+w.onerror = (e) => { globalThis.fromWorker = { error: String(e.message) }; };
+</script>`;
+  const files: Record<string, [string, string]> = {
+    "/": ["text/html", page],
+    "/worker.js": ["text/javascript", worker],
+    "/main.js": ["text/javascript", mainThread],
+  };
+  server = createServer((req, res) => {
+    const file = files[req.url ?? ""];
+    if (file === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    // Cross-origin isolation: what a page needs for SharedArrayBuffer.
+    res.writeHead(200, {
+      "Content-Type": file[0],
+      "Cross-Origin-Opener-Policy": "same-origin",
+      "Cross-Origin-Embedder-Policy": "require-corp",
+    });
+    res.end(file[1]);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://localhost:${(server.address() as AddressInfo).port}`;
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+test("in a browser's dedicated worker the kernels run on two threads with the bits of one; the main thread runs on one", async () => {
+  const page = await browser.newPage();
+  const problems = watchForErrors(page);
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => (globalThis as { fromWorker?: unknown }).fromWorker !== undefined, undefined, { timeout: 180_000 });
+  const { fromWorker, fromMain, isolated } = await page.evaluate(() => {
+    const g = globalThis as unknown as { fromWorker: unknown; fromMain: unknown; crossOriginIsolated: boolean };
+    return { fromWorker: g.fromWorker, fromMain: g.fromMain, isolated: g.crossOriginIsolated };
+  });
+  expect(isolated).toBe(true);
+  expect(fromWorker).toMatchObject({ supported: true, same: true, outputs: 6 });
+  expect((fromWorker as { chunksByWorker: number }).chunksByWorker).toBeGreaterThan(0);
+  // The main thread may not block in Atomics.wait: it keeps the setting and runs on itself, with the same bits.
+  expect(fromMain).toEqual({ supported: false, setting: 2, product: 512 * 0.5 });
+  expect(problems).toEqual([]);
+  await page.close();
+}, 240_000);
