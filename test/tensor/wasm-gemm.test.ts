@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, matmul, tensor, type Tensor } from "../../src/index.js";
 import { cpuLinalg, gemm } from "../../src/tensor/cpu/linalg.js";
 import { setWasmGemmEnabled, wasmGemm, wasmGemmAvailable, wasmSimdSupported } from "../../src/tensor/wasm/gemm.js";
+import { kernelsBytes } from "../../src/tensor/wasm/module.js";
 import { rng } from "../helpers/rows.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -281,6 +282,34 @@ describe("wasm float32 GEMM", () => {
     close(conv2dBackpropInput(dy32, f32, xs, o), conv2dBackpropInput(dy64, f64, xs, o), 1e-5);
     // The filter gradient sums over all 2·9·11 output pixels.
     close(conv2dBackpropFilter(x32, dy32, fs, o), conv2dBackpropFilter(x64, dy64, fs, o), 1e-5);
+  });
+
+  it("the module imports a shared memory, and with one flag byte cleared a plain one: both builds compute the same", () => {
+    // The project's types leave WebAssembly out (the library reaches it through globalThis): the parts used here.
+    interface Memory { buffer: ArrayBufferLike }
+    const wa = (globalThis as unknown as {
+      WebAssembly: {
+        Memory: new (d: { initial: number; maximum: number; shared?: boolean }) => Memory;
+        Module: { new (bytes: Uint8Array): object; imports(m: object): { kind: string }[] };
+        Instance: new (m: object, imports: object) => { exports: Record<string, (...a: number[]) => void> };
+      };
+    }).WebAssembly;
+    const instance = (shared: boolean, memory: Memory) => new wa.Instance(new wa.Module(kernelsBytes(shared)), { env: { memory } });
+    const results = [true, false].map((shared) => {
+      const memory = new wa.Memory({ initial: 64, maximum: 16384, ...(shared ? { shared: true } : {}) });
+      expect(wa.Module.imports(new wa.Module(kernelsBytes(shared))).filter((i) => i.kind === "memory")).toHaveLength(1);
+      // exp of 1,000 values through the unary kernel (opcode 0), from address 2^16 to 2^17.
+      const input = new Float32Array(memory.buffer, 1 << 16, 1000);
+      for (let i = 0; i < 1000; i++) input[i] = (i - 500) / 50;
+      instance(shared, memory).exports.unaryF32!(0, 1000, 0, 0, 1 << 16, 1 << 17);
+      return Array.from(new Float32Array(memory.buffer, 1 << 17, 1000));
+    });
+    expect(results[1]).toEqual(results[0]);
+    expect(results[0]![500]).toBe(1);
+    expect(results[0]![550]).toBeCloseTo(Math.E, 6);
+    // A shared memory does not fit the plain build, nor a plain one the shared build.
+    expect(() => instance(false, new wa.Memory({ initial: 1, maximum: 16384, shared: true }))).toThrow();
+    expect(() => instance(true, new wa.Memory({ initial: 1, maximum: 16384 }))).toThrow();
   });
 
   it("the committed binary is what the AssemblyScript source compiles to (deterministic rebuild)", () => {

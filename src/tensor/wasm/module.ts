@@ -11,7 +11,7 @@
  * The module is instantiated synchronously on first use (a few kilobytes). When WebAssembly or its SIMD
  * proposal is unavailable, {@link wasmKernels} returns null and callers run their TypeScript kernels.
  */
-import { kernelsPlainWasmBase64, kernelsSharedWasmBase64 } from "./kernels-binary.js";
+import { kernelsMemoryFlagsAt, kernelsWasmBase64 } from "./kernels-binary.js";
 
 /** The part of the WebAssembly JS API used here (the ES2022 lib does not declare it). */
 interface WasmApi {
@@ -92,7 +92,7 @@ export function wasmKernels(): WasmKernels | null {
       }
     }
     memory ??= new api.Memory({ initial: 1, maximum: MAX_PAGES });
-    const module = new api.Module(decodeBase64(shared ? kernelsSharedWasmBase64 : kernelsPlainWasmBase64));
+    const module = new api.Module(kernelsBytes(shared));
     const exports = new api.Instance(module, { env: { memory } }).exports as KernelExports;
     loaded = { exports, memory, module, shared, workBytes: align16(exports.workspaceBytes()) };
   } catch {
@@ -148,6 +148,16 @@ export function heapInt32(): Int32Array<ArrayBufferLike> {
 /** @internal Rounds a byte count up to a multiple of 16. */
 export function align16(x: number): number {
   return Math.ceil(x / 16) * 16;
+}
+
+/** @internal The kernels module's bytes, importing a shared or a plain memory (one flag byte apart). */
+export function kernelsBytes(shared: boolean): Uint8Array {
+  const bytes = decodeBase64(kernelsWasmBase64);
+  if (!shared) {
+    if (bytes[kernelsMemoryFlagsAt] !== 0x03) throw new Error("internal: the kernels module's memory import is not where the build said");
+    bytes[kernelsMemoryFlagsAt] = 0x01;
+  }
+  return bytes;
 }
 
 function decodeBase64(s: string): Uint8Array {
