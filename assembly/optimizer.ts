@@ -83,7 +83,9 @@ export function adamStepF32(
     const mHat = f64x2.add(f64x2.mul(A, mi), f64x2.mul(B, gi));
     const d = round2(f64x2.div(mHat, f64x2.add(f64x2.sqrt(f64x2.div(vi, D)), E)));
     const u = round2(f64x2.mul(F, d));
-    store2(g + at, f64x2.add(load2(theta + at), u));
+    // u first: when both are NaN, x64 keeps the first operand's, and the TypeScript loop (as V8 compiles it)
+    // keeps the update's.
+    store2(g + at, f64x2.add(u, load2(theta + at)));
   }
   for (; i < hi; i++) {
     const at = <usize>i << 2;
@@ -94,7 +96,7 @@ export function adamStepF32(
     store<f32>(v + at, <f32>vi);
     const d = <f64><f32>((a * mi + b * gi) / (Math.sqrt(vi / c2) + epsilon));
     const u = <f64><f32>(f * d);
-    store<f32>(g + at, <f32>(<f64>load<f32>(theta + at) + u));
+    store<f32>(g + at, <f32>(u + <f64>load<f32>(theta + at)));
   }
 }
 
