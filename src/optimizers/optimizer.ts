@@ -20,7 +20,7 @@ import type { TangentVector } from "../protocols/tangent.js";
 import { selectorPredicate, unmatchedPaths, type PathSelector } from "./masks.js";
 import { evaluate, type Schedule } from "./schedules.js";
 import { checkTransform, stagesOf, type FloatArray, type GradientTransformation, type ParameterInfo, type Slots, type Stage, type TensorSlots, type Transform } from "./transform.js";
-import { firstNonFinite32, locateNonFinite, parametersOf, sumInto, type Parameter } from "./parameters.js";
+import { firstNonFinite32, locateNonFinite, nonFiniteFlag, parametersOf, sumInto, type Parameter } from "./parameters.js";
 import { fusedStepOf, fusedTailOf, type FusedStep, type FusedTail } from "./fused.js";
 import { OPTIMIZER_STATE_FORMAT, checkStateFits, slotValueProblem, type OptimizerState, type ParameterState } from "./state.js";
 
@@ -629,12 +629,12 @@ export class Optimizer<Model> {
       return u;
     });
 
-    // Finiteness: one flag per parameter, 0 exactly when its update is finite (x − x is NaN for NaN and ±∞).
+    // Finiteness: one flag per parameter, 0 exactly when its update is finite (one scan of it).
     let ok: Tensor | undefined;
     let skipping = false;
     if ((this.checkFinite || this.skipNonFinite) && live.length > 0) {
       const mixed = live.some((p) => p.info.dtype !== live[0]!.info.dtype);
-      const flags = stack(updates.map((u) => (mixed ? u.sub(u).sum().cast("float64") : u.sub(u).sum())));
+      const flags = stack(updates.map((u) => (mixed ? nonFiniteFlag(u).cast("float64") : nonFiniteFlag(u))));
       if (this.skipNonFinite) ok = flags.sum().equal(0);
       scope.checks.push({
         value: flags,

@@ -8,6 +8,8 @@ import { Tensor } from "../tensor/tensor.js";
 import { pairLeaves, tieGroups, type PairedLeaf } from "../keypaths/walk.js";
 import { StagedTensor } from "../staged/tracing.js";
 import { wasmFirstNonFinite } from "../tensor/wasm/optimizer.js";
+import { bind } from "../autodiff/trace.js";
+import type { Primitive } from "../autodiff/primitive.js";
 import type { FloatArray, ParameterInfo, ParameterView } from "./transform.js";
 
 const NO_VALUES = new Float64Array(0);
@@ -125,4 +127,30 @@ export function locateNonFinite(p: Parameter): { path: string; index: number; va
   }
   // Finite partials whose sum overflows.
   return { path: p.info.paths.join(" + "), index: -1, value: Infinity };
+}
+
+/** Inside compile: a scalar of the update's dtype, 0 when every element is finite and NaN otherwise. */
+const finiteFlagP: Primitive = {
+  name: "nonFiniteFlag",
+  impl([u]) {
+    const a = u!._values;
+    const bad = a instanceof Float32Array ? firstNonFinite32(a) : firstNonFinite64(a as Float64Array);
+    return new Tensor([], u!.dtype, u!.dtype === "float32" ? Float32Array.of(bad < 0 ? 0 : NaN) : Float64Array.of(bad < 0 ? 0 : NaN));
+  },
+  shape: ([u]) => ({ shape: [], dtype: u!.dtype }),
+  jvp: () => {
+    throw new Error("nonFiniteFlag has no derivative");
+  },
+  vjp: () => {
+    throw new Error("nonFiniteFlag has no derivative");
+  },
+  nondifferentiable: true,
+};
+
+/**
+ * @internal The finiteness flag of a parameter's update inside compile: 0 exactly when it is finite (one
+ * scan, SIMD where the kernels take it), else NaN; a scalar of its dtype.
+ */
+export function nonFiniteFlag(u: Tensor): Tensor {
+  return bind(finiteFlagP, [u], undefined);
 }
