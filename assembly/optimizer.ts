@@ -123,3 +123,52 @@ export function firstNonFiniteF32(p: usize, n: i32): i32 {
   for (; i < n; i++) if ((load<i32>(p + (<usize>i << 2)) & 0x7f800000) == 0x7f800000) return i;
   return -1;
 }
+
+/**
+ * Elements [lo, hi) of a momentum step of one float32 parameter (`trace`, then the tail and θ + u):
+ * `v ← μ·v + g` (stored rounded), the direction `v` (rounded) or, with Nesterov, `g + μ·v` from the unrounded
+ * v (rounded), then `u = f·d` rounded and `θ + u` rounded, written over g. The three float64 at `params` are
+ * μ, the Nesterov flag (0 or 1) and f.
+ */
+export function momentumStepF32(
+  lo: i32, hi: i32, work: usize,
+  theta: usize, v: usize, g: usize, params: usize,
+): void {
+  const mu = load<f64>(params), nesterov = load<f64>(params, 8) != 0, f = load<f64>(params, 16);
+  const M = f64x2.splat(mu), F = f64x2.splat(f);
+  let i = lo;
+  for (; i + 2 <= hi; i += 2) {
+    const at = <usize>i << 2;
+    const gi = load2(g + at);
+    const vi = f64x2.add(f64x2.mul(M, load2(v + at)), gi);
+    store2(v + at, vi);
+    const d = round2(nesterov ? f64x2.add(gi, f64x2.mul(M, vi)) : vi);
+    store2(g + at, f64x2.add(round2(f64x2.mul(F, d)), load2(theta + at)));
+  }
+  for (; i < hi; i++) {
+    const at = <usize>i << 2;
+    const gi = <f64>load<f32>(g + at);
+    const vi = mu * <f64>load<f32>(v + at) + gi;
+    store<f32>(v + at, <f32>vi);
+    const d = <f64><f32>(nesterov ? gi + mu * vi : vi);
+    store<f32>(g + at, <f32>(<f64><f32>(f * d) + <f64>load<f32>(theta + at)));
+  }
+}
+
+/** Elements [lo, hi) of `θ + f·g` over float32 (plain gradient descent): f·g rounded, then the sum rounded, over g. */
+export function scaledAddF32(
+  lo: i32, hi: i32, work: usize,
+  theta: usize, g: usize, params: usize,
+): void {
+  const f = load<f64>(params);
+  const F = f64x2.splat(f);
+  let i = lo;
+  for (; i + 2 <= hi; i += 2) {
+    const at = <usize>i << 2;
+    store2(g + at, f64x2.add(round2(f64x2.mul(F, load2(g + at))), load2(theta + at)));
+  }
+  for (; i < hi; i++) {
+    const at = <usize>i << 2;
+    store<f32>(g + at, <f32>(<f64><f32>(f * <f64>load<f32>(g + at)) + <f64>load<f32>(theta + at)));
+  }
+}

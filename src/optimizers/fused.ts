@@ -14,6 +14,8 @@ import { Tensor } from "../tensor/tensor.js";
 import { allocate } from "../tensor/dtype.js";
 import { bind } from "../autodiff/trace.js";
 import type { Primitive } from "../autodiff/primitive.js";
+import { fromTyped } from "../tensor/creation.js";
+import { wasmScaledAdd } from "../tensor/wasm/optimizer.js";
 import type { GradientTransformation, Slots, TensorSlots } from "./transform.js";
 
 /** @internal A rule's step fused with a constant-factor tail and θ + u, for one float32 parameter. */
@@ -52,9 +54,14 @@ export function withFusedTail<R extends GradientTransformation>(rule: R, tail: F
   return rule;
 }
 
-/** @internal The fused step `rule` declares, if any (none while fusion is switched off). */
+/** @internal The fused step `rule` declares, if any. */
 export function fusedStepOf(rule: GradientTransformation): FusedStep | undefined {
-  return enabled ? steps.get(rule) : undefined;
+  return steps.get(rule);
+}
+
+/** @internal Whether fused steps are on (see {@link setFusedStepsEnabled}). */
+export function fusedStepsEnabled(): boolean {
+  return enabled;
 }
 
 /** @internal The tail `rule` is, if any. */
@@ -124,3 +131,32 @@ export function fusedSlot(theta: Tensor, slot: number): Tensor {
 export function newF32(n: number): Float32Array {
   return allocate("float32", n) as Float32Array;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Plain gradient descent: a tail that is the only stage (θ + factor·g in one pass).
+
+/** `θ + factor·g` over float32 arrays, `factor·g` rounded before the sum as the separate loops store it. */
+function scaledAdd32(theta: Float32Array, g: Float32Array, factor: number, out: Float32Array): void {
+  for (let i = 0; i < g.length; i++) out[i] = theta[i]! + Math.fround(factor * g[i]!);
+}
+
+function scaledAdd(theta: Float32Array, g: Float32Array, factor: number): Float32Array {
+  const out = newF32(g.length);
+  if (!wasmScaledAdd(theta, g, factor, out)) scaledAdd32(theta, g, factor, out);
+  return out;
+}
+
+const scaledAddP = fusedStepPrimitive("scaledAdd", (inputs) => {
+  const theta = inputs[0]!;
+  const out = scaledAdd(theta._values as Float32Array, inputs[1]!._values as Float32Array, inputs[2]!._values[0]!);
+  return { theta: fromTyped(out, theta.shape, "float32"), slots: [] };
+});
+
+/**
+ * @internal The fused step of a tail that is the only stage applying to a parameter (plain gradient
+ * descent): no rule, no slots.
+ */
+export const TAIL_ONLY: FusedStep = {
+  eager: (_slots, theta, g, _t, factor) => scaledAdd(theta, g, factor),
+  staged: (slots, theta, g, _t, factor) => ({ theta: bind(scaledAddP, [theta, g, factor], undefined), slots }),
+};

@@ -21,7 +21,7 @@ import { selectorPredicate, unmatchedPaths, type PathSelector } from "./masks.js
 import { evaluate, type Schedule } from "./schedules.js";
 import { checkTransform, stagesOf, type FloatArray, type GradientTransformation, type ParameterInfo, type Slots, type Stage, type TensorSlots, type Transform } from "./transform.js";
 import { firstNonFinite32, locateNonFinite, nonFiniteFlag, parametersOf, sumInto, type Parameter } from "./parameters.js";
-import { fusedStepOf, fusedTailOf, type FusedStep, type FusedTail } from "./fused.js";
+import { TAIL_ONLY, fusedStepOf, fusedStepsEnabled, fusedTailOf, type FusedStep, type FusedTail } from "./fused.js";
 import { OPTIMIZER_STATE_FORMAT, checkStateFits, slotValueProblem, type OptimizerState, type ParameterState } from "./state.js";
 
 export { OPTIMIZER_STATE_FORMAT, type OptimizerState } from "./state.js";
@@ -287,13 +287,15 @@ export class Optimizer<Model> {
    * and the gradient is one float32 array of the parameter's size, which the step then reads in place.
    */
   private fusedPlan(p: Parameter, applies: (s: number) => boolean): FusedPlan | undefined {
-    if (p.isNumber || p.info.dtype !== "float32") return undefined;
+    if (p.isNumber || p.info.dtype !== "float32" || !fusedStepsEnabled()) return undefined;
     const at: number[] = [];
     for (let s = 0; s < this.stages.length; s++) if (applies(s)) at.push(s);
-    if (at.length < 2) return undefined;
-    const rule = at[at.length - 2]!, tailAt = at[at.length - 1]!;
-    const step = fusedStepOf(this.stages[rule]!.rule);
+    if (at.length === 0) return undefined;
+    const tailAt = at[at.length - 1]!;
     const tail = fusedTailOf(this.stages[tailAt]!.rule);
+    // A tail alone (plain gradient descent) is a step of its own, at its stage.
+    const rule = at.length === 1 ? tailAt : at[at.length - 2]!;
+    const step = at.length === 1 ? TAIL_ONLY : fusedStepOf(this.stages[rule]!.rule);
     if (step === undefined || tail === undefined) return undefined;
     for (let s = rule; s < this.stages.length; s++) if (this.stages[s]!.rule.reduce !== undefined) return undefined;
     const g = p.grads[0];
@@ -665,7 +667,7 @@ export class Optimizer<Model> {
       if (rule.reduce !== undefined) h = rule.reduceStaged!(idx.map((i) => u[i]!), h);
       for (const i of idx) {
         const plan = plans[i];
-        if (plan?.rule === s) continue;
+        if (plan !== undefined && plan.tailAt !== s && plan.rule === s) continue;
         if (plan?.tailAt === s) {
           const r = plan.step.staged(slots[i]![plan.rule]!, thetas[i]!, u[i]!, steps[i]!, plan.tail.staged(h));
           fusedNext[i] = r.theta;

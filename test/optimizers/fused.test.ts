@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  Adam, AdamW, NAdam, Optimizer, chain, compile, constantSchedule, getThreadCount, masked, randomNormal, scale, scaleByAdam,
+  Adam, AdamW, NAdam, Optimizer, SGD, chain, compile, constantSchedule, getThreadCount, masked, randomNormal, scale, scaleByAdam,
   scaleByLearningRate, setThreadCount, tensor, Tensor, type OptimizerState,
 } from "../../src/index.js";
 import { setFusedStepsEnabled } from "../../src/optimizers/fused.js";
@@ -51,8 +51,8 @@ function awkward(n: number, seed: number, specials: boolean): Float32Array {
   return out;
 }
 
-/** Lengths around the kernels' threshold (256), segment (2¹⁴, 2¹⁷), thread split (2¹⁵) and SIMD (2, 16) boundaries. */
-const LENGTHS = [1, 2, 7, 17, 255, 256, 257, 1000, (1 << 14) - 1, 1 << 14, (1 << 14) + 3, (1 << 15) - 1, (1 << 15) + 1, (1 << 17) + 5];
+/** Lengths around the kernels' threshold (256), segment (2¹⁴, 2¹⁷), thread split (2¹⁵, 2¹⁸) and SIMD (2, 16) boundaries. */
+const LENGTHS = [1, 2, 7, 17, 255, 256, 257, 1000, (1 << 14) - 1, 1 << 14, (1 << 14) + 3, (1 << 15) - 1, (1 << 15) + 1, (1 << 17) + 5, (1 << 18) + 3];
 
 type Flat = Record<string, Tensor>;
 
@@ -111,14 +111,22 @@ function firstDifference(a: string[], b: string[]): string {
   return "none";
 }
 
+/** The optimizers with a fused step, by name, with awkward hyperparameters. */
+const FUSED: Record<string, <M>(m: M, checkFinite: boolean) => Optimizer<M>> = {
+  Adam: (m, checkFinite) => new Adam(m, { learningRate: 0.003, beta1: 0.85, beta2: 0.995, epsilon: 1e-7, checkFinite }),
+  NAdam: (m, checkFinite) => new NAdam(m, { learningRate: 0.003, beta1: 0.85, beta2: 0.995, epsilon: 1e-7, checkFinite }),
+  "SGD": (m, checkFinite) => new SGD(m, { learningRate: 0.3, checkFinite }),
+  "SGD with momentum": (m, checkFinite) => new SGD(m, { learningRate: 0.03, momentum: 0.7, checkFinite }),
+  "SGD with Nesterov momentum": (m, checkFinite) => new SGD(m, { learningRate: 0.03, momentum: 0.95, nesterov: true, checkFinite }),
+};
+
 describe("the fused step gives the bits of the chain run stage by stage", () => {
-  for (const name of ["Adam", "NAdam"] as const) {
+  for (const [name, make] of Object.entries(FUSED)) {
     for (const specials of [false, true]) {
       it(`${name}${specials ? ", NaN and ±Infinity applied (checkFinite: false)" : ""}: kernel on and off, 1 to 3 threads`, async () => {
         const run = (): string[] => {
           const m = model(1);
-          const opts = { learningRate: 0.003, beta1: 0.85, beta2: 0.995, epsilon: 1e-7, checkFinite: !specials };
-          const opt = name === "Adam" ? new Adam(m, opts) : new NAdam(m, opts);
+          const opt = make(m, !specials);
           for (let s = 0; s < 3; s++) opt.update(m, gradientOf(m, 100 * s, specials));
           return fingerprint(m, opt.state() as OptimizerState<unknown>);
         };
@@ -232,7 +240,9 @@ describe("whatever changes which stages apply, the fused path and the generic on
     ["Adam with global-norm and value clipping", (m) => new Adam(m, { clipGlobalNorm: 1, clipValue: 0.5, decay: 0.01 })],
     ["Adam with b frozen", (m) => new Adam(m, { freeze: "b" })],
     ["Adam and a fixed scale", (m) => new Optimizer(m, chain(scaleByAdam({ nesterov: true }), scale(-1e-3)))],
-    ["Adam masked to some parameters", (m) => new Optimizer(m, chain(masked(scaleByAdam(), "b"), scaleByLearningRate(0.1)))],
+    ["Adam masked to some parameters (plain descent for the others)", (m) => new Optimizer(m, chain(masked(scaleByAdam(), "b"), scaleByLearningRate(0.1)))],
+    ["SGD with momentum, an L2 penalty and clipping", (m) => new SGD(m, { momentum: 0.9, weightDecay: 0.01, clipGlobalNorm: 2, excludeFromWeightDecay: "b" })],
+    ["SGD with b frozen and a decaying rate", (m) => new SGD(m, { learningRate: 0.1, decay: 0.5, freeze: "b" })],
   ];
   for (const [name, opt] of cases) {
     it(name, () => {
@@ -263,11 +273,12 @@ describe("inside compile", () => {
     b: randomNormal([70], { seed: 20 + s }),
     d: randomNormal([20, 30], { seed: 30 + s, dtype: "float64" }),
   });
-  for (const name of ["Adam", "NAdam"] as const) {
-    it(`${name}: the compiled step calls the fused step and gives the eager bits at 1 and 2 threads`, async () => {
+  const primitive: Record<string, string> = { Adam: "adamStep", NAdam: "adamStep", SGD: "scaledAdd", "SGD with momentum": "momentumStep", "SGD with Nesterov momentum": "momentumStep" };
+  for (const [name, opt] of Object.entries(FUSED)) {
+    it(`${name}: the compiled step calls the fused step (${primitive[name]}) and gives the eager bits at 1 and 2 threads`, async () => {
       const eager = (): string[] => {
         const m = make();
-        const o = name === "Adam" ? new Adam(m) : new NAdam(m);
+        const o = opt(m, true);
         for (let s = 0; s < 5; s++) o.update(m, grad(s));
         return fingerprint(m as unknown as Flat, o.state() as OptimizerState<unknown>);
       };
@@ -280,12 +291,12 @@ describe("inside compile", () => {
           await workersReady();
           setFusedStepsEnabled(fused);
           const m = make();
-          const o = name === "Adam" ? new Adam(m) : new NAdam(m);
+          const o = opt(m, true);
           const step = compile((net: Net, g: Net) => void o.update(net, g));
           for (let s = 0; s < 5; s++) step(m, grad(s));
           expect(step.stats.traces).toBe(1);
           const printed = step.inspect(m, grad(0)).optimized;
-          expect(printed.includes("= adamStep")).toBe(fused);
+          expect(printed.includes(`= ${primitive[name]!} `)).toBe(fused);
           expect(`fused ${fused}, ${threads} threads: ${firstDifference(fingerprint(m as unknown as Flat, o.state() as OptimizerState<unknown>), reference)}`).toBe(
             `fused ${fused}, ${threads} threads: none`,
           );

@@ -18,8 +18,10 @@ const SEGMENT = 1 << 14;
 const SEGMENT_PARALLEL = 1 << 17;
 /** Elements per thread-pool chunk (fixed, so the split never depends on the thread count). */
 const PIECE = 1 << 13;
-/** From this many elements a segment is split across threads (the division and square root dominate). */
+/** From this many elements a segment of Adam is split across threads (the division and square root dominate). */
 const PARALLEL_MIN = 1 << 15;
+/** The same for the kernels with a few multiplications per element (bound by the copies). */
+const PARALLEL_MIN_CHEAP = 1 << 18;
 
 let enabled = true;
 
@@ -78,13 +80,19 @@ function throughWasm(
   return true;
 }
 
-/** Runs the element-wise kernel `op(lo, hi, work, ...addresses)` over `n` elements, across threads when large. */
-function elementwise(op: ParallelOp, n: number, ins: readonly Float32Array[], outs: readonly (Float32Array | null)[], params: readonly number[]): boolean {
-  const parallel = n >= PARALLEL_MIN && plannedThreads() > 1;
+/**
+ * Runs the element-wise kernel `op(lo, hi, work, ...addresses)` over `n` elements, across threads from
+ * `parallelMin` elements.
+ */
+function elementwise(
+  op: ParallelOp, n: number, ins: readonly Float32Array[], outs: readonly (Float32Array | null)[], params: readonly number[],
+  parallelMin = PARALLEL_MIN,
+): boolean {
+  const parallel = n >= parallelMin && plannedThreads() > 1;
   const seg = Math.min(n, parallel ? SEGMENT_PARALLEL : SEGMENT);
   const f = wasmKernels()!.exports[op] as (...a: number[]) => void;
   return throughWasm(n, seg, ins, outs, params, (len, at) => {
-    if (parallel && len >= PARALLEL_MIN) parallelFor(op, len, PIECE, at);
+    if (parallel && len >= parallelMin) parallelFor(op, len, PIECE, at);
     else f(0, len, 0, ...at);
   });
 }
@@ -140,4 +148,28 @@ export function wasmAdamStep(
   const n = g.length;
   if (!wasmOptimizerTakes(n) || [theta, m, v, mOut, vOut, thetaOut].some((x) => x.length !== n)) return false;
   return elementwise("adamStepF32", n, [theta, m, v, g], [null, mOut, vOut, thetaOut], [...adamParams(k), factor]);
+}
+
+/**
+ * @internal A whole momentum step of one float32 parameter in one pass (`trace`, the learning-rate factor
+ * and θ + u): the velocity goes to `vOut` (which may be `v`), the new parameter to `thetaOut`, each value
+ * rounded to float32 where the separate loops store it. Returns false (nothing written) when not handled here.
+ */
+export function wasmMomentumStep(
+  theta: Float32Array, v: Float32Array, g: Float32Array, momentum: number, nesterov: boolean, factor: number,
+  vOut: Float32Array, thetaOut: Float32Array,
+): boolean {
+  const n = g.length;
+  if (!wasmOptimizerTakes(n) || [theta, v, vOut, thetaOut].some((x) => x.length !== n)) return false;
+  return elementwise("momentumStepF32", n, [theta, v, g], [null, vOut, thetaOut], [momentum, nesterov ? 1 : 0, factor], PARALLEL_MIN_CHEAP);
+}
+
+/**
+ * @internal `θ + factor·g` over float32 in one pass (plain gradient descent: the learning rate and θ + u),
+ * `factor·g` rounded to float32 before the sum as the separate loops store it. False when not handled here.
+ */
+export function wasmScaledAdd(theta: Float32Array, g: Float32Array, factor: number, thetaOut: Float32Array): boolean {
+  const n = g.length;
+  if (!wasmOptimizerTakes(n) || theta.length !== n || thetaOut.length !== n) return false;
+  return elementwise("scaledAddF32", n, [theta, g], [null, thetaOut], [factor], PARALLEL_MIN_CHEAP);
 }
