@@ -58,8 +58,9 @@ export function adamF32(
  * Elements [lo, hi) of a whole Adam step of one float32 parameter, the learning-rate scaling and θ + u
  * folded in: `adamF32`'s moments and direction d (rounded to float32, as the chain stores it), then
  * `u = f·d` rounded to float32 (f is −α, or a constant scale), then `θ + u` rounded to float32, written over
- * g. Each rounding is the one the separate TypeScript loops make when they store, so the bits are theirs.
- * The nine float64 at `params` are adamF32's eight and f.
+ * g; with λ ≠ 0, AdamW's decoupled decay `d + λθ` (rounded) comes between. Each rounding is the one the
+ * separate TypeScript loops make when they store, so the bits are theirs. The ten float64 at `params` are
+ * adamF32's eight, f and λ.
  */
 export function adamStepF32(
   lo: i32, hi: i32, work: usize,
@@ -68,10 +69,11 @@ export function adamStepF32(
   const beta1 = load<f64>(params), oneMinusBeta1 = load<f64>(params, 8);
   const beta2 = load<f64>(params, 16), oneMinusBeta2 = load<f64>(params, 24);
   const a = load<f64>(params, 32), b = load<f64>(params, 40), c2 = load<f64>(params, 48), epsilon = load<f64>(params, 56);
-  const f = load<f64>(params, 64);
+  const f = load<f64>(params, 64), lambda = load<f64>(params, 72), decay = lambda != 0;
   const B1 = f64x2.splat(beta1), C1 = f64x2.splat(oneMinusBeta1);
   const B2 = f64x2.splat(beta2), C2 = f64x2.splat(oneMinusBeta2);
   const A = f64x2.splat(a), B = f64x2.splat(b), D = f64x2.splat(c2), E = f64x2.splat(epsilon), F = f64x2.splat(f);
+  const L = f64x2.splat(lambda);
   let i = lo;
   for (; i + 2 <= hi; i += 2) {
     const at = <usize>i << 2;
@@ -81,11 +83,13 @@ export function adamStepF32(
     store2(m + at, mi);
     store2(v + at, vi);
     const mHat = f64x2.add(f64x2.mul(A, mi), f64x2.mul(B, gi));
-    const d = round2(f64x2.div(mHat, f64x2.add(f64x2.sqrt(f64x2.div(vi, D)), E)));
+    const th = load2(theta + at);
+    let d = round2(f64x2.div(mHat, f64x2.add(f64x2.sqrt(f64x2.div(vi, D)), E)));
+    if (decay) d = round2(f64x2.add(d, f64x2.mul(L, th)));
     const u = round2(f64x2.mul(F, d));
     // u first: when both are NaN, x64 keeps the first operand's, and the TypeScript loop (as V8 compiles it)
     // keeps the update's.
-    store2(g + at, f64x2.add(u, load2(theta + at)));
+    store2(g + at, f64x2.add(u, th));
   }
   for (; i < hi; i++) {
     const at = <usize>i << 2;
@@ -94,9 +98,11 @@ export function adamStepF32(
     const vi = beta2 * <f64>load<f32>(v + at) + oneMinusBeta2 * gi * gi;
     store<f32>(m + at, <f32>mi);
     store<f32>(v + at, <f32>vi);
-    const d = <f64><f32>((a * mi + b * gi) / (Math.sqrt(vi / c2) + epsilon));
+    const th = <f64>load<f32>(theta + at);
+    let d = <f64><f32>((a * mi + b * gi) / (Math.sqrt(vi / c2) + epsilon));
+    if (decay) d = <f64><f32>(d + lambda * th);
     const u = <f64><f32>(f * d);
-    store<f32>(g + at, <f32>(u + <f64>load<f32>(theta + at)));
+    store<f32>(g + at, <f32>(u + th));
   }
 }
 

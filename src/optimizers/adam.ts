@@ -110,16 +110,18 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
     },
   };
   return withFusedStep(rule, {
-    eager(state, theta, g, t, factor) {
+    decoupledDecay: true,
+    eager(state, theta, g, t, factor, decay) {
       const m = state.firstMoments, v = state.secondMoments;
       if (!(m instanceof Float32Array && v instanceof Float32Array)) return null;
       const out = newF32(g.length);
       const k = constants(t);
-      if (!wasmAdamStep(theta, m, v, g, k, factor, m, v, out)) adamStep32(theta, m, v, g, k, factor, m, v, out);
+      if (!wasmAdamStep(theta, m, v, g, k, factor, decay, m, v, out)) adamStep32(theta, m, v, g, k, factor, decay, m, v, out);
       return out;
     },
-    staged(state, theta, g, t, factor) {
-      const next = bind(adamStepP, [theta, g, state.firstMoments!, state.secondMoments!, ...stagedConstants(t), factor], { beta1: β1, beta2: β2, epsilon: ε });
+    staged(state, theta, g, t, factor, decay) {
+      const inputs = [theta, g, state.firstMoments!, state.secondMoments!, ...stagedConstants(t), factor, decay ?? f64(0)];
+      const next = bind(adamStepP, inputs, { beta1: β1, beta2: β2, epsilon: ε });
       return { theta: next, slots: { firstMoments: fusedSlot(next, 0), secondMoments: fusedSlot(next, 1) } };
     },
   });
@@ -127,11 +129,11 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
 
 /**
  * Adam's step fused with the learning rate and θ + u, over float32 arrays (the kernel's fallback for small
- * parameters): the loop of `scaleByAdam`, then `u = factor·d` and `θ + u`, each rounded to float32 where the
- * separate loops store (`Math.fround`). `mOut`, `vOut` may be `m`, `v`.
+ * parameters): the loop of `scaleByAdam`, then (λ ≠ 0: AdamW) `d + λθ`, then `u = factor·d` and `θ + u`,
+ * each rounded to float32 where the separate loops store (`Math.fround`). `mOut`, `vOut` may be `m`, `v`.
  */
 function adamStep32(
-  theta: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, k: AdamConstants, factor: number,
+  theta: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, k: AdamConstants, factor: number, λ: number,
   mOut: Float32Array, vOut: Float32Array, out: Float32Array,
 ): void {
   const { beta1: β1, beta2: β2, epsilon: ε, a, b, c2 } = k;
@@ -142,22 +144,23 @@ function adamStep32(
     const vi = β2 * v[i]! + (1 - β2) * gi * gi;
     mOut[i] = mi;
     vOut[i] = vi;
-    const d = Math.fround((a * mi + b * gi) / (Math.sqrt(vi / c2) + ε));
+    let d = Math.fround((a * mi + b * gi) / (Math.sqrt(vi / c2) + ε));
+    if (λ !== 0) d = Math.fround(d + λ * theta[i]!);
     out[i] = theta[i]! + Math.fround(factor * d);
   }
 }
 
 /**
- * Inside `compile`: Adam's fused step as one primitive over (θ, g, m, v, a, b, c2, factor); its result is
+ * Inside `compile`: Adam's fused step as one primitive over (θ, g, m, v, a, b, c2, factor, λ); its result is
  * the new parameter, and `fusedSlot` reads the new moments (new arrays: the program's inputs stay as they are).
  */
 const adamStepP = fusedStepPrimitive<{ beta1: number; beta2: number; epsilon: number }>("adamStep", (inputs, { beta1, beta2, epsilon }) => {
   const [theta, g, m, v] = inputs.slice(0, 4).map((x) => x._values as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
-  const [a, b, c2, factor] = inputs.slice(4).map((x) => x._values[0]!) as [number, number, number, number];
+  const [a, b, c2, factor, λ] = inputs.slice(4).map((x) => x._values[0]!) as [number, number, number, number, number];
   const n = g.length;
   const mOut = newF32(n), vOut = newF32(n), out = newF32(n);
   const k: AdamConstants = { beta1, beta2, epsilon, a, b, c2 };
-  if (!wasmAdamStep(theta, m, v, g, k, factor, mOut, vOut, out)) adamStep32(theta, m, v, g, k, factor, mOut, vOut, out);
+  if (!wasmAdamStep(theta, m, v, g, k, factor, λ, mOut, vOut, out)) adamStep32(theta, m, v, g, k, factor, λ, mOut, vOut, out);
   const shape = inputs[0]!.shape;
   return { theta: fromTyped(out, shape, "float32"), slots: [fromTyped(mOut, shape, "float32"), fromTyped(vOut, shape, "float32")] };
 });

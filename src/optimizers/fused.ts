@@ -20,14 +20,25 @@ import type { GradientTransformation, Slots, TensorSlots } from "./transform.js"
 
 /** @internal A rule's step fused with a constant-factor tail and θ + u, for one float32 parameter. */
 export interface FusedStep {
+  /** Whether it also folds in decoupled weight decay between the rule and the tail (`d + λθ`, AdamW). */
+  readonly decoupledDecay: boolean;
   /**
-   * Runs the rule on `g` (read only) with the slots updated in place, then `θ + factor·direction`.
+   * Runs the rule on `g` (read only) with the slots updated in place, then (with `decay` λ ≠ 0) `d + λθ`,
+   * then `θ + factor·d`.
    * @returns the new parameter's elements (a new array), or null when the slots are not float32 (then
    *   nothing was changed and the generic path runs).
    */
-  eager(slots: Slots, theta: Float32Array, g: Float32Array, step: number, factor: number): Float32Array | null;
-  /** The same inside `compile`: the new parameter and the new slots, from staged values. */
-  staged(slots: TensorSlots, theta: Tensor, g: Tensor, step: Tensor, factor: Tensor): { theta: Tensor; slots: TensorSlots };
+  eager(slots: Slots, theta: Float32Array, g: Float32Array, step: number, factor: number, decay: number): Float32Array | null;
+  /** The same inside `compile`: the new parameter and the new slots, from staged values (`decay` a float64 scalar or none). */
+  staged(slots: TensorSlots, theta: Tensor, g: Tensor, step: Tensor, factor: Tensor, decay: Tensor | undefined): { theta: Tensor; slots: TensorSlots };
+}
+
+/** @internal A decoupled weight decay stage (`u + λθ`), folded into a fused step that declares it can. */
+export interface FusedDecay {
+  /** λ from the stage's per-step value. */
+  eager(hyper: unknown): number;
+  /** λ as a float64 scalar, from the staged per-step value. */
+  staged(hyper: Tensor | undefined): Tensor;
 }
 
 /** @internal A last stage that multiplies the update by one number per step (folded into a fused step). */
@@ -40,6 +51,7 @@ export interface FusedTail {
 
 const steps = new WeakMap<GradientTransformation, FusedStep>();
 const tails = new WeakMap<GradientTransformation, FusedTail>();
+const decays = new WeakMap<GradientTransformation, FusedDecay>();
 let enabled = true;
 
 /** @internal Declares `rule`'s fused step; returns the rule. */
@@ -52,6 +64,17 @@ export function withFusedStep<R extends GradientTransformation>(rule: R, step: F
 export function withFusedTail<R extends GradientTransformation>(rule: R, tail: FusedTail): R {
   tails.set(rule, tail);
   return rule;
+}
+
+/** @internal Declares `rule` a decoupled weight decay; returns the rule. */
+export function withFusedDecay<R extends GradientTransformation>(rule: R, decay: FusedDecay): R {
+  decays.set(rule, decay);
+  return rule;
+}
+
+/** @internal The decay `rule` is, if any. */
+export function fusedDecayOf(rule: GradientTransformation): FusedDecay | undefined {
+  return decays.get(rule);
 }
 
 /** @internal The fused step `rule` declares, if any. */
@@ -157,6 +180,7 @@ const scaledAddP = fusedStepPrimitive("scaledAdd", (inputs) => {
  * descent): no rule, no slots.
  */
 export const TAIL_ONLY: FusedStep = {
+  decoupledDecay: false,
   eager: (_slots, theta, g, _t, factor) => scaledAdd(theta, g, factor),
   staged: (slots, theta, g, _t, factor) => ({ theta: bind(scaledAddP, [theta, g, factor], undefined), slots }),
 };

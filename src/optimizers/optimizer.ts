@@ -21,7 +21,7 @@ import { selectorPredicate, unmatchedPaths, type PathSelector } from "./masks.js
 import { evaluate, type Schedule } from "./schedules.js";
 import { checkTransform, stagesOf, type FloatArray, type GradientTransformation, type ParameterInfo, type Slots, type Stage, type TensorSlots, type Transform } from "./transform.js";
 import { firstNonFinite32, locateNonFinite, nonFiniteFlag, parametersOf, sumInto, type Parameter } from "./parameters.js";
-import { TAIL_ONLY, fusedStepOf, fusedStepsEnabled, fusedTailOf, type FusedStep, type FusedTail } from "./fused.js";
+import { TAIL_ONLY, fusedDecayOf, fusedStepOf, fusedStepsEnabled, fusedTailOf, type FusedDecay, type FusedStep, type FusedTail } from "./fused.js";
 import { OPTIMIZER_STATE_FORMAT, checkStateFits, slotValueProblem, type OptimizerState, type ParameterState } from "./state.js";
 
 export { OPTIMIZER_STATE_FORMAT, type OptimizerState } from "./state.js";
@@ -282,8 +282,9 @@ export class Optimizer<Model> {
 
   /**
    * Whether a parameter takes a fused step: float32, with a rule that declares one and a constant-factor
-   * tail as the last two stages that apply to it, and no tree-wide `reduce` after the rule (which would
-   * need the rule's output of every parameter first). `direct`: the rule is the first stage that applies
+   * tail as the last two stages that apply to it (or a decoupled decay between them, when the step takes
+   * it; or the tail alone), and no tree-wide `reduce` after the rule (which would need the rule's output of
+   * every parameter first). `direct`: the rule is the first stage that applies
    * and the gradient is one float32 array of the parameter's size, which the step then reads in place.
    */
   private fusedPlan(p: Parameter, applies: (s: number) => boolean): FusedPlan | undefined {
@@ -294,13 +295,22 @@ export class Optimizer<Model> {
     const tailAt = at[at.length - 1]!;
     const tail = fusedTailOf(this.stages[tailAt]!.rule);
     // A tail alone (plain gradient descent) is a step of its own, at its stage.
-    const rule = at.length === 1 ? tailAt : at[at.length - 2]!;
-    const step = at.length === 1 ? TAIL_ONLY : fusedStepOf(this.stages[rule]!.rule);
+    let rule = at.length === 1 ? tailAt : at[at.length - 2]!;
+    let step = at.length === 1 ? TAIL_ONLY : fusedStepOf(this.stages[rule]!.rule);
+    // Decoupled decay between the rule and the tail (AdamW) folds in when the rule's step takes it.
+    let decayAt: number | undefined;
+    const decay = at.length >= 3 ? fusedDecayOf(this.stages[rule]!.rule) : undefined;
+    if (decay !== undefined) {
+      decayAt = rule;
+      rule = at[at.length - 3]!;
+      step = fusedStepOf(this.stages[rule]!.rule);
+      if (step?.decoupledDecay !== true) return undefined;
+    }
     if (step === undefined || tail === undefined) return undefined;
     for (let s = rule; s < this.stages.length; s++) if (this.stages[s]!.rule.reduce !== undefined) return undefined;
     const g = p.grads[0];
     const direct = at[0] === rule && p.grads.length === 1 && g instanceof Tensor && g.size === p.info.size && g.dtype === "float32";
-    return { rule, tailAt, step, tail, direct };
+    return { rule, tailAt, step, tail, direct, decayAt, decay };
   }
 
   /** Fresh state for a parameter: each stage that applies to it initialises its slots. */
@@ -501,7 +511,8 @@ export class Optimizer<Model> {
           // The rule, the learning rate and θ + u in one pass (the stages before the rule ran as usual).
           run(plan.rule);
           const factor = plan.tail.eager(hyper[plan.tailAt]);
-          theta = plan.step.eager(st.stages[plan.rule]!, p.view.value as Float32Array, u as Float32Array, st.step + 1, factor);
+          const λ = plan.decayAt === undefined ? 0 : plan.decay!.eager(hyper[plan.decayAt]);
+          theta = plan.step.eager(st.stages[plan.rule]!, p.view.value as Float32Array, u as Float32Array, st.step + 1, factor, λ);
           // Declined (slots of another kind): the generic path, on a buffer of our own.
           if (theta === null && plan.direct) u = copyInto(this.bufferFor(p), u);
         }
@@ -667,9 +678,10 @@ export class Optimizer<Model> {
       if (rule.reduce !== undefined) h = rule.reduceStaged!(idx.map((i) => u[i]!), h);
       for (const i of idx) {
         const plan = plans[i];
-        if (plan !== undefined && plan.tailAt !== s && plan.rule === s) continue;
+        if (plan !== undefined && plan.tailAt !== s && (plan.rule === s || plan.decayAt === s)) continue;
         if (plan?.tailAt === s) {
-          const r = plan.step.staged(slots[i]![plan.rule]!, thetas[i]!, u[i]!, steps[i]!, plan.tail.staged(h));
+          const λ = plan.decayAt === undefined ? undefined : plan.decay!.staged(hyper[plan.decayAt]);
+          const r = plan.step.staged(slots[i]![plan.rule]!, thetas[i]!, u[i]!, steps[i]!, plan.tail.staged(h), λ);
           fusedNext[i] = r.theta;
           slots[i]![plan.rule] = r.slots;
           continue;
@@ -880,6 +892,9 @@ interface FusedPlan {
   readonly tail: FusedTail;
   /** The step reads the gradient's own array (no update buffer, no copy). */
   readonly direct: boolean;
+  /** The stage of a decoupled decay folded in between the rule and the tail, if any. */
+  readonly decayAt: number | undefined;
+  readonly decay: FusedDecay | undefined;
 }
 
 /** θ + u in a new array of θ's kind (u is of the same kind: the update buffer is the parameter's dtype). */

@@ -6,7 +6,7 @@ import { checkNumber, checkRate, evaluate, type Schedule } from "./schedules.js"
 import type { GradientTransformation } from "./transform.js";
 import type { LearningRateHolder } from "./optimizer.js";
 import { f64, narrow, wide } from "./staged.js";
-import { withFusedTail } from "./fused.js";
+import { withFusedDecay, withFusedTail } from "./fused.js";
 import type { FloatArray } from "./transform.js";
 
 /**
@@ -135,7 +135,7 @@ function scale64(u: Float64Array, k: number): void {
 export function addDecayedWeights(weightDecay: number | Schedule): GradientTransformation<number> {
   const op = "addDecayedWeights";
   const lambda = checkRate(op, "weightDecay", weightDecay);
-  return {
+  const rule: GradientTransformation<number> = {
     name: op,
     slots: [],
     init: () => ({}),
@@ -147,4 +147,6 @@ export function addDecayedWeights(weightDecay: number | Schedule): GradientTrans
     // λ = 0 adds ±0, which changes no value (the loop skips it).
     applyStaged: (state, theta, u, { hyper: λ }) => [narrow(wide(u).add(wide(theta).mul(λ!)), u.dtype), state],
   };
+  // Between a rule and the learning rate (AdamW), it folds into the rule's fused step.
+  return withFusedDecay(rule, { eager: (λ) => λ as number, staged: (λ) => λ! });
 }

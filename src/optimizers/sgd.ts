@@ -66,6 +66,7 @@ export function trace(options: TraceOptions = {}): GradientTransformation {
     },
   };
   return withFusedStep(rule, {
+    decoupledDecay: false,
     eager(state, theta, g, _t, factor) {
       const v = state.velocity;
       if (!(v instanceof Float32Array)) return null;

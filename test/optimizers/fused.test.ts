@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   Adam, AdamW, NAdam, Optimizer, SGD, chain, compile, constantSchedule, getThreadCount, masked, randomNormal, scale, scaleByAdam,
-  scaleByLearningRate, setThreadCount, tensor, Tensor, type OptimizerState,
+  scaleByLearningRate, setThreadCount, tensor, Tensor, addDecayedWeights, trace, type OptimizerState,
 } from "../../src/index.js";
 import { setFusedStepsEnabled } from "../../src/optimizers/fused.js";
 import { setWasmOptimizerEnabled } from "../../src/tensor/wasm/optimizer.js";
@@ -115,6 +115,7 @@ function firstDifference(a: string[], b: string[]): string {
 const FUSED: Record<string, <M>(m: M, checkFinite: boolean) => Optimizer<M>> = {
   Adam: (m, checkFinite) => new Adam(m, { learningRate: 0.003, beta1: 0.85, beta2: 0.995, epsilon: 1e-7, checkFinite }),
   NAdam: (m, checkFinite) => new NAdam(m, { learningRate: 0.003, beta1: 0.85, beta2: 0.995, epsilon: 1e-7, checkFinite }),
+  "AdamW (decoupled decay folded in)": (m, checkFinite) => new AdamW(m, { learningRate: 0.003, weightDecay: 0.05, epsilon: 1e-6, checkFinite }),
   "SGD": (m, checkFinite) => new SGD(m, { learningRate: 0.3, checkFinite }),
   "SGD with momentum": (m, checkFinite) => new SGD(m, { learningRate: 0.03, momentum: 0.7, checkFinite }),
   "SGD with Nesterov momentum": (m, checkFinite) => new SGD(m, { learningRate: 0.03, momentum: 0.95, nesterov: true, checkFinite }),
@@ -237,6 +238,8 @@ describe("whatever changes which stages apply, the fused path and the generic on
     ["NAdam with a schedule", (m) => new NAdam(m, { learningRate: constantSchedule(0.02) })],
     ["Adam with an L2 penalty (the rule is not the first stage)", (m) => new Adam(m, { weightDecay: 0.1 })],
     ["AdamW sparing the norm (decay between the rule and the rate for the others)", (m) => new AdamW(m, { excludeFromWeightDecay: "norm" })],
+    ["AdamW with a decay schedule that reaches 0", (m) => new Optimizer(m, chain(scaleByAdam(), addDecayedWeights((t) => (t < 2 ? 0.1 : 0)), scaleByLearningRate(0.01)))],
+    ["SGD with momentum and decoupled decay (not fused: generic)", (m) => new Optimizer(m, chain(trace({ momentum: 0.9 }), addDecayedWeights(0.1), scaleByLearningRate(0.01)))],
     ["Adam with global-norm and value clipping", (m) => new Adam(m, { clipGlobalNorm: 1, clipValue: 0.5, decay: 0.01 })],
     ["Adam with b frozen", (m) => new Adam(m, { freeze: "b" })],
     ["Adam and a fixed scale", (m) => new Optimizer(m, chain(scaleByAdam({ nesterov: true }), scale(-1e-3)))],
@@ -273,7 +276,7 @@ describe("inside compile", () => {
     b: randomNormal([70], { seed: 20 + s }),
     d: randomNormal([20, 30], { seed: 30 + s, dtype: "float64" }),
   });
-  const primitive: Record<string, string> = { Adam: "adamStep", NAdam: "adamStep", SGD: "scaledAdd", "SGD with momentum": "momentumStep", "SGD with Nesterov momentum": "momentumStep" };
+  const primitive: Record<string, string> = { Adam: "adamStep", NAdam: "adamStep", "AdamW (decoupled decay folded in)": "adamStep", SGD: "scaledAdd", "SGD with momentum": "momentumStep", "SGD with Nesterov momentum": "momentumStep" };
   for (const [name, opt] of Object.entries(FUSED)) {
     it(`${name}: the compiled step calls the fused step (${primitive[name]}) and gives the eager bits at 1 and 2 threads`, async () => {
       const eager = (): string[] => {

@@ -137,17 +137,18 @@ export function wasmAdam(m: Float32Array, v: Float32Array, g: Float32Array, k: A
 /**
  * @internal A whole Adam step of one float32 parameter in one pass: from θ, the moments `m`, `v` and the
  * incoming update `g` (read only), the new moments go to `mOut`, `vOut` (which may be `m`, `v`) and the new
- * parameter `θ + f·d` to `thetaOut`, where d is Adam's direction and f the learning-rate factor (−α).
+ * parameter `θ + f·d` to `thetaOut`, where d is Adam's direction (plus `decay·θ` when `decay` ≠ 0: AdamW's
+ * decoupled decay) and f the learning-rate factor (−α).
  * Every intermediate is rounded to float32 where the separate loops store it, so the bits are theirs.
  * Returns false (nothing written) when not handled here.
  */
 export function wasmAdamStep(
-  theta: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, k: AdamConstants, factor: number,
+  theta: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, k: AdamConstants, factor: number, decay: number,
   mOut: Float32Array, vOut: Float32Array, thetaOut: Float32Array,
 ): boolean {
   const n = g.length;
   if (!wasmOptimizerTakes(n) || [theta, m, v, mOut, vOut, thetaOut].some((x) => x.length !== n)) return false;
-  return elementwise("adamStepF32", n, [theta, m, v, g], [null, mOut, vOut, thetaOut], [...adamParams(k), factor]);
+  return elementwise("adamStepF32", n, [theta, m, v, g], [null, mOut, vOut, thetaOut], [...adamParams(k), factor, decay]);
 }
 
 /**
