@@ -309,6 +309,23 @@ describe("inside compile", () => {
     });
   }
 
+  it("the interpreter (no generated code) runs the same fused step, with the same bits", () => {
+    const run = (generateCode: boolean | null): string[] => {
+      const m = make();
+      const o = new AdamW(m, { weightDecay: 0.1 });
+      if (generateCode === null) for (let s = 0; s < 4; s++) o.update(m, grad(s));
+      else {
+        const step = compile((net: Net, g: Net) => void o.update(net, g), { generateCode });
+        for (let s = 0; s < 4; s++) step(m, grad(s));
+        expect(step.inspect(m, grad(0)).optimized).toContain("= adamStep ");
+      }
+      return fingerprint(m as unknown as Flat, o.state() as OptimizerState<unknown>);
+    };
+    const eager = run(null);
+    expect(firstDifference(run(false), eager)).toBe("none");
+    expect(firstDifference(run(true), eager)).toBe("none");
+  });
+
   it("a non-finite gradient throws before the fused step commits anything", () => {
     const m = make();
     const o = new Adam(m);
