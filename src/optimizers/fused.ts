@@ -3,11 +3,12 @@
  * the rule, then the chain's constant-factor tail (`scaleByLearningRate`, `scale`) and θ + u, in one loop
  * (a SIMD kernel where it pays) with the roundings the separate loops make where they store, so the bits
  * are the chain's. The optimizer takes it when the rule and the tail are the last two stages that apply to a
- * float32 parameter (and no tree-wide `reduce` comes after the rule); everything else, and every parameter
- * where it does not apply, runs the generic path. Inside `compile` the fused step is one primitive whose
- * kernel is the same.
+ * float32 parameter (a decoupled decay may sit between them when the step takes it; a tail alone is a step
+ * too) and no tree-wide `reduce` comes after the rule; everything else, and every parameter where it does
+ * not apply, runs the generic path. Inside `compile` the fused step is one primitive whose kernel is the same.
  *
- * The declarations live here, beside the rules, not in `GradientTransformation`: they are how the built-in
+ * The rules declare their fused forms where they are defined (`adam.ts`, `sgd.ts`, `scale.ts`), into the
+ * registries here (keyed by the rule object), not in `GradientTransformation`: they are how the built-in
  * rules run fast, not something a user's rule must provide.
  */
 import { Tensor } from "../tensor/tensor.js";
@@ -140,8 +141,12 @@ const slotP: Primitive<{ readonly slot: number }> = {
     return slots[slot]!;
   },
   shape: (inputs) => ({ shape: inputs[0]!.shape, dtype: inputs[0]!.dtype }),
-  jvp: () => null,
-  vjp: () => [null],
+  jvp: () => {
+    throw new Error("fusedSlot has no derivative");
+  },
+  vjp: () => {
+    throw new Error("fusedSlot has no derivative");
+  },
   nondifferentiable: true,
 };
 

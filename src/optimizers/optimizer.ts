@@ -443,9 +443,9 @@ export class Optimizer<Model> {
     });
     const active = this.stages.map((stage) => new Set(live.filter((p) => this.applies(stage, p.info))));
     const plans = live.map((p) => this.fusedPlan(p, (s) => active[s]!.has(p)));
-    // One pass per parameter sums its partial derivatives into its update buffer and, fused into it,
-    // looks for NaN and ±Infinity (the buffers are scratch space: neither model nor state is touched). A
-    // fused step that reads the gradient itself needs no buffer: its gradient is only scanned.
+    // Each parameter's partial derivatives are summed into its update buffer, which is then scanned for NaN
+    // and ±Infinity (the buffers are scratch space: neither model nor state is touched). A fused step that
+    // reads the gradient itself needs no buffer: its gradient is only scanned.
     const scan = this.checkFinite || this.skipNonFinite;
     const buffers = live.map((p, i) => {
       let u: FloatArray;
