@@ -3,4 +3,4 @@
 // Build: `npm run build:wasm` (scripts/build-wasm.mjs) regenerates src/tensor/wasm/kernels-binary.ts.
 export { workspaceBytes, sgemm, sgemmPart } from "./gemm";
 export { binaryRows, whereF32, unaryF32, reduceRows, reduceColumns, argRows, argColumns, maxPool2x2Argmax } from "./elementwise";
-export { adamF32 } from "./optimizer";
+export { adamF32, adamStepF32, momentumStepF32, scaledAddF32, firstNonFiniteF32 } from "./optimizer";

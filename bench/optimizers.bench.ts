@@ -3,8 +3,9 @@
  * 100 bias: 1,010,000 parameters), side by side with TensorFlow.js's Adam (`applyGradients` on variables of
  * the same shapes, cpu backend), and the cost of the shared walk: the full `update` against the rule
  * arithmetic alone (the same per-leaf loops of scaleByAdam and scaleByLearningRate, and θ + u, called
- * directly on the typed arrays), the full `update` with Adam's arithmetic in its TypeScript loop instead of the
- * SIMD kernel, and the walk alone (pairing and validating model and gradient leaves, grouping
+ * directly on the typed arrays), the full `update` with the fused step off (Adam's SIMD kernel, then the
+ * learning rate and θ + u as separate loops, the gradient copied into an update buffer), the full `update`
+ * in TypeScript only (no SIMD kernel), and the walk alone (pairing and validating model and gradient leaves, grouping
  * parameters, writing them back). Targets from issue 5: faster than tfjs-cpu; walk overhead under 10%.
  *
  * Run alone: `npx tsx bench/optimizers.bench.ts [--quick]`; or `npm run bench -- optimizers`.
@@ -24,6 +25,7 @@ import {
 } from "../src/index.js";
 import { parametersOf } from "../src/optimizers/parameters.js";
 import { setWasmOptimizerEnabled } from "../src/tensor/wasm/optimizer.js";
+import { setFusedStepsEnabled } from "../src/optimizers/fused.js";
 import { assignLeaves } from "../src/keypaths/walk.js";
 import { Suite, runIfMain } from "./harness.js";
 
@@ -90,6 +92,10 @@ function rawAdam(net: Net, grad: ReturnType<typeof gradientFor>) {
 
 export async function main(): Promise<void> {
   const suite = new Suite("optimizers");
+  const kernels = (simd: boolean, fused: boolean) => (): void => {
+    setWasmOptimizerEnabled(simd);
+    setFusedStepsEnabled(fused);
+  };
 
   // difftypes: the full update (walk, validation, rules, new tensors written into the class model).
   const net = new Net();
@@ -141,13 +147,19 @@ export async function main(): Promise<void> {
     work: 1,
     contenders: [
       { name: "tfjs-cpu", setup: async () => { await tf.setBackend("cpu"); }, run: () => tfAdam.applyGradients(tfGrads) },
-      { name: "difftypes Adam.update", setup: () => { setWasmOptimizerEnabled(true); }, run: ours },
-      { name: "Adam.update, TypeScript rule loop", setup: () => { setWasmOptimizerEnabled(false); }, run: ours },
-      { name: "rule arithmetic only", run: raw },
-      { name: "walk only", setup: () => { setWasmOptimizerEnabled(true); }, run: walkOnly },
+      { name: "difftypes Adam.update", setup: kernels(true, true), run: ours },
+      { name: "Adam.update, fused step off", setup: kernels(true, false), run: ours },
+      { name: "Adam.update, TypeScript loops (fused)", setup: kernels(false, true), run: ours },
+      { name: "Adam.update, TypeScript loops, fused step off", setup: kernels(false, false), run: ours },
+      { name: "rule arithmetic only", setup: kernels(true, true), run: raw },
+      { name: "walk only", setup: kernels(true, true), run: walkOnly },
     ],
-    note: "difftypes: class model, walk + validation + Adam rule + new parameter tensors (Adam's arithmetic in the SIMD kernel; 'TypeScript rule loop' without it); 'rule arithmetic only' is the same per-leaf loops without the walk",
+    note:
+      "difftypes: class model, walk + validation + Adam step + new parameter tensors: Adam, the learning rate and θ + u in one SIMD pass per parameter " +
+      "('fused step off': Adam's SIMD kernel, then the rate and θ + u as separate loops; 'TypeScript loops': no SIMD kernel); " +
+      "'rule arithmetic only' is the unfused per-leaf calls without the walk",
   });
+  kernels(true, true)();
 
   const c = suite.comparisons.at(-1);
   if (c) {

@@ -19,6 +19,7 @@ import {
   softmaxCrossEntropy, sum, tensor, valueWithGradient, Tensor,
 } from "../src/index.js";
 import { workersReady } from "../src/tensor/wasm/threads.js";
+import { setFusedStepsEnabled } from "../src/optimizers/fused.js";
 import type { Tensor as TfTensor, Tensor4D, Variable } from "@tensorflow/tfjs";
 import { Suite, loadTf, onTfBackend, runIfMain, selected, tfContender, tfRead, type Contender } from "./harness.js";
 
@@ -26,10 +27,11 @@ type Jax = typeof import("@jax-js/jax");
 type JaxArray = import("@jax-js/jax").Array;
 
 /** difftypes at 1 and at 2 threads: the setup switches the thread count before each batch. */
-function ours(run: () => unknown, extra: Partial<Contender> = {}): Contender[] {
+function ours(run: () => unknown, extra: Partial<Contender> = {}, fused = true): Contender[] {
   return [1, 2].map((threads) => ({
-    name: `difftypes ${threads}t`,
+    name: `difftypes ${threads}t${fused ? "" : ", fused step off"}`,
     setup: async () => {
+      setFusedStepsEnabled(fused);
       setThreadCount(threads);
       await workersReady();
     },
@@ -236,8 +238,10 @@ export async function main(): Promise<void> {
     };
     await suite.compare("MLP 784-256-128-10 b128, Adam step", {
       reference: "tfjs-wasm", unit: "ms", work: 1, peers: PEERS,
+      note: "'fused step off': the optimizer's rule, learning rate and θ + u as separate passes",
       contenders: [
         ...ours(step),
+        ...ours(step, {}, false),
         ...(await tfBoth(tfStep, { maxRounds: 4 })),
         { name: "jax-js jit", run: jaxTrainer(jax, jp, mlpLoss, toJax(jax, x), jy) },
       ],
@@ -277,6 +281,7 @@ export async function main(): Promise<void> {
   }
 
   setThreadCount(initialThreads);
+  setFusedStepsEnabled(true);
   suite.save();
 }
 runIfMain(import.meta.url, main);

@@ -20,6 +20,7 @@
 import { jit, grad, valueAndGrad, numpy as np, nn, type Array as JaxArray } from "@jax-js/jax";
 import { compile, gradient, randomNormal, randomUniform, tensor, zeros, oneHot, valueWithGradient, Adam, type Tensor } from "../src/index.js";
 import { Suite, options, runIfMain, selected } from "./harness.js";
+import { setFusedStepsEnabled } from "../src/optimizers/fused.js";
 
 const LINKS = 500; // 500 × (x*c1 + c2) = 1000 scalar ops
 const C1 = 1.0001;
@@ -317,9 +318,16 @@ export async function main(): Promise<void> {
     suite.check(`${c.title}: Adam.update losses = Adam written with ops`, loa, la, 1e-4);
     const eager = trainer(eagerStep), staged = trainer((...args) => stagedStep(...args));
     const eagerOptimizer = optimizerTrainer(false), stagedOptimizer = optimizerTrainer(true);
+    // The same without the optimizer's fused step (Adam, the learning rate and θ + u as separate loops, and
+    // compiled as ops): the program is traced with it off, and the eager contender switches it per batch.
+    const eagerUnfused = optimizerTrainer(false), stagedUnfused = optimizerTrainer(true);
+    setFusedStepsEnabled(false);
+    stagedUnfused.run();
+    setFusedStepsEnabled(true);
+    const fusedOn = (on: boolean) => () => void setFusedStepsEnabled(on);
     // Steady state: run each compiled step for a second first, so that V8 has optimised the generated code
     // (a large generated function takes its optimising compiler a while, longer on a loaded machine).
-    for (const run of [() => staged(), () => stagedOptimizer.run()]) {
+    for (const run of [() => staged(), () => stagedOptimizer.run(), () => stagedUnfused.run()]) {
       const until = performance.now() + (options().quick ? 100 : 1000);
       while (performance.now() < until) run();
     }
@@ -334,12 +342,15 @@ export async function main(): Promise<void> {
         { name: "difftypes eager", run: () => eager().item() },
         { name: "difftypes compile", run: () => staged().item() },
         { name: "jax-js jit wasm", run: jt },
-        { name: "difftypes eager, Adam.update", run: () => eagerOptimizer.run().item() },
-        { name: "difftypes compile, Adam.update in place", run: () => stagedOptimizer.run().item() },
+        { name: "difftypes eager, Adam.update", setup: fusedOn(true), run: () => eagerOptimizer.run().item() },
+        { name: "difftypes compile, Adam.update in place", setup: fusedOn(true), run: () => stagedOptimizer.run().item() },
+        { name: "difftypes eager, Adam.update, fused step off", setup: fusedOn(false), run: () => eagerUnfused.run().item() },
+        { name: "difftypes compile, Adam.update, fused step off", setup: fusedOn(false), run: () => stagedUnfused.run().item() },
       ],
     });
+    setFusedStepsEnabled(true);
     if (stagedStep.stats.traces !== 1) throw new Error(`${c.title}: the compiled step retraced (${stagedStep.stats.traces} traces)`);
-    for (const t of [ob, stagedOptimizer]) {
+    for (const t of [ob, stagedOptimizer, stagedUnfused]) {
       if (t.step!.stats.traces !== 1) throw new Error(`${c.title}: the compiled Adam.update step retraced (${t.step!.stats.traces} traces)`);
     }
   }

@@ -5,8 +5,12 @@
 import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, flag, positive, unitInterval, type CommonOptions } from "./facade.js";
 import { slot, type GradientTransformation, type Transform } from "./transform.js";
-import { wasmAdam } from "../tensor/wasm/optimizer.js";
+import { wasmAdam, wasmAdamStep, type AdamConstants } from "../tensor/wasm/optimizer.js";
+import { bind } from "../autodiff/trace.js";
+import { fromTyped } from "../tensor/creation.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { f64, narrow, oneMinusPow, wide } from "./staged.js";
+import { fusedSlot, fusedStepPrimitive, newF32, withFusedStep } from "./fused.js";
 
 /**
  * Options of {@link scaleByAdam}.
@@ -52,7 +56,24 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
   const op = "scaleByAdam";
   const { beta1: β1, beta2: β2, epsilon: ε } = adamMoments(op, options);
   const nesterov = flag(op, "nesterov", options.nesterov, false);
-  return {
+  /** The step's constants, computed as the loop below always did (the fused step uses the same). */
+  const constants = (t: number): AdamConstants => {
+    const c1 = 1 - Math.pow(β1, t);
+    const c2 = 1 - Math.pow(β2, t);
+    // NAdam's look-ahead weights: β1 / (1 − β1ᵗ⁺¹) on m, (1 − β1) / (1 − β1ᵗ) on g.
+    const a = nesterov ? β1 / (1 - Math.pow(β1, t + 1)) : 1 / c1;
+    const b = nesterov ? (1 - β1) / c1 : 0;
+    return { beta1: β1, beta2: β2, epsilon: ε, a, b, c2 };
+  };
+  /** The staged constants a, b and c2 of step t (a float64 scalar), as applyStaged computes them. */
+  const stagedConstants = (t: Tensor): [Tensor, Tensor, Tensor] => {
+    const c1 = oneMinusPow(β1, t);
+    const c2 = oneMinusPow(β2, t);
+    const a = nesterov ? f64(β1).div(oneMinusPow(β1, t.add(1))) : f64(1).div(c1);
+    const b = nesterov ? f64(1 - β1).div(c1) : f64(0);
+    return [a, b, c2];
+  };
+  const rule: GradientTransformation = {
     name: nesterov ? "scaleByNadam" : op,
     slots: ["firstMoments", "secondMoments"],
     nonNegativeSlots: ["secondMoments"],
@@ -60,14 +81,10 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
     apply(state, _param, g, { step: t }) {
       const m = state.firstMoments!;
       const v = state.secondMoments!;
-      const c1 = 1 - Math.pow(β1, t);
-      const c2 = 1 - Math.pow(β2, t);
-      // NAdam's look-ahead weights: β1 / (1 − β1ᵗ⁺¹) on m, (1 − β1) / (1 − β1ᵗ) on g.
-      const a = nesterov ? β1 / (1 - Math.pow(β1, t + 1)) : 1 / c1;
-      const b = nesterov ? (1 - β1) / c1 : 0;
+      const k = constants(t);
+      const { a, b, c2 } = k;
       // Float32 parameters run the same loop as a SIMD kernel (same bits).
-      if (g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array &&
-          wasmAdam(m, v, g, { beta1: β1, beta2: β2, epsilon: ε, a, b, c2 })) return [g, state];
+      if (g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array && wasmAdam(m, v, g, k)) return [g, state];
       for (let i = 0; i < g.length; i++) {
         const gi = g[i]!;
         const mi = β1 * m[i]! + (1 - β1) * gi;
@@ -85,17 +102,68 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
       const gi = wide(g);
       const mi = wide(state.firstMoments!).mul(β1).add(gi.mul(1 - β1));
       const vi = wide(state.secondMoments!).mul(β2).add(gi.mul(1 - β2).mul(gi));
-      const c1 = oneMinusPow(β1, t);
-      const c2 = oneMinusPow(β2, t);
-      const a = nesterov ? f64(β1).div(oneMinusPow(β1, t.add(1))) : f64(1).div(c1);
-      const b = nesterov ? f64(1 - β1).div(c1) : f64(0);
+      const [a, b, c2] = stagedConstants(t);
       const m̂ = mi.mul(a).add(gi.mul(b));
       const v̂ = vi.div(c2);
       const u = m̂.div(v̂.sqrt().add(ε));
       return [narrow(u, g.dtype), { firstMoments: narrow(mi, g.dtype), secondMoments: narrow(vi, g.dtype) }];
     },
   };
+  return withFusedStep(rule, {
+    decoupledDecay: true,
+    eager(state, theta, g, t, factor, decay) {
+      const m = state.firstMoments, v = state.secondMoments;
+      if (!(m instanceof Float32Array && v instanceof Float32Array)) return null;
+      const out = newF32(g.length);
+      const k = constants(t);
+      if (!wasmAdamStep(theta, m, v, g, k, factor, decay, m, v, out)) adamStep32(theta, m, v, g, k, factor, decay, m, v, out);
+      return out;
+    },
+    staged(state, theta, g, t, factor, decay) {
+      const inputs = [theta, g, state.firstMoments!, state.secondMoments!, ...stagedConstants(t), factor, decay ?? f64(0)];
+      const next = bind(adamStepP, inputs, { beta1: β1, beta2: β2, epsilon: ε });
+      return { theta: next, slots: { firstMoments: fusedSlot(next, 0), secondMoments: fusedSlot(next, 1) } };
+    },
+  });
 }
+
+/**
+ * Adam's step fused with the learning rate and θ + u, over float32 arrays (the kernel's fallback for small
+ * parameters): the loop of `scaleByAdam`, then (λ ≠ 0: AdamW) `d + λθ`, then `u = factor·d` and `θ + u`,
+ * each rounded to float32 where the separate loops store (`Math.fround`). `mOut`, `vOut` may be `m`, `v`.
+ */
+function adamStep32(
+  theta: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, k: AdamConstants, factor: number, λ: number,
+  mOut: Float32Array, vOut: Float32Array, out: Float32Array,
+): void {
+  const { beta1: β1, beta2: β2, epsilon: ε, a, b, c2 } = k;
+  const n = g.length;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i]!;
+    const mi = β1 * m[i]! + (1 - β1) * gi;
+    const vi = β2 * v[i]! + (1 - β2) * gi * gi;
+    mOut[i] = mi;
+    vOut[i] = vi;
+    let d = Math.fround((a * mi + b * gi) / (Math.sqrt(vi / c2) + ε));
+    if (λ !== 0) d = Math.fround(d + λ * theta[i]!);
+    out[i] = theta[i]! + Math.fround(factor * d);
+  }
+}
+
+/**
+ * Inside `compile`: Adam's fused step as one primitive over (θ, g, m, v, a, b, c2, factor, λ); its result is
+ * the new parameter, and `fusedSlot` reads the new moments (new arrays: the program's inputs stay as they are).
+ */
+const adamStepP = fusedStepPrimitive<{ beta1: number; beta2: number; epsilon: number }>("adamStep", (inputs, { beta1, beta2, epsilon }) => {
+  const [theta, g, m, v] = inputs.slice(0, 4).map((x) => x._values as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const [a, b, c2, factor, λ] = inputs.slice(4).map((x) => x._values[0]!) as [number, number, number, number, number];
+  const n = g.length;
+  const mOut = newF32(n), vOut = newF32(n), out = newF32(n);
+  const k: AdamConstants = { beta1, beta2, epsilon, a, b, c2 };
+  if (!wasmAdamStep(theta, m, v, g, k, factor, λ, mOut, vOut, out)) adamStep32(theta, m, v, g, k, factor, λ, mOut, vOut, out);
+  const shape = inputs[0]!.shape;
+  return { theta: fromTyped(out, shape, "float32"), slots: [fromTyped(mOut, shape, "float32"), fromTyped(vOut, shape, "float32")] };
+});
 
 /**
  * Options of {@link Adam}, {@link AdamW} and {@link NAdam}.

@@ -8,6 +8,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { fromTyped, scalar } from "../tensor/creation.js";
 import { sameShape } from "../tensor/shape.js";
+import { allocate } from "../tensor/dtype.js";
 import { stack } from "../ops/movement.js";
 import { where } from "../ops/binary.js";
 import { StagedTensor } from "../staged/tracing.js";
@@ -19,7 +20,8 @@ import type { TangentVector } from "../protocols/tangent.js";
 import { selectorPredicate, unmatchedPaths, type PathSelector } from "./masks.js";
 import { evaluate, type Schedule } from "./schedules.js";
 import { checkTransform, stagesOf, type FloatArray, type GradientTransformation, type ParameterInfo, type Slots, type Stage, type TensorSlots, type Transform } from "./transform.js";
-import { locateNonFinite, parametersOf, sumInto, type Parameter } from "./parameters.js";
+import { firstNonFinite32, locateNonFinite, nonFiniteFlag, parametersOf, sumInto, type Parameter } from "./parameters.js";
+import { TAIL_ONLY, fusedDecayOf, fusedStepOf, fusedStepsEnabled, fusedTailOf, type FusedDecay, type FusedStep, type FusedTail } from "./fused.js";
 import { OPTIMIZER_STATE_FORMAT, checkStateFits, slotValueProblem, type OptimizerState, type ParameterState } from "./state.js";
 
 export { OPTIMIZER_STATE_FORMAT, type OptimizerState } from "./state.js";
@@ -278,6 +280,39 @@ export class Optimizer<Model> {
   }
 
 
+  /**
+   * Whether a parameter takes a fused step: float32, with a rule that declares one and a constant-factor
+   * tail as the last two stages that apply to it (or a decoupled decay between them, when the step takes
+   * it; or the tail alone), and no tree-wide `reduce` after the rule (which would need the rule's output of
+   * every parameter first). `direct`: the rule is the first stage that applies
+   * and the gradient is one float32 array of the parameter's size, which the step then reads in place.
+   */
+  private fusedPlan(p: Parameter, applies: (s: number) => boolean): FusedPlan | undefined {
+    if (p.isNumber || p.info.dtype !== "float32" || !fusedStepsEnabled()) return undefined;
+    const at: number[] = [];
+    for (let s = 0; s < this.stages.length; s++) if (applies(s)) at.push(s);
+    if (at.length === 0) return undefined;
+    const tailAt = at[at.length - 1]!;
+    const tail = fusedTailOf(this.stages[tailAt]!.rule);
+    // A tail alone (plain gradient descent) is a step of its own, at its stage.
+    let rule = at.length === 1 ? tailAt : at[at.length - 2]!;
+    let step = at.length === 1 ? TAIL_ONLY : fusedStepOf(this.stages[rule]!.rule);
+    // Decoupled decay between the rule and the tail (AdamW) folds in when the rule's step takes it.
+    let decayAt: number | undefined;
+    const decay = at.length >= 3 ? fusedDecayOf(this.stages[rule]!.rule) : undefined;
+    if (decay !== undefined) {
+      decayAt = rule;
+      rule = at[at.length - 3]!;
+      step = fusedStepOf(this.stages[rule]!.rule);
+      if (step?.decoupledDecay !== true) return undefined;
+    }
+    if (step === undefined || tail === undefined) return undefined;
+    for (let s = rule; s < this.stages.length; s++) if (this.stages[s]!.rule.reduce !== undefined) return undefined;
+    const g = p.grads[0];
+    const direct = at[0] === rule && p.grads.length === 1 && g instanceof Tensor && g.size === p.info.size && g.dtype === "float32";
+    return { rule, tailAt, step, tail, direct, decayAt, decay };
+  }
+
   /** Fresh state for a parameter: each stage that applies to it initialises its slots. */
   private freshState(p: Parameter): ParameterState {
     return {
@@ -406,12 +441,23 @@ export class Optimizer<Model> {
       if (s !== undefined) checkStateFits(op, this.label, p.info, s);
       return s ?? this.freshState(p);
     });
-    // One pass per parameter sums its partial derivatives into its update buffer and, fused into it,
-    // looks for NaN and ±Infinity (the buffers are scratch space: neither model nor state is touched).
+    const active = this.stages.map((stage) => new Set(live.filter((p) => this.applies(stage, p.info))));
+    const plans = live.map((p) => this.fusedPlan(p, (s) => active[s]!.has(p)));
+    // Each parameter's partial derivatives are summed into its update buffer, which is then scanned for NaN
+    // and ±Infinity (the buffers are scratch space: neither model nor state is touched). A fused step that
+    // reads the gradient itself needs no buffer: its gradient is only scanned.
     const scan = this.checkFinite || this.skipNonFinite;
-    const buffers = live.map((p) => {
-      const u = this.bufferFor(p);
-      if (sumInto(u, p.grads, scan) < 0) return u;
+    const buffers = live.map((p, i) => {
+      let u: FloatArray;
+      let bad: number;
+      if (plans[i]?.direct === true) {
+        u = (p.grads[0] as Tensor)._values as Float32Array;
+        bad = scan ? firstNonFinite32(u) : -1;
+      } else {
+        u = this.bufferFor(p);
+        bad = sumInto(u, p.grads, scan);
+      }
+      if (bad < 0) return u;
       if (this.skipNonFinite) return null;
       const at = locateNonFinite(p);
       throw new RangeError(
@@ -424,7 +470,6 @@ export class Optimizer<Model> {
       this.skipped++;
       return model;
     }
-    const active = this.stages.map((stage) => new Set(live.filter((p) => this.applies(stage, p.info))));
     const hyper = this.stages.map((stage) => stage.rule.hyper?.({ step: this.count + 1, count: this.count }));
     live.forEach((p, i) => {
       const st = states[i]!;
@@ -451,17 +496,32 @@ export class Optimizer<Model> {
       live.forEach((p, i) => {
         const st = states[i]!;
         let u = updates[i]!;
-        for (let s = from; s < to; s++) {
-          if (!active[s]!.has(p)) continue;
-          const [next, slots] = this.stages[s]!.rule.apply(st.stages[s]!, p.view, u, { step: st.step + 1, hyper: hyper[s] });
-          u = next;
-          st.stages[s] = slots;
+        const plan = last ? plans[i] : undefined;
+        let s = from;
+        const run = (end: number): void => {
+          for (; s < end; s++) {
+            if (!active[s]!.has(p)) continue;
+            const [next, slots] = this.stages[s]!.rule.apply(st.stages[s]!, p.view, u, { step: st.step + 1, hyper: hyper[s] });
+            u = next;
+            st.stages[s] = slots;
+          }
+        };
+        let theta: FloatArray | null = null;
+        if (plan !== undefined) {
+          // The rule, the learning rate and θ + u in one pass (the stages before the rule ran as usual).
+          run(plan.rule);
+          const factor = plan.tail.eager(hyper[plan.tailAt]);
+          const λ = plan.decayAt === undefined ? 0 : plan.decay!.eager(hyper[plan.decayAt]);
+          theta = plan.step.eager(st.stages[plan.rule]!, p.view.value as Float32Array, u as Float32Array, st.step + 1, factor, λ);
+          // Declined (slots of another kind): the generic path, on a buffer of our own.
+          if (theta === null && plan.direct) u = copyInto(this.bufferFor(p), u);
         }
+        if (theta === null) run(to);
         updates[i] = u;
         if (!last) return;
         // θ + u, written to every path of the parameter.
-        const theta = p.view.value;
-        const next = p.isNumber ? theta[0]! + u[0]! : fromTyped(added(theta, u), p.info.shape, p.info.dtype);
+        const value = p.view.value;
+        const next = p.isNumber ? value[0]! + u[0]! : fromTyped(theta ?? added(value, u), p.info.shape, p.info.dtype);
         for (const j of p.leaves) values[j] = next;
         st.step++;
       });
@@ -582,12 +642,12 @@ export class Optimizer<Model> {
       return u;
     });
 
-    // Finiteness: one flag per parameter, 0 exactly when its update is finite (x − x is NaN for NaN and ±∞).
+    // Finiteness: one flag per parameter, 0 exactly when its update is finite (one scan of it).
     let ok: Tensor | undefined;
     let skipping = false;
     if ((this.checkFinite || this.skipNonFinite) && live.length > 0) {
       const mixed = live.some((p) => p.info.dtype !== live[0]!.info.dtype);
-      const flags = stack(updates.map((u) => (mixed ? u.sub(u).sum().cast("float64") : u.sub(u).sum())));
+      const flags = stack(updates.map((u) => (mixed ? nonFiniteFlag(u).cast("float64") : nonFiniteFlag(u))));
       if (this.skipNonFinite) ok = flags.sum().equal(0);
       scope.checks.push({
         value: flags,
@@ -606,14 +666,26 @@ export class Optimizer<Model> {
       });
     }
 
-    // The rules, stage by stage (a stage with a tree-wide reduce sees every parameter's update first).
+    // The rules, stage by stage (a stage with a tree-wide reduce sees every parameter's update first). A
+    // parameter with a fused step skips its rule and takes the step at the tail's stage, as eagerly.
     const u = updates.slice();
     const slots = slotsIn.map((row) => row.slice());
+    const plans = live.map((p, i) => this.fusedPlan(p, (s) => active[s]![i]!));
+    const fusedNext: (Tensor | undefined)[] = live.map(() => undefined);
     this.stages.forEach(({ rule }, s) => {
       const idx = live.flatMap((_, i) => (active[s]![i] ? [i] : []));
       let h: Tensor | undefined = hyper[s];
       if (rule.reduce !== undefined) h = rule.reduceStaged!(idx.map((i) => u[i]!), h);
       for (const i of idx) {
+        const plan = plans[i];
+        if (plan !== undefined && plan.tailAt !== s && (plan.rule === s || plan.decayAt === s)) continue;
+        if (plan?.tailAt === s) {
+          const λ = plan.decayAt === undefined ? undefined : plan.decay!.staged(hyper[plan.decayAt]);
+          const r = plan.step.staged(slots[i]![plan.rule]!, thetas[i]!, u[i]!, steps[i]!, plan.tail.staged(h), λ);
+          fusedNext[i] = r.theta;
+          slots[i]![plan.rule] = r.slots;
+          continue;
+        }
         const [next, sl] = rule.applyStaged!(slots[i]![s]!, thetas[i]!, u[i]!, { step: steps[i]!, hyper: h });
         const info = live[i]!.info;
         if (!(next instanceof Tensor) || next.dtype !== info.dtype || !sameShape(next.shape, info.shape)) {
@@ -634,7 +706,8 @@ export class Optimizer<Model> {
     const seen = new Set<FloatArray>();
     live.forEach((p, i) => {
       const θ = thetas[i]!;
-      const next = ok === undefined ? θ.add(u[i]!) : where(ok, θ.add(u[i]!), θ);
+      const moved = fusedNext[i] ?? θ.add(u[i]!);
+      const next = ok === undefined ? moved : where(ok, moved, θ);
       for (const j of p.leaves) values[j] = next;
       this.stages.forEach(({ rule }, s) => {
         const sl = slots[i]![s];
@@ -810,19 +883,40 @@ export class Optimizer<Model> {
   }
 }
 
-/** θ + u in a new array of θ's kind (one loop per kind keeps each monomorphic). */
+/** How a parameter takes a fused step (see `Optimizer.fusedPlan`). */
+interface FusedPlan {
+  /** The stage of the rule with the fused step, and of the tail folded into it. */
+  readonly rule: number;
+  readonly tailAt: number;
+  readonly step: FusedStep;
+  readonly tail: FusedTail;
+  /** The step reads the gradient's own array (no update buffer, no copy). */
+  readonly direct: boolean;
+  /** The stage of a decoupled decay folded in between the rule and the tail, if any. */
+  readonly decayAt: number | undefined;
+  readonly decay: FusedDecay | undefined;
+}
+
+/** θ + u in a new array of θ's kind (u is of the same kind: the update buffer is the parameter's dtype). */
 function added(θ: FloatArray, u: FloatArray): FloatArray {
-  return θ instanceof Float32Array ? added32(θ, u) : added64(θ, u);
+  return θ instanceof Float32Array ? added32(θ, u as Float32Array) : added64(θ, u as Float64Array);
 }
-function added32(θ: Float32Array, u: FloatArray): Float32Array {
+// One loop per kind keeps each monomorphic.
+function added32(θ: Float32Array, u: Float32Array): Float32Array {
   const n = θ.length;
-  const out = new Float32Array(n);
+  const out = allocate("float32", n) as Float32Array;
   for (let i = 0; i < n; i++) out[i] = θ[i]! + u[i]!;
   return out;
 }
-function added64(θ: Float64Array, u: FloatArray): Float64Array {
+function added64(θ: Float64Array, u: Float64Array): Float64Array {
   const n = θ.length;
-  const out = new Float64Array(n);
+  const out = allocate("float64", n) as Float64Array;
   for (let i = 0; i < n; i++) out[i] = θ[i]! + u[i]!;
   return out;
+}
+
+/** Copies `src` into `dst` (same length) and returns `dst`. */
+function copyInto(dst: FloatArray, src: FloatArray): FloatArray {
+  dst.set(src);
+  return dst;
 }

@@ -5,7 +5,9 @@
 import { checkNumber, checkRate, evaluate, type Schedule } from "./schedules.js";
 import type { GradientTransformation } from "./transform.js";
 import type { LearningRateHolder } from "./optimizer.js";
-import { narrow, wide } from "./staged.js";
+import { f64, narrow, wide } from "./staged.js";
+import { withFusedDecay, withFusedTail } from "./fused.js";
+import type { FloatArray } from "./transform.js";
 
 /**
  * Options of {@link scaleByLearningRate}.
@@ -59,12 +61,13 @@ export function scaleByLearningRate(learningRate: number | Schedule, options: Sc
       return evaluate(op, "learningRate", t.learningRate, count) / (1 + decay * step);
     },
     apply(state, _param, u, { hyper: alpha }) {
-      for (let i = 0; i < u.length; i++) u[i] = -alpha * u[i]!;
+      scaleInPlace(u, -alpha);
       return [u, state];
     },
     applyStaged: (state, _param, u, { hyper: alpha }) => [narrow(wide(u).mul(alpha!.neg()), u.dtype), state],
   };
-  return t;
+  // As the last stage after a rule with a fused step, the factor −α is folded into that step.
+  return withFusedTail(t, { eager: (alpha) => -(alpha as number), staged: (alpha) => alpha!.neg() });
 }
 
 /**
@@ -82,16 +85,32 @@ export function scaleByLearningRate(learningRate: number | Schedule, options: Sc
  */
 export function scale(factor: number): GradientTransformation<number> {
   const k = checkNumber("scale", "factor", factor);
-  return {
+  const rule: GradientTransformation<number> = {
     name: "scale",
     slots: [],
     init: () => ({}),
     apply(state, _param, u) {
-      for (let i = 0; i < u.length; i++) u[i] = k * u[i]!;
+      scaleInPlace(u, k);
       return [u, state];
     },
     applyStaged: (state, _param, u) => [narrow(wide(u).mul(k), u.dtype), state],
   };
+  return withFusedTail(rule, { eager: () => k, staged: () => f64(k) });
+}
+
+/**
+ * `u ← k·u` in place, computed in double and rounded where stored. One loop per array kind: a loop that
+ * sees both kinds is polymorphic and several times slower.
+ */
+function scaleInPlace(u: FloatArray, k: number): void {
+  if (u instanceof Float32Array) scale32(u, k);
+  else scale64(u, k);
+}
+function scale32(u: Float32Array, k: number): void {
+  for (let i = 0; i < u.length; i++) u[i] = k * u[i]!;
+}
+function scale64(u: Float64Array, k: number): void {
+  for (let i = 0; i < u.length; i++) u[i] = k * u[i]!;
 }
 
 /**
@@ -116,7 +135,7 @@ export function scale(factor: number): GradientTransformation<number> {
 export function addDecayedWeights(weightDecay: number | Schedule): GradientTransformation<number> {
   const op = "addDecayedWeights";
   const lambda = checkRate(op, "weightDecay", weightDecay);
-  return {
+  const rule: GradientTransformation<number> = {
     name: op,
     slots: [],
     init: () => ({}),
@@ -128,4 +147,6 @@ export function addDecayedWeights(weightDecay: number | Schedule): GradientTrans
     // λ = 0 adds ±0, which changes no value (the loop skips it).
     applyStaged: (state, theta, u, { hyper: λ }) => [narrow(wide(u).add(wide(theta).mul(λ!)), u.dtype), state],
   };
+  // Between a rule and the learning rate (AdamW), it folds into the rule's fused step.
+  return withFusedDecay(rule, { eager: (λ) => λ as number, staged: (λ) => λ! });
 }

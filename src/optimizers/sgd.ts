@@ -5,6 +5,10 @@ import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, flag, unitInterval, type CommonOptions } from "./facade.js";
 import { slot, type GradientTransformation } from "./transform.js";
 import { narrow, wide } from "./staged.js";
+import { fusedSlot, fusedStepPrimitive, newF32, withFusedStep } from "./fused.js";
+import { wasmMomentumStep } from "../tensor/wasm/optimizer.js";
+import { bind } from "../autodiff/trace.js";
+import { fromTyped } from "../tensor/creation.js";
 
 /**
  * Options of {@link trace}.
@@ -42,7 +46,7 @@ export function trace(options: TraceOptions = {}): GradientTransformation {
   const op = "trace";
   const μ = unitInterval(op, "momentum", options.momentum ?? 0.9);
   const nesterov = flag(op, "nesterov", options.nesterov, false);
-  return {
+  const rule: GradientTransformation = {
     name: op,
     slots: ["velocity"],
     init: ({ info }) => ({ velocity: slot(info) }),
@@ -61,7 +65,47 @@ export function trace(options: TraceOptions = {}): GradientTransformation {
       return [nesterov ? narrow(wide(g).add(vi.mul(μ)), g.dtype) : v, { velocity: v }];
     },
   };
+  return withFusedStep(rule, {
+    decoupledDecay: false,
+    eager(state, theta, g, _t, factor) {
+      const v = state.velocity;
+      if (!(v instanceof Float32Array)) return null;
+      const out = newF32(g.length);
+      if (!wasmMomentumStep(theta, v, g, μ, nesterov, factor, v, out)) momentumStep32(theta, v, g, μ, nesterov, factor, v, out);
+      return out;
+    },
+    staged(state, theta, g, _t, factor) {
+      const next = bind(momentumStepP, [theta, g, state.velocity!, factor], { momentum: μ, nesterov });
+      return { theta: next, slots: { velocity: fusedSlot(next, 0) } };
+    },
+  });
 }
+
+/**
+ * The momentum step fused with the learning rate and θ + u over float32 arrays (the kernel's fallback for
+ * small parameters), rounding where the separate loops store. `vOut` may be `v`.
+ */
+function momentumStep32(
+  theta: Float32Array, v: Float32Array, g: Float32Array, μ: number, nesterov: boolean, factor: number, vOut: Float32Array, out: Float32Array,
+): void {
+  for (let i = 0; i < g.length; i++) {
+    const gi = g[i]!;
+    const vi = μ * v[i]! + gi;
+    vOut[i] = vi;
+    const d = Math.fround(nesterov ? gi + μ * vi : vi);
+    out[i] = theta[i]! + Math.fround(factor * d);
+  }
+}
+
+/** Inside `compile`: the momentum step as one primitive over (θ, g, v, factor); `fusedSlot` reads the velocity. */
+const momentumStepP = fusedStepPrimitive<{ momentum: number; nesterov: boolean }>("momentumStep", (inputs, { momentum, nesterov }) => {
+  const [theta, g, v] = inputs.slice(0, 3).map((x) => x._values as Float32Array) as [Float32Array, Float32Array, Float32Array];
+  const factor = inputs[3]!._values[0]!;
+  const vOut = newF32(g.length), out = newF32(g.length);
+  if (!wasmMomentumStep(theta, v, g, momentum, nesterov, factor, vOut, out)) momentumStep32(theta, v, g, momentum, nesterov, factor, vOut, out);
+  const shape = inputs[0]!.shape;
+  return { theta: fromTyped(out, shape, "float32"), slots: [fromTyped(vOut, shape, "float32")] };
+});
 
 /**
  * Options of {@link SGD}.

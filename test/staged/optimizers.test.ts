@@ -9,6 +9,7 @@ import {
   compile, cond, gradient, tensor, randomNormal, Tensor, differentiable, Dense, tanh, Optimizer, chain, scaleByLearningRate, type TangentVector, type GradientTransformation,
   Adam, AdamW, NAdam, AMSGrad, AdaMax, RAdam, RMSProp, AdaGrad, AdaDelta, Lion, SGD,
 } from "../../src/index.js";
+import { setFusedStepsEnabled } from "../../src/optimizers/fused.js";
 
 class Net {
   @differentiable a: Dense;
@@ -154,15 +155,31 @@ describe("every named optimizer stages its rules", () => {
   });
 });
 
-test("each parameter's whole Adam update is one fused loop storing the parameter and both moments", () => {
+test("each parameter's whole Adam update is one call of the fused step, which computes the parameter and both moments", () => {
   const m = new Net(11);
   const opt = new Adam(m);
   const step = compile((net: Net) => void opt.update(net, gradient(net, (q) => loss(q))));
   const lines = step.inspect(m).optimized.split("\n");
-  const updates = lines.filter((l) => /= fused \[.*sqrt.*outputs=3/.test(l));
-  expect(updates).toHaveLength(4); // a.weight, a.bias, b.weight, b.bias
-  // Outside those loops, nothing of the same shapes recomputes the moments.
-  expect(lines.filter((l) => l.includes("sqrt"))).toHaveLength(4);
+  expect(lines.filter((l) => / = adamStep /.test(l))).toHaveLength(4); // a.weight, a.bias, b.weight, b.bias
+  expect(lines.filter((l) => / = fusedSlot /.test(l))).toHaveLength(8); // their two moments
+  // Nothing else recomputes the moments.
+  expect(lines.filter((l) => l.includes("sqrt"))).toHaveLength(0);
+});
+
+test("without the fused step (switched off), each parameter's whole Adam update is one fused loop storing the parameter and both moments", () => {
+  const was = setFusedStepsEnabled(false);
+  try {
+    const m = new Net(11);
+    const opt = new Adam(m);
+    const step = compile((net: Net) => void opt.update(net, gradient(net, (q) => loss(q))));
+    const lines = step.inspect(m).optimized.split("\n");
+    const updates = lines.filter((l) => /= fused \[.*sqrt.*outputs=3/.test(l));
+    expect(updates).toHaveLength(4); // a.weight, a.bias, b.weight, b.bias
+    // Outside those loops, nothing of the same shapes recomputes the moments.
+    expect(lines.filter((l) => l.includes("sqrt"))).toHaveLength(4);
+  } finally {
+    setFusedStepsEnabled(was);
+  }
 });
 
 describe("a non-finite gradient inside the compiled step", () => {

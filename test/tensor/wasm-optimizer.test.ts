@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Adam, NAdam, getThreadCount, randomNormal, scaleByAdam, setThreadCount, tensor, type Tensor } from "../../src/index.js";
-import { setWasmOptimizerEnabled, WASM_ADAM_MIN } from "../../src/tensor/wasm/optimizer.js";
+import { setWasmOptimizerEnabled, wasmFirstNonFinite, WASM_ADAM_MIN } from "../../src/tensor/wasm/optimizer.js";
+import { firstNonFinite32 } from "../../src/optimizers/parameters.js";
 import { wasmKernels } from "../../src/tensor/wasm/module.js";
 import { workersReady } from "../../src/tensor/wasm/threads.js";
 import type { ParameterInfo } from "../../src/optimizers/transform.js";
@@ -104,5 +105,32 @@ describe.skipIf(wasmKernels() === null)("Adam's SIMD kernel", () => {
     }
     setWasmOptimizerEnabled(true);
     expect(tensor([1]).size).toBe(1);
+  });
+});
+
+describe.skipIf(wasmKernels() === null)("the SIMD finiteness scan", () => {
+  it("finds the first NaN or ±Infinity at every position near its blocks and segments, and nothing in finite values", () => {
+    // Finite extremes: the largest float32, denormals, zeros of both signs.
+    const finite = [3.4028234663852886e38, -3.4028234663852886e38, 1e-45, -1e-45, 0, -0, 1];
+    const lengths = [WASM_ADAM_MIN, WASM_ADAM_MIN + 15, 1000, (1 << 16) - 1, (1 << 16) + 17];
+    for (const n of lengths) {
+      const a = new Float32Array(n).map((_, i) => finite[i % finite.length]!);
+      expect(wasmFirstNonFinite(a)).toBe(-1);
+      const positions = [0, 1, 15, 16, 17, 31, 32, n - 17, n - 16, n - 1, (1 << 16) - 1, 1 << 16].filter((i) => i >= 0 && i < n);
+      for (const at of positions) {
+        for (const bad of [Number.NaN, Infinity, -Infinity]) {
+          const b = a.slice();
+          b[at] = bad;
+          if (at + 3 < n) b[at + 3] = Number.NaN; // a later one is not reported
+          expect(`${n} ${at} ${bad}: ${wasmFirstNonFinite(b)}`).toBe(`${n} ${at} ${bad}: ${at}`);
+          setWasmOptimizerEnabled(false);
+          expect(`TypeScript ${n} ${at} ${bad}: ${firstNonFinite32(b)}`).toBe(`TypeScript ${n} ${at} ${bad}: ${at}`);
+          setWasmOptimizerEnabled(true);
+        }
+      }
+    }
+    // Below the threshold the TypeScript scan runs.
+    expect(wasmFirstNonFinite(new Float32Array(WASM_ADAM_MIN - 1))).toBeUndefined();
+    expect(firstNonFinite32(Float32Array.of(1, 2, Number.NaN))).toBe(2);
   });
 });
