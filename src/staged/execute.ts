@@ -194,17 +194,41 @@ export function generate(p: Program): Executable {
       fp.nodes.forEach((nd, k) => lines.push(`      let t${k}; ${node(nd, `t${k}`, slot)}`));
       fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = ${slot(s)};`));
     } else {
-      // A long chain (a scalar program's whole gradient) is cut into functions of CHUNK nodes over a register
-      // array, so that each stays small enough for the optimising compiler.
+      // A long chain (a scalar program's whole gradient) is cut into functions of CHUNK nodes, so that each
+      // stays small enough for the optimising compiler. Inside a function values are locals; only values
+      // read by a later function (or stored by the loop) go through the register array.
       const regs = int(R.length);
       R.push(new Float64Array(nIn + fp.nodes.length));
-      const slot = (k: number): string => `R[${int(k)}]`;
+      const slot = (k: number): string => `t${int(k)}`;
       const calls: string[] = [];
-      for (let start = 0; start < fp.nodes.length; start += CHUNK) {
+      const texts = fp.nodes.map((nd, d) => `  let ${slot(nIn + d)}; ${node(nd, slot(nIn + d), slot)}`);
+      const starts: number[] = [];
+      for (let d = 0; d < texts.length; d += CHUNK) starts.push(d);
+      starts.push(texts.length);
+      const chunkOf = (k: number): number => (k < nIn ? -1 : Math.floor((k - nIn) / CHUNK));
+      const lastChunk = new Int32Array(nIn + fp.nodes.length).fill(-1);
+      fp.nodes.forEach((nd, d) => {
+        for (const a of nd.args) lastChunk[a] = Math.max(lastChunk[a]!, chunkOf(nIn + d));
+      });
+      const stored = new Set(fp.stores);
+      for (let c = 0; c + 1 < starts.length; c++) {
+        const start = starts[c]!;
+        const end = starts[c + 1]!;
         const name = `k${int(chunks.length)}`;
-        const body = fp.nodes
-          .slice(start, start + CHUNK)
-          .map((nd, d) => `  { let r; ${node(nd, "r", slot)} R[${int(nIn + start + d)}] = r; }`);
+        const body: string[] = [];
+        const loaded = new Set<number>();
+        for (let d = start; d < end; d++) {
+          for (const a of fp.nodes[d]!.args) {
+            if (chunkOf(a) === c || loaded.has(a)) continue;
+            loaded.add(a);
+            body.push(`  const ${slot(a)} = R[${int(a)}];`);
+          }
+        }
+        for (let d = start; d < end; d++) {
+          const k = nIn + d;
+          body.push(texts[d]!);
+          if (lastChunk[k]! > c || stored.has(k)) body.push(`  R[${int(k)}] = ${slot(k)};`);
+        }
         chunks.push(`function ${name}(R) {\n${body.join("\n")}\n}`);
         calls.push(`${name}(R${regs})`);
       }
