@@ -10,6 +10,7 @@ import { nameOf } from "./ir.js";
 import { dce, cse, foldConstants } from "./passes.js";
 import { allocating, fuse, fusedP, reuseBuffers, runFused, type FusedNode, type FusedParams } from "./fuse.js";
 import { FLOAT32_FUNCTIONS, roundTo } from "./elementwise.js";
+import { compileChain, type WasmChain } from "./wasm.js";
 
 /**
  * Switches for the optimisations of {@link compile}; all on by default. Turning one off helps to debug a
@@ -129,6 +130,9 @@ export function generate(p: Program): Executable {
   const R: Float64Array[] = [];
   const chunks: string[] = [];
   const registerSets: string[] = [];
+  // Long chains compiled to wasm: W${k} their registers, w${k} their functions.
+  const W: WasmChain[] = [];
+  let wasm: WasmChain | null;
   // One tensor per scratch-backed variable, over its slot's array: created once, reused by every call.
   const V: Tensor[] = [];
   const slotTensor = new Map<number, number>();
@@ -193,6 +197,14 @@ export function generate(p: Program): Executable {
       e.inputs.forEach((_, j) => lines.push(`      const a${j} = ${read(j)};`));
       fp.nodes.forEach((nd, k) => lines.push(`      let t${k}; ${node(nd, `t${k}`, slot)}`));
       fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = ${slot(s)};`));
+    } else if ((wasm = compileChain(fp.nodes, e.inputs.map((v) => v.dtype), fp.stores)) !== null) {
+      // A long chain whose every op has a wasm form: one wasm function per element, operands and stored
+      // results through its memory.
+      const w = int(W.length);
+      W.push(wasm);
+      e.inputs.forEach((_, j) => lines.push(`      W${w}[${int(j)}] = ${read(j)};`));
+      lines.push(`      w${w}();`);
+      fp.stores.forEach((_, k) => lines.push(`      o${k}[i] = W${w}[${int(nIn + k)}];`));
     } else {
       // A long chain (a scalar program's whole gradient) is cut into functions of CHUNK nodes, so that each
       // stays small enough for the optimising compiler. Inside a function values are locals; only values
@@ -252,11 +264,16 @@ export function generate(p: Program): Executable {
   lines.push(`  return [${p.outputs.map(id).join(", ")}];`);
   lines.push("};");
   const functions = FLOAT32_FUNCTIONS.map((_, k) => `F${int(k)} = F[${int(k)}]`);
-  const preamble = [`const ${functions.join(", ")};`, ...registerSets.map((r) => `const R${r} = R[${r}];`), ...chunks];
+  const preamble = [
+    `const ${functions.join(", ")};`,
+    ...registerSets.map((r) => `const R${r} = R[${r}];`),
+    ...W.map((_, k) => `const W${k} = W[${k}].registers, w${k} = W[${k}].run;`),
+    ...chunks,
+  ];
   const source = [...preamble, ...lines].join("\n");
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from identifiers and integers only (see above)
-  const factory = new Function("T", "P", "Q", "C", "S", "V", "R", "F", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
-  const run = factory(Tensor, P, Q, C, S, V, R, FLOAT32_FUNCTIONS);
+  const factory = new Function("T", "P", "Q", "C", "S", "V", "R", "F", "W", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
+  const run = factory(Tensor, P, Q, C, S, V, R, FLOAT32_FUNCTIONS, W);
   if (scratch.buffers.length === 0) return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
   // Scratch arrays belong to one run at a time; a nested run of the same program (none is known) would
   // take the interpreter instead of sharing them.

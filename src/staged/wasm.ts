@@ -1,0 +1,355 @@
+/**
+ * WebAssembly for long scalar chains: the body of a fused loop compiled to one wasm function.
+ *
+ * A scalar program's whole gradient (thousands of elementwise nodes on one element) is bound by the latency
+ * of its dependency chain. In JavaScript every float32 step is a double operation followed by
+ * `Math.fround`, two conversions on the critical path; wasm has float32 arithmetic, so the same step is one
+ * instruction. The results are the same bits: an add, subtract, multiply, divide or square root of float32
+ * operands computed in double and rounded to float32 equals the float32 operation (double carries more than
+ * 2·24 + 2 bits), and float32 exp, tanh and sigmoid are written here operation for operation as the scalar
+ * twins of `src/tensor/cpu/float32-math.ts` (which are those of the SIMD kernels). Every other op is
+ * computed in double exactly as the JavaScript template computes it, then rounded once.
+ *
+ * The module is built byte by byte (the format is small: one memory holding the loop's operands and stored
+ * results as float64, one function per helper, one for the chain). Where wasm cannot be compiled
+ * synchronously (no WebAssembly, a Content-Security-Policy without `wasm-unsafe-eval`, a browser's main
+ * thread refusing a large synchronous compile) or an op has no form here, the caller keeps the JavaScript
+ * functions.
+ */
+import type { DType } from "../tensor/dtype.js";
+import type { FusedNode } from "./fuse.js";
+
+/** A compiled chain: write the operands into `registers[0..inputs)`, call `run`, read the stores after them. */
+export interface WasmChain {
+  readonly run: () => void;
+  /** Operands first (as float64), then one slot per stored node, in the order of `stores`. */
+  readonly registers: Float64Array;
+}
+
+// ---- a minimal encoder ----
+
+const F32 = 0x7d;
+const F64 = 0x7c;
+const I32 = 0x7f;
+
+function uleb(out: number[], n: number): void {
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+}
+
+function sleb(out: number[], n: number): void {
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const scratch = new DataView(new ArrayBuffer(8));
+function f32const(out: number[], x: number): void {
+  scratch.setFloat32(0, x, true);
+  out.push(0x43, scratch.getUint8(0), scratch.getUint8(1), scratch.getUint8(2), scratch.getUint8(3));
+}
+
+function section(out: number[], id: number, body: number[]): void {
+  out.push(id);
+  uleb(out, body.length);
+  for (const b of body) out.push(b);
+}
+
+function vector(out: number[], items: number[][]): void {
+  uleb(out, items.length);
+  for (const it of items) for (const b of it) out.push(b);
+}
+
+/** Locals declared in runs of one type (the format's compressed form). */
+function localDecls(types: readonly number[]): number[] {
+  const runs: [number, number][] = [];
+  for (const t of types) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last[1] === t) last[0]++;
+    else runs.push([1, t]);
+  }
+  const out: number[] = [];
+  uleb(out, runs.length);
+  for (const [n, t] of runs) {
+    uleb(out, n);
+    out.push(t);
+  }
+  return out;
+}
+
+function funcBody(locals: readonly number[], code: number[]): number[] {
+  const body = [...localDecls(locals), ...code, 0x0b];
+  const out: number[] = [];
+  uleb(out, body.length);
+  for (const b of body) out.push(b);
+  return out;
+}
+
+// Opcodes (WebAssembly core specification, section 5.4).
+const op = {
+  localGet: 0x20, localSet: 0x21, call: 0x10, select: 0x1b, if: 0x04, else: 0x05, end: 0x0b,
+  i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, i32Shl: 0x74, i32ShrS: 0x75, i32Or: 0x72,
+  f32Ne: 0x5c, f32Lt: 0x5d, f32Le: 0x5f, f32Ge: 0x60,
+  f64Ne: 0x62, f64Le: 0x65, f64Ge: 0x66,
+  f32Abs: 0x8b, f32Neg: 0x8c, f32Nearest: 0x90, f32Sqrt: 0x91, f32Add: 0x92, f32Sub: 0x93, f32Mul: 0x94, f32Div: 0x95, f32Copysign: 0x98,
+  f64Abs: 0x99, f64Neg: 0x9a, f64Sqrt: 0x9f, f64Add: 0xa0, f64Sub: 0xa1, f64Mul: 0xa2, f64Div: 0xa3,
+  f32DemoteF64: 0xb6, f64PromoteF32: 0xbb, f32ReinterpretI32: 0xbe,
+  f64Load: 0x2b, f64Store: 0x39,
+} as const;
+/** `i32.trunc_sat_f32_s` (the saturating truncation: NaN to 0), a two-byte opcode. */
+const I32_TRUNC_SAT_F32_S = [0xfc, 0x00];
+
+// ---- the float32 helpers, transcribed from the scalar twins in src/tensor/cpu/float32-math.ts ----
+
+const fr = Math.fround;
+const LOG2E = fr(1.44269504);
+const LN2_HI = fr(0.693145751953125);
+const LN2_LO = fr(1.42860677e-6);
+const E = [fr(1 / 2), fr(1 / 6), fr(1 / 24), fr(1 / 120), fr(1 / 720), fr(1 / 5040), fr(1 / 40320)];
+const T = [fr(-0.3333328068256378), fr(0.13331381976604462), fr(-0.05373531952500343), fr(0.020626291632652283), fr(-0.005691985599696636)];
+
+/** Function indices inside the module: the helpers first, then the chain. */
+const EXP = 0;
+const TANH = 1;
+const SIGMOID = 2;
+
+/** exp(x): locals x(0) | xc(1) nf(2) r(3) p(4): f32, n(5) n1(6): i32. */
+function expBody(): number[] {
+  const c: number[] = [];
+  const get = (i: number): void => void c.push(op.localGet, i);
+  const set = (i: number): void => void c.push(op.localSet, i);
+  const k = (x: number): void => f32const(c, x);
+  // xc = x < -104 ? -104 : x; xc = 89 < xc ? 89 : xc (NaN passes through)
+  k(-104); get(0); get(0); k(-104); c.push(op.f32Lt, op.select); set(1);
+  k(89); get(1); k(89); get(1); c.push(op.f32Lt, op.select); set(1);
+  // nf = nearest(xc·log2 e)
+  get(1); k(LOG2E); c.push(op.f32Mul, op.f32Nearest); set(2);
+  // r = (xc - nf·ln2_hi) - nf·ln2_lo
+  get(1); get(2); k(LN2_HI); c.push(op.f32Mul, op.f32Sub); get(2); k(LN2_LO); c.push(op.f32Mul, op.f32Sub); set(3);
+  // p = E7 + r·E8, then Horner down to E2
+  k(E[5]!); get(3); k(E[6]!); c.push(op.f32Mul, op.f32Add); set(4);
+  for (let i = 4; i >= 0; i--) {
+    k(E[i]!); get(3); get(4); c.push(op.f32Mul, op.f32Add); set(4);
+  }
+  // p = 1 + (r + (r·r)·p)
+  k(1); get(3); get(3); get(3); c.push(op.f32Mul); get(4); c.push(op.f32Mul, op.f32Add, op.f32Add); set(4);
+  // n = trunc_sat(nf); scale by 2^(n >> 1) and 2^(n - (n >> 1))
+  get(2); c.push(...I32_TRUNC_SAT_F32_S); set(5);
+  get(5); c.push(op.i32Const, 1, op.i32ShrS); set(6);
+  const pow2 = (load: () => void): void => {
+    load();
+    c.push(op.i32Const);
+    sleb(c, 127);
+    c.push(op.i32Add, op.i32Const, 23, op.i32Shl, op.f32ReinterpretI32);
+  };
+  get(4); pow2(() => get(6)); c.push(op.f32Mul);
+  pow2(() => { get(5); get(6); c.push(op.i32Sub); }); c.push(op.f32Mul);
+  return funcBody([F32, F32, F32, F32, I32, I32], c);
+}
+
+/** tanh(x): locals x(0) | ax(1) u(2) q(3): f32. */
+function tanhBody(): number[] {
+  const c: number[] = [];
+  const get = (i: number): void => void c.push(op.localGet, i);
+  const set = (i: number): void => void c.push(op.localSet, i);
+  const k = (x: number): void => f32const(c, x);
+  get(0); c.push(op.f32Abs); set(1);
+  get(1); k(0.625); c.push(op.f32Ge, op.if, F32);
+  // 1 - 2 / (e^(2|x|) + 1)
+  k(1); k(2); get(1); get(1); c.push(op.f32Add, op.call, EXP); k(1); c.push(op.f32Add, op.f32Div, op.f32Sub);
+  c.push(op.else);
+  // |x + x·(u·Q(u))|, u = x², Q by Horner from T4
+  get(0); get(0); c.push(op.f32Mul); set(2);
+  k(T[3]!); get(2); k(T[4]!); c.push(op.f32Mul, op.f32Add); set(3);
+  for (let i = 2; i >= 0; i--) {
+    k(T[i]!); get(2); get(3); c.push(op.f32Mul, op.f32Add); set(3);
+  }
+  get(0); get(0); get(2); get(3); c.push(op.f32Mul, op.f32Mul, op.f32Add, op.f32Abs);
+  c.push(op.end);
+  // the sign of x put back (tanh(-0) = -0); y is never negative
+  get(0); c.push(op.f32Copysign);
+  return funcBody([F32, F32, F32], c);
+}
+
+/** sigmoid(x) = (x < 0 ? t : 1) / (1 + t), t = e^-|x|: locals x(0) | t(1). */
+function sigmoidBody(): number[] {
+  const c: number[] = [];
+  c.push(op.localGet, 0, op.f32Abs, op.f32Neg, op.call, EXP, op.localSet, 1);
+  c.push(op.localGet, 1);
+  f32const(c, 1);
+  c.push(op.localGet, 0);
+  f32const(c, 0);
+  c.push(op.f32Lt, op.select);
+  f32const(c, 1);
+  c.push(op.localGet, 1, op.f32Add, op.f32Div);
+  return funcBody([F32], c);
+}
+
+// ---- the chain ----
+
+/** Ops computed natively in the node's float type: the JavaScript template is one IEEE operation or a selection. */
+const native: Record<string, { f32: number; f64: number } | undefined> = {
+  add: { f32: op.f32Add, f64: op.f64Add },
+  sub: { f32: op.f32Sub, f64: op.f64Sub },
+  mul: { f32: op.f32Mul, f64: op.f64Mul },
+  div: { f32: op.f32Div, f64: op.f64Div },
+  neg: { f32: op.f32Neg, f64: op.f64Neg },
+  abs: { f32: op.f32Abs, f64: op.f64Abs },
+  sqrt: { f32: op.f32Sqrt, f64: op.f64Sqrt },
+};
+
+/**
+ * Emits one node into `c`, reading its operands' locals (`args`, of dtypes `argTypes`); returns false when the op has no
+ * form here (then the whole chain stays in JavaScript).
+ */
+function emitNode(c: number[], nd: FusedNode, args: readonly number[], argTypes: readonly DType[]): boolean {
+  const t = nd.dtype;
+  const float = t === "float32" ? F32 : F64;
+  const get = (k: number): void => {
+    c.push(op.localGet);
+    uleb(c, args[k]!);
+  };
+  if (nd.op === null) {
+    // a cast: float32 ↔ float64 (a narrowing is Math.fround)
+    const from = argTypes[0];
+    get(0);
+    if (from === "float32" && t === "float64") c.push(op.f64PromoteF32);
+    else if (from === "float64" && t === "float32") c.push(op.f32DemoteF64);
+    return true;
+  }
+  if (argTypes.some((a) => a !== t)) return false;
+  const name = nd.op.name;
+  const n = native[name];
+  if (n !== undefined) {
+    for (let k = 0; k < nd.op.arity; k++) get(k);
+    c.push(float === F32 ? n.f32 : n.f64);
+    return true;
+  }
+  if (name === "maximum" || name === "minimum") {
+    // a when a >= b (a <= b) or a is NaN, else b
+    get(0); get(1); get(0); get(1);
+    c.push(float === F32 ? (name === "maximum" ? op.f32Ge : op.f32Le) : name === "maximum" ? op.f64Ge : op.f64Le);
+    get(0); get(0);
+    c.push(float === F32 ? op.f32Ne : op.f64Ne, op.i32Or, op.select);
+    return true;
+  }
+  if (t === "float32" && (name === "exp" || name === "tanh" || name === "sigmoid")) {
+    get(0);
+    c.push(op.call, name === "exp" ? EXP : name === "tanh" ? TANH : SIGMOID);
+    return true;
+  }
+  return false;
+}
+
+/** The part of the WebAssembly JS API used here (the ES2022 lib does not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports?: object) => { exports: Record<string, unknown> };
+}
+const wasmApi = (): WasmApi | undefined => (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+let supported: boolean | undefined;
+/** Whether this runtime compiles wasm synchronously (probed once with an empty module). */
+function wasmAvailable(): boolean {
+  if (supported === undefined) {
+    try {
+      const api = wasmApi();
+      supported = api !== undefined && new api.Instance(new api.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]))) !== null;
+    } catch {
+      supported = false;
+    }
+  }
+  return supported;
+}
+
+/** @internal Test hook: pretend wasm is unavailable (or restore detection with undefined). */
+export function setChainWasmAllowed(allowed: boolean | undefined): void {
+  supported = allowed;
+}
+
+/**
+ * @internal Compiles the nodes of a fused loop, for one element, to a wasm function. `inputTypes` are the
+ * dtypes of the loop's operands; `stores` the slots whose values leave the loop. Returns null when a dtype
+ * or op has no form here or wasm cannot be compiled synchronously.
+ */
+export function compileChain(nodes: readonly FusedNode[], inputTypes: readonly DType[], stores: readonly number[]): WasmChain | null {
+  if (!wasmAvailable()) return null;
+  const nIn = inputTypes.length;
+  const types: DType[] = [...inputTypes, ...nodes.map((nd) => nd.dtype)];
+  if (types.some((t) => t === "int32") || types.length > 40_000) return null;
+  const c: number[] = [];
+  const memarg = (offset: number): void => {
+    c.push(3);
+    uleb(c, offset);
+  };
+  for (let j = 0; j < nIn; j++) {
+    c.push(op.i32Const, 0, op.f64Load);
+    memarg(j * 8);
+    if (types[j] === "float32") c.push(op.f32DemoteF64);
+    c.push(op.localSet);
+    uleb(c, j);
+  }
+  for (let d = 0; d < nodes.length; d++) {
+    const nd = nodes[d]!;
+    if (!emitNode(c, nd, nd.args, nd.args.map((a) => types[a]!))) return null;
+    c.push(op.localSet);
+    uleb(c, nIn + d);
+  }
+  stores.forEach((s, k) => {
+    c.push(op.i32Const, 0, op.localGet);
+    uleb(c, s);
+    if (types[s] === "float32") c.push(op.f64PromoteF32);
+    c.push(op.f64Store);
+    memarg((nIn + k) * 8);
+  });
+  // The local indices above count the chain's own locals only (it has no parameters).
+  const chainLocals = types.map((t) => (t === "float32" ? F32 : F64));
+  const bytes: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  // types: 0 = (f32) -> f32, 1 = () -> ()
+  section(bytes, 1, (() => {
+    const b: number[] = [];
+    vector(b, [[0x60, 1, F32, 1, F32], [0x60, 0, 0]]);
+    return b;
+  })());
+  // functions: exp, tanh, sigmoid (type 0), the chain (type 1)
+  section(bytes, 3, [4, 0, 0, 0, 1]);
+  // one memory of enough pages for the registers
+  const pages = Math.max(1, Math.ceil(((nIn + stores.length) * 8) / 65536));
+  section(bytes, 5, (() => {
+    const b: number[] = [1, 0];
+    uleb(b, pages);
+    return b;
+  })());
+  // exports: "run" (function 3), "memory"
+  section(bytes, 7, (() => {
+    const b: number[] = [2];
+    b.push(3, 0x72, 0x75, 0x6e, 0x00, 3);
+    b.push(6, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0);
+    return b;
+  })());
+  section(bytes, 10, (() => {
+    const b: number[] = [];
+    vector(b, [expBody(), tanhBody(), sigmoidBody(), funcBody(chainLocals, c)]);
+    return b;
+  })());
+  try {
+    const api = wasmApi()!;
+    const instance = new api.Instance(new api.Module(new Uint8Array(bytes)));
+    const run = instance.exports.run as () => void;
+    const memory = instance.exports.memory as { buffer: ArrayBuffer };
+    return { run, registers: new Float64Array(memory.buffer, 0, nIn + stores.length) };
+  } catch {
+    // a browser's main thread refuses a large synchronous compile; a strict CSP refuses any
+    return null;
+  }
+}
