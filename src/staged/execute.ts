@@ -9,7 +9,11 @@ import type { Equation, Program, Var } from "./ir.js";
 import { nameOf } from "./ir.js";
 import { dce, cse, foldConstants } from "./passes.js";
 import { allocating, fuse, fusedP, reuseBuffers, runFused, type FusedNode, type FusedParams } from "./fuse.js";
-import { FLOAT32_FUNCTIONS, roundTo } from "./elementwise.js";
+import { FLOAT32_FUNCTIONS, knownPrimitives, roundTo } from "./elementwise.js";
+import { backend, cpuBackend } from "../tensor/backend.js";
+import type { UnaryKernel } from "../tensor/cpu/elementwise.js";
+import { gemm } from "../tensor/cpu/linalg.js";
+import { WASM_MIN } from "../tensor/wasm/elementwise.js";
 import { compileChain, type WasmChain } from "./wasm.js";
 
 /**
@@ -112,6 +116,62 @@ export function interpret(p: Program): Executable {
 /** Nodes per generated function in long fused chains (V8 stops optimising very large functions). */
 const CHUNK = 128;
 
+/**
+ * A kernel the generated code runs itself, writing into an array it chooses (a scratch array when the result
+ * stays private): a float32 exp, log, tanh or sigmoid left out of fusion (its SIMD kernel), a small `sum` as
+ * the sequential loop of the CPU kernel, a 2-D `matmul` as one call of its GEMM. Each computes exactly what
+ * the kernel computes; the generated code skips the op's wrapper (shape logic, a fresh output, its tensor)
+ * and, for sums, the kernel's own index bookkeeping.
+ */
+type Inlined =
+  | { readonly kind: "unary"; readonly op: "exp" | "log" | "tanh" | "sigmoid" }
+  | { readonly kind: "sum"; readonly rows: number; readonly len: number; readonly along: "rows" | "columns" }
+  | { readonly kind: "matmul"; readonly m: number; readonly k: number; readonly n: number; readonly strides: readonly number[] };
+
+const HEAVY: ReadonlySet<string> = new Set(["exp", "log", "tanh", "sigmoid"]);
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** How generated code runs `e` itself, or null to call the primitive. */
+function inlined(e: Equation): Inlined | null {
+  const k = knownPrimitives();
+  if (k === null) return null;
+  const op = k.ops.get(e.prim);
+  if (op !== undefined && HEAVY.has(op.name) && e.out.dtype === "float32" && e.inputs[0]!.dtype === "float32") {
+    return { kind: "unary", op: op.name as "exp" | "log" | "tanh" | "sigmoid" };
+  }
+  if (e.prim === k.sum) {
+    const x = e.inputs[0]!;
+    const n = sizeOf(x.shape);
+    // From WASM_MIN float32 elements the kernel may run on wasm (another summation order): call it.
+    if ((x.dtype === "float32" && n >= WASM_MIN) || n === 0) return null;
+    const axes = [...(e.params as { axes: readonly number[] }).axes].sort((a, b) => a - b);
+    const r = x.shape.length;
+    if (axes.length === 0) return null;
+    // Reduced axes leading (sums down the columns) or trailing (sums along rows), as the kernel orders them.
+    const split = axes.length;
+    if (axes.every((a, i) => a === i)) return { kind: "sum", rows: sizeOf(x.shape.slice(0, split)), len: sizeOf(x.shape.slice(split)), along: "columns" };
+    if (axes.every((a, i) => a === r - split + i)) return { kind: "sum", rows: sizeOf(x.shape.slice(0, r - split)), len: sizeOf(x.shape.slice(r - split)), along: "rows" };
+    return null;
+  }
+  if (e.prim === k.matmul) {
+    const [a, b] = e.inputs;
+    if (a!.shape.length !== 2 || b!.shape.length !== 2) return null;
+    const { transposeA, transposeB } = e.params as { transposeA: boolean; transposeB: boolean };
+    const m = a!.shape[transposeA ? 1 : 0]!;
+    const kk = a!.shape[transposeA ? 0 : 1]!;
+    const n = b!.shape[transposeB ? 0 : 1]!;
+    // The element strides the CPU kernel passes to its GEMM: A[i, p] and B[p, j].
+    const strides = [transposeA ? 1 : kk, transposeA ? m : 1, transposeB ? 1 : n, transposeB ? kk : 1];
+    return { kind: "matmul", m, k: kk, n, strides };
+  }
+  return null;
+}
+
 const arrayType: Record<DType, string> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array" };
 const dtypeLiteral: Record<DType, string> = { float32: '"float32"', float64: '"float64"', int32: '"int32"' };
 
@@ -153,7 +213,51 @@ export function generate(p: Program): Executable {
     lines.push(`  const ${id(c.v)} = C[${int(C.length)}];`);
     C.push(c.value);
   }
+  let direct = false;
   for (const e of p.equations) {
+    const inl = e.prim === (fusedP as never) ? null : inlined(e);
+    if (inl !== null) {
+      direct = true;
+      const v = e.out;
+      const t = slotTensor.get(v.id);
+      const size = int(sizeOf(v.shape));
+      lines.push(`  let ${id(v)};`);
+      lines.push("  {");
+      lines.push(t !== undefined ? `    const o = V[${int(t)}]._data;` : `    const o = new ${arrayType[v.dtype]}(${size});`);
+      if (inl.kind === "unary") {
+        lines.push(`    U(${JSON.stringify(inl.op)}, ${id(e.inputs[0]!)}._data, o);`);
+      } else if (inl.kind === "matmul") {
+        const [ars, acs, brs, bcs] = inl.strides.map(int);
+        const [a, b] = e.inputs.map(id);
+        lines.push(`    G(${a!}._data, 0, ${ars!}, ${acs!}, ${b!}._data, 0, ${brs!}, ${bcs!}, o, 0, ${int(inl.m)}, ${int(inl.k)}, ${int(inl.n)}, false);`);
+      } else {
+        lines.push(`    const x = ${id(e.inputs[0]!)}._data;`);
+        const rows = int(inl.rows), len = int(inl.len);
+        if (inl.along === "rows") {
+          lines.push(`    for (let r = 0, i = 0; r < ${rows}; r++) { let s = 0; for (let j = 0; j < ${len}; j++, i++) s += x[i]; o[r] = s; }`);
+        } else {
+          // Each column summed down the rows, in the kernel's order (it adds row after row); four columns at
+          // a time, so that four independent sums hide the adder's latency.
+          const n = int(inl.rows * inl.len);
+          const quads = inl.len - (inl.len % 4);
+          if (quads > 0) {
+            lines.push(`    for (let j = 0; j < ${int(quads)}; j += 4) {`);
+            lines.push(`      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;`);
+            lines.push(`      for (let i = j; i < ${n}; i += ${len}) { s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]; }`);
+            lines.push(`      o[j] = s0; o[j + 1] = s1; o[j + 2] = s2; o[j + 3] = s3;`);
+            lines.push(`    }`);
+          }
+          if (quads < inl.len) lines.push(`    for (let j = ${int(quads)}; j < ${len}; j++) { let s = 0; for (let i = j; i < ${n}; i += ${len}) s += x[i]; o[j] = s; }`);
+        }
+      }
+      if (t !== undefined) lines.push(`    ${id(v)} = V[${int(t)}];`);
+      else {
+        lines.push(`    ${id(v)} = new T(S[${int(S.length)}], ${dtypeLiteral[v.dtype]}, o);`);
+        S.push(Object.freeze([...v.shape]));
+      }
+      lines.push(`  } // ${nameOf(v)} = ${e.prim.name}`);
+      continue;
+    }
     if (e.prim !== (fusedP as never)) {
       lines.push(`  const ${id(e.out)} = P[${int(P.length)}].impl([${e.inputs.map(id).join(", ")}], Q[${int(Q.length)}]); // ${nameOf(e.out)}`);
       P.push(e.prim);
@@ -272,15 +376,18 @@ export function generate(p: Program): Executable {
   ];
   const source = [...preamble, ...lines].join("\n");
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from identifiers and integers only (see above)
-  const factory = new Function("T", "P", "Q", "C", "S", "V", "R", "F", "W", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
-  const run = factory(Tensor, P, Q, C, S, V, R, FLOAT32_FUNCTIONS, W);
-  if (scratch.buffers.length === 0) return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
+  const factory = new Function("T", "P", "Q", "C", "S", "V", "R", "F", "W", "G", "U", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
+  const run = factory(Tensor, P, Q, C, S, V, R, FLOAT32_FUNCTIONS, W, gemm, (op: UnaryKernel, x: TypedArray, o: TypedArray) =>
+    cpuBackend.unary(op, x, o),
+  );
+  if (scratch.buffers.length === 0 && !direct) return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
   // Scratch arrays belong to one run at a time; a nested run of the same program (none is known) would
-  // take the interpreter instead of sharing them.
+  // take the interpreter instead of sharing them. So does a run while another backend than the CPU one is
+  // in use (inlined kernels are the CPU backend's).
   let busy = false;
   let fallback: Executable | null = null;
   const guarded = (inputs: readonly Tensor[]): Tensor[] => {
-    if (busy) return (fallback ??= interpret(p))(inputs);
+    if (busy || (direct && backend() !== cpuBackend)) return (fallback ??= interpret(p))(inputs);
     busy = true;
     try {
       return run(inputs);
@@ -307,7 +414,7 @@ function planScratch(p: Program): {
   const lastUse = new Int32Array(p.size).fill(-1);
   const privateVar = new Uint8Array(p.size).fill(1);
   p.equations.forEach((e, i) => {
-    const reads = e.prim === (fusedP as never) || allocating.has(e.prim.name);
+    const reads = e.prim === (fusedP as never) || allocating.has(e.prim.name) || inlined(e) !== null;
     for (const v of e.inputs) {
       lastUse[v.id] = i;
       if (!reads) privateVar[v.id] = 0;
@@ -336,7 +443,15 @@ function planScratch(p: Program): {
     return buffers.length - 1;
   };
   p.equations.forEach((e, i) => {
-    if (e.prim === (fusedP as never)) {
+    if (e.prim !== (fusedP as never) && inlined(e) !== null) {
+      const v = e.out;
+      if (privateVar[v.id] && lastUse[v.id]! >= 0) {
+        const slot = take(v);
+        slotOf.set(v.id, slot);
+        owner[slot] = v.id;
+        vars.set(v.id, v);
+      }
+    } else if (e.prim === (fusedP as never)) {
       const fp = e.params as FusedParams;
       fp.outVars.forEach((v, k) => {
         if (k === 0 && fp.inPlace >= 0) {
