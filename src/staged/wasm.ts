@@ -19,7 +19,7 @@
 import type { DType } from "../tensor/dtype.js";
 import type { FusedNode } from "./fuse.js";
 
-/** A compiled chain: write the operands into `registers[0..inputs)`, call `run`, read the stores after them. */
+/** @internal A compiled chain: write the operands into `registers[0..inputs)`, call `run`, read the stores after them. */
 export interface WasmChain {
   readonly run: () => void;
   /** Operands first (as float64), then one slot per stored node, in the order of `stores`. */
