@@ -380,10 +380,10 @@ export function generate(p: Program): Executable {
   const run = factory(Tensor, P, Q, C, S, V, R, FLOAT32_FUNCTIONS, W, gemm, (op: UnaryKernel, x: TypedArray, o: TypedArray) =>
     cpuBackend.unary(op, x, o),
   );
-  if (scratch.buffers.length === 0 && !direct) return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
-  // Scratch arrays belong to one run at a time; a nested run of the same program (none is known) would
-  // take the interpreter instead of sharing them. So does a run while another backend than the CPU one is
-  // in use (inlined kernels are the CPU backend's).
+  if (scratch.buffers.length === 0 && W.length === 0 && !direct) return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
+  // Scratch arrays and wasm registers belong to one run at a time; a nested run of the same program (none
+  // is known) would take the interpreter instead of sharing them. So does a run while another backend than
+  // the CPU one is in use (inlined kernels are the CPU backend's).
   let busy = false;
   let fallback: Executable | null = null;
   const guarded = (inputs: readonly Tensor[]): Tensor[] => {
