@@ -13,8 +13,8 @@ import { FLOAT32_FUNCTIONS, knownPrimitives, roundTo } from "./elementwise.js";
 import { backend, cpuBackend } from "../tensor/backend.js";
 import type { UnaryKernel } from "../tensor/cpu/elementwise.js";
 import { gemm } from "../tensor/cpu/linalg.js";
-import { WASM_MIN } from "../tensor/wasm/elementwise.js";
-import { compileChain, type WasmChain } from "./wasm.js";
+import { WASM_MIN, WASM_MIN_HEAVY } from "../tensor/wasm/elementwise.js";
+import { compileChain, compileLoop, simdAvailable, simdLoopForm, type WasmChain, type WasmLoop } from "./wasm.js";
 
 /**
  * Switches for the optimisations of {@link compile}; all on by default. Turning one off helps to debug a
@@ -72,7 +72,7 @@ export function optimize(p: Program, o: CompileOptions = {}, forCode = true): Pr
   if (o.eliminateCommonSubexpressions !== false) q = cse(q);
   if (o.eliminateDeadCode !== false) q = dce(q);
   if (forCode && o.fuse !== false) {
-    q = fuse(q);
+    q = fuse(q, simdAvailable() ? simdLoopForm : undefined);
     if (o.reuseBuffers !== false) q = reuseBuffers(q);
   }
   return q;
@@ -190,8 +190,9 @@ export function generate(p: Program): Executable {
   const R: Float64Array[] = [];
   const chunks: string[] = [];
   const registerSets: string[] = [];
-  // Long chains compiled to wasm: W${k} their registers, w${k} their functions.
+  // Long chains compiled to wasm: W${k} their registers, w${k} their functions; SIMD loops L${k}.
   const W: WasmChain[] = [];
+  const L: WasmLoop[] = [];
   let wasm: WasmChain | null;
   // One tensor per scratch-backed variable, over its slot's array: created once, reused by every call.
   const V: Tensor[] = [];
@@ -280,80 +281,96 @@ export function generate(p: Program): Executable {
       else if (k === 0 && inPlace >= 0) lines.push(`    const o0 = x${int(inPlace)};`);
       else lines.push(`    const o${k} = new ${arrayType[v.dtype]}(n);`);
     });
+    const simd = fp.size >= WASM_MIN_HEAVY && fp.nodes.some((nd) => nd.op !== null && HEAVY.has(nd.op.name))
+      ? compileLoop(fp.nodes, e.inputs.map((v) => v.dtype), fp.modes, fp.stores, fp.size)
+      : null;
+    if (simd !== null) {
+      // A loop around float32 exp, tanh or sigmoid: one SIMD wasm loop, operands copied into its memory.
+      const l = int(L.length);
+      L.push(simd);
+      e.inputs.forEach((_, j) => {
+        const at = int(simd.inputs[j]!);
+        lines.push(fp.modes[j] === "scalar" ? `    L${l}m[${at}] = s${j};` : `    L${l}m.set(x${j}, ${at});`);
+      });
+      lines.push(`    L${l}();`);
+      fp.stores.forEach((_, k) => lines.push(`    o${k}.set(L${l}m.subarray(${int(simd.outputs[k]!)}, ${int(simd.outputs[k]! + fp.size)}));`));
+    }
     // One period shared by every suffix operand gives a row loop without a modulo.
     const periods = new Set(fp.periods.filter((_, j) => fp.modes[j] === "suffix"));
     const rowLoop = periods.size === 1;
     const period = rowLoop ? [...periods][0]! : 0;
-    if (rowLoop) lines.push(`    for (let r = 0, i = 0; r < n; r += ${int(period)}) for (let j = 0; j < ${int(period)}; j++, i++) {`);
-    else lines.push("    for (let i = 0; i < n; i++) {");
-    const read = (j: number): string => {
-      const m = fp.modes[j];
-      return m === "full" ? `x${j}[i]` : m === "scalar" ? `s${j}` : rowLoop ? `x${j}[j]` : `x${j}[i % ${int(fp.periods[j]!)}]`;
-    };
-    const node = (nd: FusedNode, r: string, slot: (k: number) => string): string => {
-      const [a, b, c] = [nd.args[0], nd.args[1], nd.args[2]].map((x) => (x === undefined ? "0" : slot(x)));
-      const body = nd.op === null ? `${r} = ${a!};` : nd.op.code(r, a!, b!, c!, nd.dtype);
-      return `${body} ${roundTo(nd.dtype, r)}`.trimEnd();
-    };
-    if (fp.nodes.length <= CHUNK) {
-      // Locals in one loop body.
-      const slot = (k: number): string => (k < nIn ? `a${k}` : `t${k - nIn}`);
-      e.inputs.forEach((_, j) => lines.push(`      const a${j} = ${read(j)};`));
-      fp.nodes.forEach((nd, k) => lines.push(`      let t${k}; ${node(nd, `t${k}`, slot)}`));
-      fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = ${slot(s)};`));
-    } else if ((wasm = compileChain(fp.nodes, e.inputs.map((v) => v.dtype), fp.stores)) !== null) {
-      // A long chain whose every op has a wasm form: one wasm function per element, operands and stored
-      // results through its memory.
-      const w = int(W.length);
-      W.push(wasm);
-      e.inputs.forEach((_, j) => lines.push(`      W${w}[${int(j)}] = ${read(j)};`));
-      lines.push(`      w${w}();`);
-      fp.stores.forEach((_, k) => lines.push(`      o${k}[i] = W${w}[${int(nIn + k)}];`));
-    } else {
-      // A long chain (a scalar program's whole gradient) is cut into functions of CHUNK nodes, so that each
-      // stays small enough for the optimising compiler. Inside a function values are locals; only values
-      // read by a later function (or stored by the loop) go through the register array.
-      const regs = int(R.length);
-      R.push(new Float64Array(nIn + fp.nodes.length));
-      const slot = (k: number): string => `t${int(k)}`;
-      const calls: string[] = [];
-      const texts = fp.nodes.map((nd, d) => `  let ${slot(nIn + d)}; ${node(nd, slot(nIn + d), slot)}`);
-      const starts: number[] = [];
-      for (let d = 0; d < texts.length; d += CHUNK) starts.push(d);
-      starts.push(texts.length);
-      const chunkOf = (k: number): number => (k < nIn ? -1 : Math.floor((k - nIn) / CHUNK));
-      const lastChunk = new Int32Array(nIn + fp.nodes.length).fill(-1);
-      fp.nodes.forEach((nd, d) => {
-        for (const a of nd.args) lastChunk[a] = Math.max(lastChunk[a]!, chunkOf(nIn + d));
-      });
-      const stored = new Set(fp.stores);
-      for (let c = 0; c + 1 < starts.length; c++) {
-        const start = starts[c]!;
-        const end = starts[c + 1]!;
-        const name = `k${int(chunks.length)}`;
-        const body: string[] = [];
-        const loaded = new Set<number>();
-        for (let d = start; d < end; d++) {
-          for (const a of fp.nodes[d]!.args) {
-            if (chunkOf(a) === c || loaded.has(a)) continue;
-            loaded.add(a);
-            body.push(`  const ${slot(a)} = R[${int(a)}];`);
+    if (simd === null) {
+      if (rowLoop) lines.push(`    for (let r = 0, i = 0; r < n; r += ${int(period)}) for (let j = 0; j < ${int(period)}; j++, i++) {`);
+      else lines.push("    for (let i = 0; i < n; i++) {");
+      const read = (j: number): string => {
+        const m = fp.modes[j];
+        return m === "full" ? `x${j}[i]` : m === "scalar" ? `s${j}` : rowLoop ? `x${j}[j]` : `x${j}[i % ${int(fp.periods[j]!)}]`;
+      };
+      const node = (nd: FusedNode, r: string, slot: (k: number) => string): string => {
+        const [a, b, c] = [nd.args[0], nd.args[1], nd.args[2]].map((x) => (x === undefined ? "0" : slot(x)));
+        const body = nd.op === null ? `${r} = ${a!};` : nd.op.code(r, a!, b!, c!, nd.dtype);
+        return `${body} ${roundTo(nd.dtype, r)}`.trimEnd();
+      };
+      if (fp.nodes.length <= CHUNK) {
+        // Locals in one loop body.
+        const slot = (k: number): string => (k < nIn ? `a${k}` : `t${k - nIn}`);
+        e.inputs.forEach((_, j) => lines.push(`      const a${j} = ${read(j)};`));
+        fp.nodes.forEach((nd, k) => lines.push(`      let t${k}; ${node(nd, `t${k}`, slot)}`));
+        fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = ${slot(s)};`));
+      } else if ((wasm = compileChain(fp.nodes, e.inputs.map((v) => v.dtype), fp.stores)) !== null) {
+        // A long chain whose every op has a wasm form: one wasm function per element, operands and stored
+        // results through its memory.
+        const w = int(W.length);
+        W.push(wasm);
+        e.inputs.forEach((_, j) => lines.push(`      W${w}[${int(j)}] = ${read(j)};`));
+        lines.push(`      w${w}();`);
+        fp.stores.forEach((_, k) => lines.push(`      o${k}[i] = W${w}[${int(nIn + k)}];`));
+      } else {
+        // A long chain (a scalar program's whole gradient) is cut into functions of CHUNK nodes, so that each
+        // stays small enough for the optimising compiler. Inside a function values are locals; only values
+        // read by a later function (or stored by the loop) go through the register array.
+        const regs = int(R.length);
+        R.push(new Float64Array(nIn + fp.nodes.length));
+        const slot = (k: number): string => `t${int(k)}`;
+        const calls: string[] = [];
+        const texts = fp.nodes.map((nd, d) => `  let ${slot(nIn + d)}; ${node(nd, slot(nIn + d), slot)}`);
+        const starts: number[] = [];
+        for (let d = 0; d < texts.length; d += CHUNK) starts.push(d);
+        starts.push(texts.length);
+        const chunkOf = (k: number): number => (k < nIn ? -1 : Math.floor((k - nIn) / CHUNK));
+        const lastChunk = new Int32Array(nIn + fp.nodes.length).fill(-1);
+        fp.nodes.forEach((nd, d) => {
+          for (const a of nd.args) lastChunk[a] = Math.max(lastChunk[a]!, chunkOf(nIn + d));
+        });
+        const stored = new Set(fp.stores);
+        for (let c = 0; c + 1 < starts.length; c++) {
+          const start = starts[c]!;
+          const end = starts[c + 1]!;
+          const name = `k${int(chunks.length)}`;
+          const body: string[] = [];
+          const loaded = new Set<number>();
+          for (let d = start; d < end; d++) {
+            for (const a of fp.nodes[d]!.args) {
+              if (chunkOf(a) === c || loaded.has(a)) continue;
+              loaded.add(a);
+              body.push(`  const ${slot(a)} = R[${int(a)}];`);
+            }
           }
+          for (let d = start; d < end; d++) {
+            const k = nIn + d;
+            body.push(texts[d]!);
+            if (lastChunk[k]! > c || stored.has(k)) body.push(`  R[${int(k)}] = ${slot(k)};`);
+          }
+          chunks.push(`function ${name}(R) {\n${body.join("\n")}\n}`);
+          calls.push(`${name}(R${regs})`);
         }
-        for (let d = start; d < end; d++) {
-          const k = nIn + d;
-          body.push(texts[d]!);
-          if (lastChunk[k]! > c || stored.has(k)) body.push(`  R[${int(k)}] = ${slot(k)};`);
-        }
-        chunks.push(`function ${name}(R) {\n${body.join("\n")}\n}`);
-        calls.push(`${name}(R${regs})`);
+        e.inputs.forEach((_, j) => lines.push(`      R${regs}[${int(j)}] = ${read(j)};`));
+        lines.push(`      ${calls.join("; ")};`);
+        fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = R${regs}[${int(s)}];`));
+        registerSets.push(regs);
       }
-      e.inputs.forEach((_, j) => lines.push(`      R${regs}[${int(j)}] = ${read(j)};`));
-      lines.push(`      ${calls.join("; ")};`);
-      fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = R${regs}[${int(s)}];`));
-      registerSets.push(regs);
+      lines.push("    }");
     }
-    lines.push("    }");
     fp.outVars.forEach((v, k) => {
       const t = slotTensor.get(v.id);
       if (t !== undefined) {
@@ -372,15 +389,16 @@ export function generate(p: Program): Executable {
     `const ${functions.join(", ")};`,
     ...registerSets.map((r) => `const R${r} = R[${r}];`),
     ...W.map((_, k) => `const W${k} = W[${k}].registers, w${k} = W[${k}].run;`),
+    ...L.map((_, k) => `const L${k} = L[${k}].run, L${k}m = L[${k}].memory;`),
     ...chunks,
   ];
   const source = [...preamble, ...lines].join("\n");
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from identifiers and integers only (see above)
-  const factory = new Function("T", "P", "Q", "C", "S", "V", "R", "F", "W", "G", "U", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
-  const run = factory(Tensor, P, Q, C, S, V, R, FLOAT32_FUNCTIONS, W, gemm, (op: UnaryKernel, x: TypedArray, o: TypedArray) =>
+  const factory = new Function("T", "P", "Q", "C", "S", "V", "R", "F", "W", "L", "G", "U", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
+  const run = factory(Tensor, P, Q, C, S, V, R, FLOAT32_FUNCTIONS, W, L, gemm, (op: UnaryKernel, x: TypedArray, o: TypedArray) =>
     cpuBackend.unary(op, x, o),
   );
-  if (scratch.buffers.length === 0 && W.length === 0 && !direct) return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
+  if (scratch.buffers.length === 0 && W.length === 0 && L.length === 0 && !direct) return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
   // Scratch arrays and wasm registers belong to one run at a time; a nested run of the same program (none
   // is known) would take the interpreter instead of sharing them. So does a run while another backend than
   // the CPU one is in use (inlined kernels are the CPU backend's).

@@ -12,9 +12,8 @@
  *
  * The module is built byte by byte (the format is small: one memory holding the loop's operands and stored
  * results as float64, one function per helper, one for the chain). Where wasm cannot be compiled
- * synchronously (no WebAssembly, a Content-Security-Policy without `wasm-unsafe-eval`, a browser's main
- * thread refusing a large synchronous compile) or an op has no form here, the caller keeps the JavaScript
- * functions.
+ * synchronously (no WebAssembly, a Content-Security-Policy without `wasm-unsafe-eval`, a runtime refusing
+ * a synchronous compile) or an op has no form here, the caller keeps the JavaScript functions.
  */
 import type { DType } from "../tensor/dtype.js";
 import type { FusedNode } from "./fuse.js";
@@ -272,7 +271,7 @@ function wasmAvailable(): boolean {
   return supported;
 }
 
-/** @internal Test hook: pretend wasm is unavailable (or restore detection with undefined). */
+/** @internal Test hook: pretend wasm is unavailable (long chains and SIMD loops stay JavaScript), or restore detection with undefined. */
 export function setChainWasmAllowed(allowed: boolean | undefined): void {
   supported = allowed;
 }
@@ -349,7 +348,261 @@ export function compileChain(nodes: readonly FusedNode[], inputTypes: readonly D
     const memory = instance.exports.memory as { buffer: ArrayBuffer };
     return { run, registers: new Float64Array(memory.buffer, 0, nIn + stores.length) };
   } catch {
-    // a browser's main thread refuses a large synchronous compile; a strict CSP refuses any
+    // a runtime may refuse a large synchronous compile; a strict CSP refuses any
+    return null;
+  }
+}
+
+// ---- SIMD loops over float32 arrays ----
+
+/**
+ * @internal A fused loop compiled to a SIMD128 wasm loop: copy each array operand into `memory` at its
+ * offset (in elements), write each scalar operand at its offset, call `run`, read each stored result at its
+ * offset. The regions are padded to a multiple of four elements (the padding lanes compute garbage that is
+ * never read).
+ */
+export interface WasmLoop {
+  readonly run: () => void;
+  readonly memory: Float32Array;
+  /** One offset per operand (its array, or its one value), in elements. */
+  readonly inputs: readonly number[];
+  /** One offset per stored result, in elements. */
+  readonly outputs: readonly number[];
+}
+
+/** Opcodes after the SIMD prefix 0xfd (WebAssembly SIMD specification). */
+const V128_LOAD = 0x00;
+const V128_LOAD32_SPLAT = 0x09;
+const V128_STORE = 0x0b;
+const I32X4_SPLAT = 0x11;
+const F32X4_SPLAT = 0x13;
+const F32X4_NE = 0x42;
+const F32X4_LT = 0x43;
+const F32X4_LE = 0x45;
+const F32X4_GE = 0x46;
+const V128_AND = 0x4e;
+const V128_OR = 0x50;
+const V128_BITSELECT = 0x52;
+const F32X4_NEAREST = 0x6a;
+const I32X4_SHL = 0xab;
+const I32X4_SHR_S = 0xac;
+const I32X4_ADD = 0xae;
+const I32X4_SUB = 0xb1;
+const F32X4_ABS = 0xe0;
+const F32X4_NEG = 0xe1;
+const F32X4_SQRT = 0xe3;
+const F32X4_ADD = 0xe4;
+const F32X4_SUB = 0xe5;
+const F32X4_MUL = 0xe6;
+const F32X4_DIV = 0xe7;
+const F32X4_PMIN = 0xea;
+const F32X4_PMAX = 0xeb;
+const I32X4_TRUNC_SAT_F32X4_S = 0xf8;
+const V128 = 0x7b;
+
+const SIMD_NATIVE: Record<string, number | undefined> = {
+  add: F32X4_ADD, sub: F32X4_SUB, mul: F32X4_MUL, div: F32X4_DIV, neg: F32X4_NEG, abs: F32X4_ABS, sqrt: F32X4_SQRT,
+};
+const SIMD_OPS: ReadonlySet<string> = new Set([...Object.keys(SIMD_NATIVE), "maximum", "minimum", "exp", "tanh", "sigmoid"]);
+
+/** Writes SIMD code: `v(op)` one instruction, `get`/`set` locals, splats of constants. */
+class SimdWriter {
+  readonly c: number[] = [];
+  /** Types of the locals allocated after the fixed ones. */
+  readonly extra: number[] = [];
+  constructor(private readonly first: number) {}
+  v(...ops: number[]): this {
+    for (const o of ops) {
+      this.c.push(0xfd);
+      uleb(this.c, o);
+    }
+    return this;
+  }
+  get(i: number): this {
+    localOp(this.c, op.localGet, i);
+    return this;
+  }
+  set(i: number): this {
+    localOp(this.c, op.localSet, i);
+    return this;
+  }
+  f(x: number): this {
+    f32const(this.c, x);
+    return this.v(F32X4_SPLAT);
+  }
+  i(x: number): this {
+    this.c.push(op.i32Const);
+    sleb(this.c, x);
+    return this.v(I32X4_SPLAT);
+  }
+  local(): number {
+    this.extra.push(V128);
+    return this.first + this.extra.length - 1;
+  }
+}
+
+function localOp(c: number[], opcode: number, index: number): void {
+  c.push(opcode);
+  uleb(c, index);
+}
+
+/** e^x of the v128 on the stack, as `exp4` of `assembly/elementwise.ts`; leaves the result on the stack. */
+function exp4(w: SimdWriter): void {
+  const xc = w.local(), nf = w.local(), r = w.local(), p = w.local(), n = w.local(), n1 = w.local();
+  w.f(-104).v(F32X4_PMAX).f(89).v(F32X4_PMIN).set(xc);
+  w.get(xc).f(LOG2E).v(F32X4_MUL, F32X4_NEAREST).set(nf);
+  w.get(xc).get(nf).f(LN2_HI).v(F32X4_MUL, F32X4_SUB).get(nf).f(LN2_LO).v(F32X4_MUL, F32X4_SUB).set(r);
+  w.f(E[5]!).get(r).f(E[6]!).v(F32X4_MUL, F32X4_ADD).set(p);
+  for (let i = 4; i >= 0; i--) w.f(E[i]!).get(r).get(p).v(F32X4_MUL, F32X4_ADD).set(p);
+  w.get(r).get(r).get(r).v(F32X4_MUL).get(p).v(F32X4_MUL, F32X4_ADD).set(p);
+  w.f(1).get(p).v(F32X4_ADD).set(p);
+  w.get(nf).v(I32X4_TRUNC_SAT_F32X4_S).set(n);
+  w.get(n).c.push(op.i32Const, 1);
+  w.v(I32X4_SHR_S).set(n1);
+  w.get(p).get(n1).i(127).v(I32X4_ADD);
+  w.c.push(op.i32Const, 23);
+  w.v(I32X4_SHL, F32X4_MUL);
+  w.get(n).get(n1).v(I32X4_SUB).i(127).v(I32X4_ADD);
+  w.c.push(op.i32Const, 23);
+  w.v(I32X4_SHL, F32X4_MUL);
+}
+
+/** tanh of the v128 on the stack, as `tanh4`. */
+function tanh4(w: SimdWriter): void {
+  const x = w.local(), ax = w.local(), u = w.local(), q = w.local(), sign = w.local(), small = w.local(), big = w.local();
+  w.set(x).get(x).v(F32X4_ABS).set(ax);
+  w.get(x).get(x).v(F32X4_MUL).set(u);
+  w.f(T[3]!).get(u).f(T[4]!).v(F32X4_MUL, F32X4_ADD).set(q);
+  for (let i = 2; i >= 0; i--) w.f(T[i]!).get(u).get(q).v(F32X4_MUL, F32X4_ADD).set(q);
+  w.get(x).i(-0x80000000).v(V128_AND).set(sign);
+  w.get(x).get(x).get(u).get(q).v(F32X4_MUL, F32X4_MUL, F32X4_ADD, F32X4_ABS).get(sign).v(V128_OR).set(small);
+  w.get(ax).get(ax).v(F32X4_ADD);
+  exp4(w);
+  w.set(big).f(1).f(2).get(big).f(1).v(F32X4_ADD, F32X4_DIV, F32X4_SUB).get(sign).v(V128_OR).set(big);
+  w.get(big).get(small).get(ax).f(0.625).v(F32X4_GE, V128_BITSELECT);
+}
+
+/** sigmoid of the v128 on the stack, as `sigmoid4`. */
+function sigmoid4(w: SimdWriter): void {
+  const x = w.local(), t = w.local();
+  w.set(x).get(x).v(F32X4_ABS, F32X4_NEG);
+  exp4(w);
+  w.set(t).get(t).f(1).get(x).f(0).v(F32X4_LT, V128_BITSELECT).f(1).get(t).v(F32X4_ADD, F32X4_DIV);
+}
+
+/** Whether a fused loop has a SIMD form: float32 throughout, operands whole or scalar, every op known here. */
+export function simdLoopForm(nodes: readonly FusedNode[], inputTypes: readonly DType[], modes: readonly string[]): boolean {
+  return (
+    inputTypes.every((t) => t === "float32") &&
+    modes.every((m) => m === "full" || m === "scalar") &&
+    nodes.every((nd) => nd.dtype === "float32" && (nd.op === null || SIMD_OPS.has(nd.op.name)))
+  );
+}
+
+let simdSupported: boolean | undefined;
+/** Whether this runtime compiles wasm SIMD synchronously (probed once). */
+export function simdAvailable(): boolean {
+  if (!wasmAvailable()) return false;
+  simdSupported ??= compileLoop([], ["float32"], ["full"], [0], 4) !== null;
+  return simdSupported;
+}
+
+/**
+ * @internal Compiles a fused loop over `n` float32 elements to a SIMD128 wasm loop, or returns null when it
+ * has no SIMD form ({@link simdLoopForm}) or wasm SIMD cannot be compiled here.
+ */
+export function compileLoop(nodes: readonly FusedNode[], inputTypes: readonly DType[], modes: readonly string[], stores: readonly number[], n: number): WasmLoop | null {
+  if (!wasmAvailable() || !simdLoopForm(nodes, inputTypes, modes) || n > 1 << 26) return null;
+  const nIn = inputTypes.length;
+  const n4 = Math.ceil(n / 4) * 4;
+  // Regions (in elements): scalars (4 each), arrays, then results.
+  const inputs: number[] = [];
+  let at = 0;
+  for (let j = 0; j < nIn; j++) {
+    inputs.push(at);
+    at += modes[j] === "scalar" ? 4 : n4;
+  }
+  const outputs = stores.map((_, k) => at + k * n4);
+  at += stores.length * n4;
+  // Locals: i (i32), then one v128 per slot, then the helpers' temporaries.
+  const slot = (s: number): number => 1 + s;
+  const w = new SimdWriter(1 + nIn + nodes.length);
+  const c = w.c;
+  // alignment 2^4 for whole vectors, 2^2 for the one float of a splat
+  const memarg = (offset: number, align = 4): void => {
+    c.push(align);
+    uleb(c, offset);
+  };
+  for (let j = 0; j < nIn; j++) {
+    if (modes[j] !== "scalar") continue;
+    c.push(op.i32Const, 0);
+    w.v(V128_LOAD32_SPLAT);
+    memarg(inputs[j]! * 4, 2);
+    w.set(slot(j));
+  }
+  c.push(0x02, 0x40, 0x03, 0x40); // block, loop
+  w.get(0);
+  c.push(op.i32Const);
+  sleb(c, n4 * 4);
+  c.push(0x4f, 0x0d, 1); // i32.ge_u, br_if 1
+  for (let j = 0; j < nIn; j++) {
+    if (modes[j] === "scalar") continue;
+    w.get(0).v(V128_LOAD);
+    memarg(inputs[j]! * 4);
+    w.set(slot(j));
+  }
+  for (let d = 0; d < nodes.length; d++) {
+    const nd = nodes[d]!;
+    const args = nd.args.map(slot);
+    if (nd.op === null) w.get(args[0]!);
+    else {
+      const name = nd.op.name;
+      const native = SIMD_NATIVE[name];
+      if (native !== undefined) {
+        for (const a of args) w.get(a);
+        w.v(native);
+      } else if (name === "maximum" || name === "minimum") {
+        // a where a >= b (a <= b) or a is NaN, else b
+        w.get(args[0]!).get(args[1]!).get(args[0]!).get(args[1]!).v(name === "maximum" ? F32X4_GE : F32X4_LE);
+        w.get(args[0]!).get(args[0]!).v(F32X4_NE, V128_OR, V128_BITSELECT);
+      } else {
+        w.get(args[0]!);
+        if (name === "exp") exp4(w);
+        else if (name === "tanh") tanh4(w);
+        else sigmoid4(w);
+      }
+    }
+    w.set(slot(nIn + d));
+  }
+  stores.forEach((s, k) => {
+    w.get(0).get(slot(s)).v(V128_STORE);
+    memarg(outputs[k]! * 4);
+  });
+  w.get(0);
+  c.push(op.i32Const, 16, op.i32Add);
+  w.set(0);
+  c.push(0x0c, 0, op.end, op.end); // br 0, end loop, end block
+  const locals = [I32, ...new Array<number>(nIn + nodes.length).fill(V128), ...w.extra];
+  const bytes: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  section(bytes, 1, [1, 0x60, 0, 0]);
+  section(bytes, 3, [1, 0]);
+  section(bytes, 5, (() => {
+    const b: number[] = [1, 0];
+    uleb(b, Math.max(1, Math.ceil((at * 4) / 65536)));
+    return b;
+  })());
+  section(bytes, 7, [2, 3, 0x72, 0x75, 0x6e, 0x00, 0, 6, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0]);
+  section(bytes, 10, (() => {
+    const b: number[] = [];
+    vector(b, [funcBody(locals, c)]);
+    return b;
+  })());
+  try {
+    const api = wasmApi()!;
+    const instance = new api.Instance(new api.Module(new Uint8Array(bytes)));
+    const memory = instance.exports.memory as { buffer: ArrayBuffer };
+    return { run: instance.exports.run as () => void, memory: new Float32Array(memory.buffer), inputs, outputs };
+  } catch {
     return null;
   }
 }

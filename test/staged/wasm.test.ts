@@ -2,10 +2,11 @@
  * Long scalar chains compiled to wasm: the float32 helpers give the scalar twins' bits over a sweep of
  * float32 bit patterns; a long chain of every op with a wasm form gives eager's bits on special values, in
  * float32 and float64; a chain with an op without one stays in JavaScript, and so does everything when
- * wasm is unavailable.
+ * wasm is unavailable. Loops over float32 arrays around exp, tanh and sigmoid are SIMD wasm loops with
+ * eager's bits.
  */
 import { afterEach, describe, expect, test } from "vitest";
-import { cast, compile, gradient, maximum, minimum, tensor, type Tensor } from "../../src/index.js";
+import { cast, compile, gradient, maximum, minimum, randomNormal, randomUniform, tensor, type Tensor } from "../../src/index.js";
 import { compileChain, setChainWasmAllowed } from "../../src/staged/wasm.js";
 import { expF32, sigmoidF32, tanhF32 } from "../../src/tensor/cpu/float32-math.js";
 import type { FusedNode } from "../../src/staged/fuse.js";
@@ -132,5 +133,56 @@ describe("long chains in wasm", () => {
     const c = compile(f);
     expect(c.inspect(x).code).not.toMatch(/w0\(\);/);
     expect(bitsEqual(c(x), f(x))).toBe("same");
+  });
+});
+
+describe("SIMD loops in wasm", () => {
+  const chain = (t: Tensor, c: Tensor): Tensor => {
+    const a = t.mul(1.5).add(c).exp().sub(1).mul(t);
+    return minimum(maximum(a.tanh(), t.sigmoid().mul(c)), a.abs().sqrt().neg().div(3));
+  };
+  for (const n of [16, 17, 1001, 100_000]) {
+    test(`a chain around exp, tanh and sigmoid over ${n} float32 elements is one SIMD loop with eager's bits`, () => {
+      const values = randomNormal([n], { seed: n }).mul(20).dataSync() as Float32Array;
+      values.set(specials.slice(0, Math.min(n, specials.length)).map(Math.fround));
+      const x = tensor(values);
+      const c = tensor(0.25);
+      const g = compile(chain);
+      const { optimized, code } = g.inspect(x, c);
+      expect(optimized.match(/= fused/g)).toHaveLength(1);
+      expect(code).toMatch(/^ +L0\(\);$/m);
+      expect(code).not.toMatch(/F\d\(/);
+      expect(bitsEqual(g(x, c), chain(x, c))).toBe("same");
+      // a second call with other values (the loop's memory is reused)
+      const y = randomUniform([n], { seed: 1, min: -3, max: 3 });
+      expect(bitsEqual(g(y, tensor(-2)), chain(y, tensor(-2)))).toBe("same");
+    });
+  }
+
+  test("without a SIMD form (a bias read as a repeating suffix, or log) the heavy op keeps its kernel", () => {
+    const b = randomNormal([16], { seed: 2 });
+    const f = (x: Tensor): Tensor => x.mul(2).add(b).tanh().add(1);
+    const x = randomNormal([32, 16], { seed: 3 });
+    const g = compile(f);
+    const code = g.inspect(x).code!;
+    expect(code).not.toMatch(/L0\(\)/);
+    expect(code).toMatch(/U\("tanh"/);
+    expect(bitsEqual(g(x), f(x))).toBe("same");
+    const h = (t: Tensor): Tensor => t.abs().add(1).log().exp();
+    const gh = compile(h);
+    const codeH = gh.inspect(x).code!;
+    expect(codeH).toMatch(/U\("log"/);
+    expect(bitsEqual(gh(x), h(x))).toBe("same");
+  });
+
+  test("where wasm is unavailable, heavy ops keep their kernels", () => {
+    setChainWasmAllowed(false);
+    const x = randomNormal([100], { seed: 4 });
+    const c = tensor(0.5);
+    const g = compile(chain);
+    const code = g.inspect(x, c).code!;
+    expect(code).not.toMatch(/L0\(\)/);
+    expect(code).toMatch(/U\("exp"/);
+    expect(bitsEqual(g(x, c), chain(x, c))).toBe("same");
   });
 });
