@@ -150,7 +150,7 @@ function isHeavy(e: Equation, size: number, op: ElementwiseOp | undefined): bool
  * tanh and sigmoid of WASM_MIN_HEAVY elements or more join loops too, so a chain around them is one pass
  * over memory; a loop they join that has no SIMD form is fused again without them.
  */
-export function fuse(p: Program, simd?: (nodes: readonly FusedNode[], inputTypes: readonly DType[], modes: readonly ReadMode[]) => boolean): Program {
+export function fuse(p: Program, simd?: (nodes: readonly FusedNode[], inputTypes: readonly DType[], modes: readonly ReadMode[], size: number) => boolean): Program {
   const excluded = new Set<number>();
   for (;;) {
     const { program, retry } = fuseOnce(p, simd, excluded);
@@ -161,7 +161,7 @@ export function fuse(p: Program, simd?: (nodes: readonly FusedNode[], inputTypes
 
 function fuseOnce(
   p: Program,
-  simd: ((nodes: readonly FusedNode[], inputTypes: readonly DType[], modes: readonly ReadMode[]) => boolean) | undefined,
+  simd: ((nodes: readonly FusedNode[], inputTypes: readonly DType[], modes: readonly ReadMode[], size: number) => boolean) | undefined,
   excluded: ReadonlySet<number>,
 ): { program: Program; retry: number[] } {
   const eqs = p.equations;
@@ -237,7 +237,7 @@ function fuseOnce(
     }
     // A heavy op in a loop without a SIMD form: fuse again, leaving it to its kernel.
     const heavy = members.filter((m) => isHeavy(eqs[m]!, size, ops[m]!.op ?? undefined));
-    if (heavy.length > 0 && !simd!(nodes, inputs.map((v) => v.dtype), modes)) retry.push(...heavy);
+    if (heavy.length > 0 && !simd!(nodes, inputs.map((v) => v.dtype), modes, size)) retry.push(...heavy);
     const root = eqs[g.root]!;
     stores.unshift(slotOf.get(root.out.id)!);
     outVars.unshift(root.out);

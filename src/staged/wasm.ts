@@ -490,9 +490,13 @@ function sigmoid4(w: SimdWriter): void {
   w.set(t).get(t).f(1).get(x).f(0).v(F32X4_LT, V128_BITSELECT).f(1).get(t).v(F32X4_ADD, F32X4_DIV);
 }
 
-/** Whether a fused loop has a SIMD form: float32 throughout, operands whole or scalar, every op known here. */
-export function simdLoopForm(nodes: readonly FusedNode[], inputTypes: readonly DType[], modes: readonly string[]): boolean {
+/**
+ * Whether a fused loop over `size` elements has a SIMD form: float32 throughout, operands whole or scalar,
+ * every op known here, and its memory (at most one region per operand and node) within 1 GiB.
+ */
+export function simdLoopForm(nodes: readonly FusedNode[], inputTypes: readonly DType[], modes: readonly string[], size: number): boolean {
   return (
+    (inputTypes.length + nodes.length) * (Math.ceil(size / 4) * 16) <= 2 ** 30 &&
     inputTypes.every((t) => t === "float32") &&
     modes.every((m) => m === "full" || m === "scalar") &&
     nodes.every((nd) => nd.dtype === "float32" && (nd.op === null || SIMD_OPS.has(nd.op.name)))
@@ -512,7 +516,7 @@ export function simdAvailable(): boolean {
  * has no SIMD form ({@link simdLoopForm}) or wasm SIMD cannot be compiled here.
  */
 export function compileLoop(nodes: readonly FusedNode[], inputTypes: readonly DType[], modes: readonly string[], stores: readonly number[], n: number): WasmLoop | null {
-  if (!wasmAvailable() || !simdLoopForm(nodes, inputTypes, modes) || n > 1 << 26) return null;
+  if (!wasmAvailable() || !simdLoopForm(nodes, inputTypes, modes, n)) return null;
   const nIn = inputTypes.length;
   const n4 = Math.ceil(n / 4) * 4;
   // Regions (in elements): scalars (4 each), arrays, then results.
