@@ -491,7 +491,7 @@ function sigmoid4(w: SimdWriter): void {
 }
 
 /**
- * Whether a fused loop over `size` elements has a SIMD form: float32 throughout, operands whole or scalar,
+ * @internal Whether a fused loop over `size` elements has a SIMD form: float32 throughout, operands whole or scalar,
  * every op known here, and its memory (at most one region per operand and node) within 1 GiB.
  */
 export function simdLoopForm(nodes: readonly FusedNode[], inputTypes: readonly DType[], modes: readonly string[], size: number): boolean {
@@ -504,7 +504,7 @@ export function simdLoopForm(nodes: readonly FusedNode[], inputTypes: readonly D
 }
 
 let simdSupported: boolean | undefined;
-/** Whether this runtime compiles wasm SIMD synchronously (probed once). */
+/** @internal Whether this runtime compiles wasm SIMD synchronously (probed once). */
 export function simdAvailable(): boolean {
   if (!wasmAvailable()) return false;
   simdSupported ??= compileLoop([], ["float32"], ["full"], [0], 4) !== null;
