@@ -504,10 +504,13 @@ export function simdLoopForm(nodes: readonly FusedNode[], inputTypes: readonly D
 }
 
 let simdSupported: boolean | undefined;
+const PROBE: FusedNode[] = Array.from({ length: 12 }, (_, k) => ({ op: { name: "tanh", arity: 1, code: () => "", eval: Math.tanh }, args: [k], dtype: "float32" }));
 /** @internal Whether this runtime compiles wasm SIMD synchronously (probed once). */
 export function simdAvailable(): boolean {
   if (!wasmAvailable()) return false;
-  simdSupported ??= compileLoop([], ["float32"], ["full"], [0], 4) !== null;
+  // The probe is a loop of twelve tanh (about 6 KB): a browser may refuse a large synchronous compile on
+  // its main thread, and then loops must not count on SIMD.
+  simdSupported ??= compileLoop(PROBE, ["float32"], ["full"], [12], 4) !== null;
   return simdSupported;
 }
 
