@@ -21,6 +21,7 @@ import { jit, grad, valueAndGrad, numpy as np, nn, type Array as JaxArray } from
 import { compile, gradient, randomNormal, randomUniform, tensor, zeros, oneHot, valueWithGradient, Adam, type Tensor } from "../src/index.js";
 import { Suite, options, runIfMain, selected } from "./harness.js";
 import { setFusedStepsEnabled } from "../src/optimizers/fused.js";
+import { setChainWasmAllowed } from "../src/staged/wasm.js";
 
 const LINKS = 500; // 500 × (x*c1 + c2) = 1000 scalar ops
 const C1 = 1.0001;
@@ -150,8 +151,14 @@ export async function main(): Promise<void> {
     const stagedNonlinear = compile((x: Tensor) => gradient(x, nonlinear));
     const first = firstCall(() => staged(x0));
     const firstNonlinear = firstCall(() => stagedNonlinear(x0));
+    // The same program where wasm cannot be compiled (a page whose CSP forbids it): JavaScript functions.
+    setChainWasmAllowed(false);
+    const stagedNonlinearJs = compile((x: Tensor) => gradient(x, nonlinear));
+    stagedNonlinearJs(x0);
+    setChainWasmAllowed(undefined);
     suite.check("chain: compiled gradient = 1.0001^500", staged(x0).dataSync(), [C1 ** LINKS], 1e-4);
     suite.check("tanh chain: compiled gradient = eager gradient", stagedNonlinear(x0).dataSync(), gradient(x0, nonlinear).dataSync(), 1e-6);
+    suite.check("tanh chain: compiled without wasm = eager gradient", stagedNonlinearJs(x0).dataSync(), gradient(x0, nonlinear).dataSync(), 1e-6);
     const jchain = (x: JaxArray): JaxArray => {
       let y = x;
       for (let i = 0; i < LINKS; i++) y = y.mul(C1).add(C2);
@@ -186,6 +193,7 @@ export async function main(): Promise<void> {
         { name: "jax-js jit(grad) wasm", run: () => readFirst(jg(np.array(0.5))) },
         { name: "difftypes eager, tanh chain", run: () => gradient(x0, nonlinear) },
         { name: "difftypes compile, tanh chain", run: () => stagedNonlinear(x0) },
+        { name: "difftypes compile, tanh chain, no wasm", run: () => stagedNonlinearJs(x0) },
         ...(jaxNonlinearOk ? [{ name: "jax-js jit(grad) wasm, tanh chain", run: () => readFirst(jgNonlinear(np.array(0.5))) }] : []),
       ],
     });

@@ -166,7 +166,7 @@ export function compile<A extends readonly unknown[], R>(f: (...args: A) => R, o
     if (simple) {
       let key = "A" + String(args.length) + "(";
       for (const a of args as Tensor[]) key += `T${a.dtype}[${a.shape.join(",")}]`;
-      flat = { tree: { source: args, numberLeaves: true, single: false }, leaves: args as Tensor[], paths: [], key: key + ")" };
+      flat = { tree: { source: args, numberLeaves: true, single: false }, leaves: args as Tensor[], key: key + ")" };
     } else flat = flatten(args, true);
     const leaves = flat.leaves;
     let staged = false;

@@ -11,6 +11,7 @@ import { neg, exp, log, log1p, expm1, sqrt, abs, sign, sin, cos, tan, tanh, sigm
 import { add, sub, mul, div, pow, maximum, minimum, equal, notEqual, less, lessEqual, greater, greaterEqual, where } from "../ops/binary.js";
 import { reshape } from "../ops/movement.js";
 import { matmul } from "../ops/linalg.js";
+import { sum } from "../ops/reduce.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { trace } from "./tracing.js";
 import { expF32, logF32, sigmoidF32, tanhF32 } from "../tensor/cpu/float32-math.js";
@@ -86,6 +87,7 @@ interface Known {
   readonly cast: Primitive<unknown>;
   readonly reshape: Primitive<unknown>;
   readonly matmul: Primitive<unknown>;
+  readonly sum: Primitive<unknown>;
 }
 
 let known: Known | null = null;
@@ -133,6 +135,7 @@ export function knownPrimitives(): Known | null {
       cast: primOf((b) => cast(b.input([2], "float32"), "float64")),
       reshape: primOf((b) => reshape(b.input([2], "float32"), [1, 2])),
       matmul: primOf((b) => matmul(b.input([2, 2], "float32"), b.input([2, 2], "float32"))),
+      sum: primOf((b) => sum(b.input([2, 2], "float32"), 0)),
     };
     return known;
   } finally {

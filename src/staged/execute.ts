@@ -9,7 +9,12 @@ import type { Equation, Program, Var } from "./ir.js";
 import { nameOf } from "./ir.js";
 import { dce, cse, foldConstants } from "./passes.js";
 import { allocating, fuse, fusedP, reuseBuffers, runFused, type FusedNode, type FusedParams } from "./fuse.js";
-import { FLOAT32_FUNCTIONS, roundTo } from "./elementwise.js";
+import { FLOAT32_FUNCTIONS, knownPrimitives, roundTo } from "./elementwise.js";
+import { backend, cpuBackend } from "../tensor/backend.js";
+import type { UnaryKernel } from "../tensor/cpu/elementwise.js";
+import { gemm } from "../tensor/cpu/linalg.js";
+import { WASM_MIN, WASM_MIN_HEAVY } from "../tensor/wasm/elementwise.js";
+import { compileChain, compileLoop, simdAvailable, simdLoopForm, type WasmChain, type WasmLoop } from "./wasm.js";
 
 /**
  * Switches for the optimisations of {@link compile}; all on by default. Turning one off helps to debug a
@@ -67,7 +72,7 @@ export function optimize(p: Program, o: CompileOptions = {}, forCode = true): Pr
   if (o.eliminateCommonSubexpressions !== false) q = cse(q);
   if (o.eliminateDeadCode !== false) q = dce(q);
   if (forCode && o.fuse !== false) {
-    q = fuse(q);
+    q = fuse(q, simdAvailable() ? simdLoopForm : undefined);
     if (o.reuseBuffers !== false) q = reuseBuffers(q);
   }
   return q;
@@ -111,6 +116,62 @@ export function interpret(p: Program): Executable {
 /** Nodes per generated function in long fused chains (V8 stops optimising very large functions). */
 const CHUNK = 128;
 
+/**
+ * A kernel the generated code runs itself, writing into an array it chooses (a scratch array when the result
+ * stays private): a float32 exp, log, tanh or sigmoid left out of fusion (its SIMD kernel), a small `sum` as
+ * the sequential loop of the CPU kernel, a 2-D `matmul` as one call of its GEMM. Each computes exactly what
+ * the kernel computes; the generated code skips the op's wrapper (shape logic, a fresh output, its tensor)
+ * and, for sums, the kernel's own index bookkeeping.
+ */
+type Inlined =
+  | { readonly kind: "unary"; readonly op: "exp" | "log" | "tanh" | "sigmoid" }
+  | { readonly kind: "sum"; readonly rows: number; readonly len: number; readonly along: "rows" | "columns" }
+  | { readonly kind: "matmul"; readonly m: number; readonly k: number; readonly n: number; readonly strides: readonly number[] };
+
+const HEAVY: ReadonlySet<string> = new Set(["exp", "log", "tanh", "sigmoid"]);
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** How generated code runs `e` itself, or null to call the primitive. */
+function inlined(e: Equation): Inlined | null {
+  const k = knownPrimitives();
+  if (k === null) return null;
+  const op = k.ops.get(e.prim);
+  if (op !== undefined && HEAVY.has(op.name) && e.out.dtype === "float32" && e.inputs[0]!.dtype === "float32") {
+    return { kind: "unary", op: op.name as "exp" | "log" | "tanh" | "sigmoid" };
+  }
+  if (e.prim === k.sum) {
+    const x = e.inputs[0]!;
+    const n = sizeOf(x.shape);
+    // From WASM_MIN float32 elements the kernel may run on wasm (another summation order): call it.
+    if ((x.dtype === "float32" && n >= WASM_MIN) || n === 0) return null;
+    const axes = [...(e.params as { axes: readonly number[] }).axes].sort((a, b) => a - b);
+    const r = x.shape.length;
+    if (axes.length === 0) return null;
+    // Reduced axes leading (sums down the columns) or trailing (sums along rows), as the kernel orders them.
+    const split = axes.length;
+    if (axes.every((a, i) => a === i)) return { kind: "sum", rows: sizeOf(x.shape.slice(0, split)), len: sizeOf(x.shape.slice(split)), along: "columns" };
+    if (axes.every((a, i) => a === r - split + i)) return { kind: "sum", rows: sizeOf(x.shape.slice(0, r - split)), len: sizeOf(x.shape.slice(r - split)), along: "rows" };
+    return null;
+  }
+  if (e.prim === k.matmul) {
+    const [a, b] = e.inputs;
+    if (a!.shape.length !== 2 || b!.shape.length !== 2) return null;
+    const { transposeA, transposeB } = e.params as { transposeA: boolean; transposeB: boolean };
+    const m = a!.shape[transposeA ? 1 : 0]!;
+    const kk = a!.shape[transposeA ? 0 : 1]!;
+    const n = b!.shape[transposeB ? 0 : 1]!;
+    // The element strides the CPU kernel passes to its GEMM: A[i, p] and B[p, j].
+    const strides = [transposeA ? 1 : kk, transposeA ? m : 1, transposeB ? 1 : n, transposeB ? kk : 1];
+    return { kind: "matmul", m, k: kk, n, strides };
+  }
+  return null;
+}
+
 const arrayType: Record<DType, string> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array" };
 const dtypeLiteral: Record<DType, string> = { float32: '"float32"', float64: '"float64"', int32: '"int32"' };
 
@@ -129,6 +190,10 @@ export function generate(p: Program): Executable {
   const R: Float64Array[] = [];
   const chunks: string[] = [];
   const registerSets: string[] = [];
+  // Long chains compiled to wasm: W${k} their registers, w${k} their functions; SIMD loops L${k}.
+  const W: WasmChain[] = [];
+  const L: WasmLoop[] = [];
+  let wasm: WasmChain | null;
   // One tensor per scratch-backed variable, over its slot's array: created once, reused by every call.
   const V: Tensor[] = [];
   const slotTensor = new Map<number, number>();
@@ -149,7 +214,51 @@ export function generate(p: Program): Executable {
     lines.push(`  const ${id(c.v)} = C[${int(C.length)}];`);
     C.push(c.value);
   }
+  let direct = false;
   for (const e of p.equations) {
+    const inl = e.prim === (fusedP as never) ? null : inlined(e);
+    if (inl !== null) {
+      direct = true;
+      const v = e.out;
+      const t = slotTensor.get(v.id);
+      const size = int(sizeOf(v.shape));
+      lines.push(`  let ${id(v)};`);
+      lines.push("  {");
+      lines.push(t !== undefined ? `    const o = V[${int(t)}]._data;` : `    const o = new ${arrayType[v.dtype]}(${size});`);
+      if (inl.kind === "unary") {
+        lines.push(`    U(${JSON.stringify(inl.op)}, ${id(e.inputs[0]!)}._data, o);`);
+      } else if (inl.kind === "matmul") {
+        const [ars, acs, brs, bcs] = inl.strides.map(int);
+        const [a, b] = e.inputs.map(id);
+        lines.push(`    G(${a!}._data, 0, ${ars!}, ${acs!}, ${b!}._data, 0, ${brs!}, ${bcs!}, o, 0, ${int(inl.m)}, ${int(inl.k)}, ${int(inl.n)}, false);`);
+      } else {
+        lines.push(`    const x = ${id(e.inputs[0]!)}._data;`);
+        const rows = int(inl.rows), len = int(inl.len);
+        if (inl.along === "rows") {
+          lines.push(`    for (let r = 0, i = 0; r < ${rows}; r++) { let s = 0; for (let j = 0; j < ${len}; j++, i++) s += x[i]; o[r] = s; }`);
+        } else {
+          // Each column summed down the rows, in the kernel's order (it adds row after row); four columns at
+          // a time, so that four independent sums hide the adder's latency.
+          const n = int(inl.rows * inl.len);
+          const quads = inl.len - (inl.len % 4);
+          if (quads > 0) {
+            lines.push(`    for (let j = 0; j < ${int(quads)}; j += 4) {`);
+            lines.push(`      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;`);
+            lines.push(`      for (let i = j; i < ${n}; i += ${len}) { s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]; }`);
+            lines.push(`      o[j] = s0; o[j + 1] = s1; o[j + 2] = s2; o[j + 3] = s3;`);
+            lines.push(`    }`);
+          }
+          if (quads < inl.len) lines.push(`    for (let j = ${int(quads)}; j < ${len}; j++) { let s = 0; for (let i = j; i < ${n}; i += ${len}) s += x[i]; o[j] = s; }`);
+        }
+      }
+      if (t !== undefined) lines.push(`    ${id(v)} = V[${int(t)}];`);
+      else {
+        lines.push(`    ${id(v)} = new T(S[${int(S.length)}], ${dtypeLiteral[v.dtype]}, o);`);
+        S.push(Object.freeze([...v.shape]));
+      }
+      lines.push(`  } // ${nameOf(v)} = ${e.prim.name}`);
+      continue;
+    }
     if (e.prim !== (fusedP as never)) {
       lines.push(`  const ${id(e.out)} = P[${int(P.length)}].impl([${e.inputs.map(id).join(", ")}], Q[${int(Q.length)}]); // ${nameOf(e.out)}`);
       P.push(e.prim);
@@ -172,48 +281,96 @@ export function generate(p: Program): Executable {
       else if (k === 0 && inPlace >= 0) lines.push(`    const o0 = x${int(inPlace)};`);
       else lines.push(`    const o${k} = new ${arrayType[v.dtype]}(n);`);
     });
+    const simd = fp.size >= WASM_MIN_HEAVY && fp.nodes.some((nd) => nd.op !== null && HEAVY.has(nd.op.name))
+      ? compileLoop(fp.nodes, e.inputs.map((v) => v.dtype), fp.modes, fp.stores, fp.size)
+      : null;
+    if (simd !== null) {
+      // A loop around float32 exp, tanh or sigmoid: one SIMD wasm loop, operands copied into its memory.
+      const l = int(L.length);
+      L.push(simd);
+      e.inputs.forEach((_, j) => {
+        const at = int(simd.inputs[j]!);
+        lines.push(fp.modes[j] === "scalar" ? `    L${l}m[${at}] = s${j};` : `    L${l}m.set(x${j}, ${at});`);
+      });
+      lines.push(`    L${l}();`);
+      fp.stores.forEach((_, k) => lines.push(`    o${k}.set(L${l}m.subarray(${int(simd.outputs[k]!)}, ${int(simd.outputs[k]! + fp.size)}));`));
+    }
     // One period shared by every suffix operand gives a row loop without a modulo.
     const periods = new Set(fp.periods.filter((_, j) => fp.modes[j] === "suffix"));
     const rowLoop = periods.size === 1;
     const period = rowLoop ? [...periods][0]! : 0;
-    if (rowLoop) lines.push(`    for (let r = 0, i = 0; r < n; r += ${int(period)}) for (let j = 0; j < ${int(period)}; j++, i++) {`);
-    else lines.push("    for (let i = 0; i < n; i++) {");
-    const read = (j: number): string => {
-      const m = fp.modes[j];
-      return m === "full" ? `x${j}[i]` : m === "scalar" ? `s${j}` : rowLoop ? `x${j}[j]` : `x${j}[i % ${int(fp.periods[j]!)}]`;
-    };
-    const node = (nd: FusedNode, r: string, slot: (k: number) => string): string => {
-      const [a, b, c] = [nd.args[0], nd.args[1], nd.args[2]].map((x) => (x === undefined ? "0" : slot(x)));
-      const body = nd.op === null ? `${r} = ${a!};` : nd.op.code(r, a!, b!, c!, nd.dtype);
-      return `${body} ${roundTo(nd.dtype, r)}`.trimEnd();
-    };
-    if (fp.nodes.length <= CHUNK) {
-      // Locals in one loop body.
-      const slot = (k: number): string => (k < nIn ? `a${k}` : `t${k - nIn}`);
-      e.inputs.forEach((_, j) => lines.push(`      const a${j} = ${read(j)};`));
-      fp.nodes.forEach((nd, k) => lines.push(`      let t${k}; ${node(nd, `t${k}`, slot)}`));
-      fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = ${slot(s)};`));
-    } else {
-      // A long chain (a scalar program's whole gradient) is cut into functions of CHUNK nodes over a register
-      // array, so that each stays small enough for the optimising compiler.
-      const regs = int(R.length);
-      R.push(new Float64Array(nIn + fp.nodes.length));
-      const slot = (k: number): string => `R[${int(k)}]`;
-      const calls: string[] = [];
-      for (let start = 0; start < fp.nodes.length; start += CHUNK) {
-        const name = `k${int(chunks.length)}`;
-        const body = fp.nodes
-          .slice(start, start + CHUNK)
-          .map((nd, d) => `  { let r; ${node(nd, "r", slot)} R[${int(nIn + start + d)}] = r; }`);
-        chunks.push(`function ${name}(R) {\n${body.join("\n")}\n}`);
-        calls.push(`${name}(R${regs})`);
+    if (simd === null) {
+      if (rowLoop) lines.push(`    for (let r = 0, i = 0; r < n; r += ${int(period)}) for (let j = 0; j < ${int(period)}; j++, i++) {`);
+      else lines.push("    for (let i = 0; i < n; i++) {");
+      const read = (j: number): string => {
+        const m = fp.modes[j];
+        return m === "full" ? `x${j}[i]` : m === "scalar" ? `s${j}` : rowLoop ? `x${j}[j]` : `x${j}[i % ${int(fp.periods[j]!)}]`;
+      };
+      const node = (nd: FusedNode, r: string, slot: (k: number) => string): string => {
+        const [a, b, c] = [nd.args[0], nd.args[1], nd.args[2]].map((x) => (x === undefined ? "0" : slot(x)));
+        const body = nd.op === null ? `${r} = ${a!};` : nd.op.code(r, a!, b!, c!, nd.dtype);
+        return `${body} ${roundTo(nd.dtype, r)}`.trimEnd();
+      };
+      if (fp.nodes.length <= CHUNK) {
+        // Locals in one loop body.
+        const slot = (k: number): string => (k < nIn ? `a${k}` : `t${k - nIn}`);
+        e.inputs.forEach((_, j) => lines.push(`      const a${j} = ${read(j)};`));
+        fp.nodes.forEach((nd, k) => lines.push(`      let t${k}; ${node(nd, `t${k}`, slot)}`));
+        fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = ${slot(s)};`));
+      } else if ((wasm = compileChain(fp.nodes, e.inputs.map((v) => v.dtype), fp.stores)) !== null) {
+        // A long chain whose every op has a wasm form: one wasm function per element, operands and stored
+        // results through its memory.
+        const w = int(W.length);
+        W.push(wasm);
+        e.inputs.forEach((_, j) => lines.push(`      W${w}[${int(j)}] = ${read(j)};`));
+        lines.push(`      w${w}();`);
+        fp.stores.forEach((_, k) => lines.push(`      o${k}[i] = W${w}[${int(nIn + k)}];`));
+      } else {
+        // A long chain (a scalar program's whole gradient) is cut into functions of CHUNK nodes, so that each
+        // stays small enough for the optimising compiler. Inside a function values are locals; only values
+        // read by a later function (or stored by the loop) go through the register array.
+        const regs = int(R.length);
+        R.push(new Float64Array(nIn + fp.nodes.length));
+        const slot = (k: number): string => `t${int(k)}`;
+        const calls: string[] = [];
+        const texts = fp.nodes.map((nd, d) => `  let ${slot(nIn + d)}; ${node(nd, slot(nIn + d), slot)}`);
+        const starts: number[] = [];
+        for (let d = 0; d < texts.length; d += CHUNK) starts.push(d);
+        starts.push(texts.length);
+        const chunkOf = (k: number): number => (k < nIn ? -1 : Math.floor((k - nIn) / CHUNK));
+        const lastChunk = new Int32Array(nIn + fp.nodes.length).fill(-1);
+        fp.nodes.forEach((nd, d) => {
+          for (const a of nd.args) lastChunk[a] = Math.max(lastChunk[a]!, chunkOf(nIn + d));
+        });
+        const stored = new Set(fp.stores);
+        for (let c = 0; c + 1 < starts.length; c++) {
+          const start = starts[c]!;
+          const end = starts[c + 1]!;
+          const name = `k${int(chunks.length)}`;
+          const body: string[] = [];
+          const loaded = new Set<number>();
+          for (let d = start; d < end; d++) {
+            for (const a of fp.nodes[d]!.args) {
+              if (chunkOf(a) === c || loaded.has(a)) continue;
+              loaded.add(a);
+              body.push(`  const ${slot(a)} = R[${int(a)}];`);
+            }
+          }
+          for (let d = start; d < end; d++) {
+            const k = nIn + d;
+            body.push(texts[d]!);
+            if (lastChunk[k]! > c || stored.has(k)) body.push(`  R[${int(k)}] = ${slot(k)};`);
+          }
+          chunks.push(`function ${name}(R) {\n${body.join("\n")}\n}`);
+          calls.push(`${name}(R${regs})`);
+        }
+        e.inputs.forEach((_, j) => lines.push(`      R${regs}[${int(j)}] = ${read(j)};`));
+        lines.push(`      ${calls.join("; ")};`);
+        fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = R${regs}[${int(s)}];`));
+        registerSets.push(regs);
       }
-      e.inputs.forEach((_, j) => lines.push(`      R${regs}[${int(j)}] = ${read(j)};`));
-      lines.push(`      ${calls.join("; ")};`);
-      fp.stores.forEach((s, k) => lines.push(`      o${k}[i] = R${regs}[${int(s)}];`));
-      registerSets.push(regs);
+      lines.push("    }");
     }
-    lines.push("    }");
     fp.outVars.forEach((v, k) => {
       const t = slotTensor.get(v.id);
       if (t !== undefined) {
@@ -228,18 +385,27 @@ export function generate(p: Program): Executable {
   lines.push(`  return [${p.outputs.map(id).join(", ")}];`);
   lines.push("};");
   const functions = FLOAT32_FUNCTIONS.map((_, k) => `F${int(k)} = F[${int(k)}]`);
-  const preamble = [`const ${functions.join(", ")};`, ...registerSets.map((r) => `const R${r} = R[${r}];`), ...chunks];
+  const preamble = [
+    `const ${functions.join(", ")};`,
+    ...registerSets.map((r) => `const R${r} = R[${r}];`),
+    ...W.map((_, k) => `const W${k} = W[${k}].registers, w${k} = W[${k}].run;`),
+    ...L.map((_, k) => `const L${k} = L[${k}].run, L${k}m = L[${k}].memory;`),
+    ...chunks,
+  ];
   const source = [...preamble, ...lines].join("\n");
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from identifiers and integers only (see above)
-  const factory = new Function("T", "P", "Q", "C", "S", "V", "R", "F", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
-  const run = factory(Tensor, P, Q, C, S, V, R, FLOAT32_FUNCTIONS);
-  if (scratch.buffers.length === 0) return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
-  // Scratch arrays belong to one run at a time; a nested run of the same program (none is known) would
-  // take the interpreter instead of sharing them.
+  const factory = new Function("T", "P", "Q", "C", "S", "V", "R", "F", "W", "L", "G", "U", source) as (...a: unknown[]) => (inputs: readonly Tensor[]) => Tensor[];
+  const run = factory(Tensor, P, Q, C, S, V, R, FLOAT32_FUNCTIONS, W, L, gemm, (op: UnaryKernel, x: TypedArray, o: TypedArray) =>
+    cpuBackend.unary(op, x, o),
+  );
+  if (scratch.buffers.length === 0 && W.length === 0 && L.length === 0 && !direct) return Object.assign((inputs: readonly Tensor[]) => run(inputs), { program: p, source });
+  // Scratch arrays and wasm registers belong to one run at a time; a nested run of the same program (none
+  // is known) would take the interpreter instead of sharing them. So does a run while another backend than
+  // the CPU one is in use (inlined kernels are the CPU backend's).
   let busy = false;
   let fallback: Executable | null = null;
   const guarded = (inputs: readonly Tensor[]): Tensor[] => {
-    if (busy) return (fallback ??= interpret(p))(inputs);
+    if (busy || (direct && backend() !== cpuBackend)) return (fallback ??= interpret(p))(inputs);
     busy = true;
     try {
       return run(inputs);
@@ -266,7 +432,7 @@ function planScratch(p: Program): {
   const lastUse = new Int32Array(p.size).fill(-1);
   const privateVar = new Uint8Array(p.size).fill(1);
   p.equations.forEach((e, i) => {
-    const reads = e.prim === (fusedP as never) || allocating.has(e.prim.name);
+    const reads = e.prim === (fusedP as never) || allocating.has(e.prim.name) || inlined(e) !== null;
     for (const v of e.inputs) {
       lastUse[v.id] = i;
       if (!reads) privateVar[v.id] = 0;
@@ -295,7 +461,15 @@ function planScratch(p: Program): {
     return buffers.length - 1;
   };
   p.equations.forEach((e, i) => {
-    if (e.prim === (fusedP as never)) {
+    if (e.prim !== (fusedP as never) && inlined(e) !== null) {
+      const v = e.out;
+      if (privateVar[v.id] && lastUse[v.id]! >= 0) {
+        const slot = take(v);
+        slotOf.set(v.id, slot);
+        owner[slot] = v.id;
+        vars.set(v.id, v);
+      }
+    } else if (e.prim === (fusedP as never)) {
       const fp = e.params as FusedParams;
       fp.outVars.forEach((v, k) => {
         if (k === 0 && fp.inPlace >= 0) {

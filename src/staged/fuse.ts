@@ -113,8 +113,11 @@ function sizeOf(shape: readonly number[]): number {
   return n;
 }
 
-/** The elementwise op of an equation that a loop over its output can compute, or undefined. */
-function fusible(e: Equation): { op: ElementwiseOp | null } | undefined {
+/**
+ * The elementwise op of an equation that a loop over its output can compute, or undefined. `heavy` says
+ * whether a float32 exp, log, tanh or sigmoid of WASM_MIN_HEAVY elements or more may join a loop.
+ */
+function fusible(e: Equation, heavy: boolean): { op: ElementwiseOp | null } | undefined {
   const k = knownPrimitives();
   if (k === null) return undefined;
   const op = k.ops.get(e.prim);
@@ -128,17 +131,39 @@ function fusible(e: Equation): { op: ElementwiseOp | null } | undefined {
   if (e.out.dtype === "int32" && (op?.name === "mul" || (op === undefined && e.inputs[0]!.dtype !== "int32"))) return undefined;
   const size = sizeOf(e.out.shape);
   // Float32 exp, log, tanh and sigmoid from WASM_MIN_HEAVY elements: the SIMD kernel computes the same bits
-  // as the loop's scalar function several times faster, which outweighs the pass over memory saved.
-  if (e.out.dtype === "float32" && size >= WASM_MIN_HEAVY && op !== undefined && HEAVY_FLOAT32.has(op.name)) return undefined;
+  // as the loop's scalar function several times faster, which outweighs the pass over memory saved; unless
+  // the loop itself is SIMD (see `fuse`).
+  if (!heavy && isHeavy(e, size, op)) return undefined;
   for (const v of e.inputs) if (modeOf(v.shape, e.out.shape, size) === null) return undefined;
   return r;
+}
+
+function isHeavy(e: Equation, size: number, op: ElementwiseOp | undefined): boolean {
+  return e.out.dtype === "float32" && size >= WASM_MIN_HEAVY && op !== undefined && HEAVY_FLOAT32.has(op.name);
 }
 
 /**
  * @internal Fuses elementwise equations into loops. Every elementwise equation ends up in a fused equation
  * (a lone one too: the loop reads through the same modes as the eager kernel, and can write in place).
+ *
+ * With `simd` (whether a loop has a SIMD wasm form, when generated code can compile one), float32 exp,
+ * tanh and sigmoid of WASM_MIN_HEAVY elements or more join loops too, so a chain around them is one pass
+ * over memory; a loop they join that has no SIMD form is fused again without them.
  */
-export function fuse(p: Program): Program {
+export function fuse(p: Program, simd?: (nodes: readonly FusedNode[], inputTypes: readonly DType[], modes: readonly ReadMode[], size: number) => boolean): Program {
+  const excluded = new Set<number>();
+  for (;;) {
+    const { program, retry } = fuseOnce(p, simd, excluded);
+    if (retry.length === 0) return program;
+    for (const i of retry) excluded.add(i);
+  }
+}
+
+function fuseOnce(
+  p: Program,
+  simd: ((nodes: readonly FusedNode[], inputTypes: readonly DType[], modes: readonly ReadMode[], size: number) => boolean) | undefined,
+  excluded: ReadonlySet<number>,
+): { program: Program; retry: number[] } {
   const eqs = p.equations;
   const producer = new Int32Array(p.size).fill(-1);
   eqs.forEach((e, i) => (producer[e.out.id] = i));
@@ -157,7 +182,7 @@ export function fuse(p: Program): Program {
   const ops = new Array<{ op: ElementwiseOp | null } | undefined>(eqs.length);
   for (let i = eqs.length - 1; i >= 0; i--) {
     const e = eqs[i]!;
-    const f = fusible(e);
+    const f = fusible(e, simd !== undefined && !excluded.has(i));
     if (f === undefined) continue;
     ops[i] = f;
     const cons = consumers[e.out.id]!;
@@ -172,7 +197,8 @@ export function fuse(p: Program): Program {
       groups.push({ root: i, members: [i], shape: e.out.shape });
     }
   }
-  if (groups.length === 0) return p;
+  if (groups.length === 0) return { program: p, retry: [] };
+  const retry: number[] = [];
 
   const fusedAt = new Map<number, Equation>();
   for (const g of groups) {
@@ -209,6 +235,9 @@ export function fuse(p: Program): Program {
         outVars.push(e.out);
       }
     }
+    // A heavy op in a loop without a SIMD form: fuse again, leaving it to its kernel.
+    const heavy = members.filter((m) => isHeavy(eqs[m]!, size, ops[m]!.op ?? undefined));
+    if (heavy.length > 0 && !simd!(nodes, inputs.map((v) => v.dtype), modes, size)) retry.push(...heavy);
     const root = eqs[g.root]!;
     stores.unshift(slotOf.get(root.out.id)!);
     outVars.unshift(root.out);
@@ -224,7 +253,7 @@ export function fuse(p: Program): Program {
       if (f !== undefined) equations.push(f);
     }
   });
-  return { ...p, equations };
+  return { program: { ...p, equations }, retry };
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { scalar } from "../tensor/creation.js";
-import { rebuildNode, walk, type Segment } from "../keypaths/walk.js";
+import { rebuildNode, walk } from "../keypaths/walk.js";
 
 /** @internal The shape of a flattened value: the value itself, walked again to rebuild it. */
 export interface Node {
@@ -21,11 +21,10 @@ export interface Node {
   readonly single: boolean;
 }
 
-/** @internal A flattened value: its tree, its leaves (numbers as float32 scalars), their paths, its signature. */
+/** @internal A flattened value: its tree, its leaves (numbers as float32 scalars), its signature. */
 export interface Flat {
   readonly tree: Node;
   readonly leaves: Tensor[];
-  readonly paths: string[];
   readonly key: string;
 }
 
@@ -42,29 +41,20 @@ function constantKey(v: unknown): string {
   return typeof v === "string" ? `Cs${JSON.stringify(v)}` : `C${typeof v}:${String(v)};`;
 }
 
-/** `[0, "ids"]` as `[0].ids`. */
-function pathText(path: readonly Segment[]): string {
-  let s = "";
-  for (const p of path) s += typeof p === "number" ? `[${p}]` : s === "" ? p : `.${p}`;
-  return s;
-}
-
 /** @internal Flattens `x`. With `numberLeaves`, numbers at the top level become leaves (inputs). */
 export function flatten(x: unknown, numberLeaves: boolean): Flat {
   const leaves: Tensor[] = [];
-  const paths: string[] = [];
   const key: string[] = [];
   // Results are ordinals of first visits, so that a tie is written in the signature by position.
   let visited = 0;
   walk<number>("compile", "staged", x, {
-    leaf(v, path) {
+    leaf(v) {
       if (typeof v === "number" && !numberLeaves) {
         key.push(constantKey(v));
         return -1;
       }
       key.push(typeof v === "number" ? "N" : `T${(v as Tensor).dtype}[${(v as Tensor).shape.join(",")}]`);
       leaves.push(typeof v === "number" ? scalar(v, "float32") : (v as Tensor));
-      paths.push(pathText(path));
       return visited++;
     },
     constant(v) {
@@ -82,7 +72,7 @@ export function flatten(x: unknown, numberLeaves: boolean): Flat {
       key.push(`S${first};`);
     },
   }, { shared: true });
-  return { tree: { source: x, numberLeaves, single: x instanceof Tensor }, leaves, paths, key: key.join("") };
+  return { tree: { source: x, numberLeaves, single: x instanceof Tensor }, leaves, key: key.join("") };
 }
 
 /**

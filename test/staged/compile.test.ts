@@ -9,6 +9,7 @@ import {
   Tensor, type TangentVector, NoDerivative, differentiable, noDerivative, mod,
 } from "../../src/index.js";
 import { setCodeGenerationAllowed } from "../../src/staged/execute.js";
+import { setChainWasmAllowed } from "../../src/staged/wasm.js";
 
 afterEach(() => setCodeGenerationAllowed(undefined));
 
@@ -294,18 +295,31 @@ describe("execution", () => {
     });
   });
 
-  test("a long scalar chain's gradient is one loop cut into functions, bit-identical to eager", () => {
+  test("a long scalar chain's gradient is one loop, run as one wasm function or cut into functions, bit-identical to eager", () => {
     const chain = (x: Tensor): Tensor => {
       let y = x;
       for (let i = 0; i < 300; i++) y = y.mul(1.0001).tanh();
       return y;
     };
-    const g = compile((x: Tensor) => gradient(x, chain));
     const x = tensor(0.5);
-    expect(g(x).item()).toBe(gradient(x, chain).item());
+    const eager = gradient(x, chain).item();
+    const g = compile((x: Tensor) => gradient(x, chain));
+    expect(g(x).item()).toBe(eager);
     const { optimized, code } = g.inspect(x);
     expect(optimized.match(/= fused/g)).toHaveLength(1);
-    expect(code!.match(/^function k\d+\(R\)/gm)!.length).toBeGreaterThan(4);
+    expect(code).toMatch(/^ +w0\(\);$/m);
+    expect(code).not.toMatch(/^function k/m);
+    // Without wasm: functions of at most 128 nodes over locals.
+    setChainWasmAllowed(false);
+    try {
+      const js = compile((x: Tensor) => gradient(x, chain));
+      expect(js(x).item()).toBe(eager);
+      const source = js.inspect(x).code!;
+      expect(source.match(/^function k\d+\(R\)/gm)!.length).toBeGreaterThan(4);
+      expect(source).not.toMatch(/w0\(\)/);
+    } finally {
+      setChainWasmAllowed(undefined);
+    }
   });
 
   test("generated code holds generated names only, never text from user code", () => {
