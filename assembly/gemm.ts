@@ -19,18 +19,18 @@
 /* eslint-disable @typescript-eslint/no-unnecessary-type-assertion */
 
 /** Rows of the register tile (one f32x4 splat of A per row and step). */
-const MR: i32 = 4;
+export const MR: i32 = 4;
 /** Columns of the register tile (two f32x4 vectors of B per step). */
-const NR: i32 = 8;
+export const NR: i32 = 8;
 /** Largest depth of a packed block (k is cut into equal blocks of at most KC). */
-const KC: i32 = 384;
+export const KC: i32 = 384;
 /** Rows of A packed at once (MC × KC floats = 192 KiB, stays in L2). Multiple of MR. */
-const MC: i32 = 128;
+export const MC: i32 = 128;
 /** Columns of B packed at once (KC × NC floats = 768 KiB). Multiple of NR. */
-const NC: i32 = 512;
+export const NC: i32 = 512;
 
-const PACK_A_BYTES: usize = <usize>(MC * KC * 4);
-const PACK_B_BYTES: usize = <usize>(KC * NC * 4);
+export const PACK_A_BYTES: usize = <usize>(MC * KC * 4);
+export const PACK_B_BYTES: usize = <usize>(KC * NC * 4);
 const TILE_BYTES: usize = <usize>(MR * NR * 4);
 
 /** Bytes of scratch memory sgemm needs at its `work` address (16-byte aligned). */
@@ -39,7 +39,7 @@ export function workspaceBytes(): i32 {
 }
 
 /** `flags` bits of sgemm. */
-const ACCUMULATE: i32 = 1;
+export const ACCUMULATE: i32 = 1;
 const A_F64: i32 = 2;
 const B_F64: i32 = 4;
 /** sgemmPart: split C by columns (otherwise by rows). */
@@ -123,7 +123,7 @@ function blocked<TA, TB>(
 }
 
 /** Every MR × NR tile of an mc × nc block of C from the packed panels. */
-function macro(pa: usize, pb: usize, kc: i32, mc: i32, nc: i32, c: usize, ldcBytes: usize, acc: bool, tile: usize): void {
+export function macro(pa: usize, pb: usize, kc: i32, mc: i32, nc: i32, c: usize, ldcBytes: usize, acc: bool, tile: usize): void {
   const aPanel = <usize>(kc * MR) << 2;
   const bPanel = <usize>(kc * NR) << 2;
   let bp = pb;
@@ -141,7 +141,7 @@ function macro(pa: usize, pb: usize, kc: i32, mc: i32, nc: i32, c: usize, ldcByt
 }
 
 /** Packs a kc × nc block of B into NR-column panels: panel q holds, for each p, B[p, NR*q .. NR*q + NR - 1]. */
-function packB<T>(src: usize, brs: i32, bcs: i32, kc: i32, nc: i32, dst: usize): void {
+export function packB<T>(src: usize, brs: i32, bcs: i32, kc: i32, nc: i32, dst: usize): void {
   const rowStep = <usize>brs * sizeof<T>();
   const colStep = <usize>bcs * sizeof<T>();
   const full = nc & ~(NR - 1);

@@ -71,6 +71,19 @@ describe.skipIf(!threadsSupported())("results are bit-identical for any thread c
       const y = conv2d(x, w, { padding: "same" });
       return [y, conv2dBackpropInput(y, w, x.shape, { padding: "same" }), conv2dBackpropFilter(x, y, w.shape, { padding: "same" })];
     }],
+    ["conv2d with strides, dilations, asymmetric padding and ragged channel counts, forward and both backprops", () => {
+      const out: Tensor[] = [];
+      for (const [xs, ws, o] of [
+        [[16, 20, 21, 5], [3, 3, 5, 24], { strides: 2, padding: [[2, 0], [1, 1]] }],
+        [[8, 16, 16, 12], [3, 3, 12, 20], { dilations: 2, padding: "same" }],
+        [[4, 12, 12, 64], [3, 3, 64, 40], { padding: "same" }],
+      ] as const) {
+        const x = randomNormal([...xs], { seed: 14 }), w = randomNormal([...ws], { seed: 15 });
+        const y = conv2d(x, w, o);
+        out.push(y, conv2dBackpropInput(y, w, x.shape, o), conv2dBackpropFilter(x, y, w.shape, o));
+      }
+      return out;
+    }],
     ["2x2 max pooling of b16 28x28x32", () => [maxPool2d(randomNormal([16, 28, 28, 32], { seed: 13 }), { size: 2 })]],
     ["elementwise and reductions on 600k elements", () => {
       const a = randomNormal([600, 1000], { seed: 9 }), b = randomNormal([600, 1000], { seed: 10 }), c = randomNormal([1000], { seed: 11 });

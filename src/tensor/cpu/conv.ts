@@ -24,6 +24,7 @@
 import type { TypedArray } from "../dtype.js";
 import { gemm } from "./linalg.js";
 import { wasmMaxPool2x2 } from "../wasm/elementwise.js";
+import { wasmConv2d, wasmConv2dBackpropFilter, wasmConv2dBackpropInput } from "../wasm/conv.js";
 
 /**
  * @internal Geometry of a 2-D convolution, fully resolved by the op: input `[n, h, w, cin]`, filter
@@ -510,6 +511,7 @@ export const cpuConv: ConvKernels = {
       gemm(x, 0, kk, 1, filter, 0, cout, 1, out, 0, m, kk, cout, false);
       return;
     }
+    if (wasmConv2d(x, filter, out, g)) return;
     const step = chunkRows(kk, m);
     const narrow = g.cin < NARROW;
     const t = narrow ? null : taps(g);
@@ -537,6 +539,7 @@ export const cpuConv: ConvKernels = {
       gemm(dy, 0, cout, 1, filter, 0, 1, cout, dx, 0, m, cout, kk, false);
       return;
     }
+    if (m > 0 && wasmConv2dBackpropInput(dy, filter, dx, g)) return;
     if (g.strideH === 1 && g.strideW === 1 && g.cout <= 2 * g.cin && g.cin >= AS_CONV_MIN_CHANNELS) {
       backpropInputAsConv(dy, filter, dx, g);
       return;
@@ -574,6 +577,7 @@ export const cpuConv: ConvKernels = {
       dw.fill(0);
       return;
     }
+    if (wasmConv2dBackpropFilter(x, dy, dw, g)) return;
     const step = chunkRows(kk, m);
     const narrow = g.cin < NARROW;
     const t = narrow ? null : taps(g);

@@ -1,0 +1,335 @@
+// AssemblyScript source of the float32 2-D convolution kernels used by src/tensor/wasm/conv.ts (NHWC input
+// `[n, h, w, cin]`, filter `[fh, fw, cin, cout]` read as a `[fh·fw·cin, cout]` matrix, output
+// `[n, oh, ow, cout]`).
+//
+// Implicit GEMM: the products are those of the im2col formulation (y = patches · W, dW = patchesᵀ · dy),
+// run by the blocked GEMM of assembly/gemm.ts (its B packing, macro- and micro-kernel), but the patch matrix
+// never exists. Its GEMM panels are packed straight from the input through the convolution's geometry
+// (padding, stride, dilation), zeros where a tap falls outside the image:
+// - forward (rows = output pixels, depth = taps × channels): a panel holds, for each depth index, one value
+//   of four pixels; four channels of a tap are four contiguous floats of each pixel, so four vector loads
+//   and a 4×4 transpose fill four depth steps;
+// - filter gradient (rows = taps × channels, depth = output pixels): four rows of a panel are four
+//   channels of one tap, one vector load per pixel.
+// The input gradient of a stride-1 convolution is a forward convolution of dy (see src/tensor/wasm/conv.ts).
+//
+// Every export has the thread pool's signature f(lo, hi, work, ...): it computes rows (or columns) [lo, hi)
+// of its output and writes nothing else. The depth is cut into blocks that depend on the depth alone, so each
+// output element sums its products in the same order whatever the split: results are bit-identical at any
+// thread count.
+/* eslint-disable @typescript-eslint/no-unnecessary-type-assertion */
+import { ACCUMULATE, KC, MC, MR, NC, PACK_A_BYTES, PACK_B_BYTES, macro, packB } from "./gemm";
+
+// Geometry block: i32 slots at `geo`, written in this order by src/tensor/wasm/conv.ts.
+const G_N: i32 = 0;
+const G_H: i32 = 1;
+const G_W: i32 = 2;
+const G_CIN: i32 = 3;
+const G_OH: i32 = 4;
+const G_OW: i32 = 5;
+const G_COUT: i32 = 6;
+const G_FH: i32 = 7;
+const G_FW: i32 = 8;
+const G_SH: i32 = 9;
+const G_SW: i32 = 10;
+const G_DH: i32 = 11;
+const G_DW: i32 = 12;
+const G_PT: i32 = 13;
+const G_PL: i32 = 14;
+
+/** conv2dFilterPart: split the filter gradient by columns (output channels) instead of rows. */
+const BY_COLUMNS: i32 = 8;
+
+/** An input row far above the image: every tap of a padding row of a panel reads zeros. */
+const OUTSIDE: i32 = -(1 << 30);
+
+function geom(geo: usize, slot: i32): i32 {
+  return load<i32>(geo + (<usize>slot << 2));
+}
+
+/**
+ * Rows [lo, hi) (output pixels, flat over n·oh·ow) of the forward convolution: y = patches · W. `f` is the
+ * filter as a row-major [fh·fw·cin, cout] matrix, `zero` holds at least max(cin, 4) zeros.
+ */
+export function conv2dPart(lo: i32, hi: i32, work: usize, geo: usize, x: usize, f: usize, y: usize, zero: usize): void {
+  const cout = geom(geo, G_COUT);
+  const kk = geom(geo, G_FH) * geom(geo, G_FW) * geom(geo, G_CIN);
+  const pa = work;
+  const pb = work + PACK_A_BYTES;
+  const tile = pb + PACK_B_BYTES;
+  const ldcBytes = <usize>cout << 2;
+  // Equal depth blocks of at most KC, as in sgemm.
+  const kb = (kk + KC - 1) / KC;
+  const kcMax = (kk + kb - 1) / kb;
+  for (let jc = 0; jc < cout; jc += NC) {
+    const nc = min(NC, cout - jc);
+    for (let pc = 0; pc < kk; pc += kcMax) {
+      const kc = min(kcMax, kk - pc);
+      packB<f32>(f + ((<usize>pc * <usize>cout + <usize>jc) << 2), cout, 1, kc, nc, pb);
+      for (let ic = lo; ic < hi; ic += MC) {
+        const mc = min(MC, hi - ic);
+        packPatchRows(geo, x, zero, ic, mc, pc, kc, pa);
+        macro(pa, pb, kc, mc, nc, y + <usize>ic * ldcBytes + (<usize>jc << 2), ldcBytes, pc > 0, tile);
+      }
+    }
+  }
+}
+
+/**
+ * Packs patch-matrix rows [r0, r0 + mc) (output pixels), depth [pc, pc + kc), into MR-row panels: panel q
+ * holds, for each depth index p, the values of pixels r0 + 4q .. r0 + 4q + 3 at p (zeros past mc).
+ */
+function packPatchRows(geo: usize, x: usize, zero: usize, r0: i32, mc: i32, pc: i32, kc: i32, dst: usize): void {
+  const h = geom(geo, G_H), w = geom(geo, G_W), cin = geom(geo, G_CIN);
+  const oh = geom(geo, G_OH), ow = geom(geo, G_OW), fw = geom(geo, G_FW);
+  const sh = geom(geo, G_SH), sw = geom(geo, G_SW), dh = geom(geo, G_DH), dw = geom(geo, G_DW);
+  const pt = geom(geo, G_PT), pl = geom(geo, G_PL);
+  const imageBytes = <usize>h * <usize>w * <usize>cin << 2;
+  const stepBytes = <usize>(sw * cin) << 2;
+  // Output pixel of row r0 + i, advanced row by row (no division per panel).
+  let ox = r0 % ow;
+  const t0 = r0 / ow;
+  let oy = t0 % oh;
+  let b = t0 / oh;
+  let d = dst;
+  for (let i = 0; i < mc; i += MR) {
+    const rows = min(MR, mc - i);
+    // Four pixels of one output row read taps `stepBytes` apart: one address per tap serves all four.
+    const sameRow = rows == MR && ox + MR <= ow;
+    // Each row's image and the input cell of its window's first tap; rows past mc read zeros only.
+    const iyA = oy * sh - pt, ixA = ox * sw - pl;
+    const imA = x + <usize>b * imageBytes;
+    if (++ox == ow) { ox = 0; if (++oy == oh) { oy = 0; b++; } }
+    const iyB = rows > 1 ? oy * sh - pt : OUTSIDE, ixB = ox * sw - pl;
+    const imB = x + <usize>b * imageBytes;
+    if (++ox == ow) { ox = 0; if (++oy == oh) { oy = 0; b++; } }
+    const iyC = rows > 2 ? oy * sh - pt : OUTSIDE, ixC = ox * sw - pl;
+    const imC = x + <usize>b * imageBytes;
+    if (++ox == ow) { ox = 0; if (++oy == oh) { oy = 0; b++; } }
+    const iyD = rows > 3 ? oy * sh - pt : OUTSIDE, ixD = ox * sw - pl;
+    const imD = x + <usize>b * imageBytes;
+    if (++ox == ow) { ox = 0; if (++oy == oh) { oy = 0; b++; } }
+    const lastX = 3 * sw;
+    // Walk the depth: tap (ky, kx), channels ci ..
+    let ci = pc % cin;
+    const tap = pc / cin;
+    let kx = tap % fw;
+    let ky = tap / fw;
+    let left = kc;
+    while (left > 0) {
+      const run = min(cin - ci, left);
+      const yOff = ky * dh, xOff = kx * dw;
+      let sA: usize, sB: usize, sC: usize, sD: usize;
+      const iy = iyA + yOff, ix = ixA + xOff;
+      if (sameRow && <u32>iy < <u32>h && ix >= 0 && ix + lastX < w) {
+        sA = imA + ((<usize>(iy * w + ix) * <usize>cin) << 2);
+        sB = sA + stepBytes;
+        sC = sB + stepBytes;
+        sD = sC + stepBytes;
+      } else {
+        sA = tapAddress(imA, iy, ix, h, w, cin, zero);
+        sB = tapAddress(imB, iyB + yOff, ixB + xOff, h, w, cin, zero);
+        sC = tapAddress(imC, iyC + yOff, ixC + xOff, h, w, cin, zero);
+        sD = tapAddress(imD, iyD + yOff, ixD + xOff, h, w, cin, zero);
+      }
+      let j = ci;
+      const end = ci + run;
+      if (cin == 1 && sB == sA + 4 && sC == sA + 8 && sD == sA + 12) {
+        // One channel, four neighbouring pixels read four neighbouring inputs (stride 1, inside the image).
+        v128.store(d, v128.load(sA));
+        d += 16;
+        j = end;
+      }
+      for (; j + 4 <= end; j += 4) {
+        const o = <usize>j << 2;
+        const a = v128.load(sA + o), bb = v128.load(sB + o), c = v128.load(sC + o), e = v128.load(sD + o);
+        // 4×4 transpose: column q of (a; bb; c; e) is depth step j + q.
+        const ab0 = v128.shuffle<f32>(a, bb, 0, 4, 1, 5);
+        const ab1 = v128.shuffle<f32>(a, bb, 2, 6, 3, 7);
+        const ce0 = v128.shuffle<f32>(c, e, 0, 4, 1, 5);
+        const ce1 = v128.shuffle<f32>(c, e, 2, 6, 3, 7);
+        v128.store(d, v128.shuffle<f32>(ab0, ce0, 0, 1, 4, 5));
+        v128.store(d, v128.shuffle<f32>(ab0, ce0, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(ab1, ce1, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(ab1, ce1, 2, 3, 6, 7), 48);
+        d += 64;
+      }
+      for (; j < end; j++) {
+        const o = <usize>j << 2;
+        store<f32>(d, load<f32>(sA + o));
+        store<f32>(d, load<f32>(sB + o), 4);
+        store<f32>(d, load<f32>(sC + o), 8);
+        store<f32>(d, load<f32>(sD + o), 12);
+        d += 16;
+      }
+      left -= run;
+      ci = 0;
+      if (++kx == fw) {
+        kx = 0;
+        ky++;
+      }
+    }
+  }
+}
+
+/** Address of channel 0 of input cell (iy, ix) of an image, or `zero` when the cell is outside it. */
+function tapAddress(image: usize, iy: i32, ix: i32, h: i32, w: i32, cin: i32, zero: usize): usize {
+  return <u32>iy < <u32>h && <u32>ix < <u32>w ? image + ((<usize>(iy * w + ix) * <usize>cin) << 2) : zero;
+}
+
+/**
+ * Rows [lo, hi) (taps × input channels) of the filter gradient dW = patchesᵀ · dy, or columns [lo, hi)
+ * (output channels) with BY_COLUMNS; added to dW with ACCUMULATE (a later batch group), else overwritten.
+ */
+export function conv2dFilterPart(lo: i32, hi: i32, work: usize, geo: usize, x: usize, dy: usize, dwOut: usize, zero: usize, flags: i32): void {
+  const cout = geom(geo, G_COUT);
+  const kk = geom(geo, G_FH) * geom(geo, G_FW) * geom(geo, G_CIN);
+  const m = geom(geo, G_N) * geom(geo, G_OH) * geom(geo, G_OW);
+  const byColumns = (flags & BY_COLUMNS) != 0;
+  const rowLo = byColumns ? 0 : lo, rowHi = byColumns ? kk : hi;
+  const colLo = byColumns ? lo : 0, colHi = byColumns ? hi : cout;
+  const pa = work;
+  const pb = work + PACK_A_BYTES;
+  const tile = pb + PACK_B_BYTES;
+  const ldcBytes = <usize>cout << 2;
+  const kb = (m + KC - 1) / KC;
+  const kcMax = (m + kb - 1) / kb;
+  for (let jc = colLo; jc < colHi; jc += NC) {
+    const nc = min(NC, colHi - jc);
+    for (let pc = 0; pc < m; pc += kcMax) {
+      const kc = min(kcMax, m - pc);
+      packB<f32>(dy + ((<usize>pc * <usize>cout + <usize>jc) << 2), cout, 1, kc, nc, pb);
+      for (let ic = rowLo; ic < rowHi; ic += MC) {
+        const mc = min(MC, rowHi - ic);
+        packPatchColumns(geo, x, zero, ic, mc, pc, kc, pa);
+        macro(pa, pb, kc, mc, nc, dwOut + <usize>ic * ldcBytes + (<usize>jc << 2), ldcBytes, (flags & ACCUMULATE) != 0 || pc > 0, tile);
+      }
+    }
+  }
+}
+
+/**
+ * Packs rows [p0, p0 + mc) (taps × channels) of the transposed patch matrix, depth [r0, r0 + kc) (output
+ * pixels), into MR-row panels: panel q holds, for each pixel r, the pixel's values at depth indices
+ * p0 + 4q .. p0 + 4q + 3 (zeros past mc). Pixels are walked one output row segment at a time, so the input
+ * row and its validity are found once per segment.
+ */
+function packPatchColumns(geo: usize, x: usize, zero: usize, p0: i32, mc: i32, r0: i32, kc: i32, dst: usize): void {
+  const h = geom(geo, G_H), w = geom(geo, G_W), cin = geom(geo, G_CIN);
+  const oh = geom(geo, G_OH), ow = geom(geo, G_OW), fw = geom(geo, G_FW);
+  const sh = geom(geo, G_SH), sw = geom(geo, G_SW), dh = geom(geo, G_DH), dw = geom(geo, G_DW);
+  const pt = geom(geo, G_PT), pl = geom(geo, G_PL);
+  const rowBytes = <usize>w * <usize>cin << 2;
+  const stepBytes = <usize>sw * <usize>cin << 2;
+  let d = dst;
+  for (let i = 0; i < mc; i += MR) {
+    const p = p0 + i;
+    const rows = min(MR, mc - i);
+    const ci = p % cin;
+    const tap = p / cin;
+    const kx = tap % fw;
+    const ky = tap / fw;
+    if (rows == MR && ci + MR <= cin) {
+      // Four channels of one tap: one vector of each pixel.
+      const yOff = ky * dh - pt;
+      const xOff = kx * dw - pl;
+      let ox = r0 % ow;
+      const t = r0 / ow;
+      let oy = t % oh;
+      let b = t / oh;
+      let left = kc;
+      while (left > 0) {
+        const seg = min(ow - ox, left);
+        const iy = oy * sh + yOff;
+        if (<u32>iy < <u32>h) {
+          const rowAt = x + (<usize>(b * h + iy)) * rowBytes + (<usize>ci << 2);
+          let ix = ox * sw + xOff;
+          let s = rowAt + <usize>(ix * (cin << 2));
+          for (let e = 0; e < seg; e++) {
+            v128.store(d, <u32>ix < <u32>w ? v128.load(s) : v128.load(zero));
+            d += 16;
+            ix += sw;
+            s += stepBytes;
+          }
+        } else {
+          const z = v128.load(zero);
+          for (let e = 0; e < seg; e++) {
+            v128.store(d, z);
+            d += 16;
+          }
+        }
+        left -= seg;
+        ox += seg;
+        if (ox == ow) {
+          ox = 0;
+          if (++oy == oh) {
+            oy = 0;
+            b++;
+          }
+        }
+      }
+    } else {
+      // Rows of different taps (few channels) or a ragged last panel: one value at a time.
+      for (let q = 0; q < MR; q++) {
+        packPatchColumn(geo, x, p + q, q < rows, r0, kc, d + (<usize>q << 2));
+      }
+      d += <usize>kc << 4;
+    }
+  }
+}
+
+/**
+ * One row p of the transposed patch matrix, pixels [r0, r0 + kc), written to every fourth float from `d`
+ * (its lane of an MR-row panel); zeros when `valid` is false (a row past the end).
+ */
+function packPatchColumn(geo: usize, x: usize, p: i32, valid: bool, r0: i32, kc: i32, d: usize): void {
+  if (!valid) {
+    for (let e = 0; e < kc; e++) store<f32>(d + (<usize>e << 4), 0);
+    return;
+  }
+  const h = geom(geo, G_H), w = geom(geo, G_W), cin = geom(geo, G_CIN);
+  const oh = geom(geo, G_OH), ow = geom(geo, G_OW), fw = geom(geo, G_FW);
+  const sh = geom(geo, G_SH), sw = geom(geo, G_SW), dh = geom(geo, G_DH), dw = geom(geo, G_DW);
+  const pt = geom(geo, G_PT), pl = geom(geo, G_PL);
+  const ci = p % cin;
+  const tap = p / cin;
+  const kx = tap % fw;
+  const ky = tap / fw;
+  const rowBytes = <usize>w * <usize>cin << 2;
+  const stepBytes = <usize>sw * <usize>cin << 2;
+  const yOff = ky * dh - pt;
+  const xOff = kx * dw - pl;
+  let ox = r0 % ow;
+  const t = r0 / ow;
+  let oy = t % oh;
+  let b = t / oh;
+  let left = kc;
+  while (left > 0) {
+    const seg = min(ow - ox, left);
+    const iy = oy * sh + yOff;
+    if (<u32>iy < <u32>h) {
+      let ix = ox * sw + xOff;
+      let s = x + (<usize>(b * h + iy)) * rowBytes + (<usize>ci << 2) + <usize>(ix * (cin << 2));
+      for (let e = 0; e < seg; e++) {
+        store<f32>(d, <u32>ix < <u32>w ? load<f32>(s) : 0);
+        d += 16;
+        ix += sw;
+        s += stepBytes;
+      }
+    } else {
+      for (let e = 0; e < seg; e++) {
+        store<f32>(d, 0);
+        d += 16;
+      }
+    }
+    left -= seg;
+    ox += seg;
+    if (ox == ow) {
+      ox = 0;
+      if (++oy == oh) {
+        oy = 0;
+        b++;
+      }
+    }
+  }
+}
