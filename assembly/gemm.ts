@@ -14,6 +14,9 @@
 // separate function (not inlined into the loops): V8 first runs wasm in its baseline compiler and swaps in
 // optimised code per function on the next call, which a function called once per tile gets quickly.
 //
+// The tile sizes, packB and macro are exported to assembly/conv.ts, whose implicit-GEMM convolutions pack
+// their A panels from the input and share the rest.
+//
 // Linted through assembly/tsconfig.json (AssemblyScript's portable types), where i32, usize and f32 are
 // all `number`: the `<usize>` casts that pick the wasm integer type look redundant there but are not.
 /* eslint-disable @typescript-eslint/no-unnecessary-type-assertion */

@@ -8,6 +8,10 @@
  *   stride 1 and `cout <= 2·cin` it runs instead as a forward convolution of `dy` by the flipped filter,
  *   whose im2col copies are cheaper than col2im's scatter-adds;
  * - filter gradient: `dW = colsᵀ · dy`.
+ * Float32 convolutions first try the WebAssembly kernels of `wasm/conv.ts`, which run the same three
+ * products as implicit GEMMs (the patch panels packed straight from the input, on every thread); what
+ * follows is the path for float64 and int32, for float32 where those kernels are off or unavailable, and
+ * for the input gradients they leave here (strided, or fewer than 4 input channels).
  * All three run through the one {@link gemm} kernel with transposed reads, so the filter gradient costs
  * about what the forward pass costs (tfjs-cpu's direct loop costs ~60× its forward). The rows are built in
  * chunks sized to stay in cache, so memory use does not grow with the batch. They are float32 for float32
