@@ -80,6 +80,11 @@ function stage(src: TypedArray, start: number, length: number, at: number): void
   heap32().set(src.subarray(start, start + length), at >> 2);
 }
 
+/** Copies `length` elements from the kernels' memory at byte address `at` into `dst` from `start` (every result leaves through here). */
+function unstage(dst: TypedArray, start: number, length: number, at: number): void {
+  dst.set(heap32().subarray(at >> 2, (at >> 2) + length), start);
+}
+
 /** Writes the geometry block at `at`, with `n` images (a group's). */
 function writeGeometry(at: number, g: ConvGeometry, n: number): void {
   heapInt32().set(
@@ -128,7 +133,7 @@ export function wasmConv2d(x: TypedArray, filter: TypedArray, out: TypedArray, g
     stage(x, b0 * xImage, nb * xImage, xAt);
     const rows = nb * oh * ow;
     run("conv2dPart", rows, MR, 2, rows * kk * cout, [geoAt, xAt, filterAt, yAt, zeroAt]);
-    out.set(heap32().subarray(yAt >> 2, (yAt >> 2) + rows * cout), b0 * yImage);
+    unstage(out, b0 * yImage, rows * cout, yAt);
   }
   return true;
 }
@@ -165,7 +170,7 @@ export function wasmConv2dBackpropFilter(x: TypedArray, dy: TypedArray, dw: Type
     const flags = (b0 > 0 ? ACCUMULATE : 0) | (byColumns ? BY_COLUMNS : 0);
     run("conv2dFilterPart", byColumns ? cout : kk, byColumns ? NR : MR, 1, nb * oh * ow * kk * cout, [geoAt, xAt, dyAt, dwAt, zeroAt, flags]);
   }
-  dw.set(heap32().subarray(dwAt >> 2, (dwAt >> 2) + kk * cout));
+  unstage(dw, 0, kk * cout, dwAt);
   return true;
 }
 
