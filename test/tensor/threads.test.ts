@@ -123,6 +123,17 @@ describe.skipIf(!threadsSupported())("results are bit-identical for any thread c
     expect(r.status).toBe(0); // null if the timeout had to kill it
   });
 
+  it("the workers take part in convolutions, forward and filter gradient", async () => {
+    setThreadCount(2);
+    await workersReady();
+    const x = randomNormal([8, 14, 14, 32], { seed: 16 }), w = randomNormal([3, 3, 32, 64], { seed: 17 });
+    for (const pass of [() => conv2d(x, w, { padding: "same" }), () => conv2dBackpropFilter(x, conv2d(x, w, { padding: "same" }), w.shape, { padding: "same" })]) {
+      const before = chunksRunByWorkers();
+      for (let i = 0; i < 20 && chunksRunByWorkers() === before; i++) pass();
+      expect(chunksRunByWorkers()).toBeGreaterThan(before);
+    }
+  });
+
   it("the workers take part in large products", async () => {
     setThreadCount(2);
     await workersReady();

@@ -11,11 +11,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { abs, conv2d, conv2dBackpropFilter, conv2dBackpropInput, tensor, type Conv2DOptions, type Tensor } from "../../src/index.js";
 import { setWasmGemmEnabled, wasmSimdSupported } from "../../src/tensor/wasm/gemm.js";
-import { setConvGroupElements } from "../../src/tensor/wasm/conv.js";
+import { setConvGroupElements, setWasmConvEnabled, wasmConv2d, wasmConv2dBackpropFilter, wasmConv2dBackpropInput } from "../../src/tensor/wasm/conv.js";
+import type { ConvGeometry } from "../../src/tensor/cpu/conv.js";
 import { rng } from "../helpers/rows.js";
 
 afterEach(() => {
   setWasmGemmEnabled(true);
+  setWasmConvEnabled(true);
   setConvGroupElements(1 << 22);
 });
 
@@ -83,6 +85,28 @@ describe.skipIf(!wasmSimdSupported())("wasm convolutions", () => {
       expect(got[2]!.abs().sum().item()).toBeGreaterThan(0);
     });
   }
+
+  it("takes float32 convolutions and leaves the rest to the TypeScript kernels", () => {
+    // b2 6x6x4→8 3x3 same, and its stride-2 variant.
+    const g: ConvGeometry = { n: 2, h: 6, w: 6, cin: 4, oh: 6, ow: 6, cout: 8, fh: 3, fw: 3, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1 };
+    const strided: ConvGeometry = { ...g, oh: 3, ow: 3, strideH: 2, strideW: 2, padTop: 0, padLeft: 0 };
+    const x = new Float32Array(2 * 6 * 6 * 4).fill(1), f = new Float32Array(3 * 3 * 4 * 8).fill(1);
+    const y = new Float32Array(2 * 6 * 6 * 8), dw = new Float32Array(f.length), dx = new Float32Array(x.length);
+    expect(wasmConv2d(x, f, y, g)).toBe(true);
+    // A corner output sees 2×2 taps of 4 channels of ones; an inner one 3×3.
+    expect([y[0], y[(6 + 1) * 8]]).toEqual([16, 36]);
+    expect(wasmConv2dBackpropFilter(x, y, dw, g)).toBe(true);
+    expect(wasmConv2dBackpropInput(y, f, dx, g)).toBe(true);
+    // Float64, a strided input gradient, and too few input channels for the input gradient stay in TypeScript.
+    expect(wasmConv2d(new Float64Array(x), f, y, g)).toBe(false);
+    expect(wasmConv2dBackpropInput(new Float32Array(2 * 3 * 3 * 8), f, dx, strided)).toBe(false);
+    expect(wasmConv2dBackpropInput(y, new Float32Array(3 * 3 * 2 * 8), new Float32Array(2 * 6 * 6 * 2), { ...g, cin: 2 })).toBe(false);
+    setWasmConvEnabled(false);
+    expect(wasmConv2d(x, f, y, g)).toBe(false);
+    setWasmConvEnabled(true);
+    setWasmGemmEnabled(false);
+    expect(wasmConv2d(x, f, y, g)).toBe(false);
+  });
 
   it("runs a batch in groups of images with the same results", () => {
     const c = cases[0]!;
