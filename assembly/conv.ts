@@ -11,14 +11,16 @@
 //   and a 4×4 transpose fill four depth steps;
 // - filter gradient (rows = taps × channels, depth = output pixels): four rows of a panel are four
 //   channels of one tap, one vector load per pixel.
-// The input gradient of a stride-1 convolution is a forward convolution of dy (see src/tensor/wasm/conv.ts).
+// - input gradient (other than the stride-1 case that src/tensor/wasm/conv.ts runs as a forward convolution
+//   of dy): dcols = dy · Wᵀ one block of an image's pixels at a time, into scratch, then added onto the
+//   image's pixels that each column's tap covers (col2im). The filter's panels are packed once per call.
 //
 // Every export has the thread pool's signature f(lo, hi, work, ...): it computes rows (or columns) [lo, hi)
 // of its output and writes nothing else. The depth is cut into blocks that depend on the depth alone, so each
 // output element sums its products in the same order whatever the split: results are bit-identical at any
 // thread count.
 /* eslint-disable @typescript-eslint/no-unnecessary-type-assertion */
-import { ACCUMULATE, KC, MC, MR, NC, PACK_A_BYTES, PACK_B_BYTES, macro, packB } from "./gemm";
+import { ACCUMULATE, KC, MC, MR, NC, NR, PACK_A_BYTES, PACK_B_BYTES, macro, packA, packB } from "./gemm";
 
 // Geometry block: i32 slots at `geo`, written in this order by src/tensor/wasm/conv.ts.
 const G_N: i32 = 0;
@@ -330,6 +332,117 @@ function packPatchColumn(geo: usize, x: usize, p: i32, valid: bool, r0: i32, kc:
         oy = 0;
         b++;
       }
+    }
+  }
+}
+
+/**
+ * Packs Wᵀ (the [cout, fh·fw·cin] transpose of the filter `f`) into the GEMM's NR-column panels, block after
+ * block in the order conv2dInputPart reads them: for each column block jc (NC columns), each depth block pc.
+ * Returns the bytes written.
+ */
+export function packFilterPanels(f: usize, kk: i32, cout: i32, dst: usize): i32 {
+  const kb = (cout + KC - 1) / KC;
+  const kcMax = (cout + kb - 1) / kb;
+  let d = dst;
+  for (let jc = 0; jc < kk; jc += NC) {
+    const nc = min(NC, kk - jc);
+    const ncPadded = (nc + NR - 1) & ~(NR - 1);
+    for (let pc = 0; pc < cout; pc += kcMax) {
+      const kc = min(kcMax, cout - pc);
+      // Wᵀ[co, q] = f[q·cout + co]
+      packB<f32>(f + ((<usize>jc * <usize>cout + <usize>pc) << 2), 1, cout, kc, nc, d);
+      d += <usize>(kc * ncPadded) << 2;
+    }
+  }
+  return <i32>(d - dst);
+}
+
+/**
+ * Images [lo, hi) of the input gradient dx (overwritten), from dy and the filter panels of
+ * packFilterPanels: for each block of at most MC of an image's output pixels, dcols = dy · Wᵀ into scratch
+ * (the workspace's B-panel area, unused here), then col2imAdd. Each dx element sums its contributions in an
+ * order fixed by the image alone.
+ */
+export function conv2dInputPart(lo: i32, hi: i32, work: usize, geo: usize, dy: usize, panels: usize, dx: usize): void {
+  const h = geom(geo, G_H), w = geom(geo, G_W), cin = geom(geo, G_CIN), cout = geom(geo, G_COUT);
+  const pixels = geom(geo, G_OH) * geom(geo, G_OW);
+  const kk = geom(geo, G_FH) * geom(geo, G_FW) * cin;
+  const imageBytes = <usize>h * <usize>w * <usize>cin << 2;
+  const kb = (cout + KC - 1) / KC;
+  const kcMax = (cout + kb - 1) / kb;
+  const pa = work;
+  const scratch = work + PACK_A_BYTES;
+  const tile = scratch + PACK_B_BYTES;
+  for (let b = lo; b < hi; b++) {
+    const image = dx + <usize>b * imageBytes;
+    memory.fill(image, 0, imageBytes);
+    for (let ic = 0; ic < pixels; ic += MC) {
+      const mc = min(MC, pixels - ic);
+      let panel = panels;
+      for (let jc = 0; jc < kk; jc += NC) {
+        const nc = min(NC, kk - jc);
+        const ncPadded = (nc + NR - 1) & ~(NR - 1);
+        for (let pc = 0; pc < cout; pc += kcMax) {
+          const kc = min(kcMax, cout - pc);
+          packA<f32>(dy + ((<usize>(b * pixels + ic) * <usize>cout + <usize>pc) << 2), cout, 1, mc, kc, pa);
+          macro(pa, panel, kc, mc, nc, scratch, <usize>nc << 2, pc > 0, tile);
+          panel += <usize>(kc * ncPadded) << 2;
+        }
+        col2imAdd(geo, scratch, mc, nc, ic, jc, image);
+      }
+    }
+  }
+}
+
+/**
+ * Adds the mc × nc block of dcols at `c` (rows: an image's output pixels from `p0`; columns: depth indices
+ * from `q0`, taps × channels) onto the image's input cells each tap covers; taps on padding are dropped.
+ */
+function col2imAdd(geo: usize, c: usize, mc: i32, nc: i32, p0: i32, q0: i32, image: usize): void {
+  const h = geom(geo, G_H), w = geom(geo, G_W), cin = geom(geo, G_CIN);
+  const ow = geom(geo, G_OW), fw = geom(geo, G_FW);
+  const sh = geom(geo, G_SH), sw = geom(geo, G_SW), dh = geom(geo, G_DH), dw = geom(geo, G_DW);
+  const pt = geom(geo, G_PT), pl = geom(geo, G_PL);
+  let ox = p0 % ow;
+  let oy = p0 / ow;
+  let row = c;
+  for (let r = 0; r < mc; r++) {
+    const iy0 = oy * sh - pt, ix0 = ox * sw - pl;
+    let ci = q0 % cin;
+    const tap = q0 / cin;
+    let kx = tap % fw;
+    let ky = tap / fw;
+    let q = 0;
+    while (q < nc) {
+      const run = min(cin - ci, nc - q);
+      const iy = iy0 + ky * dh, ix = ix0 + kx * dw;
+      if (<u32>iy < <u32>h && <u32>ix < <u32>w) {
+        let d = image + ((<usize>(iy * w + ix) * <usize>cin + <usize>ci) << 2);
+        let s = row + (<usize>q << 2);
+        let j = 0;
+        for (; j + 4 <= run; j += 4) {
+          v128.store(d, f32x4.add(v128.load(d), v128.load(s)));
+          d += 16;
+          s += 16;
+        }
+        for (; j < run; j++) {
+          store<f32>(d, load<f32>(d) + load<f32>(s));
+          d += 4;
+          s += 4;
+        }
+      }
+      q += run;
+      ci = 0;
+      if (++kx == fw) {
+        kx = 0;
+        ky++;
+      }
+    }
+    row += <usize>nc << 2;
+    if (++ox == ow) {
+      ox = 0;
+      oy++;
     }
   }
 }

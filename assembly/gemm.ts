@@ -14,7 +14,7 @@
 // separate function (not inlined into the loops): V8 first runs wasm in its baseline compiler and swaps in
 // optimised code per function on the next call, which a function called once per tile gets quickly.
 //
-// The tile sizes, packB and macro are exported to assembly/conv.ts, whose implicit-GEMM convolutions pack
+// The tile sizes, packA, packB and macro are exported to assembly/conv.ts, whose implicit-GEMM convolutions pack
 // their A panels from the input and share the rest.
 //
 // Linted through assembly/tsconfig.json (AssemblyScript's portable types), where i32, usize and f32 are
@@ -186,7 +186,7 @@ export function packB<T>(src: usize, brs: i32, bcs: i32, kc: i32, nc: i32, dst: 
 }
 
 /** Packs an mc × kc block of A into MR-row panels: panel q holds, for each p, A[MR*q .. MR*q + MR - 1, p]. */
-function packA<T>(src: usize, ars: i32, acs: i32, mc: i32, kc: i32, dst: usize): void {
+export function packA<T>(src: usize, ars: i32, acs: i32, mc: i32, kc: i32, dst: usize): void {
   const rowStep = <usize>ars * sizeof<T>();
   const colStep = <usize>acs * sizeof<T>();
   const full = mc & ~(MR - 1);

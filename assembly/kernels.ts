@@ -4,4 +4,4 @@
 export { workspaceBytes, sgemm, sgemmPart } from "./gemm";
 export { binaryRows, whereF32, unaryF32, reduceRows, reduceColumns, argRows, argColumns, maxPool2x2Argmax } from "./elementwise";
 export { adamF32 } from "./optimizer";
-export { conv2dPart, conv2dFilterPart } from "./conv";
+export { conv2dPart, conv2dFilterPart, conv2dInputPart, packFilterPanels } from "./conv";

@@ -86,7 +86,7 @@ describe.skipIf(!wasmSimdSupported())("wasm convolutions", () => {
     });
   }
 
-  it("takes float32 convolutions and leaves the rest to the TypeScript kernels", () => {
+  it("takes float32 convolutions and leaves float64 ones to the TypeScript kernels", () => {
     // b2 6x6x4→8 3x3 same, and its stride-2 variant.
     const g: ConvGeometry = { n: 2, h: 6, w: 6, cin: 4, oh: 6, ow: 6, cout: 8, fh: 3, fw: 3, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1 };
     const strided: ConvGeometry = { ...g, oh: 3, ow: 3, strideH: 2, strideW: 2, padTop: 0, padLeft: 0 };
@@ -97,10 +97,15 @@ describe.skipIf(!wasmSimdSupported())("wasm convolutions", () => {
     expect([y[0], y[(6 + 1) * 8]]).toEqual([16, 36]);
     expect(wasmConv2dBackpropFilter(x, y, dw, g)).toBe(true);
     expect(wasmConv2dBackpropInput(y, f, dx, g)).toBe(true);
-    // Float64, a strided input gradient, and too few input channels for the input gradient stay in TypeScript.
+    // An inner input cell is covered by 3×3 windows, each adding Σ over 8 output channels of 16 or 36.
+    expect(dx[(6 + 1) * 4]).toBeGreaterThan(0);
+    // The col2im path: strided, and with fewer than 4 input channels.
+    expect(wasmConv2dBackpropInput(new Float32Array(2 * 3 * 3 * 8).fill(1), f, dx, strided)).toBe(true);
+    expect(wasmConv2dBackpropInput(y, new Float32Array(3 * 3 * 2 * 8), new Float32Array(2 * 6 * 6 * 2), { ...g, cin: 2 })).toBe(true);
+    // Float64, and the input gradient with one input channel, stay in TypeScript.
+    expect(wasmConv2dBackpropInput(y, new Float32Array(3 * 3 * 1 * 8), new Float32Array(2 * 6 * 6), { ...g, cin: 1 })).toBe(false);
     expect(wasmConv2d(new Float64Array(x), f, y, g)).toBe(false);
-    expect(wasmConv2dBackpropInput(new Float32Array(2 * 3 * 3 * 8), f, dx, strided)).toBe(false);
-    expect(wasmConv2dBackpropInput(y, new Float32Array(3 * 3 * 2 * 8), new Float32Array(2 * 6 * 6 * 2), { ...g, cin: 2 })).toBe(false);
+    expect(wasmConv2dBackpropInput(new Float64Array(y), f, dx, g)).toBe(false);
     setWasmConvEnabled(false);
     expect(wasmConv2d(x, f, y, g)).toBe(false);
     setWasmConvEnabled(true);

@@ -11,7 +11,7 @@
  * Float32 convolutions first try the WebAssembly kernels of `wasm/conv.ts`, which run the same three
  * products as implicit GEMMs (the patch panels packed straight from the input, on every thread); what
  * follows is the path for float64 and int32, for float32 where those kernels are off or unavailable, and
- * for the input gradients they leave here (strided, or fewer than 4 input channels).
+ * for the input gradient with one input channel, which they leave here.
  * All three run through the one {@link gemm} kernel with transposed reads, so the filter gradient costs
  * about what the forward pass costs (tfjs-cpu's direct loop costs ~60× its forward). The rows are built in
  * chunks sized to stay in cache, so memory use does not grow with the batch. They are float32 for float32

@@ -10,9 +10,11 @@
  * - forward: `y = patches · W`, split across threads by blocks of output pixels;
  * - filter gradient: `dW = patchesᵀ · dy`, split by blocks of filter rows (or of output channels when
  *   there are more of those), each thread summing over every pixel;
- * - input gradient with stride 1: a forward convolution of `dy` by the filter flipped in both spatial axes
- *   with its channel axes swapped, over the "full" padding (see `backpropInputAsConv` in `cpu/conv.ts`);
- *   strided input gradients stay on the TypeScript kernel's col2im (whose product is the wasm GEMM).
+ * - input gradient with stride 1 and at least 4 input channels: a forward convolution of `dy` by the
+ *   filter flipped in both spatial axes with its channel axes swapped, over the "full" padding (see
+ *   `backpropInputAsConv` in `cpu/conv.ts`); otherwise, from 2 input channels on, `dcols = dy · Wᵀ` one
+ *   block of an image's pixels at a time into per-thread scratch, added onto the image (col2im), split
+ *   across threads by images (with one input channel the TypeScript kernel's col2im stays faster).
  * Each output element sums its products in an order fixed by the shapes alone, so results are bit-identical
  * at any thread count; they agree with the TypeScript kernels (which accumulate in float64) to float32
  * precision. Batches too large for one pass run in groups of whole images (the filter gradient adds the
@@ -31,6 +33,8 @@ const PARALLEL_MIN = 1 << 20;
 /** Register tile of the GEMM: thread blocks are cut at its multiples. */
 const MR = 4;
 const NR = 8;
+/** Columns of B the GEMM packs at once. */
+const NC = 512;
 /** Smallest block of output pixels given to one thread. */
 const MIN_BLOCK = 32;
 /** `flags` bits of conv2dFilterPart. */
@@ -93,14 +97,17 @@ function writeGeometry(at: number, g: ConvGeometry, n: number): void {
   );
 }
 
-/** Runs `op` over `[0, extent)` in blocks of whole tiles: one call when small or on one thread. */
-function run(op: ParallelOp, extent: number, tile: number, blocksPerThread: number, work: number, args: readonly number[]): void {
+/**
+ * Runs `op` over `[0, extent)` in blocks of whole tiles, at least `minBlock` long: one call when small or
+ * on one thread.
+ */
+function run(op: ParallelOp, extent: number, tile: number, minBlock: number, blocksPerThread: number, work: number, args: readonly number[]): void {
   const threads = plannedThreads();
   if (threads <= 1 || work < PARALLEL_MIN || extent <= tile) {
     parallelFor(op, extent, extent, args);
     return;
   }
-  const step = Math.max(Math.min(MIN_BLOCK, extent), Math.ceil(extent / (blocksPerThread * threads) / tile) * tile);
+  const step = Math.max(Math.min(minBlock, extent), Math.ceil(extent / (blocksPerThread * threads) / tile) * tile);
   parallelFor(op, extent, step, args);
 }
 
@@ -132,7 +139,7 @@ export function wasmConv2d(x: TypedArray, filter: TypedArray, out: TypedArray, g
     writeGeometry(geoAt, g, nb);
     stage(x, b0 * xImage, nb * xImage, xAt);
     const rows = nb * oh * ow;
-    run("conv2dPart", rows, MR, 2, rows * kk * cout, [geoAt, xAt, filterAt, yAt, zeroAt]);
+    run("conv2dPart", rows, MR, MIN_BLOCK, 2, rows * kk * cout, [geoAt, xAt, filterAt, yAt, zeroAt]);
     unstage(out, b0 * yImage, rows * cout, yAt);
   }
   return true;
@@ -168,7 +175,7 @@ export function wasmConv2dBackpropFilter(x: TypedArray, dy: TypedArray, dw: Type
     stage(x, b0 * xImage, nb * xImage, xAt);
     stage(dy, b0 * yImage, nb * yImage, dyAt);
     const flags = (b0 > 0 ? ACCUMULATE : 0) | (byColumns ? BY_COLUMNS : 0);
-    run("conv2dFilterPart", byColumns ? cout : kk, byColumns ? NR : MR, 1, nb * oh * ow * kk * cout, [geoAt, xAt, dyAt, dwAt, zeroAt, flags]);
+    run("conv2dFilterPart", byColumns ? cout : kk, byColumns ? NR : MR, MIN_BLOCK, 1, nb * oh * ow * kk * cout, [geoAt, xAt, dyAt, dwAt, zeroAt, flags]);
   }
   unstage(dw, 0, kk * cout, dwAt);
   return true;
@@ -179,28 +186,64 @@ const AS_CONV_MIN_CHANNELS = 4;
 
 /**
  * @internal `dx[n, h, w, cin]` = the input gradient of the convolution, from `dy[n, oh, ow, cout]` and the
- * filter, on the wasm kernel, for stride 1 and at least {@link AS_CONV_MIN_CHANNELS} input channels (fewer
- * would leave most of the GEMM's 8-column tile empty). Returns false, having written nothing, otherwise
- * (and as {@link wasmConv2d}).
+ * filter, on the wasm kernels: with stride 1 and at least {@link AS_CONV_MIN_CHANNELS} input channels as a
+ * forward convolution of `dy` by the flipped filter (fewer channels would leave most of the GEMM's
+ * 8-column tile empty), otherwise, from 2 input channels on, as `dcols = dy · Wᵀ` and col2im, split across
+ * threads by images. Returns false, having written nothing, for one input channel and as {@link wasmConv2d}.
  */
 export function wasmConv2dBackpropInput(dy: TypedArray, filter: TypedArray, dx: TypedArray, g: ConvGeometry): boolean {
   if (!usable(dy, filter, dx)) return false;
   const { n, h, w, cin, oh, ow, cout, fh, fw, dilationH, dilationW, padTop, padLeft } = g;
-  if (g.strideH !== 1 || g.strideW !== 1 || cin < AS_CONV_MIN_CHANNELS) return false;
-  // W'[fh-1-ky, fw-1-kx, co, ci] = W[ky, kx, ci, co]
-  const flipped = new Float32Array(filter.length);
-  for (let ky = 0; ky < fh; ky++) {
-    for (let kx = 0; kx < fw; kx++) {
-      const src = ((fh - 1 - ky) * fw + (fw - 1 - kx)) * cin * cout;
-      const dst = (ky * fw + kx) * cout * cin;
-      for (let ci = 0; ci < cin; ci++) {
-        for (let co = 0; co < cout; co++) flipped[dst + co * cin + ci] = filter[src + ci * cout + co]!;
+  if (g.strideH === 1 && g.strideW === 1 && cin >= AS_CONV_MIN_CHANNELS) {
+    // W'[fh-1-ky, fw-1-kx, co, ci] = W[ky, kx, ci, co]
+    const flipped = new Float32Array(filter.length);
+    for (let ky = 0; ky < fh; ky++) {
+      for (let kx = 0; kx < fw; kx++) {
+        const src = ((fh - 1 - ky) * fw + (fw - 1 - kx)) * cin * cout;
+        const dst = (ky * fw + kx) * cout * cin;
+        for (let ci = 0; ci < cin; ci++) {
+          for (let co = 0; co < cout; co++) flipped[dst + co * cin + ci] = filter[src + ci * cout + co]!;
+        }
       }
     }
+    return wasmConv2d(dy, flipped, dx, {
+      n, h: oh, w: ow, cin: cout, oh: h, ow: w, cout: cin, fh, fw, strideH: 1, strideW: 1, dilationH, dilationW,
+      padTop: (fh - 1) * dilationH - padTop,
+      padLeft: (fw - 1) * dilationW - padLeft,
+    });
   }
-  return wasmConv2d(dy, flipped, dx, {
-    n, h: oh, w: ow, cin: cout, oh: h, ow: w, cout: cin, fh, fw, strideH: 1, strideW: 1, dilationH, dilationW,
-    padTop: (fh - 1) * dilationH - padTop,
-    padLeft: (fw - 1) * dilationW - padLeft,
-  });
+  // One input channel (a first layer): the product's 9-column output fills an 8-column tile and a ninth
+  // column, and col2im adds one value per tap; the TypeScript kernel's column-major col2im was faster.
+  if (cin < 2) return false;
+  return col2imBackpropInput(dy, filter, dx, g);
+}
+
+/** {@link wasmConv2dBackpropInput} as `dcols = dy · Wᵀ` and col2im (any stride, any channel count). */
+function col2imBackpropInput(dy: Float32Array, filter: TypedArray, dx: TypedArray, g: ConvGeometry): boolean {
+  const { n, h, w, cin, oh, ow, cout, fh, fw } = g;
+  const kk = fh * fw * cin;
+  if (kk === 0 || cout === 0 || n * h * w === 0 || oh * ow === 0) return false;
+  const k = wasmKernels()!;
+  const xImage = h * w * cin;
+  const yImage = oh * ow * cout;
+  const group = imagesPerGroup(n, xImage + yImage);
+  // Operand region: [geometry | filter | filter panels | dy group | dx group]. The panels hold Wᵀ padded to
+  // whole 8-column panels in every block of at most 512 columns.
+  const panelColumns = kk + NR * Math.ceil(kk / NC);
+  const geoAt = operandBase(k);
+  const filterAt = geoAt + GEOMETRY_BYTES;
+  const panelsAt = filterAt + align16(kk * cout * 4);
+  const dyAt = panelsAt + align16(panelColumns * cout * 4);
+  const dxAt = dyAt + align16(group * yImage * 4);
+  if (!reserve(k, dxAt + group * xImage * 4)) return false;
+  stage(filter, 0, kk * cout, filterAt);
+  (k.exports.packFilterPanels as (f: number, kk: number, cout: number, dst: number) => number)(filterAt, kk, cout, panelsAt);
+  for (let b0 = 0; b0 < n; b0 += group) {
+    const nb = Math.min(group, n - b0);
+    writeGeometry(geoAt, g, nb);
+    stage(dy, b0 * yImage, nb * yImage, dyAt);
+    run("conv2dInputPart", nb, 1, 1, 2, nb * oh * ow * kk * cout, [geoAt, dyAt, panelsAt, dxAt]);
+    unstage(dx, b0 * xImage, nb * xImage, dxAt);
+  }
+  return true;
 }
