@@ -47,6 +47,7 @@ const cases: Case[] = [
   { name: "b1 5x5x4→520 3x3 valid (output channels past one panel)", x: [1, 5, 5, 4], w: [3, 3, 4, 520], options: { padding: "valid" } },
   { name: "b4 15x15x16→8 3x3 stride 2 valid", x: [4, 15, 15, 16], w: [3, 3, 16, 8], options: { strides: 2 } },
   { name: "b2 6x7x4→9 3x3 padding 4 (windows of padding only)", x: [2, 6, 7, 4], w: [3, 3, 4, 9], options: { padding: 4 } },
+  { name: "b2 9x9x64→400 3x3 stride 2 same (col2im: depth 400 and 576 columns, past one GEMM block each)", x: [2, 9, 9, 64], w: [3, 3, 64, 400], options: { strides: 2, padding: "same" } },
   { name: "b5 4x4x2→3 2x2 valid (tiny, few channels)", x: [5, 4, 4, 2], w: [2, 2, 2, 3], options: { padding: "valid" } },
 ];
 
