@@ -213,82 +213,37 @@ export function conv2dFilterPart(lo: i32, hi: i32, work: usize, geo: usize, x: u
 /**
  * Packs rows [p0, p0 + mc) (taps × channels) of the transposed patch matrix, depth [r0, r0 + kc) (output
  * pixels), into MR-row panels: panel q holds, for each pixel r, the pixel's values at depth indices
- * p0 + 4q .. p0 + 4q + 3 (zeros past mc). Pixels are walked one output row segment at a time, so the input
- * row and its validity are found once per segment.
+ * p0 + 4q .. p0 + 4q + 3 (zeros past mc). Four channels of one tap are one vector per pixel; otherwise (few
+ * channels, or a panel across two taps) each row is packed on its own.
  */
 function packPatchColumns(geo: usize, x: usize, zero: usize, p0: i32, mc: i32, r0: i32, kc: i32, dst: usize): void {
-  const h = geom(geo, G_H), w = geom(geo, G_W), cin = geom(geo, G_CIN);
-  const oh = geom(geo, G_OH), ow = geom(geo, G_OW), fw = geom(geo, G_FW);
-  const sh = geom(geo, G_SH), sw = geom(geo, G_SW), dh = geom(geo, G_DH), dw = geom(geo, G_DW);
-  const pt = geom(geo, G_PT), pl = geom(geo, G_PL);
-  const rowBytes = <usize>w * <usize>cin << 2;
-  const stepBytes = <usize>sw * <usize>cin << 2;
+  const cin = geom(geo, G_CIN);
   let d = dst;
   for (let i = 0; i < mc; i += MR) {
     const p = p0 + i;
     const rows = min(MR, mc - i);
-    const ci = p % cin;
-    const tap = p / cin;
-    const kx = tap % fw;
-    const ky = tap / fw;
-    if (rows == MR && ci + MR <= cin) {
-      // Four channels of one tap: one vector of each pixel.
-      const yOff = ky * dh - pt;
-      const xOff = kx * dw - pl;
-      let ox = r0 % ow;
-      const t = r0 / ow;
-      let oy = t % oh;
-      let b = t / oh;
-      let left = kc;
-      while (left > 0) {
-        const seg = min(ow - ox, left);
-        const iy = oy * sh + yOff;
-        if (<u32>iy < <u32>h) {
-          const rowAt = x + (<usize>(b * h + iy)) * rowBytes + (<usize>ci << 2);
-          let ix = ox * sw + xOff;
-          let s = rowAt + <usize>(ix * (cin << 2));
-          for (let e = 0; e < seg; e++) {
-            v128.store(d, <u32>ix < <u32>w ? v128.load(s) : v128.load(zero));
-            d += 16;
-            ix += sw;
-            s += stepBytes;
-          }
-        } else {
-          const z = v128.load(zero);
-          for (let e = 0; e < seg; e++) {
-            v128.store(d, z);
-            d += 16;
-          }
-        }
-        left -= seg;
-        ox += seg;
-        if (ox == ow) {
-          ox = 0;
-          if (++oy == oh) {
-            oy = 0;
-            b++;
-          }
-        }
-      }
+    if (rows == MR && p % cin + MR <= cin) {
+      packPatchLane(geo, x, zero, p, true, r0, kc, d);
     } else {
-      // Rows of different taps (few channels) or a ragged last panel: one value at a time.
       for (let q = 0; q < MR; q++) {
-        packPatchColumn(geo, x, p + q, q < rows, r0, kc, d + (<usize>q << 2));
+        if (q < rows) {
+          packPatchLane(geo, x, zero, p + q, false, r0, kc, d + (<usize>q << 2));
+        } else {
+          for (let e = 0; e < kc; e++) store<f32>(d + (<usize>e << 4) + (<usize>q << 2), 0);
+        }
       }
-      d += <usize>kc << 4;
     }
+    d += <usize>kc << 4;
   }
 }
 
 /**
- * One row p of the transposed patch matrix, pixels [r0, r0 + kc), written to every fourth float from `d`
- * (its lane of an MR-row panel); zeros when `valid` is false (a row past the end).
+ * Row p of the transposed patch matrix, pixels [r0, r0 + kc), into every 16 bytes from `d`: with `four`,
+ * the vector of rows p .. p + 3 (four channels of one tap), else one float (a lane of an MR-row panel).
+ * Pixels are walked one output row segment at a time, so the input row and its validity are found once per
+ * segment.
  */
-function packPatchColumn(geo: usize, x: usize, p: i32, valid: bool, r0: i32, kc: i32, d: usize): void {
-  if (!valid) {
-    for (let e = 0; e < kc; e++) store<f32>(d + (<usize>e << 4), 0);
-    return;
-  }
+function packPatchLane(geo: usize, x: usize, zero: usize, p: i32, four: bool, r0: i32, kc: i32, d: usize): void {
   const h = geom(geo, G_H), w = geom(geo, G_W), cin = geom(geo, G_CIN);
   const oh = geom(geo, G_OH), ow = geom(geo, G_OW), fw = geom(geo, G_FW);
   const sh = geom(geo, G_SH), sw = geom(geo, G_SW), dh = geom(geo, G_DH), dw = geom(geo, G_DW);
@@ -309,20 +264,16 @@ function packPatchColumn(geo: usize, x: usize, p: i32, valid: bool, r0: i32, kc:
   while (left > 0) {
     const seg = min(ow - ox, left);
     const iy = oy * sh + yOff;
-    if (<u32>iy < <u32>h) {
-      let ix = ox * sw + xOff;
-      let s = x + (<usize>(b * h + iy)) * rowBytes + (<usize>ci << 2) + <usize>(ix * (cin << 2));
-      for (let e = 0; e < seg; e++) {
-        store<f32>(d, <u32>ix < <u32>w ? load<f32>(s) : 0);
-        d += 16;
-        ix += sw;
-        s += stepBytes;
-      }
-    } else {
-      for (let e = 0; e < seg; e++) {
-        store<f32>(d, 0);
-        d += 16;
-      }
+    const rowOk = <u32>iy < <u32>h;
+    let ix = ox * sw + xOff;
+    let s = x + (<usize>(b * h + iy)) * rowBytes + (<usize>ci << 2) + <usize>(ix * (cin << 2));
+    for (let e = 0; e < seg; e++) {
+      const from = rowOk && <u32>ix < <u32>w ? s : zero;
+      if (four) v128.store(d, v128.load(from));
+      else store<f32>(d, load<f32>(from));
+      d += 16;
+      ix += sw;
+      s += stepBytes;
     }
     left -= seg;
     ox += seg;
