@@ -168,7 +168,7 @@ export function wasmConv2dBackpropFilter(x: TypedArray, dy: TypedArray, dw: Type
   heap32().fill(0, zeroAt >> 2, dwAt >> 2);
   // Each block packs all of dy (and the patches) again, so each thread gets one block, of at least 32 rows
   // or columns (narrower blocks lost: the first layer's 32 output channels in two blocks of 16 took
-  // 1.6 ms at 2 threads against 1.2 ms in one block); the split follows the longer side of dW.
+  // 1.6 ms at 2 threads against 1.2 ms in one block, loaded machine); the split follows the longer side of dW.
   const byColumns = cout > kk;
   for (let b0 = 0; b0 < n; b0 += group) {
     const nb = Math.min(group, n - b0);
