@@ -14,23 +14,26 @@
 // separate function (not inlined into the loops): V8 first runs wasm in its baseline compiler and swaps in
 // optimised code per function on the next call, which a function called once per tile gets quickly.
 //
+// The tile sizes, packA, packB and macro are exported to assembly/conv.ts, whose implicit-GEMM convolutions pack
+// their A panels from the input and share the rest.
+//
 // Linted through assembly/tsconfig.json (AssemblyScript's portable types), where i32, usize and f32 are
 // all `number`: the `<usize>` casts that pick the wasm integer type look redundant there but are not.
 /* eslint-disable @typescript-eslint/no-unnecessary-type-assertion */
 
 /** Rows of the register tile (one f32x4 splat of A per row and step). */
-const MR: i32 = 4;
+export const MR: i32 = 4;
 /** Columns of the register tile (two f32x4 vectors of B per step). */
-const NR: i32 = 8;
+export const NR: i32 = 8;
 /** Largest depth of a packed block (k is cut into equal blocks of at most KC). */
-const KC: i32 = 384;
+export const KC: i32 = 384;
 /** Rows of A packed at once (MC × KC floats = 192 KiB, stays in L2). Multiple of MR. */
-const MC: i32 = 128;
+export const MC: i32 = 128;
 /** Columns of B packed at once (KC × NC floats = 768 KiB). Multiple of NR. */
-const NC: i32 = 512;
+export const NC: i32 = 512;
 
-const PACK_A_BYTES: usize = <usize>(MC * KC * 4);
-const PACK_B_BYTES: usize = <usize>(KC * NC * 4);
+export const PACK_A_BYTES: usize = <usize>(MC * KC * 4);
+export const PACK_B_BYTES: usize = <usize>(KC * NC * 4);
 const TILE_BYTES: usize = <usize>(MR * NR * 4);
 
 /** Bytes of scratch memory sgemm needs at its `work` address (16-byte aligned). */
@@ -39,7 +42,7 @@ export function workspaceBytes(): i32 {
 }
 
 /** `flags` bits of sgemm. */
-const ACCUMULATE: i32 = 1;
+export const ACCUMULATE: i32 = 1;
 const A_F64: i32 = 2;
 const B_F64: i32 = 4;
 /** sgemmPart: split C by columns (otherwise by rows). */
@@ -123,7 +126,7 @@ function blocked<TA, TB>(
 }
 
 /** Every MR × NR tile of an mc × nc block of C from the packed panels. */
-function macro(pa: usize, pb: usize, kc: i32, mc: i32, nc: i32, c: usize, ldcBytes: usize, acc: bool, tile: usize): void {
+export function macro(pa: usize, pb: usize, kc: i32, mc: i32, nc: i32, c: usize, ldcBytes: usize, acc: bool, tile: usize): void {
   const aPanel = <usize>(kc * MR) << 2;
   const bPanel = <usize>(kc * NR) << 2;
   let bp = pb;
@@ -141,7 +144,7 @@ function macro(pa: usize, pb: usize, kc: i32, mc: i32, nc: i32, c: usize, ldcByt
 }
 
 /** Packs a kc × nc block of B into NR-column panels: panel q holds, for each p, B[p, NR*q .. NR*q + NR - 1]. */
-function packB<T>(src: usize, brs: i32, bcs: i32, kc: i32, nc: i32, dst: usize): void {
+export function packB<T>(src: usize, brs: i32, bcs: i32, kc: i32, nc: i32, dst: usize): void {
   const rowStep = <usize>brs * sizeof<T>();
   const colStep = <usize>bcs * sizeof<T>();
   const full = nc & ~(NR - 1);
@@ -183,7 +186,7 @@ function packB<T>(src: usize, brs: i32, bcs: i32, kc: i32, nc: i32, dst: usize):
 }
 
 /** Packs an mc × kc block of A into MR-row panels: panel q holds, for each p, A[MR*q .. MR*q + MR - 1, p]. */
-function packA<T>(src: usize, ars: i32, acs: i32, mc: i32, kc: i32, dst: usize): void {
+export function packA<T>(src: usize, ars: i32, acs: i32, mc: i32, kc: i32, dst: usize): void {
   const rowStep = <usize>ars * sizeof<T>();
   const colStep = <usize>acs * sizeof<T>();
   const full = mc & ~(MR - 1);

@@ -4,3 +4,4 @@
 export { workspaceBytes, sgemm, sgemmPart } from "./gemm";
 export { binaryRows, whereF32, unaryF32, reduceRows, reduceColumns, argRows, argColumns, maxPool2x2Argmax } from "./elementwise";
 export { adamF32, adamStepF32, momentumStepF32, scaledAddF32, firstNonFiniteF32 } from "./optimizer";
+export { conv2dPart, conv2dFilterPart, conv2dInputPart, packFilterPanels } from "./conv";

@@ -71,6 +71,19 @@ describe.skipIf(!threadsSupported())("results are bit-identical for any thread c
       const y = conv2d(x, w, { padding: "same" });
       return [y, conv2dBackpropInput(y, w, x.shape, { padding: "same" }), conv2dBackpropFilter(x, y, w.shape, { padding: "same" })];
     }],
+    ["conv2d with strides, dilations, asymmetric padding and ragged channel counts, forward and both backprops", () => {
+      const out: Tensor[] = [];
+      for (const [xs, ws, o] of [
+        [[16, 20, 21, 5], [3, 3, 5, 24], { strides: 2, padding: [[2, 0], [1, 1]] }],
+        [[8, 16, 16, 12], [3, 3, 12, 20], { dilations: 2, padding: "same" }],
+        [[4, 12, 12, 64], [3, 3, 64, 40], { padding: "same" }],
+      ] as const) {
+        const x = randomNormal([...xs], { seed: 14 }), w = randomNormal([...ws], { seed: 15 });
+        const y = conv2d(x, w, o);
+        out.push(y, conv2dBackpropInput(y, w, x.shape, o), conv2dBackpropFilter(x, y, w.shape, o));
+      }
+      return out;
+    }],
     ["2x2 max pooling of b16 28x28x32", () => [maxPool2d(randomNormal([16, 28, 28, 32], { seed: 13 }), { size: 2 })]],
     ["elementwise and reductions on 600k elements", () => {
       const a = randomNormal([600, 1000], { seed: 9 }), b = randomNormal([600, 1000], { seed: 10 }), c = randomNormal([1000], { seed: 11 });
@@ -108,6 +121,17 @@ describe.skipIf(!threadsSupported())("results are bit-identical for any thread c
     rmSync(dir, { recursive: true, force: true });
     expect(r.stdout.trim()).toBe("workers ran some chunks");
     expect(r.status).toBe(0); // null if the timeout had to kill it
+  });
+
+  it("the workers take part in convolutions, forward and filter gradient", async () => {
+    setThreadCount(2);
+    await workersReady();
+    const x = randomNormal([8, 14, 14, 32], { seed: 16 }), w = randomNormal([3, 3, 32, 64], { seed: 17 });
+    for (const pass of [() => conv2d(x, w, { padding: "same" }), () => conv2dBackpropFilter(x, conv2d(x, w, { padding: "same" }), w.shape, { padding: "same" })]) {
+      const before = chunksRunByWorkers();
+      for (let i = 0; i < 20 && chunksRunByWorkers() === before; i++) pass();
+      expect(chunksRunByWorkers()).toBeGreaterThan(before);
+    }
   });
 
   it("the workers take part in large products", async () => {

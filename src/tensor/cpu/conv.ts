@@ -8,6 +8,10 @@
  *   stride 1 and `cout <= 2·cin` it runs instead as a forward convolution of `dy` by the flipped filter,
  *   whose im2col copies are cheaper than col2im's scatter-adds;
  * - filter gradient: `dW = colsᵀ · dy`.
+ * Float32 convolutions first try the WebAssembly kernels of `wasm/conv.ts`, which run the same three
+ * products as implicit GEMMs (the patch panels packed straight from the input, on every thread); what
+ * follows is the path for float64 and int32, for float32 where those kernels are off or unavailable, and
+ * for the input gradient with one input channel, which they leave here.
  * All three run through the one {@link gemm} kernel with transposed reads, so the filter gradient costs
  * about what the forward pass costs (tfjs-cpu's direct loop costs ~60× its forward). The rows are built in
  * chunks sized to stay in cache, so memory use does not grow with the batch. They are float32 for float32
@@ -24,6 +28,7 @@
 import type { TypedArray } from "../dtype.js";
 import { gemm } from "./linalg.js";
 import { wasmMaxPool2x2 } from "../wasm/elementwise.js";
+import { wasmConv2d, wasmConv2dBackpropFilter, wasmConv2dBackpropInput } from "../wasm/conv.js";
 
 /**
  * @internal Geometry of a 2-D convolution, fully resolved by the op: input `[n, h, w, cin]`, filter
@@ -510,6 +515,7 @@ export const cpuConv: ConvKernels = {
       gemm(x, 0, kk, 1, filter, 0, cout, 1, out, 0, m, kk, cout, false);
       return;
     }
+    if (wasmConv2d(x, filter, out, g)) return;
     const step = chunkRows(kk, m);
     const narrow = g.cin < NARROW;
     const t = narrow ? null : taps(g);
@@ -537,6 +543,7 @@ export const cpuConv: ConvKernels = {
       gemm(dy, 0, cout, 1, filter, 0, 1, cout, dx, 0, m, cout, kk, false);
       return;
     }
+    if (m > 0 && wasmConv2dBackpropInput(dy, filter, dx, g)) return;
     if (g.strideH === 1 && g.strideW === 1 && g.cout <= 2 * g.cin && g.cin >= AS_CONV_MIN_CHANNELS) {
       backpropInputAsConv(dy, filter, dx, g);
       return;
@@ -574,6 +581,7 @@ export const cpuConv: ConvKernels = {
       dw.fill(0);
       return;
     }
+    if (wasmConv2dBackpropFilter(x, dy, dw, g)) return;
     const step = chunkRows(kk, m);
     const narrow = g.cin < NARROW;
     const t = narrow ? null : taps(g);

@@ -19,7 +19,7 @@
 import { CONTROL_BYTES, heapInt32, reserve, wasmKernels, workspaceAt, type WasmKernels } from "./module.js";
 
 /** The wasm exports that run in parallel, by index in the control block (the workers get the same list). */
-const OPS = ["sgemmPart", "binaryRows", "unaryF32", "reduceRows", "reduceColumns", "argRows", "argColumns", "maxPool2x2Argmax", "adamF32", "adamStepF32", "momentumStepF32", "scaledAddF32"] as const;
+const OPS = ["sgemmPart", "binaryRows", "unaryF32", "reduceRows", "reduceColumns", "argRows", "argColumns", "maxPool2x2Argmax", "adamF32", "adamStepF32", "momentumStepF32", "scaledAddF32", "conv2dPart", "conv2dFilterPart", "conv2dInputPart"] as const;
 /** @internal A wasm export that can be split across threads: `f(lo, hi, workspace, ...args)`. */
 export type ParallelOp = (typeof OPS)[number];
 
