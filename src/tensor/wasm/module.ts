@@ -73,6 +73,13 @@ let loaded: WasmKernels | null | undefined;
 let heapF32: Float32Array<ArrayBufferLike> = new Float32Array(0);
 let heapF64: Float64Array<ArrayBufferLike> = new Float64Array(0);
 let heapI32: Int32Array<ArrayBufferLike> = new Int32Array(0);
+/**
+ * Every `SharedArrayBuffer` the shared memory has handed out (one per growth): a typed array over one of them
+ * is tensor storage inside the memory (`arena.ts`), and its `byteOffset` is its address.
+ */
+const sharedBuffers = new WeakSet<object>();
+/** End of the tensor storage region (`arena.ts`): the operand region of a call starts at or after it. */
+let storageEnd = 0;
 
 /** @internal The kernels module, instantiated on first call; null where WebAssembly SIMD128 is missing. */
 export function wasmKernels(): WasmKernels | null {
@@ -126,8 +133,27 @@ export function reserve(w: WasmKernels, bytes: number): boolean {
     heapF32 = new Float32Array(buf);
     heapF64 = new Float64Array(buf);
     heapI32 = new Int32Array(buf);
+    if (w.shared) sharedBuffers.add(buf);
   }
   return true;
+}
+
+/**
+ * @internal The address of `x`'s first element when `x` is a view into the kernels' shared memory (tensor
+ * storage from `arena.ts`), else -1 (an ordinary array, to be copied in).
+ */
+export function addressOf(x: ArrayBufferView): number {
+  return sharedBuffers.has(x.buffer) ? x.byteOffset : -1;
+}
+
+/** @internal End of the tensor storage region (0 when there is none): operand regions start at or after it. */
+export function storageRegionEnd(): number {
+  return storageEnd;
+}
+
+/** @internal Moves the end of the tensor storage region (it only grows). */
+export function setStorageRegionEnd(end: number): void {
+  storageEnd = Math.max(storageEnd, end);
 }
 
 /** @internal A float32 view of the whole memory (valid until the next {@link reserve}). */
