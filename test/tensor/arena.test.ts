@@ -7,14 +7,14 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   Adam, abs, add, argmax, argmin, conv2d, div, exp, getThreadCount, gradient, greater, lessEqual, log, matmul, max, maximum, maxPool2d, min,
   minimum, mul, neg, randomNormal, relu, setThreadCount, sigmoid, softmax, sqrt, sub, sum, tanh, tensor, valueWithGradient, where, zeros,
   type Tensor,
 } from "../../src/index.js";
 import {
-  ARENA_TURN_BYTES, liveBlocks, residentStorageStats, setResidentStorageCap, setResidentStorageEnabled,
+  ARENA_TURN_BYTES, liveBlocks, residentStorageStats, setResidentStorageEnabled, setResidentStorageLimits,
 } from "../../src/tensor/wasm/arena.js";
 import { addressOf, wasmKernels } from "../../src/tensor/wasm/module.js";
 import { threadsSupported, workersReady } from "../../src/tensor/wasm/threads.js";
@@ -120,15 +120,19 @@ describe("tensor storage inside the kernels' memory", () => {
     expect(fresh.dataSync().every((v) => v === 0)).toBe(true);
   });
 
-  it("views stay valid while the memory grows, and kernels still find them in the memory", () => {
+  it("views stay valid while the memory grows, and kernels still find them in the memory", async () => {
     setResidentStorageEnabled(true);
     const held = add(randomNormal([N], { seed: 5 }), 0.5);
     const heldBits = bits(held);
     const memory = wasmKernels()!.memory;
     const sizeBefore = memory.buffer.byteLength;
-    // New storage of 4 MiB at a time, kept alive, until the region has grown the memory.
+    // New storage of 4 MiB at a time, kept alive (each in a new turn of the event loop, so that only the
+    // cap could refuse it), until the region has grown the memory.
     const big: Tensor[] = [];
-    for (let i = 0; i < 12 && memory.buffer.byteLength === sizeBefore; i++) big.push(add(randomNormal([1 << 20], { seed: 6 + i }), i));
+    for (let i = 0; i < 12 && memory.buffer.byteLength === sizeBefore; i++) {
+      await new Promise((r) => setTimeout(r, 0));
+      big.push(add(randomNormal([1 << 20], { seed: 6 + i }), i));
+    }
     expect(memory.buffer.byteLength).toBeGreaterThan(sizeBefore);
     for (const t of big) expect(range(t)).not.toBeNull();
     expect(held._values.buffer).not.toBe(memory.buffer); // a view of an older, shorter SharedArrayBuffer...
@@ -164,7 +168,7 @@ describe("tensor storage inside the kernels' memory", () => {
     setResidentStorageEnabled(true);
     await collect();
     const region = residentStorageStats().regionBytes;
-    const previous = setResidentStorageCap(region + (4 << 20));
+    const previous = setResidentStorageLimits({ cap: region + (4 << 20), turn: ARENA_TURN_BYTES });
     try {
       const x = randomNormal([1 << 20], { seed: 9 }); // 4 MiB, may take the last room
       const kept: Tensor[] = [];
@@ -177,7 +181,7 @@ describe("tensor storage inside the kernels' memory", () => {
       const xs = x.dataSync();
       kept.forEach((t, i) => expect(t.dataSync()[12345]).toBe(Math.fround(xs[12345]! + i)));
     } finally {
-      setResidentStorageCap(previous);
+      setResidentStorageLimits(previous);
     }
   });
 });
@@ -227,6 +231,12 @@ describe("kernels give the same bits on resident storage, on JS arrays and on a 
 
   for (const threads of [1, 2, 3]) {
     it(`at ${threads} thread${threads > 1 ? "s" : ""}`, async () => {
+      // Room for every input and output of the cases at once, so that all of them are resident.
+      const limits = setResidentStorageLimits({ cap: 1 << 29, turn: 1 << 29 });
+      onTestFinished(() => {
+        setResidentStorageLimits(limits);
+        setResidentStorageEnabled(true);
+      });
       setThreadCount(threads);
       await workersReady();
       // Each phase in its own turn of the event loop, so that the per-turn budget of storage never runs out.
@@ -246,7 +256,6 @@ describe("kernels give the same bits on resident storage, on JS arrays and on a 
       const allResidentBits = rawBits(allResident);
       setResidentStorageEnabled(false);
       const jsOutputsOfResident = rawBits(run(res));
-      setResidentStorageEnabled(true);
       expect(firstDifference(allResidentBits, reference)).toBe("none");
       expect(firstDifference(residentOutputsOfJs, reference)).toBe("none");
       expect(firstDifference(jsOutputsOfResident, reference)).toBe("none");

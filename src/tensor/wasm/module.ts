@@ -5,8 +5,10 @@
  * The module imports its memory. Where `SharedArrayBuffer` exists, the memory is shared, so worker threads
  * (`threads.ts`) can instantiate the same module over the same memory and run parts of one kernel call;
  * elsewhere a plain memory and the build without threads are used. Layout of the memory, in bytes:
- * `[control block | one GEMM workspace per thread | operands of the current call]`. The operand region is
- * scratch owned by the call in progress; the memory grows on demand and never shrinks.
+ * `[control block | one GEMM workspace per thread | tensor storage | operands of the current call]`. Tensor
+ * storage (`arena.ts`, shared memory only) starts after the workspaces of the most threads there can be and
+ * holds float32 and int32 tensors' elements; the operand region after it is scratch owned by the call in
+ * progress, for operands that live elsewhere. The memory grows on demand and never shrinks.
  *
  * The module is instantiated synchronously on first use (a few kilobytes). When WebAssembly or its SIMD
  * proposal is unavailable, {@link wasmKernels} returns null and callers run their TypeScript kernels.
