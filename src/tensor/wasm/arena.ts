@@ -15,10 +15,11 @@
  * its block returns to its free list once the view is collected. Tensors that share storage share the view
  * object; kernels' `subarray`s of it never outlive a call; `dataSync()` copies. So a block comes back only
  * when nothing can reach its view, and a recycled block never aliases a live tensor or a user-held array.
- * Finalizers run only when the event loop turns, so at most {@link ARENA_TURN_BYTES} are handed out per
- * turn (a zero-delay timer marks the turn): past that, or past the cap, allocations are plain JS arrays and
- * the kernels copy them as before. A loop that never yields therefore grows the region by at most that
- * much; one that yields gets its blocks back once a collection has found their views dead (see
+ * Finalizers run only when the event loop turns, so at most {@link ARENA_TURN_BYTES} of new blocks are cut
+ * per turn (a zero-delay timer marks the turn); free blocks are handed out whatever the budget, since they
+ * cost no memory. Past the budget, or past the cap, allocations are plain JS arrays and the kernels copy
+ * them as before. A loop that never yields therefore grows the region by at most that much per turn; one
+ * that yields gets its blocks back once a collection has found their views dead (see
  * {@link ARENA_MAX_BYTES}). Where storage lives never changes a result: a kernel computes the same thing
  * on an address it was given as on a copy.
  */
@@ -36,7 +37,7 @@ export const ARENA_MIN_BYTES = 1 << 16;
  * call (3.87 with none), and RSS 35, 72, 121 and 243 MB above the 228 MB of the run without it.
  */
 export const ARENA_MAX_BYTES = 1 << 27;
-/** Most bytes handed out between two turns of the event loop (see above), as in `pool.ts`. */
+/** Most bytes of new blocks cut between two turns of the event loop (see above). */
 export const ARENA_TURN_BYTES = 1 << 26;
 const PAGE = 1 << 16;
 
@@ -121,24 +122,24 @@ export function residentArray(dtype: "float32" | "int32", size: number, zero: bo
   const bytes = size * 4;
   if (!enabled || bytes < ARENA_MIN_BYTES || !threadsSupported()) return null;
   const w = wasmKernels()!;
-  turnBytes += bytes;
-  if (!turnPending && timer !== undefined) {
-    turnPending = true;
-    (timer(endOfTurn, 0) as { unref?: () => void } | undefined)?.unref?.();
-  }
-  if (turnBytes > turnMax) return null;
   const cls = classBytes(bytes);
   let at = free.get(cls)?.pop();
   // Bytes of the block that may hold old values: all of a recycled block; of a new one, the part below the
   // memory's old end (operand regions of earlier calls); memory added by growing is zero.
   let dirty = bytes;
   if (at === undefined) {
+    if (!turnPending && timer !== undefined) {
+      turnPending = true;
+      (timer(endOfTurn, 0) as { unref?: () => void } | undefined)?.unref?.();
+    }
+    if (turnBytes + cls > turnMax) return null;
     if (start < 0) start = end = Math.ceil(workspaceAt(w, MAX_THREADS) / PAGE) * PAGE;
     if (end - start + cls > cap) return null;
     const had = w.memory.buffer.byteLength;
     if (!reserve(w, end + cls)) return null;
     at = end;
     end += cls;
+    turnBytes += cls;
     setStorageRegionEnd(end);
     dirty = Math.max(0, Math.min(bytes, align16(had - at)));
   } else {
