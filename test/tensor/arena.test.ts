@@ -3,7 +3,8 @@
  * again only once its tensor is collected, never while a tensor, a reshape of it or a kernel can reach it;
  * every kernel gives the same bits on resident storage, on JS arrays and on a mix, at 1, 2 and 3 threads;
  * views stay valid while the memory grows; zero-filled allocations read as zeros even over recycled blocks
- * and former operand regions; a loop that never yields and the cap both bound the region.
+ * and former operand regions; a loop that never yields and the cap both bound the region; GEMM reads
+ * resident operands with their own offsets and strides and writes a resident C in place.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -14,8 +15,9 @@ import {
   type Tensor,
 } from "../../src/index.js";
 import {
-  ARENA_TURN_BYTES, liveBlocks, residentStorageStats, setResidentStorageEnabled, setResidentStorageLimits,
+  ARENA_TURN_BYTES, liveBlocks, residentArray, residentStorageStats, setResidentStorageEnabled, setResidentStorageLimits,
 } from "../../src/tensor/wasm/arena.js";
+import { wasmGemm } from "../../src/tensor/wasm/gemm.js";
 import { addressOf, wasmKernels } from "../../src/tensor/wasm/module.js";
 import { threadsSupported, workersReady } from "../../src/tensor/wasm/threads.js";
 
@@ -288,5 +290,61 @@ describe("kernels give the same bits on resident storage, on JS arrays and on a 
     const on = await train(true);
     expect(residentStorageStats().recycled).toBeGreaterThan(before);
     expect(on).toEqual(off);
+  });
+});
+
+describe("GEMM on resident operands", () => {
+  it("reads them with offsets, loose and zero strides, writes C in place, accumulating or not: the copying path's bits", async () => {
+    setResidentStorageEnabled(true);
+    // Room for every array of the cases, whatever earlier cases left in the region.
+    const limits = setResidentStorageLimits({ cap: 1 << 29, turn: 1 << 29 });
+    onTestFinished(() => {
+      setResidentStorageLimits(limits);
+    });
+    await collect();
+    const values = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(seed * 7919 + i * 0.37)));
+    /** `x`'s values in a JS array or in a resident one (at least 64 KiB, so the region takes it). */
+    const place = (x: Float32Array, resident: boolean): Float32Array => {
+      if (!resident) return x.slice();
+      const v = residentArray("float32", Math.max(x.length, 1 << 14), false);
+      if (!(v instanceof Float32Array)) throw new Error("the storage region refused an array");
+      v.set(x);
+      return v;
+    };
+    type Layout = [rs: number, cs: number];
+    const pad = 3;
+    const cases: [m: number, k: number, n: number, a: Layout, b: Layout][] = [
+      [19, 70, 23, [70, 1], [23, 1]],
+      [19, 70, 23, [1, 19], [1, 70]],
+      [19, 70, 23, [75, 1], [1, 73]],
+      [19, 70, 23, [141, 2], [47, 2]],
+      [19, 70, 23, [0, 1], [23, 1]], // A's rows all the same (a broadcast row)
+      [128, 96, 128, [96, 1], [128, 1]], // split across threads by rows
+      [64, 128, 200, [1, 64], [200, 1]], // split by columns
+    ];
+    let checked = 0;
+    for (const threads of [1, 2]) {
+      setThreadCount(threads);
+      await workersReady();
+      for (const [m, k, n, [ars, acs], [brs, bcs]] of cases) {
+        const aLen = pad + (m - 1) * ars + (k - 1) * acs + 1 + pad, bLen = pad + (k - 1) * brs + (n - 1) * bcs + 1 + pad;
+        const a = values(aLen, m), b = values(bLen, n), c0 = values(pad + m * n + pad, k);
+        for (const accumulate of [false, true]) {
+          const run = (ra: boolean, rb: boolean, rc: boolean): Uint32Array => {
+            const A = place(a, ra), B = place(b, rb), C = place(c0, rc);
+            expect(addressOf(A) >= 0).toBe(ra);
+            expect(addressOf(C) >= 0).toBe(rc);
+            expect(wasmGemm(A, pad, ars, acs, B, pad, brs, bcs, C, pad, m, k, n, accumulate)).toBe(true);
+            return new Uint32Array(C.slice(0, c0.length).buffer);
+          };
+          const reference = run(false, false, false);
+          for (const [ra, rb, rc] of [[true, true, true], [true, false, false], [false, true, false], [false, false, true], [true, true, false]] as const) {
+            expect(Array.from(run(ra, rb, rc))).toEqual(Array.from(reference));
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBe(2 * 7 * 2 * 5);
   });
 });
