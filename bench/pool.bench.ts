@@ -1,10 +1,12 @@
 /**
- * Switches of the kernels measured off and on in one process. Storage recycling (`src/tensor/pool.ts`): add
- * and exp on 1e6 float32, an Adam step of the MLP 784-256-128-10 (batch 128) and of the CNN
- * c32-pool-c64-pool-d10 (batch 32), each in a loop that yields to the event loop after every call (a
- * training loop awaiting its data, or a browser frame: recycled storage comes back from the second call on)
- * and in one that never yields. Adam's SIMD kernel (`src/tensor/wasm/optimizer.ts`): `Adam.update` of the
- * MLP's parameters with a fixed gradient, at 1 and 2 threads.
+ * Switches of the kernels measured off and on in one process. Storage recycling (`src/tensor/pool.ts`, with
+ * storage in the kernels' memory off, as where the memory is not shared): add and exp on 1e6 float32, an
+ * Adam step of the MLP 784-256-128-10 (batch 128) and of the CNN c32-pool-c64-pool-d10 (batch 32), each in
+ * a loop that yields to the event loop after every call (a training loop awaiting its data, or a browser
+ * frame: recycled storage comes back from the second call on) and in one that never yields. Tensor storage
+ * in the kernels' memory (`src/tensor/wasm/arena.ts`): the same cases plus sum, at 1 and 2 threads, with
+ * inputs and models created afresh under each setting. Adam's SIMD kernel (`src/tensor/wasm/optimizer.ts`):
+ * `Adam.update` of the MLP's parameters with a fixed gradient, at 1 and 2 threads.
  *
  * Each round runs off and on, in alternating order. Only the calls are timed (not the yields), by the wall
  * clock and by the process's CPU time (user + system, which counts page faults and the collector's threads,
@@ -14,9 +16,10 @@
  * Run alone: `npx tsx bench/pool.bench.ts [--quick] [--case=add] [--rounds=N]`; or `npm run bench -- pool`.
  */
 import {
-  Adam, add, exp, getThreadCount, randomNormal, randomUniform, setThreadCount, softmaxCrossEntropy, tensor, valueWithGradient,
+  Adam, add, exp, getThreadCount, randomNormal, randomUniform, setThreadCount, softmaxCrossEntropy, sum, tensor, valueWithGradient,
 } from "../src/index.js";
 import { setStoragePoolEnabled } from "../src/tensor/pool.js";
+import { setResidentStorageEnabled } from "../src/tensor/wasm/arena.js";
 import { setWasmOptimizerEnabled } from "../src/tensor/wasm/optimizer.js";
 import { workersReady } from "../src/tensor/wasm/threads.js";
 import { runIfMain, selected } from "./harness.js";
@@ -63,36 +66,68 @@ async function row(label: string, run: () => unknown, calls: number, yields: boo
   console.log(`| ${label} | ${median(wall.off).toFixed(2)} | ${median(wall.on).toFixed(2)} | ${ratio(wall)} | ${median(cpu.off).toFixed(2)} | ${median(cpu.on).toFixed(2)} | ${ratio(cpu)} |`);
 }
 
+/** One Adam step of a model on its batch (the models and batches of `peers.bench.ts`). */
+function trainingStep(kind: "MLP" | "CNN"): () => number {
+  const model = kind === "MLP" ? new Mlp() : new Cnn();
+  const optimizer = new Adam(model, { learningRate: 1e-3 });
+  const batch = kind === "MLP" ? 128 : 32;
+  const x = randomNormal(kind === "MLP" ? [batch, 784] : [batch, 28, 28, 1], { seed: kind === "MLP" ? 10 : 11 });
+  const labels = tensor(Array.from({ length: batch }, (_, i) => (i * (kind === "MLP" ? 7 : 3)) % 10), { dtype: "int32" });
+  return () => {
+    const { value, gradient } = valueWithGradient(model, (m) => softmaxCrossEntropy(m.logits(x), labels));
+    optimizer.update(model, gradient);
+    return value.item();
+  };
+}
+
+/** Tensor storage in the kernels' memory off vs on; inputs and models are made afresh under each setting. */
+async function residentTable(rounds: number): Promise<void> {
+  const n = 1_000_000;
+  const initial = getThreadCount();
+  type Case = [title: string, calls: number, threads: number, make: () => () => unknown];
+  const cases: Case[] = [];
+  for (const threads of [1, 2]) {
+    const pair = (): [ReturnType<typeof randomUniform>, ReturnType<typeof randomUniform>] =>
+      [randomUniform([n], { seed: 5, min: -2, max: 2 }), randomUniform([n], { seed: 6, min: -2, max: 2 })];
+    cases.push([`add 1e6 f32, ${threads}t`, 20, threads, () => { const [a, b] = pair(); return () => add(a, b); }]);
+    cases.push([`exp 1e6 f32, ${threads}t`, 20, threads, () => { const [a] = pair(); return () => exp(a); }]);
+    cases.push([`sum 1e6 f32, ${threads}t`, 40, threads, () => { const [a] = pair(); return () => sum(a); }]);
+  }
+  cases.push(["MLP 784-256-128-10 b128, Adam step, 2t", 10, 2, () => trainingStep("MLP")]);
+  cases.push(["CNN c32-pool-c64-pool-d10 b32, Adam step, 2t", 4, 2, () => trainingStep("CNN")]);
+  console.log(`\n## tensor storage in the kernels' memory, off vs on (${rounds} rounds; ms per call, median over rounds)`);
+  console.log("| case, loop | wall off | wall on | wall off/on | CPU off | CPU on | CPU off/on |");
+  console.log("|---|---|---|---|---|---|---|");
+  for (const [title, calls, threads, make] of cases) {
+    if (!selected(title)) continue;
+    setThreadCount(threads);
+    await workersReady();
+    for (const yields of [true, false]) {
+      let run: () => unknown = () => undefined;
+      await row(`${title}, ${yields ? "yields every call" : "never yields"}`, () => run(), calls, yields, rounds, async (on) => {
+        setResidentStorageEnabled(on);
+        run = make();
+        await turn();
+      });
+    }
+  }
+  setResidentStorageEnabled(true);
+  setThreadCount(initial);
+}
+
 export async function main(): Promise<void> {
   const rounds = Number(flag("rounds") ?? (quick ? 2 : 9));
+  await residentTable(rounds);
+  // The pool serves float32 arrays only where they cannot live in the kernels' memory.
+  setResidentStorageEnabled(false);
   const n = 1_000_000;
   const a = randomUniform([n], { seed: 5, min: -2, max: 2 }), b = randomUniform([n], { seed: 6, min: -2, max: 2 });
   const cases: [string, number, () => unknown][] = [
     ["add 1e6 f32", 20, () => add(a, b)],
     ["exp 1e6 f32", 20, () => exp(a)],
   ];
-  if (selected("MLP 784-256-128-10")) {
-    const model = new Mlp();
-    const optimizer = new Adam(model, { learningRate: 1e-3 });
-    const x = randomNormal([128, 784], { seed: 10 });
-    const labels = tensor(Array.from({ length: 128 }, (_, i) => (i * 7) % 10), { dtype: "int32" });
-    cases.push(["MLP 784-256-128-10 b128, Adam step", 10, () => {
-      const { value, gradient } = valueWithGradient(model, (m) => softmaxCrossEntropy(m.logits(x), labels));
-      optimizer.update(model, gradient);
-      return value.item();
-    }]);
-  }
-  if (selected("CNN c32-pool-c64-pool-d10")) {
-    const model = new Cnn();
-    const optimizer = new Adam(model, { learningRate: 1e-3 });
-    const x = randomNormal([32, 28, 28, 1], { seed: 11 });
-    const labels = tensor(Array.from({ length: 32 }, (_, i) => (i * 3) % 10), { dtype: "int32" });
-    cases.push(["CNN c32-pool-c64-pool-d10 b32, Adam step", 4, () => {
-      const { value, gradient } = valueWithGradient(model, (m) => softmaxCrossEntropy(m.logits(x), labels));
-      optimizer.update(model, gradient);
-      return value.item();
-    }]);
-  }
+  if (selected("MLP 784-256-128-10")) cases.push(["MLP 784-256-128-10 b128, Adam step", 10, trainingStep("MLP")]);
+  if (selected("CNN c32-pool-c64-pool-d10")) cases.push(["CNN c32-pool-c64-pool-d10 b32, Adam step", 4, trainingStep("CNN")]);
   console.log(`\n## storage recycling, pool off vs on (${rounds} rounds; ms per call, median over rounds)`);
   console.log("| case, loop | wall off | wall on | wall off/on | CPU off | CPU on | CPU off/on |");
   console.log("|---|---|---|---|---|---|---|");
@@ -103,6 +138,7 @@ export async function main(): Promise<void> {
     }
   }
   setStoragePoolEnabled(true);
+  setResidentStorageEnabled(true);
 
   const title = "MLP 784-256-128-10 parameters, Adam.update";
   if (selected(title)) {

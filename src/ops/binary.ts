@@ -15,7 +15,7 @@
  * the same way, exact while the true power is below 2⁵³. `div` of int32 operands gives float32.
  */
 import { Tensor, type TensorLike } from "../tensor/tensor.js";
-import { allocate, type DType } from "../tensor/dtype.js";
+import { allocate, allocateForOverwrite, type DType } from "../tensor/dtype.js";
 import { broadcastShapes } from "../tensor/shape.js";
 import { backend } from "../tensor/backend.js";
 import type { BinaryKernel, CompareKernel } from "../tensor/cpu/elementwise.js";
@@ -30,7 +30,7 @@ function run(kernel: BinaryKernel | CompareKernel, a: Tensor, b: Tensor, dtype: 
   const shape = broadcastShapes(kernel, a.shape, b.shape);
   let size = 1;
   for (const d of shape) size *= d;
-  const out = allocate(dtype, size);
+  const out = allocateForOverwrite(dtype, size);
   backend().binary(kernel, a._data!, a.shape, b._data!, b.shape, out, shape);
   return new Tensor(shape, dtype, out);
 }

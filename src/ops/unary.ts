@@ -10,7 +10,7 @@
  * jumps), as in JAX and TensorFlow.
  */
 import { Tensor } from "../tensor/tensor.js";
-import { allocate, checkDType, isFloat, type DType } from "../tensor/dtype.js";
+import { allocate, allocateForOverwrite, checkDType, isFloat, type DType } from "../tensor/dtype.js";
 import { backend } from "../tensor/backend.js";
 import type { UnaryKernel } from "../tensor/cpu/elementwise.js";
 import type { MathUnaryKernel } from "../tensor/cpu/special.js";
@@ -22,7 +22,7 @@ import { add, sub, mul, div } from "./binary.js";
 /** Runs a unary kernel on a concrete tensor; float kernels on int32 input produce float32. */
 function run(kernel: UnaryKernel, x: Tensor, keepInt = false): Tensor {
   const dtype: DType = x.dtype === "int32" && !keepInt ? "float32" : x.dtype;
-  const out = allocate(dtype, x.size);
+  const out = allocateForOverwrite(dtype, x.size);
   backend().unary(kernel, x._data!, out);
   return new Tensor(x.shape, dtype, out);
 }

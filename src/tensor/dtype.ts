@@ -1,4 +1,5 @@
 import { poolable, pooled } from "./pool.js";
+import { residentArray } from "./wasm/arena.js";
 
 /**
  * The element types a {@link Tensor} can hold. `float32` is the default everywhere.
@@ -13,12 +14,29 @@ export type DType = "float32" | "float64" | "int32";
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 /**
- * @internal Allocates a zero-filled typed array of `dtype` holding `size` elements: large ones may reuse
- * the storage of collected tensors (`pool.ts`).
+ * @internal Allocates a zero-filled typed array of `dtype` holding `size` elements: large float32 and int32
+ * ones may live in the kernels' WebAssembly memory (`wasm/arena.ts`), other large ones may reuse the storage
+ * of collected tensors (`pool.ts`).
  */
 export function allocate(dtype: DType, size: number): TypedArray {
+  return allocateStorage(dtype, size, true);
+}
+
+/**
+ * @internal {@link allocate} for a kernel that writes every element: the elements are unspecified (recycled
+ * storage is not zero-filled first).
+ */
+export function allocateForOverwrite(dtype: DType, size: number): TypedArray {
+  return allocateStorage(dtype, size, false);
+}
+
+function allocateStorage(dtype: DType, size: number, zero: boolean): TypedArray {
   const bytes = size * (dtype === "float64" ? 8 : 4);
-  if (poolable(bytes)) return pooled(dtype, size, bytes);
+  if (dtype !== "float64") {
+    const resident = residentArray(dtype, size, zero);
+    if (resident !== null) return resident;
+  }
+  if (poolable(bytes)) return pooled(dtype, size, bytes, zero);
   switch (dtype) {
     case "float32":
       return new Float32Array(size);

@@ -74,10 +74,11 @@ export function storagePoolStats(): { recycled: number; allocatedBytes: number; 
 }
 
 /**
- * @internal A zero-filled array of `size` elements (`bytes` bytes): recycled when the pool has a buffer of
- * that size, and registered for recycling while this turn's budget lasts.
+ * @internal An array of `size` elements (`bytes` bytes): recycled when the pool has a buffer of that size, and
+ * registered for recycling while this turn's budget lasts. Zero-filled when `zero` (else a recycled buffer
+ * keeps its old values, for kernels that write every element).
  */
-export function pooled(dtype: DType, size: number, bytes: number): TypedArray {
+export function pooled(dtype: DType, size: number, bytes: number, zero = true): TypedArray {
   allocatedBytes += bytes;
   turnBytes += bytes;
   if (!turnPending) {
@@ -93,7 +94,7 @@ export function pooled(dtype: DType, size: number, bytes: number): TypedArray {
     pooledBytes -= bytes;
     recycled++;
     out = dtype === "float32" ? new Float32Array(buffer) : dtype === "float64" ? new Float64Array(buffer) : new Int32Array(buffer);
-    out.fill(0);
+    if (zero) out.fill(0);
   }
   registry.register(out, out.buffer as ArrayBuffer);
   registeredBytes += bytes;

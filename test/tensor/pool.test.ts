@@ -2,21 +2,27 @@
  * Storage recycling: a recycled buffer is never one that a live tensor (or a view sharing its storage, such
  * as a reshape) or a user-held `dataSync()` copy uses; a recycled array reads as zeros; results are the same
  * bits with the pool on and off; and a loop that never yields keeps at most one turn's budget of dead
- * buffers alive.
+ * buffers alive. Float32 storage inside the kernels' memory (`arena.test.ts`) is turned off here, so that
+ * float32 arrays go through the pool as they do where the memory is not shared.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Adam, add, conv2d, gradient, matmul, randomNormal, relu, tensor, valueWithGradient, zeros, type Tensor,
 } from "../../src/index.js";
 import { POOL_MIN_BYTES, TURN_MAX_BYTES, setStoragePoolEnabled, storagePoolStats } from "../../src/tensor/pool.js";
+import { setResidentStorageEnabled } from "../../src/tensor/wasm/arena.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
+beforeAll(() => {
+  setResidentStorageEnabled(false);
+});
 afterAll(() => {
   setStoragePoolEnabled(true);
+  setResidentStorageEnabled(true);
 });
 
 /** Lets finalizers run: a full collection, then a few turns of the event loop. */

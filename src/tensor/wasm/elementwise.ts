@@ -15,7 +15,7 @@
  */
 import type { BinaryKernel, CompareKernel, UnaryKernel } from "../cpu/elementwise.js";
 import type { ReduceKernel } from "../cpu/reduce.js";
-import { align16, heap32, heap64, heapInt32, reserve, wasmKernels } from "./module.js";
+import { addressOf, align16, heap32, heap64, heapInt32, reserve, wasmKernels } from "./module.js";
 import { operandBase, parallelFor, plannedThreads, type ParallelOp } from "./threads.js";
 
 /** Opcodes of `assembly/elementwise.ts`, in its order. */
@@ -66,17 +66,20 @@ export function wasmUnary(op: UnaryKernel, x: Float32Array, out: Float32Array): 
   if (w === null) return false;
   const threshold = HEAVY.has(op) ? PARALLEL_MIN >> 3 : PARALLEL_MIN;
   const parallel = n >= threshold && plannedThreads() > 1;
-  const seg = parallel ? SEGMENT_PARALLEL : SEGMENT;
+  // Operands already in the kernels' memory (resident tensor storage) are read and written where they are.
+  const xRes = addressOf(x), oRes = addressOf(out);
+  const seg = xRes >= 0 && oRes >= 0 ? n : parallel ? SEGMENT_PARALLEL : SEGMENT;
   const xAt = operandBase(w);
-  const oAt = xAt + align16(Math.min(seg, n) * 4);
-  if (!reserve(w, oAt + Math.min(seg, n) * 4)) return false;
+  const oAt = xAt + (xRes >= 0 ? 0 : align16(Math.min(seg, n) * 4));
+  if (!reserve(w, oAt + (oRes >= 0 ? 0 : Math.min(seg, n) * 4))) return false;
   for (let s = 0; s < n; s += seg) {
     const len = Math.min(seg, n - s);
     const h = heap32();
-    h.set(x.subarray(s, s + len), xAt >> 2);
-    if (parallel && len >= threshold) parallelFor("unaryF32", len, PIECE, [code, xAt, oAt]);
-    else (w.exports.unaryF32 as (...a: number[]) => void)(0, len, 0, code, xAt, oAt);
-    out.set(h.subarray(oAt >> 2, (oAt >> 2) + len), s);
+    if (xRes < 0) h.set(x.subarray(s, s + len), xAt >> 2);
+    const xs = xRes >= 0 ? xRes + s * 4 : xAt, os = oRes >= 0 ? oRes + s * 4 : oAt;
+    if (parallel && len >= threshold) parallelFor("unaryF32", len, PIECE, [code, xs, os]);
+    else (w.exports.unaryF32 as (...a: number[]) => void)(0, len, 0, code, xs, os);
+    if (oRes < 0) out.set(h.subarray(oAt >> 2, (oAt >> 2) + len), s);
   }
   return true;
 }
@@ -148,27 +151,33 @@ export function wasmBinary(
   const { len } = form;
   const rows = Math.ceil(n / len);
   const parallel = n >= PARALLEL_MIN && plannedThreads() > 1;
+  // Operands already in the kernels' memory (resident tensor storage) are read and written where they are;
+  // the others are copied in (and the output out) a segment at a time.
+  const aRes = addressOf(form.a.data), bRes = addressOf(form.b.data), oRes = addressOf(out);
+  const copies = aRes < 0 || bRes < 0 || oRes < 0;
   // Segments hold whole rows.
-  const segRows = Math.max(1, Math.floor((parallel ? SEGMENT_PARALLEL : SEGMENT) / len));
+  const segRows = copies ? Math.max(1, Math.floor((parallel ? SEGMENT_PARALLEL : SEGMENT) / len)) : rows;
   const segElems = Math.min(n, segRows * len);
   const aAt = operandBase(w);
-  const aMax = form.a.row === 0 ? form.a.data.length : Math.min(form.a.data.length, segElems);
+  const aMax = aRes >= 0 ? 0 : form.a.row === 0 ? form.a.data.length : Math.min(form.a.data.length, segElems);
   const bAt = aAt + align16(aMax * 4);
-  const bMax = form.b.row === 0 ? form.b.data.length : Math.min(form.b.data.length, segElems);
+  const bMax = bRes >= 0 ? 0 : form.b.row === 0 ? form.b.data.length : Math.min(form.b.data.length, segElems);
   const oAt = bAt + align16(bMax * 4);
-  if (!reserve(w, oAt + segElems * 4)) return false;
+  if (!reserve(w, oAt + (oRes >= 0 ? 0 : segElems * 4))) return false;
   for (let r0 = 0; r0 < rows; r0 += segRows) {
     const r1 = Math.min(rows, r0 + segRows);
     const [as0, as1] = span(form.a, r0, r1, len);
     const [bs0, bs1] = span(form.b, r0, r1, len);
     const h = heap32();
-    h.set(form.a.data.subarray(as0, as1), aAt >> 2);
-    h.set(form.b.data.subarray(bs0, bs1), bAt >> 2);
+    if (aRes < 0) h.set(form.a.data.subarray(as0, as1), aAt >> 2);
+    if (bRes < 0) h.set(form.b.data.subarray(bs0, bs1), bAt >> 2);
     const total = Math.min(n, r1 * len) - r0 * len;
-    const args = [code, aAt, form.a.row, form.a.step, bAt, form.b.row, form.b.step, oAt, len, total];
+    const start = r0 * len;
+    const as = aRes >= 0 ? aRes + as0 * 4 : aAt, bs = bRes >= 0 ? bRes + bs0 * 4 : bAt, os = oRes >= 0 ? oRes + start * 4 : oAt;
+    const args = [code, as, form.a.row, form.a.step, bs, form.b.row, form.b.step, os, len, total];
     if (parallel && total >= PARALLEL_MIN) parallelFor("binaryRows", r1 - r0, Math.max(1, Math.floor(PIECE / len)), args);
     else (w.exports.binaryRows as (...a: number[]) => void)(0, r1 - r0, 0, ...args);
-    const start = r0 * len;
+    if (oRes >= 0) continue;
     if (out instanceof Int32Array) out.set(heapInt32().subarray(oAt >> 2, (oAt >> 2) + total), start);
     else out.set(h.subarray(oAt >> 2, (oAt >> 2) + total), start);
   }
@@ -181,17 +190,21 @@ export function wasmWhere(c: Int32Array, a: Float32Array, b: Float32Array, out: 
   if (!enabled || n < WASM_MIN || c.length !== n || a.length !== n || b.length !== n) return false;
   const w = wasmKernels();
   if (w === null) return false;
-  const seg = Math.min(n, SEGMENT);
-  const cAt = operandBase(w), aAt = cAt + seg * 4, bAt = aAt + seg * 4, oAt = bAt + seg * 4;
-  if (!reserve(w, oAt + seg * 4)) return false;
+  // Resident operands (see wasmUnary) are used where they are.
+  const cRes = addressOf(c), aRes = addressOf(a), bRes = addressOf(b), oRes = addressOf(out);
+  const seg = cRes >= 0 && aRes >= 0 && bRes >= 0 && oRes >= 0 ? n : Math.min(n, SEGMENT);
+  const room = (res: number): number => (res >= 0 ? 0 : seg * 4);
+  const cAt = operandBase(w), aAt = cAt + room(cRes), bAt = aAt + room(aRes), oAt = bAt + room(bRes);
+  if (!reserve(w, oAt + room(oRes))) return false;
   for (let s = 0; s < n; s += seg) {
     const len = Math.min(seg, n - s);
-    heapInt32().set(c.subarray(s, s + len), cAt >> 2);
+    if (cRes < 0) heapInt32().set(c.subarray(s, s + len), cAt >> 2);
     const h = heap32();
-    h.set(a.subarray(s, s + len), aAt >> 2);
-    h.set(b.subarray(s, s + len), bAt >> 2);
-    (w.exports.whereF32 as (...a: number[]) => void)(0, len, 0, cAt, aAt, bAt, oAt);
-    out.set(h.subarray(oAt >> 2, (oAt >> 2) + len), s);
+    if (aRes < 0) h.set(a.subarray(s, s + len), aAt >> 2);
+    if (bRes < 0) h.set(b.subarray(s, s + len), bAt >> 2);
+    const at = (res: number, scratch: number): number => (res >= 0 ? res + s * 4 : scratch);
+    (w.exports.whereF32 as (...a: number[]) => void)(0, len, 0, at(cRes, cAt), at(aRes, aAt), at(bRes, bAt), at(oRes, oAt));
+    if (oRes < 0) out.set(h.subarray(oAt >> 2, (oAt >> 2) + len), s);
   }
   return true;
 }
@@ -209,16 +222,36 @@ export function wasmReduce(op: ReduceKernel, x: Float32Array, shape: readonly nu
   const first = axes[0]!, last = axes[axes.length - 1]!;
   const w = wasmKernels();
   if (w === null) return false;
+  const xRes = addressOf(x);
   if (last === r - 1) {
-    // rows × len, reduce each row. The input is copied in a segment at a time and reduced while the
-    // segment is still in cache, on the calling thread: the copy is most of the work and cannot be
-    // shared (the input is not in the kernels' memory), so a second thread only added its wake-up and
-    // join (measured: 0.52 → 0.68 ns/element for a sum of 1e6 before, and more CPU time now).
+    // rows × len, reduce each row. An input in the kernels' memory (resident storage) is reduced where it
+    // is, split across threads when large. Any other input is copied in a segment at a time and reduced
+    // while the segment is still in cache, on the calling thread: the copy is most of the work and cannot
+    // be shared, so a second thread only added its wake-up and join (measured: 0.52 → 0.68 ns/element for
+    // a sum of 1e6 before, and more CPU time now).
     let len = 1;
     for (let d = first; d < r; d++) len *= shape[d]!;
     const rows = n / len;
     const seg = SEGMENT;
     const xAt = operandBase(w);
+    if (xRes >= 0) {
+      const parallel = n >= PARALLEL_MIN && plannedThreads() > 1;
+      if (len <= BLOCK) {
+        if (!reserve(w, xAt + rows * 8)) return false;
+        run2("reduceRows", rows, Math.max(1, Math.floor(PIECE / len)), parallel, [code, xRes, len, n, xAt]);
+        const h = heap64();
+        for (let i = 0; i < rows; i++) out[i] = h[(xAt >> 3) + i]!;
+        return true;
+      }
+      // Long rows: fixed blocks of BLOCK elements, then the blocks' results in order, as below.
+      const blocks = Math.ceil(len / BLOCK);
+      if (!reserve(w, xAt + blocks * 8)) return false;
+      for (let i = 0; i < rows; i++) {
+        run2("reduceRows", blocks, 4, parallel, [code, xRes + i * len * 4, BLOCK, len, xAt]);
+        out[i] = combine(op, heap64(), xAt >> 3, blocks);
+      }
+      return true;
+    }
     if (len <= BLOCK) {
       const segRows = Math.max(1, Math.floor(seg / len));
       const outAt = xAt + align16(Math.min(rows, segRows) * len * 4);
@@ -251,14 +284,14 @@ export function wasmReduce(op: ReduceKernel, x: Float32Array, shape: readonly nu
   if (first === 0 && n <= REDUCE_MAX) {
     // rows × cols, reduce each column over the rows
     const xAt = operandBase(w);
-    const outAt = xAt + align16(n * 4);
+    const outAt = xRes >= 0 ? xAt : xAt + align16(n * 4);
     const parallel = n >= PARALLEL_MIN && plannedThreads() > 1;
     let rows = 1;
     for (let d = 0; d <= last; d++) rows *= shape[d]!;
     const cols = n / rows;
     if (cols < 4 || !reserve(w, outAt + cols * 8)) return false;
-    heap32().set(x, xAt >> 2);
-    run2("reduceColumns", cols, Math.max(2, Math.ceil(PIECE / rows / 2) * 2), parallel, [code, xAt, rows, cols, outAt]);
+    if (xRes < 0) heap32().set(x, xAt >> 2);
+    run2("reduceColumns", cols, Math.max(2, Math.ceil(PIECE / rows / 2) * 2), parallel, [code, xRes >= 0 ? xRes : xAt, rows, cols, outAt]);
     const h = heap64();
     for (let j = 0; j < cols; j++) out[j] = h[(outAt >> 3) + j]!;
     return true;
@@ -280,10 +313,12 @@ export function wasmArgReduce(op: "argmax" | "argmin", x: Float32Array, shape: r
   if (len < 4 || (inner > 1 && inner < 4)) return false;
   const w = wasmKernels();
   if (w === null) return false;
-  const xAt = operandBase(w);
-  const outAt = xAt + align16(n * 4);
-  if (!reserve(w, outAt + outer * inner * 4)) return false;
-  heap32().set(x, xAt >> 2);
+  // A resident input (see wasmUnary) is read where it is.
+  const xRes = addressOf(x);
+  const outAt = operandBase(w);
+  const xAt = xRes >= 0 ? xRes : outAt + align16(outer * inner * 4);
+  if (!reserve(w, Math.max(outAt + outer * inner * 4, xRes >= 0 ? 0 : xAt + n * 4))) return false;
+  if (xRes < 0) heap32().set(x, xAt >> 2);
   const parallel = n >= PARALLEL_MIN && plannedThreads() > 1;
   const isMax = op === "argmax" ? 1 : 0;
   if (inner === 1) {
@@ -307,10 +342,12 @@ export function wasmMaxPool2x2(x: Float32Array, n: number, h: number, w: number,
   if (!enabled || c % 4 !== 0 || size < WASM_MIN || size > REDUCE_MAX) return false;
   const kernels = wasmKernels();
   if (kernels === null) return false;
-  const xAt = operandBase(kernels);
-  const outAt = xAt + align16(size * 4);
-  if (!reserve(kernels, outAt + out.length * 4)) return false;
-  heap32().set(x, xAt >> 2);
+  // A resident input (see wasmUnary) is read where it is.
+  const xRes = addressOf(x);
+  const outAt = operandBase(kernels);
+  const xAt = xRes >= 0 ? xRes : outAt + align16(out.length * 4);
+  if (!reserve(kernels, Math.max(outAt + out.length * 4, xRes >= 0 ? 0 : xAt + size * 4))) return false;
+  if (xRes < 0) heap32().set(x, xAt >> 2);
   const rows = n * oh;
   run2("maxPool2x2Argmax", rows, Math.max(1, Math.floor(PIECE / (ow * c))), size >= PARALLEL_MIN && plannedThreads() > 1, [xAt, h, w, c, oh, ow, outAt]);
   out.set(heapInt32().subarray(outAt >> 2, (outAt >> 2) + out.length));

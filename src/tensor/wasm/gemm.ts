@@ -7,15 +7,17 @@
  * of one A element times two vectors of B, then an add. It accumulates in float32 (the TypeScript kernel
  * accumulates in float64), so results agree with it to float32 precision, not bit for bit.
  *
- * Operands are copied into the operand region of the kernels' memory as they are (float32, or float64 for
- * the im2col buffers of the convolutions, which the kernel narrows while packing), keeping their transposed
- * layout; the kernel packs them into panels itself, and C (float32) is copied back out. Very large operands
+ * Operands already in the kernels' memory (resident tensor storage, `arena.ts`) are read where they are, with
+ * their own strides, and a resident C is written in place. Other operands are copied into the operand region
+ * as they are (float32, or float64 for the im2col buffers of the convolutions, which the kernel narrows while
+ * packing), keeping their transposed layout; the kernel packs them into panels itself, and C (float32) is
+ * copied back out. Very large operands
  * are processed in chunks so that each copy stays below {@link CHUNK} elements. Products of at least
  * {@link PARALLEL_MIN} multiply-adds are cut into row (or column) blocks run on the thread pool
  * (`threads.ts`); a block computes each of its elements exactly as the whole product would.
  */
 import type { TypedArray } from "../dtype.js";
-import { heap32, heap64, reserve, wasmKernels, workspaceAt, align16 } from "./module.js";
+import { addressOf, heap32, heap64, reserve, wasmKernels, workspaceAt, align16 } from "./module.js";
 import { operandBase, parallelFor, plannedThreads } from "./threads.js";
 
 /** Largest operand chunk copied into wasm memory at once, in elements (16 MiB of float32). */
@@ -86,10 +88,14 @@ export function wasmGemm(
   if (w === null) return false;
   const threads = plannedThreads();
 
-  // Chunk sizes: whole operands unless one would exceed CHUNK elements.
-  const nb = k * n <= CHUNK ? n : Math.max(NR, Math.floor(CHUNK / k / NR) * NR);
+  // Operands already in the kernels' memory (resident tensor storage, always float32) are read, and a
+  // resident C written, where they are, with their own strides; the others are copied in (and C out).
+  const aRes = resident(a, ars, acs), bRes = resident(b, brs, bcs), cRes = resident(c, n, 1);
+  // Chunk sizes: whole operands unless a copied one would exceed CHUNK elements.
+  const nb = bRes >= 0 || k * n <= CHUNK ? n : Math.max(NR, Math.floor(CHUNK / k / NR) * NR);
   const nMax = Math.min(nb, n);
-  const mb = m * Math.max(k, nMax) <= CHUNK ? m : Math.max(MR, Math.floor(CHUNK / Math.max(k, nMax) / MR) * MR);
+  const rowElems = Math.max(aRes >= 0 ? 0 : k, cRes >= 0 ? 0 : nMax);
+  const mb = m * rowElems <= CHUNK ? m : Math.max(MR, Math.floor(CHUNK / rowElems / MR) * MR);
   const mMax = Math.min(mb, m);
   // Float64 operands (the convolutions' im2col buffers) are copied as they are and narrowed by the kernel
   // while packing: a Float64Array → Float32Array `set` costs about 1 ns per element, a plain copy far less.
@@ -97,22 +103,28 @@ export function wasmGemm(
   const bSize = b instanceof Float64Array ? 8 : 4;
   // Operand region in bytes: [B chunk | A chunk | C chunk (f32)], each 16-byte aligned.
   const bAt = operandBase(w);
-  const aAt = bAt + align16(k * nMax * bSize);
-  const cAt = aAt + align16(mMax * k * aSize);
-  if (!reserve(w, cAt + mMax * nMax * 4)) return false;
+  const aAt = bAt + (bRes >= 0 ? 0 : align16(k * nMax * bSize));
+  const cAt = aAt + (aRes >= 0 ? 0 : align16(mMax * k * aSize));
+  if (!reserve(w, cAt + (cRes >= 0 ? 0 : mMax * nMax * 4))) return false;
   const flags = (accumulate ? ACCUMULATE : 0) | (aSize === 8 ? A_F64 : 0) | (bSize === 8 ? B_F64 : 0);
   const cIdx = cAt >> 2;
 
   for (let j0 = 0; j0 < n; j0 += nb) {
     const nj = Math.min(nb, n - j0);
-    const [bRs, bCs] = copyIn(view(bSize), bAt / bSize, b, bOff + j0 * bcs, brs, bcs, k, nj);
+    const [bRs, bCs] = bRes >= 0 ? [brs, bcs] : copyIn(view(bSize), bAt / bSize, b, bOff + j0 * bcs, brs, bcs, k, nj);
+    const bPtr = bRes >= 0 ? bRes + (bOff + j0 * bcs) * 4 : bAt;
     for (let i0 = 0; i0 < m; i0 += mb) {
       const mi = Math.min(mb, m - i0);
-      const [aRs, aCs] = copyIn(view(aSize), aAt / aSize, a, aOff + i0 * ars, ars, acs, mi, k);
+      const [aRs, aCs] = aRes >= 0 ? [ars, acs] : copyIn(view(aSize), aAt / aSize, a, aOff + i0 * ars, ars, acs, mi, k);
+      const aPtr = aRes >= 0 ? aRes + (aOff + i0 * ars) * 4 : aAt;
       const cStart = cOff + i0 * n + j0;
+      if (cRes >= 0) {
+        product(aPtr, aRs, aCs, bPtr, bRs, bCs, cRes + cStart * 4, n, mi, k, nj, flags, threads);
+        continue;
+      }
       const h = heap32();
       if (accumulate) copyIn(h, cIdx, c, cStart, n, 1, mi, nj);
-      product(aAt, aRs, aCs, bAt, bRs, bCs, cAt, mi, k, nj, flags, threads);
+      product(aPtr, aRs, aCs, bPtr, bRs, bCs, cAt, nj, mi, k, nj, flags, threads);
       if (nj === n) {
         c.set(h.subarray(cIdx, cIdx + mi * n), cStart);
       } else {
@@ -130,13 +142,13 @@ export function wasmGemm(
 function product(
   aAt: number, ars: number, acs: number,
   bAt: number, brs: number, bcs: number,
-  cAt: number,
+  cAt: number, ldc: number,
   m: number, k: number, n: number,
   flags: number,
   threads: number,
 ): void {
   if (threads <= 1 || m * k * n < PARALLEL_MIN) {
-    wasmKernels()!.exports.sgemm(aAt, ars, acs, bAt, brs, bcs, cAt, n, m, k, n, flags, workspaceAt(wasmKernels()!, 0));
+    wasmKernels()!.exports.sgemm(aAt, ars, acs, bAt, brs, bcs, cAt, ldc, m, k, n, flags, workspaceAt(wasmKernels()!, 0));
     return;
   }
   const byColumns = n > m;
@@ -144,7 +156,12 @@ function product(
   const tile = byColumns ? NR : MR;
   // Two blocks per thread, so a descheduled thread's share can be taken over by the others.
   const step = Math.max(MIN_BLOCK, Math.ceil(extent / (2 * threads) / tile) * tile);
-  parallelFor("sgemmPart", extent, step, [aAt, ars, acs, bAt, brs, bcs, cAt, n, m, k, n, flags | (byColumns ? BY_COLUMNS : 0)]);
+  parallelFor("sgemmPart", extent, step, [aAt, ars, acs, bAt, brs, bcs, cAt, ldc, m, k, n, flags | (byColumns ? BY_COLUMNS : 0)]);
+}
+
+/** The address of a float32 operand in the kernels' memory (with strides the kernel takes as they are), else -1. */
+function resident(x: TypedArray, rs: number, cs: number): number {
+  return x instanceof Float32Array && rs >= 0 && cs >= 0 ? addressOf(x) : -1;
 }
 
 /** The view of wasm memory matching an operand's element size. */

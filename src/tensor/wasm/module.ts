@@ -5,8 +5,10 @@
  * The module imports its memory. Where `SharedArrayBuffer` exists, the memory is shared, so worker threads
  * (`threads.ts`) can instantiate the same module over the same memory and run parts of one kernel call;
  * elsewhere a plain memory and the build without threads are used. Layout of the memory, in bytes:
- * `[control block | one GEMM workspace per thread | operands of the current call]`. The operand region is
- * scratch owned by the call in progress; the memory grows on demand and never shrinks.
+ * `[control block | one GEMM workspace per thread | tensor storage | operands of the current call]`. Tensor
+ * storage (`arena.ts`, shared memory only) starts after the workspaces of the most threads there can be and
+ * holds float32 and int32 tensors' elements; the operand region after it is scratch owned by the call in
+ * progress, for operands that live elsewhere. The memory grows on demand and never shrinks.
  *
  * The module is instantiated synchronously on first use (a few kilobytes). When WebAssembly or its SIMD
  * proposal is unavailable, {@link wasmKernels} returns null and callers run their TypeScript kernels.
@@ -73,6 +75,13 @@ let loaded: WasmKernels | null | undefined;
 let heapF32: Float32Array<ArrayBufferLike> = new Float32Array(0);
 let heapF64: Float64Array<ArrayBufferLike> = new Float64Array(0);
 let heapI32: Int32Array<ArrayBufferLike> = new Int32Array(0);
+/**
+ * Every `SharedArrayBuffer` the shared memory has handed out (one per growth): a typed array over one of them
+ * is tensor storage inside the memory (`arena.ts`), and its `byteOffset` is its address.
+ */
+const sharedBuffers = new WeakSet<object>();
+/** End of the tensor storage region (`arena.ts`): the operand region of a call starts at or after it. */
+let storageEnd = 0;
 
 /** @internal The kernels module, instantiated on first call; null where WebAssembly SIMD128 is missing. */
 export function wasmKernels(): WasmKernels | null {
@@ -126,8 +135,27 @@ export function reserve(w: WasmKernels, bytes: number): boolean {
     heapF32 = new Float32Array(buf);
     heapF64 = new Float64Array(buf);
     heapI32 = new Int32Array(buf);
+    if (w.shared) sharedBuffers.add(buf);
   }
   return true;
+}
+
+/**
+ * @internal The address of `x`'s first element when `x` is a view into the kernels' shared memory (tensor
+ * storage from `arena.ts`), else -1 (an ordinary array, to be copied in).
+ */
+export function addressOf(x: ArrayBufferView): number {
+  return sharedBuffers.has(x.buffer) ? x.byteOffset : -1;
+}
+
+/** @internal End of the tensor storage region (0 when there is none): operand regions start at or after it. */
+export function storageRegionEnd(): number {
+  return storageEnd;
+}
+
+/** @internal Moves the end of the tensor storage region (it only grows). */
+export function setStorageRegionEnd(end: number): void {
+  storageEnd = Math.max(storageEnd, end);
 }
 
 /** @internal A float32 view of the whole memory (valid until the next {@link reserve}). */

@@ -16,7 +16,7 @@
  * block; pages without cross-origin isolation; a content security policy without `worker-src blob:`)
  * everything runs on the calling thread.
  */
-import { CONTROL_BYTES, heapInt32, reserve, wasmKernels, workspaceAt, type WasmKernels } from "./module.js";
+import { CONTROL_BYTES, heapInt32, reserve, storageRegionEnd, wasmKernels, workspaceAt, type WasmKernels } from "./module.js";
 
 /** The wasm exports that run in parallel, by index in the control block (the workers get the same list). */
 const OPS = ["sgemmPart", "binaryRows", "unaryF32", "reduceRows", "reduceColumns", "argRows", "argColumns", "maxPool2x2Argmax", "adamF32", "adamStepF32", "momentumStepF32", "scaledAddF32", "conv2dPart", "conv2dFilterPart", "conv2dInputPart"] as const;
@@ -38,7 +38,8 @@ const ARGS = 16;
 const MAX_ARGS = 16;
 const CLOSED = 0xfffff;
 const ID_MASK = 0x7ff;
-const MAX_THREADS = 16;
+/** @internal Most threads the pool runs, the calling one included. */
+export const MAX_THREADS = 16;
 
 /** The worker's loop, once it has `module`, `memory`, `ops` and `work` (its GEMM workspace). */
 const workerLoop = `
@@ -244,9 +245,12 @@ export function plannedThreads(): number {
   return threadsSupported() ? getThreadCount() : 1;
 }
 
-/** @internal Address of the operand region: after the control block and one GEMM workspace per planned thread. */
+/**
+ * @internal Address of the operand region: after the control block, one GEMM workspace per planned thread and
+ * the tensor storage region (`arena.ts`, which starts after the workspaces of the most threads there can be).
+ */
 export function operandBase(w: WasmKernels): number {
-  return workspaceAt(w, plannedThreads());
+  return Math.max(workspaceAt(w, plannedThreads()), storageRegionEnd());
 }
 
 /** Starts the workers the setting asks for (they become useful once they report ready). */
