@@ -2,8 +2,9 @@
  * @internal Tensor storage inside the kernels' WebAssembly memory (float32 and int32 arrays), so that the
  * kernels read their operands and write their results where they are, with no copy in or out.
  *
- * Only where the memory is shared and threads can run (Node): a view into a shared memory stays valid when
- * the memory grows (a plain memory detaches its buffer on growth, so the browser build keeps JS arrays).
+ * Only where the memory is shared and threads can run (Node, or a browser's dedicated worker on a
+ * cross-origin isolated page): a view into a shared memory stays valid when the memory grows (a plain memory
+ * detaches its buffer on growth, so the plain-memory build, a page's main thread included, keeps JS arrays).
  * The storage region starts after the control block and the GEMM workspaces of the most threads there can
  * be; the operand region of each call starts after its end (`threads.ts`, `operandBase`), so storage and a
  * call's scratch never overlap. Blocks come in size classes (four per power of two, so at most a quarter is
