@@ -27,8 +27,20 @@ afterAll(() => {
   setThreadCount(initialThreads);
 });
 
-/** Deterministic float32 values of every kind: normal, tiny, denormal, huge, zeros of both signs; and NaN, ±∞ when asked. */
+const made = new Map<string, Float32Array>();
+/**
+ * Deterministic float32 values of every kind: normal, tiny, denormal, huge, zeros of both signs; and NaN, ±∞
+ * when asked. Made once per (n, seed, specials) and shared: tensors never change their storage, and a test
+ * below checks that the fused step never writes the gradient.
+ */
 function awkward(n: number, seed: number, specials: boolean): Float32Array {
+  const key = `${n} ${seed} ${specials}`;
+  let values = made.get(key);
+  if (values === undefined) made.set(key, (values = makeAwkward(n, seed, specials)));
+  return values;
+}
+
+function makeAwkward(n: number, seed: number, specials: boolean): Float32Array {
   const out = new Float32Array(n);
   let s = seed >>> 0;
   const next = (): number => {
@@ -71,23 +83,24 @@ function gradientOf(m: Flat, seed: number, specials: boolean): Flat {
 }
 
 /**
- * The bits of every parameter and every slot, as one string per array. A NaN reads as "NaN" whatever its
- * sign: NaN + NaN of two signs keeps one operand's, and which one the TypeScript loop keeps depends on how
- * V8 compiled it at the time (the reference itself varies from run to run); NaN arising from one operand or
- * from ∞/∞ keeps its bits in both paths, and every other value compares bit for bit.
+ * The bits of every parameter and every slot, as one string per array (its words in base64, which is fast to
+ * build and to compare). A NaN reads as one canonical NaN whatever its sign and payload: NaN + NaN of two signs
+ * keeps one operand's, and which one the TypeScript loop keeps depends on how V8 compiled it at the time (the
+ * reference itself varies from run to run); every other value compares bit for bit.
  */
 function fingerprint(m: Flat | Record<string, unknown>, state: OptimizerState<unknown>): string[] {
   const out: string[] = [];
   const add = (label: string, t: unknown): void => {
     if (!(t instanceof Tensor)) return;
     const d = t.dataSync();
-    const words = Array.from(new Uint32Array(d.buffer, d.byteOffset, d.byteLength / 4), String);
+    const words = new Uint32Array(d.byteLength / 4);
+    words.set(new Uint32Array(d.buffer, d.byteOffset, d.byteLength / 4));
     // float32: one word per element; float64: two.
     const per = d instanceof Float64Array ? 2 : 1;
-    d.forEach((x, i) => {
-      if (Number.isNaN(x)) for (let k = 0; k < per; k++) words[i * per + k] = "NaN";
-    });
-    out.push(`${label}: ${words.join(",")}`);
+    for (let i = 0; i < d.length; i++) {
+      if (d[i] !== d[i]) for (let k = 0; k < per; k++) words[i * per + k] = 0x7fc00000;
+    }
+    out.push(`${label}: ${Buffer.from(words.buffer).toString("base64")}`);
   };
   const walk = (label: string, x: unknown): void => {
     if (x instanceof Tensor) add(label, x);
@@ -100,13 +113,20 @@ function fingerprint(m: Flat | Record<string, unknown>, state: OptimizerState<un
   return out;
 }
 
-/** The first line where two fingerprints differ ("none" when equal), short enough to read in a failure. */
+/** The first array where two fingerprints differ and the first word there ("none" when equal). */
 function firstDifference(a: string[], b: string[]): string {
+  const words = (line: string): Uint32Array => {
+    const bytes = Buffer.from(line.slice(line.indexOf(": ") + 2), "base64");
+    return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  };
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     if (a[i] === b[i]) continue;
-    const x = (a[i] ?? "").split(","), y = (b[i] ?? "").split(",");
-    const j = x.findIndex((v, k) => v !== y[k]);
-    return `${(a[i] ?? "").split(":")[0]}, element ${j}: ${x[j]} against ${y[j]}`;
+    const [x, y] = [a[i] ?? "", b[i] ?? ""];
+    if (!x.includes(": ") || !y.includes(": ") || x.startsWith("steps")) return `${x.slice(0, 80)} against ${y.slice(0, 80)}`;
+    const [wx, wy] = [words(x), words(y)];
+    let j = 0;
+    while (j < Math.min(wx.length, wy.length) && wx[j] === wy[j]) j++;
+    return `${x.split(":")[0]}, word ${j}: ${wx[j]} against ${wy[j]}`;
   }
   return "none";
 }
