@@ -14,7 +14,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const entry = path.join(root, "src", "index.ts");
 
 /** Size budgets in bytes (gzipped, which is what a page downloads); the README reports the measured sizes. */
-export const BUDGETS = { fullLibrary: 160_000, denseAdam: 75_000 } as const;
+export const BUDGETS = { fullLibrary: 165_000, denseAdam: 78_000 } as const;
 
 /** A small training program: what tree shaking keeps of the library for a Dense + Adam model. */
 export const DENSE_ADAM_PROGRAM = `
