@@ -10,7 +10,7 @@ import { bind } from "../autodiff/trace.js";
 import { fromTyped } from "../tensor/creation.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { f64, narrow, oneMinusPow, wide } from "./staged.js";
-import { fusedSlot, fusedStepPrimitive, newF32, withFusedStep } from "./fused.js";
+import { fusedSlot, fusedStepPrimitive, newF32, slotOutput, withFusedStep } from "./fused.js";
 
 /**
  * Options of {@link scaleByAdam}.
@@ -158,7 +158,7 @@ const adamStepP = fusedStepPrimitive<{ beta1: number; beta2: number; epsilon: nu
   const [theta, g, m, v] = inputs.slice(0, 4).map((x) => x._values as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
   const [a, b, c2, factor, λ] = inputs.slice(4).map((x) => x._values[0]!) as [number, number, number, number, number];
   const n = g.length;
-  const mOut = newF32(n), vOut = newF32(n), out = newF32(n);
+  const mOut = slotOutput(m), vOut = slotOutput(v), out = newF32(n);
   const k: AdamConstants = { beta1, beta2, epsilon, a, b, c2 };
   if (!wasmAdamStep(theta, m, v, g, k, factor, λ, mOut, vOut, out)) adamStep32(theta, m, v, g, k, factor, λ, mOut, vOut, out);
   const shape = inputs[0]!.shape;

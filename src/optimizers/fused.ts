@@ -160,6 +160,26 @@ export function newF32(n: number): Float32Array {
   return allocate("float32", n) as Float32Array;
 }
 
+/** Each slot array's partner (both ways), into which a compiled step writes the slot's next value. */
+const partners = new WeakMap<Float32Array, Float32Array>();
+
+/**
+ * @internal The array a compiled fused step writes a slot's new value into, given the slot's current array:
+ * its partner, made on first use. Steps alternate between the two, as eager steps update a slot in place,
+ * instead of allocating a new array every step. The partner is never the current array (a step's input),
+ * and the old one is read by nothing once the optimizer holds the new one: `state()` copies, and a step
+ * that fails its checks commits nothing, so its next run writes the same partner again.
+ */
+export function slotOutput(current: Float32Array): Float32Array {
+  let next = partners.get(current);
+  if (next === undefined || next.length !== current.length) {
+    next = newF32(current.length);
+    partners.set(current, next);
+    partners.set(next, current);
+  }
+  return next;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Plain gradient descent: a tail that is the only stage (θ + factor·g in one pass).
 

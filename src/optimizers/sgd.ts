@@ -5,7 +5,7 @@ import { Optimizer } from "./optimizer.js";
 import { assemble, commonOptions, flag, unitInterval, type CommonOptions } from "./facade.js";
 import { slot, type GradientTransformation } from "./transform.js";
 import { narrow, wide } from "./staged.js";
-import { fusedSlot, fusedStepPrimitive, newF32, withFusedStep } from "./fused.js";
+import { fusedSlot, fusedStepPrimitive, newF32, slotOutput, withFusedStep } from "./fused.js";
 import { wasmMomentumStep } from "../tensor/wasm/optimizer.js";
 import { bind } from "../autodiff/trace.js";
 import { fromTyped } from "../tensor/creation.js";
@@ -101,7 +101,7 @@ function momentumStep32(
 const momentumStepP = fusedStepPrimitive<{ momentum: number; nesterov: boolean }>("momentumStep", (inputs, { momentum, nesterov }) => {
   const [theta, g, v] = inputs.slice(0, 3).map((x) => x._values as Float32Array) as [Float32Array, Float32Array, Float32Array];
   const factor = inputs[3]!._values[0]!;
-  const vOut = newF32(g.length), out = newF32(g.length);
+  const vOut = slotOutput(v), out = newF32(g.length);
   if (!wasmMomentumStep(theta, v, g, momentum, nesterov, factor, vOut, out)) momentumStep32(theta, v, g, momentum, nesterov, factor, vOut, out);
   const shape = inputs[0]!.shape;
   return { theta: fromTyped(out, shape, "float32"), slots: [fromTyped(vOut, shape, "float32")] };

@@ -52,6 +52,40 @@ describe("the optimizer's state is read at every run, never baked in", () => {
     expect(step.stats.traces).toBe(1);
   });
 
+  test("compiled steps write slots into two alternating arrays: a saved state, a rejected step and a restored state see no change", () => {
+    const slots = (o: Optimizer<Net>): string => JSON.stringify(o.state().slots, (_k, v: unknown) => (v instanceof Tensor ? values(v) : v));
+    const params = (n: Net): string => JSON.stringify([n.a.weight, n.a.bias, n.b.weight, n.b.bias].map(values));
+    for (const make of [(n: Net) => new Adam(n, { learningRate: 0.02 }), (n: Net) => new SGD(n, { learningRate: 0.02, momentum: 0.9 })]) {
+      const ref = new Net(3), m = new Net(3);
+      const ro = make(ref), mo = make(m);
+      const step = compile((net: Net, g: TangentVector<Net>) => void mo.update(net, g));
+      const saved: string[] = [];
+      const states: ReturnType<typeof mo.state>[] = [];
+      for (let i = 0; i < 6; i++) {
+        const g = gradient(m, (q) => loss(q));
+        ro.update(ref, gradient(ref, (q) => loss(q)));
+        step(m, g);
+        expect([params(m), slots(mo)]).toEqual([params(ref), slots(ro)]);
+        states.push(mo.state());
+        saved.push(slots(mo));
+        // A step whose gradient holds NaN is rejected and changes nothing, slots included.
+        const bad = gradient(m, (q) => loss(q));
+        const nan = { ...bad, a: { ...bad.a, bias: tensor(values(bad.a.bias).map((v, j) => (j === 0 ? Number.NaN : v))) } };
+        expect(() => step(m, nan)).toThrow(/NaN/);
+        expect([params(m), slots(mo)]).toEqual([params(ref), slots(ro)]);
+      }
+      // Every state saved along the way still reads as it did.
+      states.forEach((st, i) => expect(JSON.stringify(st.slots, (_k, v: unknown) => (v instanceof Tensor ? values(v) : v))).toBe(saved[i]));
+      // Restoring an old state and stepping again follows the eager optimizer restored to the same state.
+      mo.loadState(states[2]);
+      ro.loadState(states[2]);
+      const g = gradient(m, (q) => loss(q));
+      step(m, g);
+      ro.update(ref, g);
+      expect(slots(mo)).toBe(slots(ro));
+    }
+  });
+
   test("a learning rate set between steps, and a schedule, change the step without retracing", () => {
     const ref = new Net(2), m = new Net(2);
     const schedule = (count: number): number => 0.05 / (1 + count);
