@@ -29,6 +29,7 @@ import type { TypedArray } from "../dtype.js";
 import { gemm } from "./linalg.js";
 import { wasmMaxPool2x2 } from "../wasm/elementwise.js";
 import { wasmConv2d, wasmConv2dBackpropFilter, wasmConv2dBackpropInput } from "../wasm/conv.js";
+import { flipFilter, transposedGeometry } from "./transposed-conv.js";
 
 /**
  * @internal Geometry of a 2-D convolution, fully resolved by the op: input `[n, h, w, cin]`, filter
@@ -479,22 +480,9 @@ const AS_CONV_MIN_CHANNELS = 8;
  * (4x), slower at 16→64, hence the `cout <= 2·cin` rule.
  */
 function backpropInputAsConv(dy: TypedArray, filter: TypedArray, dx: TypedArray, g: ConvGeometry): void {
-  const { n, h, w, cin, oh, ow, cout, fh, fw, dilationH, dilationW, padTop, padLeft } = g;
   const flipped = newLike(filter, filter.length);
-  for (let ky = 0; ky < fh; ky++) {
-    for (let kx = 0; kx < fw; kx++) {
-      const src = ((fh - 1 - ky) * fw + (fw - 1 - kx)) * cin * cout;
-      const dst = (ky * fw + kx) * cout * cin;
-      for (let ci = 0; ci < cin; ci++) {
-        for (let co = 0; co < cout; co++) flipped[dst + co * cin + ci] = filter[src + ci * cout + co]!;
-      }
-    }
-  }
-  cpuConv.conv2d(dy, flipped, dx, {
-    n, h: oh, w: ow, cin: cout, oh: h, ow: w, cout: cin, fh, fw, strideH: 1, strideW: 1, dilationH, dilationW,
-    padTop: (fh - 1) * dilationH - padTop,
-    padLeft: (fw - 1) * dilationW - padLeft,
-  });
+  flipFilter(filter, g, flipped);
+  cpuConv.conv2d(dy, flipped, dx, transposedGeometry(g));
 }
 
 /** A zeroed typed array of the same kind as `like`. */

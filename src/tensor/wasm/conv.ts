@@ -22,6 +22,7 @@
  */
 import type { TypedArray } from "../dtype.js";
 import type { ConvGeometry } from "../cpu/conv.js";
+import { flipFilter, transposedGeometry } from "../cpu/transposed-conv.js";
 import { align16, heap32, heapInt32, reserve, wasmKernels } from "./module.js";
 import { wasmGemmAvailable } from "./gemm.js";
 import { operandBase, parallelFor, plannedThreads, type ParallelOp } from "./threads.js";
@@ -112,27 +113,39 @@ function run(op: ParallelOp, extent: number, tile: number, minBlock: number, blo
 }
 
 /**
+ * The operand region of a forward or filter-gradient call, reserved, its zeros written:
+ * [geometry | zeros | the filter (or dW) | a group of input images | the same group of output images].
+ * Null when the memory cannot grow.
+ */
+function regions(g: ConvGeometry): { xImage: number; yImage: number; group: number; geoAt: number; zeroAt: number; filterAt: number; xAt: number; yAt: number } | null {
+  const { n, h, w, cin, oh, ow, cout, fh, fw } = g;
+  const k = wasmKernels()!;
+  const xImage = h * w * cin;
+  const yImage = oh * ow * cout;
+  const group = imagesPerGroup(n, xImage + yImage);
+  const geoAt = operandBase(k);
+  const zeroAt = geoAt + GEOMETRY_BYTES;
+  const filterAt = zeroAt + align16(Math.max(cin, MR) * 4);
+  const xAt = filterAt + align16(fh * fw * cin * cout * 4);
+  const yAt = xAt + align16(group * xImage * 4);
+  if (!reserve(k, yAt + group * yImage * 4)) return null;
+  heap32().fill(0, zeroAt >> 2, filterAt >> 2);
+  return { xImage, yImage, group, geoAt, zeroAt, filterAt, xAt, yAt };
+}
+
+/**
  * @internal `out[n, oh, ow, cout]` = the convolution of `x[n, h, w, cin]` by `filter[fh, fw, cin, cout]`
  * on the wasm kernel. Returns false, having written nothing, when the arrays are not all float32, the wasm
  * kernels are off or missing, or the memory cannot grow: the caller then runs the TypeScript kernel.
  */
 export function wasmConv2d(x: TypedArray, filter: TypedArray, out: TypedArray, g: ConvGeometry): boolean {
   if (!usable(x, filter, out)) return false;
-  const { n, h, w, cin, oh, ow, cout, fh, fw } = g;
+  const { n, cin, oh, ow, cout, fh, fw } = g;
   const kk = fh * fw * cin;
   if (kk === 0 || n * oh * ow === 0 || cout === 0) return false;
-  const k = wasmKernels()!;
-  const xImage = h * w * cin;
-  const yImage = oh * ow * cout;
-  const group = imagesPerGroup(n, xImage + yImage);
-  // Operand region: [geometry | zeros | filter | input group | output group].
-  const geoAt = operandBase(k);
-  const zeroAt = geoAt + GEOMETRY_BYTES;
-  const filterAt = zeroAt + align16(Math.max(cin, MR) * 4);
-  const xAt = filterAt + align16(kk * cout * 4);
-  const yAt = xAt + align16(group * xImage * 4);
-  if (!reserve(k, yAt + group * yImage * 4)) return false;
-  heap32().fill(0, zeroAt >> 2, filterAt >> 2);
+  const r = regions(g);
+  if (r === null) return false;
+  const { xImage, yImage, group, geoAt, zeroAt, filterAt, xAt, yAt } = r;
   stage(filter, 0, kk * cout, filterAt);
   for (let b0 = 0; b0 < n; b0 += group) {
     const nb = Math.min(group, n - b0);
@@ -151,21 +164,12 @@ export function wasmConv2d(x: TypedArray, filter: TypedArray, out: TypedArray, g
  */
 export function wasmConv2dBackpropFilter(x: TypedArray, dy: TypedArray, dw: TypedArray, g: ConvGeometry): boolean {
   if (!usable(x, dy, dw)) return false;
-  const { n, h, w, cin, oh, ow, cout, fh, fw } = g;
+  const { n, cin, oh, ow, cout, fh, fw } = g;
   const kk = fh * fw * cin;
   if (kk === 0 || n * oh * ow === 0 || cout === 0) return false;
-  const k = wasmKernels()!;
-  const xImage = h * w * cin;
-  const yImage = oh * ow * cout;
-  const group = imagesPerGroup(n, xImage + yImage);
-  // Operand region: [geometry | zeros | dW | input group | dy group].
-  const geoAt = operandBase(k);
-  const zeroAt = geoAt + GEOMETRY_BYTES;
-  const dwAt = zeroAt + align16(Math.max(cin, MR) * 4);
-  const xAt = dwAt + align16(kk * cout * 4);
-  const dyAt = xAt + align16(group * xImage * 4);
-  if (!reserve(k, dyAt + group * yImage * 4)) return false;
-  heap32().fill(0, zeroAt >> 2, dwAt >> 2);
+  const r = regions(g);
+  if (r === null) return false;
+  const { xImage, yImage, group, geoAt, zeroAt, filterAt: dwAt, xAt, yAt: dyAt } = r;
   // Each block packs all of dy (and the patches) again, so each thread gets one block, of at least 32 rows
   // or columns (narrower blocks lost: the first layer's 32 output channels in two blocks of 16 took
   // 1.6 ms at 2 threads against 1.2 ms in one block, loaded machine); the split follows the longer side of dW.
@@ -194,28 +198,14 @@ const AS_CONV_MIN_CHANNELS = 4;
  */
 export function wasmConv2dBackpropInput(dy: TypedArray, filter: TypedArray, dx: TypedArray, g: ConvGeometry): boolean {
   if (!usable(dy, filter, dx)) return false;
-  const { n, h, w, cin, oh, ow, cout, fh, fw, dilationH, dilationW, padTop, padLeft } = g;
-  if (g.strideH === 1 && g.strideW === 1 && cin >= AS_CONV_MIN_CHANNELS) {
-    // W'[fh-1-ky, fw-1-kx, co, ci] = W[ky, kx, ci, co]
+  if (g.strideH === 1 && g.strideW === 1 && g.cin >= AS_CONV_MIN_CHANNELS) {
     const flipped = new Float32Array(filter.length);
-    for (let ky = 0; ky < fh; ky++) {
-      for (let kx = 0; kx < fw; kx++) {
-        const src = ((fh - 1 - ky) * fw + (fw - 1 - kx)) * cin * cout;
-        const dst = (ky * fw + kx) * cout * cin;
-        for (let ci = 0; ci < cin; ci++) {
-          for (let co = 0; co < cout; co++) flipped[dst + co * cin + ci] = filter[src + ci * cout + co]!;
-        }
-      }
-    }
-    return wasmConv2d(dy, flipped, dx, {
-      n, h: oh, w: ow, cin: cout, oh: h, ow: w, cout: cin, fh, fw, strideH: 1, strideW: 1, dilationH, dilationW,
-      padTop: (fh - 1) * dilationH - padTop,
-      padLeft: (fw - 1) * dilationW - padLeft,
-    });
+    flipFilter(filter, g, flipped);
+    return wasmConv2d(dy, flipped, dx, transposedGeometry(g));
   }
   // One input channel (a first layer): the product's 9-column output fills an 8-column tile and a ninth
   // column, and col2im adds one value per tap; the TypeScript kernel's column-major col2im was faster.
-  if (cin < 2) return false;
+  if (g.cin < 2) return false;
   return col2imBackpropInput(dy, filter, dx, g);
 }
 
