@@ -5,32 +5,17 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { launchChromium, watchForErrors } from "./chromium.js";
+import { bundleForBrowser, launchChromium, watchForErrors } from "./chromium.js";
 
 let browser: Browser;
 let server: Server;
 let origin = "";
 
-async function bundle(entry: string): Promise<string> {
-  const built = await esbuild.build({
-    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
-    bundle: true,
-    format: "iife",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-  });
-  return built.outputFiles[0]!.text;
-}
-
 beforeAll(async () => {
-  const worker = await bundle("./threads-worker.ts");
-  const mainThread = await bundle("./threads-main.ts");
+  const worker = await bundleForBrowser(new URL("./threads-worker.ts", import.meta.url));
+  const mainThread = await bundleForBrowser(new URL("./threads-main.ts", import.meta.url));
   const page = `<!doctype html><title>threads</title><link rel="icon" href="data:,"><script src="/main.js"></script><script>
 const w = new Worker("/worker.js");
 w.onmessage = (e) => { globalThis.fromWorker = e.data; };

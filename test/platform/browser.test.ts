@@ -10,7 +10,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { serveBrowserDemo, type DemoServer } from "../../scripts/serve-browser-demo.js";
@@ -19,7 +18,7 @@ import { makeModel } from "../../examples/browser/spirals.js";
 import type { OnnxComparison } from "../../examples/browser/onnx.js";
 import type { DemoState } from "../../examples/browser/state.js";
 import { runOnnx } from "../onnx/ort.js";
-import { launchChromium, watchForErrors } from "./chromium.js";
+import { bundleForBrowser, launchChromium, watchForErrors } from "./chromium.js";
 
 const outputDir = fileURLToPath(new URL("../../test-output/", import.meta.url));
 
@@ -199,19 +198,11 @@ test("the page trains in Chromium: the loss falls, accuracy passes 90%, it draws
 }, 300_000);
 
 test("in the browser: the learning phase scopes synchronously, checkpoints round-trip as bytes, tensors print, the wasm kernel runs", async () => {
-  const built = await esbuild.build({
-    entryPoints: [fileURLToPath(new URL("./browser-probe.ts", import.meta.url))],
-    bundle: true,
-    format: "iife",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-  });
+  const probeScript = await bundleForBrowser(new URL("./browser-probe.ts", import.meta.url));
   const page = await browser.newPage();
   const problems = watchForErrors(page);
   await page.setContent("<!doctype html><title>probe</title>");
-  await page.addScriptTag({ content: built.outputFiles[0]!.text });
+  await page.addScriptTag({ content: probeScript });
   const probe = (await page.evaluate(() => (globalThis as unknown as { probe: unknown }).probe)) as Record<string, unknown>;
   expect(probe.asyncSafe).toBe(false);
   expect([probe.phaseOutside, probe.phaseInside, probe.phaseNested, probe.phaseAfter]).toEqual(["inference", "training", "inference", "inference"]);

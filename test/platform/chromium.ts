@@ -5,6 +5,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 /** The Chromium to drive: $CHROMIUM_PATH, else the first of Debian's and other usual names on the PATH. */
@@ -56,4 +58,18 @@ export function watchForErrors(page: Page): string[] {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
   return problems;
+}
+
+/** A test page's script: `entry` (a URL, e.g. `new URL("./probe.ts", import.meta.url)`) bundled by esbuild for the browser. */
+export async function bundleForBrowser(entry: URL, format: "iife" | "esm" = "iife"): Promise<string> {
+  const built = await esbuild.build({
+    entryPoints: [fileURLToPath(entry)],
+    bundle: true,
+    format,
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+  });
+  return built.outputFiles[0]!.text;
 }

@@ -5,17 +5,15 @@
  * difftypes' own at every batch size the Node table runs, within the same float32 tolerance, with nothing
  * logged as an error.
  */
-import { fileURLToPath } from "node:url";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import * as esbuild from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ORT_PREFIX, serveOrt } from "../../scripts/serve-browser-demo.js";
 import { exportOnnx, type Layer, type Tensor } from "../../src/index.js";
 import { LAYER_BATCHES, MODEL_EXAMPLE, MODEL_RUNS, layerExample, layerInput, layerTable, modelTable } from "../onnx/model-table.js";
 import { expectMatches } from "../onnx/ort.js";
-import { launchChromium, watchForErrors } from "./chromium.js";
+import { bundleForBrowser, launchChromium, watchForErrors } from "./chromium.js";
 import type { OnnxWebRunner, PlainTensor } from "./onnx-web-page.js";
 
 const PAGE = "<!doctype html><meta charset=utf-8><title>ONNX Runtime Web</title><link rel=icon href=data:,><script type=module src=/page.js></script>";
@@ -55,17 +53,9 @@ const warnings: string[] = [];
 const requested: string[] = [];
 
 beforeAll(async () => {
-  const built = await esbuild.build({
-    entryPoints: [fileURLToPath(new URL("./onnx-web-page.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-  });
+  const pageScript = await bundleForBrowser(new URL("./onnx-web-page.ts", import.meta.url), "esm");
   let url: string;
-  ({ url, server } = await servePage(built.outputFiles[0]!.text));
+  ({ url, server } = await servePage(pageScript));
   browser = await launchChromium();
   page = await browser.newPage();
   problems = watchForErrors(page);
