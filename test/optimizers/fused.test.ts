@@ -14,6 +14,7 @@ import {
 import { setFusedStepsEnabled } from "../../src/optimizers/fused.js";
 import { setWasmOptimizerEnabled } from "../../src/tensor/wasm/optimizer.js";
 import { workersReady } from "../../src/tensor/wasm/threads.js";
+import { awkwardFloat32 } from "../helpers/awkward.js";
 
 let initialThreads = 1;
 beforeAll(() => {
@@ -36,31 +37,8 @@ const made = new Map<string, Float32Array>();
 function awkward(n: number, seed: number, specials: boolean): Float32Array {
   const key = `${n} ${seed} ${specials}`;
   let values = made.get(key);
-  if (values === undefined) made.set(key, (values = makeAwkward(n, seed, specials)));
+  if (values === undefined) made.set(key, (values = awkwardFloat32(n, seed, specials)));
   return values;
-}
-
-function makeAwkward(n: number, seed: number, specials: boolean): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-  const kinds = [
-    () => (next() - 0.5) * 2,
-    () => (next() - 0.5) * 1e-20,
-    () => (next() - 0.5) * 1e-40,
-    () => (next() - 0.5) * 1e18,
-    () => 0,
-    () => -0,
-    () => (next() - 0.5) * 1e-3,
-  ];
-  const special = [Number.NaN, Infinity, -Infinity];
-  for (let i = 0; i < n; i++) {
-    out[i] = specials && next() < 0.01 ? special[Math.floor(next() * 3)]! : kinds[Math.floor(next() * kinds.length)]!();
-  }
-  return out;
 }
 
 /** Lengths around the kernels' threshold (256), segment (2¹⁴, 2¹⁷), thread split (2¹⁵, 2¹⁸) and SIMD (2, 16) boundaries. */

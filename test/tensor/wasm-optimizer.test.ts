@@ -11,6 +11,7 @@ import { firstNonFinite32 } from "../../src/optimizers/parameters.js";
 import { wasmKernels } from "../../src/tensor/wasm/module.js";
 import { workersReady } from "../../src/tensor/wasm/threads.js";
 import type { ParameterInfo } from "../../src/optimizers/transform.js";
+import { awkwardFloat32 } from "../helpers/awkward.js";
 
 let initial = 1;
 beforeAll(() => {
@@ -20,30 +21,6 @@ afterAll(() => {
   setThreadCount(initial);
   setWasmOptimizerEnabled(true);
 });
-
-/** Deterministic float32 values of every kind: normal, tiny, denormal, huge, zero of both signs, and specials. */
-function awkward(n: number, seed: number, specials: boolean): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-  const kinds = [
-    () => (next() - 0.5) * 2,
-    () => (next() - 0.5) * 1e-20,
-    () => (next() - 0.5) * 1e-40, // denormal
-    () => (next() - 0.5) * 1e18,
-    () => 0,
-    () => -0,
-    () => (next() - 0.5) * 1e-3,
-  ];
-  const special = [Number.NaN, Infinity, -Infinity];
-  for (let i = 0; i < n; i++) {
-    out[i] = specials && next() < 0.01 ? special[Math.floor(next() * 3)]! : kinds[Math.floor(next() * kinds.length)]!();
-  }
-  return out;
-}
 
 /** One step of `rule` from moments m, v and gradient g (copies); returns the bits of m, v and the direction. */
 function step(nesterov: boolean, t: number, m: Float32Array, v: Float32Array, g: Float32Array): Uint32Array[] {
@@ -68,8 +45,8 @@ describe.skipIf(wasmKernels() === null)("Adam's SIMD kernel", () => {
       it(`gives the TypeScript loop's bits${nesterov ? " (NAdam)" : ""}${specials ? " with NaN and ±Infinity" : ""}, at 1, 2 and 3 threads`, async () => {
         for (const n of lengths) {
           // Moments: m any sign, v a sum of squares (non-negative); t small (large corrections) and large.
-          const m = awkward(n, n, false), g = awkward(n, n + 1, specials);
-          const v = awkward(n, n + 2, false).map(Math.abs);
+          const m = awkwardFloat32(n, n, false), g = awkwardFloat32(n, n + 1, specials);
+          const v = awkwardFloat32(n, n + 2, false).map(Math.abs);
           for (const t of [1, 3, 1000]) {
             setWasmOptimizerEnabled(false);
             const reference = step(nesterov, t, m, v, g);
