@@ -6,8 +6,6 @@
  * and former operand regions; a loop that never yields and the cap both bound the region; GEMM reads
  * resident operands with their own offsets and strides and writes a resident C in place.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   Adam, abs, add, argmax, argmin, conv2d, div, exp, getThreadCount, gradient, greater, lessEqual, log, matmul, max, maximum, maxPool2d, min,
@@ -20,9 +18,8 @@ import {
 import { wasmGemm } from "../../src/tensor/wasm/gemm.js";
 import { addressOf, wasmKernels } from "../../src/tensor/wasm/module.js";
 import { threadsSupported, workersReady } from "../../src/tensor/wasm/threads.js";
+import { collect } from "../helpers/gc.js";
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
 
 let initialThreads = 1;
 beforeAll(() => {
@@ -32,14 +29,6 @@ afterAll(() => {
   setResidentStorageEnabled(true);
   setThreadCount(initialThreads);
 });
-
-/** Lets finalizers run: a full collection, then a few turns of the event loop. */
-async function collect(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 0));
-  }
-}
 
 const N = (1 << 16) / 4 * 2; // float32 elements of a resident array (128 KiB)
 const bits = (t: Tensor): number[] => Array.from(new Uint32Array(t.dataSync().buffer));

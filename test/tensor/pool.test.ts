@@ -5,17 +5,14 @@
  * buffers alive. Float32 storage inside the kernels' memory (`arena.test.ts`) is turned off here, so that
  * float32 arrays go through the pool as they do where the memory is not shared.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Adam, add, conv2d, gradient, matmul, randomNormal, relu, tensor, valueWithGradient, zeros, type Tensor,
 } from "../../src/index.js";
 import { POOL_MIN_BYTES, TURN_MAX_BYTES, setStoragePoolEnabled, storagePoolStats } from "../../src/tensor/pool.js";
 import { setResidentStorageEnabled } from "../../src/tensor/wasm/arena.js";
+import { collect, gc } from "../helpers/gc.js";
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
 
 beforeAll(() => {
   setResidentStorageEnabled(false);
@@ -24,14 +21,6 @@ afterAll(() => {
   setStoragePoolEnabled(true);
   setResidentStorageEnabled(true);
 });
-
-/** Lets finalizers run: a full collection, then a few turns of the event loop. */
-async function collect(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 0));
-  }
-}
 
 const N = POOL_MIN_BYTES / 4 * 2; // float32 elements of a pooled array
 const bits = (t: Tensor | Float32Array): number[] => Array.from(new Uint32Array((t instanceof Float32Array ? t : (t.dataSync() as Float32Array)).slice().buffer));
