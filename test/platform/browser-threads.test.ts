@@ -21,10 +21,15 @@ const w = new Worker("/worker.js");
 w.onmessage = (e) => { globalThis.fromWorker = e.data; };
 w.onerror = (e) => { globalThis.fromWorker = { error: String(e.message) }; };
 </script>`;
+  // The same worker under a content security policy that refuses blob: workers (its helpers).
+  const refusing = page.replace('new Worker("/worker.js")', 'new Worker("/refusing/worker.js")');
   const files: Record<string, [string, string]> = {
     "/": ["text/html", page],
     "/worker.js": ["text/javascript", worker],
     "/main.js": ["text/javascript", mainThread],
+    "/refusing/": ["text/html", refusing],
+    "/refusing/worker.js": ["text/javascript", worker],
+    "/refusing/main.js": ["text/javascript", mainThread],
   };
   server = createServer((req, res) => {
     const file = files[req.url ?? ""];
@@ -37,6 +42,7 @@ w.onerror = (e) => { globalThis.fromWorker = { error: String(e.message) }; };
       "Content-Type": file[0],
       "Cross-Origin-Opener-Policy": "same-origin",
       "Cross-Origin-Embedder-Policy": "require-corp",
+      ...(req.url === "/refusing/worker.js" ? { "Content-Security-Policy": "worker-src 'none'" } : {}),
     });
     res.end(file[1]);
   });
@@ -65,5 +71,14 @@ test("in a browser's dedicated worker the kernels run on two threads with the bi
   // The main thread may not block in Atomics.wait: it keeps the setting and runs on itself, with the same bits.
   expect(fromMain).toEqual({ supported: false, setting: 2, product: 512 * 0.5 });
   expect(problems).toEqual([]);
+  await page.close();
+}, 240_000);
+
+test("where a content security policy refuses blob: workers, the kernels run on the calling thread with the same bits", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${origin}/refusing/`);
+  await page.waitForFunction(() => (globalThis as { fromWorker?: unknown }).fromWorker !== undefined, undefined, { timeout: 180_000 });
+  const fromWorker = await page.evaluate(() => (globalThis as unknown as { fromWorker: unknown }).fromWorker);
+  expect(fromWorker).toEqual({ supported: false, chunksByWorker: 0, same: true, outputs: 6 });
   await page.close();
 }, 240_000);

@@ -129,8 +129,12 @@ function browserSpawn(): Spawn | undefined {
   return (data) => {
     url ??= g.URL!.createObjectURL!(new g.Blob!([source], { type: "text/javascript" }));
     const worker = new Worker(url);
-    // A worker refused later (a content security policy) never claims a chunk; keep its error quiet.
-    worker.addEventListener("error", (e) => e.preventDefault());
+    // A worker refused after its creation (a content security policy without `worker-src blob:`) never
+    // claims a chunk: keep its error quiet, and end threads, so that calls stop cutting work for helpers.
+    worker.addEventListener("error", (e) => {
+      e.preventDefault();
+      supported = false;
+    });
     worker.postMessage(data);
     return worker;
   };
@@ -261,8 +265,15 @@ function ensureWorkers(w: WasmKernels): void {
   if (!reserve(w, workspaceAt(w, want + 1))) return;
   while (workers.length < want) {
     const index = workers.length + 1;
-    // A worker that fails to start never claims a chunk: the other threads run its share.
-    workers.push(start({ module: w.module, memory: w.memory, index, ops: OPS, work: workspaceAt(w, index) }));
+    // A worker that fails to start never claims a chunk: the other threads run its share. One that cannot
+    // even be created (a content security policy refusing blob: workers throws here) ends threads for good:
+    // every call then runs on this thread.
+    try {
+      workers.push(start({ module: w.module, memory: w.memory, index, ops: OPS, work: workspaceAt(w, index) }));
+    } catch {
+      supported = false;
+      return;
+    }
   }
 }
 
@@ -277,7 +288,7 @@ export async function workersReady(): Promise<void> {
   const w = wasmKernels();
   if (w === null || !threadsSupported() || !reserve(w, CONTROL_BYTES)) return;
   ensureWorkers(w);
-  for (let i = 0; i < 2000 && Atomics.load(heapInt32(), READY) < getThreadCount() - 1; i++) {
+  for (let i = 0; i < 2000 && threadsSupported() && Atomics.load(heapInt32(), READY) < getThreadCount() - 1; i++) {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
