@@ -1,5 +1,5 @@
-/**
- * @internal A stride-1 convolution's input gradient as a forward convolution of `dy` (the adjoint written as
+/*
+ * A stride-1 convolution's input gradient as a forward convolution of `dy` (the adjoint written as
  * the op itself): by the filter flipped in space with its channel axes swapped,
  * `W'[fh-1-ky, fw-1-kx, co, ci] = W[ky, kx, ci, co]`, over the "full" padding `(f-1)·d - pad`. Shared by the
  * TypeScript and the wasm kernels.
@@ -7,7 +7,7 @@
 import type { TypedArray } from "../dtype.js";
 import type { ConvGeometry } from "./conv.js";
 
-/** Writes the flipped, channel-swapped filter `W'` of `filter` (geometry `g`) into `out` (same length). */
+/** @internal Writes the flipped, channel-swapped filter `W'` of `filter` (geometry `g`) into `out` (same length). */
 export function flipFilter(filter: TypedArray, g: ConvGeometry, out: TypedArray): void {
   const { cin, cout, fh, fw } = g;
   for (let ky = 0; ky < fh; ky++) {
@@ -21,7 +21,7 @@ export function flipFilter(filter: TypedArray, g: ConvGeometry, out: TypedArray)
   }
 }
 
-/** The geometry of the forward convolution of `dy` by `W'` whose output is the input gradient of `g` (stride 1). */
+/** @internal The geometry of the forward convolution of `dy` by `W'` whose output is the input gradient of `g` (stride 1). */
 export function transposedGeometry(g: ConvGeometry): ConvGeometry {
   const { n, h, w, cin, oh, ow, cout, fh, fw, dilationH, dilationW, padTop, padLeft } = g;
   return {
